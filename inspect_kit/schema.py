@@ -1,0 +1,368 @@
+"""The evidence store's schema, as ``sqlite_utils.Migrations`` steps.
+
+Each step is one function, applied once and recorded in ``_sqlite_migrations``.
+The database enforces the domain: CHECK constraints on every enumerated column
+(built from :mod:`inspect_kit.vocab`), NOT NULL where a value is required,
+UNIQUE public ids and client uuids, foreign keys (enforced by each connection,
+see :mod:`inspect_kit.store`) and an index on every column the leads filter or
+facet by.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+from . import vocab
+from .vocab import sql_in
+
+evidence_migrations = Migrations("inspect_kit.evidence")
+private_migrations = Migrations("inspect_kit.private")
+
+# Tables whose text columns are searchable, and the columns indexed.
+FTS_COLUMNS = {
+    "findings": ["public_id", "evidence_text", "evaluation_text"],
+    "chronology_events": ["description", "source_of_information"],
+}
+
+ISO_DATE = "{col} IS NULL OR (length({col}) = 10 AND date({col}) = {col})"
+
+
+def _date(col: str, required: bool = True) -> str:
+    check = f"CHECK (length({col}) = 10 AND date({col}) = {col})"
+    if required:
+        return f"{col} TEXT NOT NULL {check}"
+    return f"{col} TEXT CHECK ({col} IS NULL OR (length({col}) = 10 AND date({col}) = {col}))"
+
+
+def _flag(col: str) -> str:
+    return f"{col} INTEGER NOT NULL DEFAULT 0 CHECK ({col} IN (0, 1))"
+
+
+@evidence_migrations()
+def m001_initial(db: Database) -> None:
+    """Create the data model of DESIGN.md §4."""
+    db.executescript(
+        f"""
+        CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE CHECK (slug GLOB '[a-z0-9]*' AND slug NOT GLOB '*[^a-z0-9-]*'),
+            title TEXT NOT NULL CHECK (length(trim(title)) > 0),
+            area TEXT NOT NULL,
+            review_type TEXT NOT NULL CHECK (review_type IN {sql_in(vocab.REVIEW_TYPES)}),
+            framework TEXT NOT NULL,
+            framework_title TEXT NOT NULL,
+            graded INTEGER NOT NULL DEFAULT 0 CHECK (graded IN (0, 1)),
+            commissioned_by TEXT,
+            legal_basis TEXT,
+            {_date('fieldwork_start', False)},
+            {_date('fieldwork_end', False)},
+            {_date('draft_due', False)},
+            status TEXT NOT NULL DEFAULT 'setup' CHECK (status IN {sql_in(vocab.REVIEW_STATUSES)}),
+            {_date('retention_review_on', False)},
+            created_at TEXT NOT NULL,
+            CHECK (fieldwork_end IS NULL OR fieldwork_start IS NULL OR fieldwork_end >= fieldwork_start)
+        );
+
+        CREATE TABLE grades (
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            grade INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            PRIMARY KEY (review_id, grade)
+        );
+
+        CREATE TABLE judgement_areas (
+            id INTEGER PRIMARY KEY,
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            code TEXT NOT NULL,
+            title TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            UNIQUE (review_id, code)
+        );
+
+        CREATE TABLE criteria (
+            id INTEGER PRIMARY KEY,
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            area_id INTEGER NOT NULL REFERENCES judgement_areas(id),
+            code TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT,
+            position INTEGER NOT NULL,
+            UNIQUE (review_id, code)
+        );
+        CREATE INDEX idx_criteria_area ON criteria(area_id);
+
+        CREATE TABLE strands (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE CHECK (code GLOB '[a-z]*' AND code NOT GLOB '*[^a-z_]*'),
+            name TEXT NOT NULL,
+            inspectorate TEXT NOT NULL
+        );
+
+        CREATE TABLE agencies (
+            id INTEGER PRIMARY KEY,
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            organisation TEXT,
+            agency_type TEXT NOT NULL CHECK (agency_type IN {sql_in(vocab.AGENCY_TYPES)}),
+            lead_strand_id INTEGER NOT NULL REFERENCES strands(id),
+            UNIQUE (review_id, name)
+        );
+        CREATE INDEX idx_agencies_type ON agencies(agency_type);
+        CREATE INDEX idx_agencies_lead_strand ON agencies(lead_strand_id);
+
+        CREATE TABLE inspectors (
+            id INTEGER PRIMARY KEY,
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            code TEXT NOT NULL CHECK (code GLOB '[A-Z][A-Z]*-[0-9][0-9]'),
+            strand_id INTEGER NOT NULL REFERENCES strands(id),
+            role TEXT NOT NULL CHECK (role IN {sql_in(vocab.INSPECTOR_ROLES)}),
+            UNIQUE (review_id, code)
+        );
+        CREATE INDEX idx_inspectors_strand ON inspectors(strand_id);
+
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            case_ref TEXT NOT NULL CHECK (case_ref GLOB 'C-[0-9][0-9][0-9]*'),
+            household_ref TEXT,
+            age_band TEXT NOT NULL CHECK (age_band IN {sql_in(vocab.AGE_BANDS)}),
+            legal_status TEXT NOT NULL CHECK (legal_status IN {sql_in(vocab.LEGAL_STATUSES)}),
+            cp_category TEXT CHECK (cp_category IS NULL OR cp_category IN {sql_in(vocab.CP_CATEGORIES)}),
+            selection_route TEXT NOT NULL CHECK (selection_route IN {sql_in(vocab.SELECTION_ROUTES)}),
+            UNIQUE (review_id, case_ref)
+        );
+        CREATE INDEX idx_cases_legal_status ON cases(legal_status);
+        CREATE INDEX idx_cases_selection_route ON cases(selection_route);
+
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            public_id TEXT NOT NULL UNIQUE CHECK (public_id GLOB 'EF-[A-Z]*-[0-9][0-9]-[0-9][0-9][0-9][0-9]*'),
+            client_uuid TEXT NOT NULL UNIQUE CHECK (length(client_uuid) = 36),
+            content_hash TEXT NOT NULL,
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            strand_id INTEGER NOT NULL REFERENCES strands(id),
+            inspector_id INTEGER NOT NULL REFERENCES inspectors(id),
+            inspector_seq INTEGER NOT NULL CHECK (inspector_seq > 0),
+            agency_id INTEGER REFERENCES agencies(id),
+            case_id INTEGER REFERENCES cases(id),
+            activity TEXT NOT NULL CHECK (activity IN {sql_in(vocab.ACTIVITIES)}),
+            {_date('collected_on')},
+            evidence_text TEXT NOT NULL CHECK (length(trim(evidence_text)) > 0),
+            evaluation_text TEXT,
+            finding_type TEXT NOT NULL CHECK (finding_type IN {sql_in(vocab.FINDING_TYPES)}),
+            impact_on_child TEXT NOT NULL DEFAULT 'not_known'
+                CHECK (impact_on_child IN {sql_in(vocab.IMPACTS_ON_CHILD)}),
+            qa_status TEXT NOT NULL DEFAULT 'draft' CHECK (qa_status IN {sql_in(vocab.QA_STATUSES)}),
+            version INTEGER NOT NULL DEFAULT 1 CHECK (version > 0),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            submitted_at TEXT,
+            UNIQUE (inspector_id, inspector_seq)
+        );
+        CREATE INDEX idx_findings_review ON findings(review_id);
+        CREATE INDEX idx_findings_strand ON findings(strand_id);
+        CREATE INDEX idx_findings_inspector ON findings(inspector_id);
+        CREATE INDEX idx_findings_agency ON findings(agency_id);
+        CREATE INDEX idx_findings_case ON findings(case_id);
+        CREATE INDEX idx_findings_activity ON findings(activity);
+        CREATE INDEX idx_findings_collected_on ON findings(collected_on);
+        CREATE INDEX idx_findings_finding_type ON findings(finding_type);
+        CREATE INDEX idx_findings_impact ON findings(impact_on_child);
+        CREATE INDEX idx_findings_qa_status ON findings(qa_status);
+        CREATE INDEX idx_findings_strand_type ON findings(strand_id, finding_type);
+        CREATE INDEX idx_findings_strand_qa ON findings(strand_id, qa_status);
+
+        CREATE TABLE finding_criteria (
+            finding_id INTEGER NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
+            criterion_id INTEGER NOT NULL REFERENCES criteria(id),
+            relevance TEXT NOT NULL DEFAULT 'primary' CHECK (relevance IN {sql_in(vocab.RELEVANCES)}),
+            PRIMARY KEY (finding_id, criterion_id)
+        );
+        CREATE INDEX idx_finding_criteria_criterion ON finding_criteria(criterion_id);
+
+        CREATE TABLE finding_versions (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER NOT NULL REFERENCES findings(id),
+            version INTEGER NOT NULL CHECK (version > 0),
+            snapshot TEXT NOT NULL CHECK (json_valid(snapshot)),
+            changed_by TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            reason TEXT,
+            UNIQUE (finding_id, version)
+        );
+
+        CREATE TABLE qa_actions (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER NOT NULL REFERENCES findings(id),
+            action TEXT NOT NULL CHECK (action IN {sql_in(vocab.QA_ACTIONS)}),
+            from_status TEXT NOT NULL CHECK (from_status IN {sql_in(vocab.QA_STATUSES)}),
+            to_status TEXT NOT NULL CHECK (to_status IN {sql_in(vocab.QA_STATUSES)}),
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL,
+            comment TEXT,
+            CHECK (action NOT IN ('return', 'withdraw') OR length(trim(comment)) > 0)
+        );
+        CREATE INDEX idx_qa_actions_finding ON qa_actions(finding_id);
+        CREATE INDEX idx_qa_actions_action ON qa_actions(action);
+
+        CREATE TABLE chronology_events (
+            id INTEGER PRIMARY KEY,
+            client_uuid TEXT NOT NULL UNIQUE CHECK (length(client_uuid) = 36),
+            content_hash TEXT NOT NULL,
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            agency_id INTEGER NOT NULL REFERENCES agencies(id),
+            practitioner_role TEXT,
+            {_date('event_date')},
+            date_precision TEXT NOT NULL DEFAULT 'day' CHECK (date_precision IN {sql_in(vocab.DATE_PRECISIONS)}),
+            event_type TEXT NOT NULL CHECK (event_type IN {sql_in(vocab.EVENT_TYPES)}),
+            description TEXT NOT NULL CHECK (length(trim(description)) > 0),
+            source_of_information TEXT,
+            {_flag('key_event')},
+            {_flag('missed_opportunity')},
+            {_flag('good_practice')},
+            recorded_by INTEGER REFERENCES inspectors(id),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_chronology_case_date ON chronology_events(case_id, event_date);
+        CREATE INDEX idx_chronology_agency ON chronology_events(agency_id);
+        CREATE INDEX idx_chronology_event_type ON chronology_events(event_type);
+        CREATE INDEX idx_chronology_event_date ON chronology_events(event_date);
+
+        CREATE TABLE judgements (
+            id INTEGER PRIMARY KEY,
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            criterion_id INTEGER NOT NULL REFERENCES criteria(id),
+            scope TEXT NOT NULL CHECK (scope IN {sql_in(vocab.JUDGEMENT_SCOPES)}),
+            agency_id INTEGER REFERENCES agencies(id),
+            proposed_grade INTEGER,
+            moderated_grade INTEGER,
+            narrative TEXT NOT NULL DEFAULT '',
+            proposed_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK ((scope = 'agency') = (agency_id IS NOT NULL)),
+            UNIQUE (criterion_id, scope, agency_id)
+        );
+        CREATE INDEX idx_judgements_criterion ON judgements(criterion_id);
+
+        CREATE TABLE safeguarding_alerts (
+            id INTEGER PRIMARY KEY,
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            case_id INTEGER REFERENCES cases(id),
+            finding_id INTEGER REFERENCES findings(id),
+            urgency TEXT NOT NULL CHECK (urgency IN {sql_in(vocab.ALERT_URGENCIES)}),
+            concern TEXT NOT NULL CHECK (length(trim(concern)) > 0),
+            status TEXT NOT NULL DEFAULT 'raised' CHECK (status IN {sql_in(vocab.ALERT_STATUSES)}),
+            raised_by TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            referral_due TEXT NOT NULL,
+            referred_to TEXT,
+            referred_at TEXT,
+            response_due TEXT,
+            responded_at TEXT,
+            response TEXT,
+            closed_at TEXT,
+            CHECK (case_id IS NOT NULL OR finding_id IS NOT NULL)
+        );
+        CREATE INDEX idx_alerts_status ON safeguarding_alerts(status);
+        CREATE INDEX idx_alerts_case ON safeguarding_alerts(case_id);
+
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),
+            finding_id INTEGER NOT NULL REFERENCES findings(id),
+            filename TEXT NOT NULL,
+            media_type TEXT NOT NULL CHECK (media_type IN {sql_in(vocab.ATTACHMENT_TYPES)}),
+            size_bytes INTEGER NOT NULL CHECK (size_bytes > 0),
+            uploaded_by TEXT NOT NULL,
+            uploaded_at TEXT NOT NULL,
+            UNIQUE (finding_id, sha256)
+        );
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            table_name TEXT,
+            row_id INTEGER,
+            before TEXT CHECK (before IS NULL OR json_valid(before)),
+            after TEXT CHECK (after IS NULL OR json_valid(after)),
+            detail TEXT
+        );
+        CREATE INDEX idx_audit_table_row ON audit_log(table_name, row_id);
+        CREATE INDEX idx_audit_actor ON audit_log(actor);
+        CREATE INDEX idx_audit_action ON audit_log(action);
+        """
+    )
+
+
+@private_migrations()
+def p001_accounts(db: Database) -> None:
+    """Accounts, API tokens and the case-identity key: never served by Datasette."""
+    db.executescript(
+        f"""
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE CHECK (username GLOB '[a-z]*' AND username NOT GLOB '*[^a-z0-9._-]*'),
+            role TEXT NOT NULL CHECK (role IN {sql_in(vocab.ACCOUNT_ROLES)}),
+            strand TEXT,
+            inspector_code TEXT,
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL,
+            CHECK (role != 'inspector' OR strand IS NOT NULL)
+        );
+
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT
+        );
+
+        CREATE TABLE case_identity_keys (
+            id INTEGER PRIMARY KEY,
+            review_slug TEXT NOT NULL,
+            case_ref TEXT NOT NULL,
+            local_identifier TEXT NOT NULL,
+            UNIQUE (review_slug, case_ref)
+        );
+        """
+    )
+
+
+def ensure_fts(db: Database) -> None:
+    """Make sure the full-text indexes and their triggers exist and are current.
+
+    ``table.transform()`` drops every trigger, FTS triggers included
+    (sqlite-utils issues 611, 849), so this runs after every migration run:
+    when any trigger is missing the index is rebuilt from the table.
+    """
+    triggers = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for table, columns in FTS_COLUMNS.items():
+        expected = {f"{table}_a{op}" for op in ("i", "d", "u")}
+        if db[f"{table}_fts"].exists() and expected <= triggers:
+            continue
+        db[table].enable_fts(columns, create_triggers=True, replace=True, tokenize="porter")
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending evidence-store migrations and keep FTS intact.
+
+    Returns the names of the migrations applied (empty when up to date).
+    """
+    pending = [m.name for m in evidence_migrations.pending(db)]
+    evidence_migrations.apply(db)
+    ensure_fts(db)
+    return pending
+
+
+def migrate_private(db: Database) -> list[str]:
+    """Apply pending private-store migrations; returns the names applied."""
+    pending = [m.name for m in private_migrations.pending(db)]
+    private_migrations.apply(db)
+    return pending
