@@ -1,0 +1,357 @@
+"""The ``inspect-kit`` command line: a thin shell over the library.
+
+Every command takes ``--home DIR`` (default ``$INSPECT_KIT_HOME`` or
+``./evidence``), calls one library function and formats its result. Domain
+failures (:class:`~inspect_kit.errors.InspectKitError`) become a one-line
+message and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import click
+
+from . import __version__, vocab
+from .errors import InspectKitError
+from .store import HOME_ENV, Store
+
+
+class InspectKitGroup(click.Group):
+    """A group that turns domain exceptions into ``click.ClickException``."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InspectKitError as error:
+            raise click.ClickException(error.message) from error
+
+
+def home_option(command):
+    """Add ``--home DIR`` and pass the command a :class:`Store` as ``store``."""
+
+    def to_store(ctx, param, value):
+        return Store(Path(value))
+
+    return click.option(
+        "--home",
+        "store",
+        envvar=HOME_ENV,
+        default="evidence",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        callback=to_store,
+        help=f"The evidence store folder (or set ${HOME_ENV}).",
+    )(command)
+
+
+@click.group(cls=InspectKitGroup)
+@click.version_option(__version__, prog_name="inspect-kit")
+def cli():
+    """Evidence gathering for joint inspections of children's safeguarding services.
+
+    Example, a demo review served on http://127.0.0.1:8000:
+
+    \b
+        inspect-kit demo
+        inspect-kit serve
+    """
+
+
+@cli.command()
+@home_option
+def init(store: Store):
+    """Create the evidence store, or bring an existing one up to date.
+
+    Safe to run again: only pending migrations are applied.
+
+    Example:
+
+    \b
+        inspect-kit init --home evidence
+    """
+    applied = store.init()
+    if applied:
+        click.echo(f"Evidence store ready at {store.home} (applied {', '.join(applied)}).")
+    else:
+        click.echo(f"Evidence store at {store.home} is up to date.")
+
+
+# ----------------------------------------------------------------- reviews
+
+
+@cli.group(cls=InspectKitGroup)
+def review():
+    """Set up and list reviews.
+
+    Example:
+
+    \b
+        inspect-kit review frameworks
+    """
+
+
+@review.command("frameworks")
+def review_frameworks():
+    """List the judgement frameworks shipped with inspect_kit.
+
+    Example:
+
+    \b
+        inspect-kit review frameworks
+    """
+    from .frameworks import list_frameworks
+
+    for framework in list_frameworks():
+        graded = "graded" if framework.graded else "not graded"
+        click.echo(f"{framework.code:<24} {framework.title} ({graded})")
+
+
+@review.command("create")
+@home_option
+@click.option("--slug", required=True, help="Short name used in links, e.g. ashbridge-2026.")
+@click.option("--title", required=True, help="The review's title.")
+@click.option("--area", required=True, help="The local area inspected.")
+@click.option(
+    "--type", "review_type", required=True, type=click.Choice(list(vocab.REVIEW_TYPES)), help="The kind of review."
+)
+@click.option(
+    "--framework",
+    required=True,
+    help="A shipped framework code (see `inspect-kit review frameworks`) or the path of a framework file.",
+)
+@click.option("--fieldwork-start", help="First day of fieldwork, YYYY-MM-DD.")
+@click.option("--fieldwork-end", help="Last day of fieldwork, YYYY-MM-DD.")
+@click.option("--draft-due", help="When the draft report is due, YYYY-MM-DD.")
+@click.option("--commissioned-by", help="Who commissioned the review.")
+@click.option("--legal-basis", help="The power under which the review is carried out.")
+@click.option("--retention-review-on", help="When to decide whether to keep or purge the evidence, YYYY-MM-DD.")
+def review_create(store: Store, **options):
+    """Create a review and load its judgement framework.
+
+    Example:
+
+    \b
+        inspect-kit review create --slug ashbridge-2026 \\
+            --title "Special review of Ashbridge" --area Ashbridge \\
+            --type special_jar --framework sjar-2008
+    """
+    from .actors import SYSTEM
+    from .reviews import create_review
+
+    with contextlib.closing(store.evidence()) as db:
+        created = create_review(db, actor=SYSTEM, **options)
+    click.echo(f"Created review {created['slug']}: {created['title']} ({created['framework_title']}).")
+
+
+# ----------------------------------------------------------------- accounts
+
+
+def read_password() -> str:
+    """Ask twice on a terminal; otherwise take the first line of stdin.
+
+    Passwords never come from argv, where other users and shell history see them.
+    """
+    stdin = click.get_text_stream("stdin")
+    if stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("No password given: type it at the prompt, or pipe it on standard input.")
+    return password
+
+
+@cli.group(cls=InspectKitGroup)
+def user():
+    """Manage the accounts that can log in.
+
+    Example:
+
+    \b
+        inspect-kit user list
+    """
+
+
+@user.command("add")
+@home_option
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(list(vocab.ACCOUNT_ROLES)), help="What the account may do.")
+@click.option("--strand", help="The inspector's strand (ofsted, health, police, …); required for inspectors.")
+@click.option("--inspector", "inspector_code", help="The inspector's display code in the review, e.g. POL-02.")
+def user_add(store: Store, username: str, role: str, strand: str | None, inspector_code: str | None):
+    """Add an account; the password is asked for (or read from stdin).
+
+    Example:
+
+    \b
+        inspect-kit user add pol02 --role inspector --strand police --inspector POL-02
+    """
+    from .accounts import add_account
+
+    password = read_password()
+    with contextlib.closing(store.private()) as db:
+        account = add_account(
+            db, username=username, password=password, role=role, strand=strand, inspector_code=inspector_code
+        )
+    click.echo(f"Added {account['username']} ({vocab.ACCOUNT_ROLES[account['role']]}).")
+
+
+@user.command("list")
+@home_option
+def user_list(store: Store):
+    """List the accounts, their roles and whether they are disabled.
+
+    Example:
+
+    \b
+        inspect-kit user list --home evidence
+    """
+    from .accounts import list_accounts
+
+    with contextlib.closing(store.private()) as db:
+        accounts = list_accounts(db)
+    if not accounts:
+        click.echo("No accounts yet: add one with `inspect-kit user add`.")
+        return
+    click.echo(f"{'username':<20} {'role':<10} {'strand':<10} {'inspector':<10} state")
+    for account in accounts:
+        state = "disabled" if account.get("disabled") else "active"
+        click.echo(
+            f"{account['username']:<20} {account['role']:<10} {account.get('strand') or '-':<10}"
+            f" {account.get('inspector_code') or '-':<10} {state}"
+        )
+
+
+@user.command("disable")
+@home_option
+@click.argument("username")
+def user_disable(store: Store, username: str):
+    """Stop an account from logging in (its records and audit trail stay).
+
+    Example:
+
+    \b
+        inspect-kit user disable pol02
+    """
+    from .accounts import disable_account
+
+    with contextlib.closing(store.private()) as db:
+        disable_account(db, username)
+    click.echo(f"Disabled {username}.")
+
+
+# ----------------------------------------------------------------- demo and serving
+
+
+def _has_review(store: Store) -> bool:
+    with contextlib.closing(store.evidence()) as db:
+        return db.execute("SELECT count(*) FROM reviews").fetchone()[0] > 0
+
+
+@cli.command()
+@home_option
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the store already has a review.")
+def demo(store: Store, if_empty: bool):
+    """Create the fictional Ashbridge demo review and its accounts.
+
+    Example:
+
+    \b
+        inspect-kit demo --home /tmp/demo-store
+    """
+    from .demo import create_demo
+
+    store.init()
+    if if_empty and _has_review(store):
+        click.echo(f"The store at {store.home} already has a review: demo not created.")
+        return
+    result = create_demo(store)
+    click.echo(f"Created the demo review in {store.home}. Accounts:")
+    click.echo(f"  {'username':<14} {'password':<26} {'role':<10} {'strand':<8} inspector")
+    for account in result.accounts:
+        click.echo(
+            f"  {account['username']:<14} {account['password']:<26} {account['role']:<10}"
+            f" {account.get('strand') or '-':<8} {account.get('inspector_code') or '-'}"
+        )
+
+
+@cli.command()
+@home_option
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def serve(store: Store, port: int, host: str):
+    """Serve the intake app and Datasette (under /data/) in one process.
+
+    Example:
+
+    \b
+        inspect-kit serve --home evidence --port 8000
+    """
+    import uvicorn
+
+    from .server import build_app
+
+    if not store.exists():
+        raise click.ClickException(
+            f"No evidence store at {store.home}: run `inspect-kit init` (or `inspect-kit demo`) first."
+        )
+    applied = store.init()
+    if applied:
+        click.echo(f"Applied migrations: {', '.join(applied)}.")
+    app = build_app(store)
+    click.echo(f"inspect_kit {__version__} serving {store.home} on http://{host}:{port}/ (Datasette at /data/).")
+    click.echo("Press Ctrl+C to stop.")
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+
+
+# ----------------------------------------------------------------- maintenance
+
+
+@cli.command()
+@home_option
+@click.argument("destination", type=click.Path(path_type=Path))
+def backup(store: Store, destination: Path):
+    """Copy the whole store, safely, while it is in use.
+
+    DESTINATION must be a new or empty folder; it becomes a store you can
+    check or serve with --home.
+
+    Example:
+
+    \b
+        inspect-kit backup /media/usb/ashbridge-2026-11-25
+    """
+    from .maintenance import backup_store
+
+    report = backup_store(store, destination)
+    for name, size in report.databases.items():
+        click.echo(f"Copied {name} ({size:,} bytes).")
+    click.echo(f"Copied {report.attachments} attachment file(s).")
+    click.echo(f"Backup complete: {report.destination}")
+
+
+@cli.command()
+@home_option
+@click.pass_context
+def check(ctx: click.Context, store: Store):
+    """Check the store's databases and attachments; exit 1 if anything is wrong.
+
+    Example:
+
+    \b
+        inspect-kit check --home evidence
+    """
+    from .maintenance import check_store
+
+    report = check_store(store)
+    click.echo(f"Checking the evidence store at {report.home}")
+    for section in report.sections:
+        click.echo(f"  {'ok  ' if section.ok else 'FAIL'} {section.name}")
+        for fault in section.faults:
+            click.echo(f"         {fault}")
+    if report.ok:
+        click.echo("The store is consistent.")
+    else:
+        click.echo(f"{report.fault_count} problem(s) found.", err=True)
+        ctx.exit(1)
