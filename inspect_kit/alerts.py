@@ -1,0 +1,134 @@
+"""Safeguarding alerts: a child found at risk during fieldwork.
+
+An alert is raised from a case or a finding and must reach the lead at once.
+It moves ``raised → referred → responded → closed``; each step has a due date
+so overdue ones stand out. Urgent alerts are due for referral the same day;
+routine ones within 2 days, and a response within 1 (urgent) or 5 days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import audit, validation, vocab
+from .actors import Actor
+from .errors import InvalidTransition, NotFound, ValidationError
+from .store import now, write_transaction
+
+REFERRAL_DAYS = {"urgent": 0, "routine": 2}
+RESPONSE_DAYS = {"urgent": 1, "routine": 5}
+
+
+def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, concern: str,
+                case_id: int | None = None, finding_id: int | None = None,
+                referral_due: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    """Raise an alert about a case or finding; returns it.
+
+    :raises ValidationError: no case or finding, bad urgency, empty concern.
+    """
+    errors: dict[str, str] = {}
+    fields = {"urgency": urgency, "concern": concern, "case_id": case_id, "referral_due": referral_due}
+    urgency = validation.choice(fields, "urgency", vocab.ALERT_URGENCIES, errors, label="urgency")
+    concern = validation.text(fields, "concern", errors, label="concern about the child", required=True, limit=5000)
+    case_id = validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case")
+    if finding_id is not None:
+        row = db.execute("SELECT case_id FROM findings WHERE id = ? AND review_id = ?", [finding_id, review_id]).fetchone()
+        if row is None:
+            errors["finding_id"] = "Choose a finding from this review"
+        elif case_id is None:
+            case_id = row[0]
+    elif case_id is None and "case_id" not in errors:
+        errors["case_id"] = "Say which case (child) the alert is about"
+    due = validation.iso_date(fields, "referral_due", errors, label="referral due date", required=False)
+    if errors:
+        raise ValidationError("The alert was not raised: " + "; ".join(errors.values()), field_errors=errors)
+    today = today or dt.date.today()
+    due = due or (today + dt.timedelta(days=REFERRAL_DAYS[urgency])).isoformat()
+    with write_transaction(db):
+        row = {"review_id": review_id, "case_id": case_id, "finding_id": finding_id, "urgency": urgency,
+               "concern": concern, "status": "raised", "raised_by": actor.username, "raised_at": now(),
+               "referral_due": due}
+        alert_id = db.execute(
+            f"INSERT INTO safeguarding_alerts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        ).lastrowid
+        audit.record(db, actor, "alert.raise", table="safeguarding_alerts", row_id=alert_id, after=row)
+        return get_alert(db, alert_id)
+
+
+def refer(db: Database, actor: Actor, alert_id: int, *, referred_to: str, response_due: str | None = None,
+          today: dt.date | None = None) -> dict[str, Any]:
+    """Record that the concern was referred to the local authority (or police)."""
+    errors: dict[str, str] = {}
+    fields = {"referred_to": referred_to, "response_due": response_due}
+    referred_to = validation.text(fields, "referred_to", errors, label="who it was referred to", required=True, limit=300)
+    response_due = validation.iso_date(fields, "response_due", errors, label="response due date", required=False)
+    if errors:
+        raise ValidationError("; ".join(errors.values()), field_errors=errors)
+    with write_transaction(db):
+        alert = get_alert(db, alert_id)
+        due = response_due or ((today or dt.date.today()) + dt.timedelta(days=RESPONSE_DAYS[alert["urgency"]])).isoformat()
+        return _move(db, actor, alert, "raised", "referred",
+                     {"referred_to": referred_to, "referred_at": now(), "response_due": due})
+
+
+def record_response(db: Database, actor: Actor, alert_id: int, response: str) -> dict[str, Any]:
+    """Record the agency's response to a referred alert."""
+    errors: dict[str, str] = {}
+    response = validation.text({"response": response}, "response", errors, label="response", required=True, limit=5000)
+    if errors:
+        raise ValidationError(errors["response"], field_errors=errors)
+    with write_transaction(db):
+        alert = get_alert(db, alert_id)
+        return _move(db, actor, alert, "referred", "responded", {"response": response, "responded_at": now()})
+
+
+def close(db: Database, actor: Actor, alert_id: int, note: str | None = None) -> dict[str, Any]:
+    """Close an alert once the response has been checked."""
+    with write_transaction(db):
+        alert = get_alert(db, alert_id)
+        return _move(db, actor, alert, "responded", "closed", {"closed_at": now()}, detail=note)
+
+
+def get_alert(db: Database, alert_id: int) -> dict[str, Any]:
+    """:raises NotFound:"""
+    rows = list(db.query(
+        "SELECT safeguarding_alerts.*, cases.case_ref, findings.public_id AS finding_public_id"
+        " FROM safeguarding_alerts LEFT JOIN cases ON cases.id = safeguarding_alerts.case_id"
+        " LEFT JOIN findings ON findings.id = safeguarding_alerts.finding_id WHERE safeguarding_alerts.id = ?",
+        [alert_id]))
+    if not rows:
+        raise NotFound(f"No safeguarding alert {alert_id}.")
+    return rows[0]
+
+
+def open_alerts(db: Database, review_id: int, *, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Alerts not yet closed, urgent first, each with ``overdue`` (bool) and ``due``."""
+    today_iso = (today or dt.date.today()).isoformat()
+    alerts = list(db.query(
+        "SELECT safeguarding_alerts.*, cases.case_ref FROM safeguarding_alerts"
+        " LEFT JOIN cases ON cases.id = safeguarding_alerts.case_id"
+        " WHERE safeguarding_alerts.review_id = ? AND status != 'closed'"
+        " ORDER BY urgency = 'urgent' DESC, raised_at", [review_id]))
+    for alert in alerts:
+        alert["due"] = alert["referral_due"] if alert["status"] == "raised" else alert["response_due"]
+        alert["overdue"] = alert["status"] in ("raised", "referred") and bool(alert["due"]) and alert["due"] < today_iso
+    return alerts
+
+
+def _move(db: Database, actor: Actor, alert: dict[str, Any], from_status: str, to_status: str,
+          updates: dict[str, Any], detail: str | None = None) -> dict[str, Any]:
+    if alert["status"] != from_status:
+        raise InvalidTransition(
+            f"This alert is {alert['status']}; it can only become {to_status} when it is {from_status}.")
+    updates = {**updates, "status": to_status}
+    db.execute(f"UPDATE safeguarding_alerts SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
+               [*updates.values(), alert["id"]])
+    audit.record(db, actor, f"alert.{to_status}", table="safeguarding_alerts", row_id=alert["id"],
+                 before={"status": from_status}, after=updates, detail=detail)
+    return get_alert(db, alert["id"])
+
+

@@ -1,0 +1,134 @@
+"""Chronology events: what happened to a child, by which agency, when.
+
+Events are recorded against a case and an agency (a service), with the
+practitioner's role, never their name. A case's merged chronology puts every
+agency's events in one date order, so gaps and missed opportunities show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import audit, validation, vocab
+from .actors import Actor
+from .errors import Conflict, ValidationError
+from .findings import RecordResult
+from .store import now, write_transaction
+
+FIELDS = (
+    "case_id", "agency_id", "practitioner_role", "event_date", "date_precision", "event_type",
+    "description", "source_of_information", "key_event", "missed_opportunity", "good_practice",
+)
+
+
+def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
+    """Check an event's input and return the values to store.
+
+    :raises ValidationError: with ``field_errors`` naming every fault.
+    """
+    fields = dict(fields)
+    errors: dict[str, str] = {}
+    values = {
+        "case_id": validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case", required=True),
+        "agency_id": validation.review_row_id(db, "agencies", fields, "agency_id", review_id, errors, label="agency",
+                                              required=True),
+        "practitioner_role": validation.text(fields, "practitioner_role", errors, label="practitioner's role",
+                                             limit=validation.SHORT_TEXT_LIMIT),
+        "event_date": validation.iso_date(fields, "event_date", errors, label="date of the event",
+                                          not_after=today or dt.date.today()),
+        "date_precision": validation.choice(fields, "date_precision", vocab.DATE_PRECISIONS, errors,
+                                            label="date precision", default="day"),
+        "event_type": validation.choice(fields, "event_type", vocab.EVENT_TYPES, errors, label="type of event"),
+        "description": validation.text(fields, "description", errors, label="description of the event", required=True),
+        "source_of_information": validation.text(fields, "source_of_information", errors, label="source of information",
+                                                 limit=validation.SHORT_TEXT_LIMIT * 2),
+        "key_event": validation.flag(fields, "key_event", errors, label="Key event"),
+        "missed_opportunity": validation.flag(fields, "missed_opportunity", errors, label="Missed opportunity"),
+        "good_practice": validation.flag(fields, "good_practice", errors, label="Good practice"),
+    }
+    if errors:
+        raise ValidationError("There is a problem: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+                              field_errors=errors)
+    return values
+
+
+def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, client_uuid: str,
+                 review_id: int | None = None) -> RecordResult:
+    """Record a chronology event; idempotent by ``client_uuid`` like findings.
+
+    :raises ValidationError: bad input or uuid.
+    :raises Conflict: the uuid was already used for different content.
+    """
+    review_id = int(review_id if review_id is not None else fields.get("review_id") or 0)
+    try:
+        uuid = validation.client_uuid(client_uuid)
+    except ValueError:
+        raise ValidationError("The form's submission id is damaged; reload the page and try again.",
+                              field_errors={"client_uuid": "Not a valid uuid"}) from None
+    values = normalise(db, review_id, fields)
+    digest = validation.content_hash({"review_id": review_id, **values})
+    with write_transaction(db):
+        existing = db.execute("SELECT id, content_hash FROM chronology_events WHERE client_uuid = ?", [uuid]).fetchone()
+        if existing:
+            if existing[1] != digest:
+                raise Conflict("This submission id was already used for a different event; reload the form "
+                               "to record a new one.")
+            return RecordResult(get_event(db, existing[0]), created=False)
+        row = {"client_uuid": uuid, "content_hash": digest, "review_id": review_id, **values,
+               "recorded_by": actor.inspector_id, "created_at": now()}
+        event_id = db.execute(
+            f"INSERT INTO chronology_events ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        ).lastrowid
+        audit.record(db, actor, "chronology_event.create", table="chronology_events", row_id=event_id, after=row)
+        return RecordResult(get_event(db, event_id), created=True)
+
+
+EVENT_SELECT = """
+    SELECT chronology_events.*, cases.case_ref, agencies.name AS agency, agencies.organisation,
+           agencies.agency_type, inspectors.code AS recorded_by_code
+    FROM chronology_events
+    JOIN cases ON cases.id = chronology_events.case_id
+    JOIN agencies ON agencies.id = chronology_events.agency_id
+    LEFT JOIN inspectors ON inspectors.id = chronology_events.recorded_by
+"""
+
+
+def get_event(db: Database, event_id: int) -> dict[str, Any]:
+    """:raises NotFound:"""
+    from .errors import NotFound
+
+    rows = list(db.query(EVENT_SELECT + " WHERE chronology_events.id = ?", [event_id]))
+    if not rows:
+        raise NotFound(f"No chronology event {event_id}.")
+    return rows[0]
+
+
+def case_chronology(db: Database, case_id: int) -> list[dict[str, Any]]:
+    """Every agency's events for one case in date order (then recording order),
+    each with ``gap_days`` since the previous event (None for the first).
+
+    Inspectors of every strand may read case chronologies (DESIGN.md §8).
+    """
+    events = list(db.query(EVENT_SELECT + " WHERE chronology_events.case_id = ?"
+                           " ORDER BY chronology_events.event_date, chronology_events.id", [case_id]))
+    previous: dt.date | None = None
+    for event in events:
+        day = dt.date.fromisoformat(event["event_date"])
+        event["gap_days"] = None if previous is None else (day - previous).days
+        previous = day
+    return events
+
+
+def case_by_ref(db: Database, review_id: int, case_ref: str) -> dict[str, Any]:
+    """:raises NotFound: no such case in the review."""
+    from .errors import NotFound
+
+    rows = list(db.query("SELECT * FROM cases WHERE review_id = ? AND case_ref = ?", [review_id, case_ref]))
+    if not rows:
+        raise NotFound(f"No case {case_ref} in this review.")
+    return rows[0]

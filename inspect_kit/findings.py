@@ -1,0 +1,326 @@
+"""Evidence records (findings): record, edit with versions, read with access rules.
+
+A finding is authored by one inspector and belongs to their strand. Every
+edit makes a new version (``finding_versions`` keeps a snapshot of each) and
+an audit row; once a finding has been submitted, an edit needs a reason.
+Submissions are idempotent by ``client_uuid``: the same uuid with the same
+content returns the existing record, with other content it is a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import audit, validation, vocab
+from .actors import Actor
+from .errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
+from .store import now, write_transaction
+
+# The fields an inspector supplies, in the order a form shows them.
+FIELDS = (
+    "agency_id", "case_id", "activity", "collected_on", "evidence_text",
+    "evaluation_text", "finding_type", "impact_on_child", "criteria",
+)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a submission did: the stored record and whether it was created now."""
+
+    record: dict[str, Any]
+    created: bool
+
+
+def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, require_criteria: bool = True,
+              today: dt.date | None = None) -> dict[str, Any]:
+    """Check an inspector's input and return the values to store.
+
+    ``criteria`` may be a mapping of criterion code → relevance
+    (``primary``/``secondary``) or a list of codes (all primary).
+
+    :raises ValidationError: with ``field_errors`` naming every fault.
+    """
+    fields = dict(fields)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {
+        "agency_id": validation.review_row_id(db, "agencies", fields, "agency_id", review_id, errors, label="agency"),
+        "case_id": validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case"),
+        "activity": validation.choice(fields, "activity", vocab.ACTIVITIES, errors, label="activity"),
+        "collected_on": validation.iso_date(fields, "collected_on", errors, label="date the evidence was collected",
+                                            not_after=today or dt.date.today()),
+        "evidence_text": validation.text(fields, "evidence_text", errors, label="evidence", required=True),
+        "evaluation_text": validation.text(fields, "evaluation_text", errors, label="evaluation"),
+        "finding_type": validation.choice(fields, "finding_type", vocab.FINDING_TYPES, errors, label="type of finding"),
+        "impact_on_child": validation.choice(fields, "impact_on_child", vocab.IMPACTS_ON_CHILD, errors,
+                                             label="impact on the child", default="not_known"),
+        "criteria": _criteria(db, review_id, fields.get("criteria"), errors, require_criteria),
+    }
+    if errors:
+        raise ValidationError(_summary(errors), field_errors=errors)
+    return values
+
+
+def _summary(errors: dict[str, str]) -> str:
+    return "There is a problem: " + "; ".join(f"{field}: {message}" for field, message in errors.items())
+
+
+def _criteria(db: Database, review_id: int, raw: Any, errors: dict[str, str], required: bool) -> dict[str, str]:
+    if raw in (None, "", [], {}):
+        if required:
+            errors["criteria"] = "Select at least one framework criterion the evidence relates to"
+        return {}
+    if isinstance(raw, str):
+        raw = [raw]
+    if isinstance(raw, Mapping):
+        pairs = list(raw.items())
+    elif isinstance(raw, (list, tuple)):
+        pairs = [(code, "primary") for code in raw]
+    else:
+        errors["criteria"] = "Criteria must be a list of criterion codes"
+        return {}
+    known = {code for (code,) in db.execute("SELECT code FROM criteria WHERE review_id = ?", [review_id])}
+    chosen: dict[str, str] = {}
+    for code, relevance in pairs:
+        if not isinstance(code, str) or code not in known:
+            errors["criteria"] = f"Select criteria from this review's framework ({code!r} is not one of them)"
+            return {}
+        if relevance not in vocab.RELEVANCES:
+            errors["criteria"] = f"Relevance of criterion {code} must be primary or secondary"
+            return {}
+        chosen[code] = relevance
+    return dict(sorted(chosen.items()))
+
+
+def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, client_uuid: str,
+                   submit: bool = False, review_id: int | None = None) -> RecordResult:
+    """Record a new finding authored by ``actor`` (who must be an inspector of the review).
+
+    ``review_id`` defaults to ``fields["review_id"]``. With ``submit`` the
+    finding goes straight to the QA queue (criteria are then required).
+
+    :raises ValidationError: bad input (``field_errors`` per field), or a bad uuid.
+    :raises Forbidden: the actor is not an inspector of this review.
+    :raises Conflict: the uuid was already used for different content.
+    """
+    review_id = int(review_id if review_id is not None else fields.get("review_id") or 0)
+    try:
+        uuid = validation.client_uuid(client_uuid)
+    except ValueError:
+        raise ValidationError("The form's submission id is damaged; reload the page and try again.",
+                              field_errors={"client_uuid": "Not a valid uuid"}) from None
+    author = _author(db, actor, review_id)
+    values = normalise(db, review_id, fields, require_criteria=submit)
+    digest = validation.content_hash({"review_id": review_id, "inspector_id": author["id"], **values})
+    with write_transaction(db):
+        existing = db.execute("SELECT id, content_hash FROM findings WHERE client_uuid = ?", [uuid]).fetchone()
+        if existing:
+            if existing[1] != digest:
+                raise Conflict(
+                    "This submission id was already used for a different record. Your text has not been saved "
+                    "twice; reload the form to start a new record.")
+            return RecordResult(get_finding(db, existing[0]), created=False)
+        (seq,) = db.execute("SELECT coalesce(max(inspector_seq), 0) + 1 FROM findings WHERE inspector_id = ?",
+                            [author["id"]]).fetchone()
+        stamp = now()
+        row = {
+            "public_id": f"EF-{author['code']}-{seq:04d}", "client_uuid": uuid, "content_hash": digest,
+            "review_id": review_id, "strand_id": author["strand_id"], "inspector_id": author["id"],
+            "inspector_seq": seq, **{k: v for k, v in values.items() if k != "criteria"},
+            "qa_status": "draft", "version": 1, "created_at": stamp, "updated_at": stamp,
+        }
+        finding_id = db.execute(
+            f"INSERT INTO findings ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
+        ).lastrowid
+        _write_criteria(db, review_id, finding_id, values["criteria"])
+        snapshot = _snapshot(db, finding_id)
+        _write_version(db, finding_id, 1, snapshot, actor, reason=None)
+        audit.record(db, actor, "finding.create", table="findings", row_id=finding_id, after=snapshot)
+        if submit:
+            from . import qa
+
+            qa.submit(db, actor, finding_id)
+        return RecordResult(get_finding(db, finding_id), created=True)
+
+
+def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[str, Any], *,
+                 reason: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
+    """Change a finding's content, keeping the old version.
+
+    Only the author may edit. After submission an edit needs a ``reason``; an
+    accepted finding that is edited goes back to the QA queue. An edit that
+    changes nothing makes no new version.
+
+    :raises NotFound, Forbidden: as usual.
+    :raises InvalidTransition: the finding is withdrawn.
+    :raises Conflict: ``expected_version`` is stale (someone saved in between).
+    :raises ValidationError: bad input, or a missing reason.
+    """
+    with write_transaction(db):
+        current = get_finding(db, finding_id)
+        if actor.inspector_id != current["inspector_id"]:
+            raise Forbidden("Only the inspector who recorded this finding can edit it.")
+        if current["qa_status"] == "withdrawn":
+            raise InvalidTransition("This finding was withdrawn and can no longer be edited.")
+        if expected_version is not None and int(expected_version) != current["version"]:
+            raise Conflict(
+                f"This finding changed since you opened it (now version {current['version']}); "
+                "your text is kept below — compare it with the current version before saving again.")
+        values = normalise(db, current["review_id"], fields, require_criteria=current["qa_status"] != "draft")
+        errors: dict[str, str] = {}
+        reason = validation.text({"reason": reason}, "reason", errors, label="reason for the change",
+                                 required=current["qa_status"] != "draft", limit=2000)
+        if errors:
+            raise ValidationError("Say why you are changing a submitted finding.", field_errors=errors)
+        before = _snapshot(db, finding_id)
+        changed = {k: v for k, v in values.items() if k != "criteria" and current[k] != v}
+        if not changed and before["criteria"] == values["criteria"]:
+            return current
+        version = current["version"] + 1
+        updates = {**changed, "version": version, "updated_at": now()}
+        if current["qa_status"] == "accepted":
+            updates["qa_status"] = "submitted"
+        db.execute(
+            f"UPDATE findings SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
+            [*updates.values(), finding_id],
+        )
+        if before["criteria"] != values["criteria"]:
+            db.execute("DELETE FROM finding_criteria WHERE finding_id = ?", [finding_id])
+            _write_criteria(db, current["review_id"], finding_id, values["criteria"])
+        if current["qa_status"] == "accepted":
+            db.execute(
+                "INSERT INTO qa_actions (finding_id, action, from_status, to_status, actor, at, comment)"
+                " VALUES (?, 'submit', 'accepted', 'submitted', ?, ?, ?)",
+                [finding_id, actor.username, now(), f"Edited after acceptance: {reason}"],
+            )
+        after = _snapshot(db, finding_id)
+        _write_version(db, finding_id, version, after, actor, reason=reason)
+        audit.record(db, actor, "finding.edit", table="findings", row_id=finding_id, before=before, after=after,
+                     detail=reason)
+        return get_finding(db, finding_id)
+
+
+def get_finding(db: Database, finding_id: int | str, actor: Actor | None = None) -> dict[str, Any]:
+    """A finding by id or public id, with its strand, inspector, agency and case labels
+    and ``criteria`` (code → relevance).
+
+    With an ``actor``, enforces who may read it.
+
+    :raises NotFound: no such finding.
+    :raises Forbidden: the actor may not see this strand's evidence.
+    """
+    column = "findings.public_id" if isinstance(finding_id, str) and not finding_id.isdigit() else "findings.id"
+    rows = list(db.query(
+        f"""SELECT findings.*, strands.code AS strand, inspectors.code AS inspector,
+                   agencies.name AS agency, cases.case_ref AS case_ref
+            FROM findings
+            JOIN strands ON strands.id = findings.strand_id
+            JOIN inspectors ON inspectors.id = findings.inspector_id
+            LEFT JOIN agencies ON agencies.id = findings.agency_id
+            LEFT JOIN cases ON cases.id = findings.case_id
+            WHERE {column} = ?""", [finding_id]))
+    if not rows:
+        raise NotFound(f"No finding {finding_id}.")
+    finding = rows[0]
+    if actor is not None and not (actor.may_read_strand(finding["strand"]) or actor.inspector_id == finding["inspector_id"]):
+        raise Forbidden("This finding belongs to another strand; ask your lead inspector if you need to see it.")
+    finding["criteria"] = _criteria_of(db, finding["id"])
+    return finding
+
+
+def list_findings(db: Database, actor: Actor, review_id: int, *, qa_status: str | None = None,
+                  mine: bool = False, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    """Findings the actor may see, newest first."""
+    where, params = ["findings.review_id = ?"], [review_id]
+    if not actor.reads_everything:
+        if actor.role != "inspector":
+            return []
+        where.append("strands.code = ?")
+        params.append(actor.strand)
+    if mine:
+        where.append("findings.inspector_id = ?")
+        params.append(actor.inspector_id)
+    if qa_status:
+        where.append("findings.qa_status = ?")
+        params.append(qa_status)
+    return list(db.query(
+        f"""SELECT findings.id, findings.public_id, findings.qa_status, findings.finding_type, findings.activity,
+                   findings.collected_on, findings.version, findings.updated_at, findings.evidence_text,
+                   strands.code AS strand, inspectors.code AS inspector, agencies.name AS agency,
+                   cases.case_ref AS case_ref
+            FROM findings
+            JOIN strands ON strands.id = findings.strand_id
+            JOIN inspectors ON inspectors.id = findings.inspector_id
+            LEFT JOIN agencies ON agencies.id = findings.agency_id
+            LEFT JOIN cases ON cases.id = findings.case_id
+            WHERE {' AND '.join(where)}
+            ORDER BY findings.updated_at DESC, findings.id DESC LIMIT ? OFFSET ?""", [*params, limit, offset]))
+
+
+def finding_history(db: Database, finding_id: int, actor: Actor | None = None) -> list[dict[str, Any]]:
+    """Every version of a finding, oldest first, each with ``changes``:
+    a list of ``(field, old, new)`` against the version before it.
+
+    :raises NotFound, Forbidden: as :func:`get_finding`.
+    """
+    get_finding(db, finding_id, actor)
+    versions = list(db.query("SELECT * FROM finding_versions WHERE finding_id = ? ORDER BY version", [finding_id]))
+    previous: dict[str, Any] = {}
+    for version in versions:
+        snapshot = json.loads(version["snapshot"])
+        version["snapshot"] = snapshot
+        version["changes"] = [
+            (field, previous.get(field), snapshot.get(field))
+            for field in FIELDS if previous and previous.get(field) != snapshot.get(field)
+        ]
+        previous = snapshot
+    return versions
+
+
+def _author(db: Database, actor: Actor, review_id: int) -> dict[str, Any]:
+    if actor.inspector_id is None:
+        raise Forbidden("Only inspectors record evidence; this account is not linked to an inspector of the review.")
+    rows = list(db.query("SELECT inspectors.*, strands.code AS strand FROM inspectors JOIN strands"
+                         " ON strands.id = inspectors.strand_id WHERE inspectors.id = ?", [actor.inspector_id]))
+    if not rows or rows[0]["review_id"] != review_id:
+        raise Forbidden("Your account is not an inspector of this review.")
+    return rows[0]
+
+
+def _write_criteria(db: Database, review_id: int, finding_id: int, criteria: dict[str, str]) -> None:
+    for code, relevance in criteria.items():
+        db.execute(
+            "INSERT INTO finding_criteria (finding_id, criterion_id, relevance)"
+            " SELECT ?, id, ? FROM criteria WHERE review_id = ? AND code = ?",
+            [finding_id, relevance, review_id, code],
+        )
+
+
+def _criteria_of(db: Database, finding_id: int) -> dict[str, str]:
+    return {code: relevance for code, relevance in db.execute(
+        "SELECT criteria.code, finding_criteria.relevance FROM finding_criteria"
+        " JOIN criteria ON criteria.id = finding_criteria.criterion_id WHERE finding_id = ? ORDER BY criteria.position",
+        [finding_id])}
+
+
+def _snapshot(db: Database, finding_id: int) -> dict[str, Any]:
+    row = db.execute(
+        "SELECT agency_id, case_id, activity, collected_on, evidence_text, evaluation_text, finding_type,"
+        " impact_on_child, qa_status, version FROM findings WHERE id = ?", [finding_id]).fetchone()
+    keys = ("agency_id", "case_id", "activity", "collected_on", "evidence_text", "evaluation_text",
+            "finding_type", "impact_on_child", "qa_status", "version")
+    return {**dict(zip(keys, row)), "criteria": _criteria_of(db, finding_id)}
+
+
+def _write_version(db: Database, finding_id: int, version: int, snapshot: dict[str, Any], actor: Actor,
+                   *, reason: str | None) -> None:
+    db.execute(
+        "INSERT INTO finding_versions (finding_id, version, snapshot, changed_by, changed_at, reason)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [finding_id, version, json.dumps(snapshot, sort_keys=True), actor.username, now(), reason],
+    )
