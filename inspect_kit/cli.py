@@ -9,6 +9,7 @@ message and exit status 1, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 
 import click
@@ -153,7 +154,7 @@ def read_password() -> str:
 
     Passwords never come from argv, where other users and shell history see them.
     """
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin  # CliRunner swaps sys.stdin too; click.get_text_stream is deprecated
     if stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     password = stdin.readline().rstrip("\r\n")

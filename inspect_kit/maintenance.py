@@ -193,9 +193,11 @@ def check_store(store: Store) -> CheckReport:
     is a line in the report.
     """
     report = CheckReport(home=store.home)
-    report.sections += _check_database(store.evidence_path, "evidence.db", evidence_migrations)
+    evidence_sections = _check_database(store.evidence_path, "evidence.db", evidence_migrations)
+    report.sections += evidence_sections
     report.sections += _check_database(store.private_path, "private.db", private_migrations)
-    if report.ok:
+    integrity, _, migrations = evidence_sections
+    if integrity.ok and migrations.ok:
         # Only meaningful on a readable, migrated evidence.db.
         report.sections.append(_check_search_index(store))
         report.sections.append(_check_attachments(store))
