@@ -24,14 +24,14 @@ FTS_COLUMNS = {
     "chronology_events": ["description", "source_of_information"],
 }
 
-ISO_DATE = "{col} IS NULL OR (length({col}) = 10 AND date({col}) = {col})"
-
-
 def _date(col: str, required: bool = True) -> str:
-    check = f"CHECK (length({col}) = 10 AND date({col}) = {col})"
+    # `IS`, not `=`: date() of garbage is NULL, and a NULL check passes; the
+    # "+0 days" modifier normalises impossible days (2008-02-30 → 03-01),
+    # which plain date() accepts as they are.
+    check = f"CHECK (date({col}, '+0 days') IS {col})"
     if required:
         return f"{col} TEXT NOT NULL {check}"
-    return f"{col} TEXT CHECK ({col} IS NULL OR (length({col}) = 10 AND date({col}) = {col}))"
+    return f"{col} TEXT CHECK ({col} IS NULL OR date({col}, '+0 days') IS {col})"
 
 
 def _flag(col: str) -> str:
