@@ -117,3 +117,16 @@ def _sign_actor(live_server) -> str:
     from datasette.app import Datasette
 
     return Datasette(secret=live_server.secret_key).sign({"a": {"id": "test-lead", "role": "lead"}}, "actor")
+
+
+@pytest.mark.browser
+def test_browser_reaches_both_apps(live_server, browser_page):
+    browser_page.goto(live_server.url + "/status")
+    assert browser_page.locator("h1").inner_text() == "Store status"
+    browser_page.context.add_cookies(
+        [{"name": "ds_actor", "value": _sign_actor(live_server), "url": live_server.url}]
+    )
+    browser_page.goto(live_server.url + "/data/evidence")
+    assert browser_page.locator("h1").first.inner_text().strip() == "evidence"
+    hrefs = browser_page.eval_on_selector_all("a[href]", "links => links.map(link => link.getAttribute('href'))")
+    assert "/data/evidence/findings" in hrefs

@@ -1,0 +1,75 @@
+# inspect_kit: the two commands are `make run` and `make test`.
+#
+#   make run     create .venv, install, create the demo review if the store is
+#                empty, serve on http://127.0.0.1:$(PORT)
+#   make test    create .venv, install test dependencies and Chromium, run pytest
+#   make lint    ruff
+#   make bench   run every bench/*.py script
+#
+# Install steps are stamped (.venv/.installed-*) and re-run only when the
+# packaging files change, so repeated runs start at once.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PORT ?= 8000
+HOST ?= 127.0.0.1
+HOME_DIR ?= $(or $(INSPECT_KIT_HOME),evidence)
+PYTEST_ARGS ?=
+BIN := $(VENV)/bin
+PACKAGING := setup.cfg setup.py pyproject.toml
+# Run apt-get as root, or through sudo when we are not root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
+.PHONY: run test lint bench assets install install-test chromium clean-venv
+
+run: install assets
+	$(BIN)/inspect-kit init --home $(HOME_DIR)
+	$(BIN)/inspect-kit demo --if-empty --home $(HOME_DIR)
+	@echo "Demo accounts are listed in README.md (Demo accounts)."
+	@echo "Open http://$(HOST):$(PORT)/ (Datasette: http://$(HOST):$(PORT)/data/)"
+	$(BIN)/inspect-kit serve --home $(HOME_DIR) --host $(HOST) --port $(PORT)
+
+test: install-test assets chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: install assets
+	@set -e; found=0; \
+	for script in bench/*.py; do \
+		[ -e "$$script" ] || continue; found=1; \
+		echo "== $$script"; $(BIN)/python "$$script"; \
+	done; \
+	[ "$$found" = 1 ] || echo "No benchmarks in bench/ yet."
+
+# Front-end assets (govuk-frontend from npm) are built here; a no-op until then.
+assets:
+	@:
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: $(BIN)/python $(PACKAGING)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python $(PACKAGING)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+# Playwright drives Debian's Chromium: its own browser downloads do not work here.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; \
+	fi
+
+clean-venv:
+	rm -rf $(VENV)
