@@ -43,9 +43,39 @@ bench: install assets
 	done; \
 	[ "$$found" = 1 ] || echo "No benchmarks in bench/ yet."
 
-# Front-end assets (govuk-frontend from npm) are built here; a no-op until then.
-assets:
-	@:
+# Front-end assets: govuk-frontend from the npm registry, pinned to the version
+# the installed govuk-frontend-jinja macros support (4.1.x <-> 6.3.0, see its
+# README). `npm pack` fetches the published tarball (checked against the
+# registry's integrity hash) without a package.json or node_modules. The
+# compiled CSS is copied into the package with two edits: GDS Transport is
+# licensed only for services on gov.uk domains, so its @font-face rules go and
+# every font-family falls back to the system stack; and the absolute
+# /assets/ URLs become relative to the CSS file, so they resolve under /static.
+GOVUK_FRONTEND_VERSION := 6.3.0
+GOVUK_DIR := inspect_kit/static/govuk-frontend
+GOVUK_STAMP := $(GOVUK_DIR)/.version-$(GOVUK_FRONTEND_VERSION)
+SYSTEM_FONTS := system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans","Liberation Sans",sans-serif
+
+assets: $(GOVUK_STAMP)
+
+$(GOVUK_STAMP):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch govuk-frontend: install nodejs/npm"; exit 1; }
+	rm -rf build/govuk-frontend $(GOVUK_DIR)
+	mkdir -p build/govuk-frontend $(GOVUK_DIR)
+	cd build/govuk-frontend && npm pack --silent govuk-frontend@$(GOVUK_FRONTEND_VERSION) >/dev/null
+	tar -xzf build/govuk-frontend/govuk-frontend-$(GOVUK_FRONTEND_VERSION).tgz -C build/govuk-frontend
+	cp build/govuk-frontend/package/dist/govuk/govuk-frontend.min.js $(GOVUK_DIR)/
+	mkdir -p $(GOVUK_DIR)/assets
+	cp -R build/govuk-frontend/package/dist/govuk/assets/images build/govuk-frontend/package/dist/govuk/assets/manifest.json $(GOVUK_DIR)/assets/
+	sed -E -e 's/@font-face\{[^}]*\}//g' \
+		-e 's/font-family:"?GDS Transport"?,arial,sans-serif/font-family:$(SYSTEM_FONTS)/g' \
+		-e 's#url\(/assets/#url(assets/#g' \
+		-e 's#/\*\# sourceMappingURL=[^*]*\*/##' \
+		build/govuk-frontend/package/dist/govuk/govuk-frontend.min.css > $(GOVUK_DIR)/govuk-frontend.min.css
+	@! grep -q "GDS Transport" $(GOVUK_DIR)/govuk-frontend.min.css || { echo "GDS Transport still referenced"; exit 1; }
+	sed -i -e 's#//\# sourceMappingURL=.*##' $(GOVUK_DIR)/govuk-frontend.min.js
+	rm -rf build/govuk-frontend
+	touch $@
 
 install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test

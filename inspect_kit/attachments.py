@@ -1,0 +1,148 @@
+"""Files attached to a finding: PDF, PNG or JPEG, stored by sha256.
+
+The type is read from the file's first bytes (its "magic number"), never from
+its name or the type the browser claims, so an executable renamed ``.pdf`` is
+refused. Files live in the store's ``attachments/`` folder named by their
+sha256: the same file attached twice is stored once, and attaching it twice to
+the same finding returns the existing row (a retried upload is harmless).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import audit
+from .actors import Actor
+from .errors import Forbidden, NotFound, StoreError, ValidationError
+from .findings import get_finding
+from .store import Store, now, write_transaction
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+FILENAME_LIMIT = 200
+
+# (prefix, media type): the signatures of the accepted file types.
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+
+
+def sniff_media_type(content: bytes) -> str | None:
+    """The media type of ``content`` from its first bytes, or None when it is not PDF, PNG or JPEG."""
+    for signature, media_type in SIGNATURES:
+        if content.startswith(signature):
+            return media_type
+    return None
+
+
+def clean_filename(filename: str | None) -> str:
+    """A display name without folders or control characters (the stored name is the sha256)."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:FILENAME_LIMIT] or "attachment"
+
+
+def may_attach(actor: Actor, finding: dict[str, Any]) -> bool:
+    """The finding's author, a lead or a moderator may attach files to it."""
+    return actor.reads_everything or (actor.inspector_id is not None and actor.inspector_id == finding["inspector_id"])
+
+
+def add_attachment(db: Database, store: Store, actor: Actor, finding_id: int | str, *, filename: str | None,
+                   content: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """Attach ``content`` to a finding and return the attachment row.
+
+    :raises NotFound: no such finding. :raises Forbidden: the actor may not see
+        or attach to it.
+    :raises ValidationError: empty, too large, or not a PDF, PNG or JPEG
+        (``field_errors["file"]``).
+    """
+    finding = get_finding(db, finding_id, actor)
+    if not may_attach(actor, finding):
+        raise Forbidden("Only the inspector who recorded this finding, a lead or a moderator can attach files to it.")
+    if not content:
+        raise ValidationError("The selected file is empty.", field_errors={"file": "The selected file is empty"})
+    if len(content) > max_bytes:
+        message = f"The selected file must be smaller than {max_bytes // (1024 * 1024)} MB"
+        raise ValidationError(message, field_errors={"file": message})
+    media_type = sniff_media_type(content)
+    if media_type is None:
+        message = "The selected file must be a PDF, PNG or JPEG"
+        raise ValidationError(message + " (its contents are not one of these, whatever its name).",
+                              field_errors={"file": message})
+    sha256 = hashlib.sha256(content).hexdigest()
+    _write_blob(store, sha256, content)
+    with write_transaction(db):
+        existing = list(db.query("SELECT * FROM attachments WHERE finding_id = ? AND sha256 = ?",
+                                 [finding["id"], sha256]))
+        if existing:
+            return existing[0]
+        row = {"sha256": sha256, "finding_id": finding["id"], "filename": clean_filename(filename),
+               "media_type": media_type, "size_bytes": len(content), "uploaded_by": actor.username,
+               "uploaded_at": now()}
+        attachment_id = db.execute(
+            f"INSERT INTO attachments ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
+        ).lastrowid
+        audit.record(db, actor, "attachment.add", table="attachments", row_id=attachment_id, after=row)
+    return get_attachment(db, attachment_id)
+
+
+def list_attachments(db: Database, finding_id: int) -> list[dict[str, Any]]:
+    """The files attached to a finding, oldest first."""
+    return list(db.query("SELECT * FROM attachments WHERE finding_id = ? ORDER BY id", [finding_id]))
+
+
+def get_attachment(db: Database, attachment_id: int, actor: Actor | None = None) -> dict[str, Any]:
+    """An attachment row; with an ``actor``, only if they may see its finding.
+
+    :raises NotFound: no such attachment. :raises Forbidden: the finding is not visible to the actor.
+    """
+    rows = list(db.query("SELECT * FROM attachments WHERE id = ?", [attachment_id]))
+    if not rows:
+        raise NotFound(f"No attachment {attachment_id}.")
+    if actor is not None:
+        get_finding(db, rows[0]["finding_id"], actor)
+    return rows[0]
+
+
+def open_attachment(db: Database, store: Store, actor: Actor, attachment_id: int) -> tuple[dict[str, Any], Path]:
+    """The attachment row and the path of its file, for a download by ``actor``
+    (recorded in the audit log: a download is an export).
+
+    :raises NotFound, Forbidden: as :func:`get_attachment`.
+    :raises StoreError: the file is missing from ``attachments/``.
+    """
+    attachment = get_attachment(db, attachment_id, actor)
+    path = blob_path(store, attachment["sha256"])
+    if not path.is_file():
+        raise StoreError(f"The file of attachment {attachment_id} is missing from the store; restore it from a backup.")
+    with write_transaction(db):
+        audit.record(db, actor, "attachment.download", table="attachments", row_id=attachment_id)
+    return attachment, path
+
+
+def blob_path(store: Store, sha256: str) -> Path:
+    """Where the file with this sha256 lives in the store."""
+    return store.attachments_dir / sha256
+
+
+def _write_blob(store: Store, sha256: str, content: bytes) -> None:
+    path = blob_path(store, sha256)
+    if path.is_file():
+        return
+    store.attachments_dir.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a crash never leaves a half file under its final name.
+    fd, tmp = tempfile.mkstemp(dir=store.attachments_dir, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
