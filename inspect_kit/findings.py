@@ -90,7 +90,7 @@ def _criteria(db: Database, review_id: int, raw: Any, errors: dict[str, str], re
         if not isinstance(code, str) or code not in known:
             errors["criteria"] = f"Select criteria from this review's framework ({code!r} is not one of them)"
             return {}
-        if relevance not in vocab.RELEVANCES:
+        if not isinstance(relevance, str) or relevance not in vocab.RELEVANCES:
             errors["criteria"] = f"Relevance of criterion {code} must be primary or secondary"
             return {}
         chosen[code] = relevance

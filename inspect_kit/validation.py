@@ -53,7 +53,9 @@ def choice(fields: dict[str, Any], name: str, choices: dict[str, str], errors: d
         if required:
             errors[name] = f"Select the {label}"
         return None
-    if value not in choices:
+    # An unhashable value (a list or object from JSON) cannot be a dict key:
+    # refuse it like any unknown code rather than raising TypeError.
+    if not isinstance(value, str) or value not in choices:
         shown = ", ".join(choices.values()) if len(choices) <= 10 else f"one of the {len(choices)} listed options"
         errors[name] = f"Select a valid {label}: {shown}"
         return None
@@ -113,7 +115,11 @@ def review_row_id(db: Database, table: str, fields: dict[str, Any], name: str, r
         return None
     try:
         row_id = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        errors[name] = f"Select a {label} from the list"
+        return None
+    if isinstance(value, bool) or not -(2**63) <= row_id < 2**63:
+        # True is an int to Python, and SQLite raises OverflowError past 64 bits.
         errors[name] = f"Select a {label} from the list"
         return None
     found = db.execute(f"SELECT 1 FROM {table} WHERE id = ? AND review_id = ?", [row_id, review_id]).fetchone()
