@@ -24,11 +24,24 @@ RESPONSE_DAYS = {"urgent": 1, "routine": 5}
 
 def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, concern: str,
                 case_id: int | None = None, finding_id: int | None = None,
-                referral_due: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+                referral_due: str | None = None, today: dt.date | None = None,
+                client_uuid: str | None = None) -> dict[str, Any]:
     """Raise an alert about a case or finding; returns it.
 
-    :raises ValidationError: no case or finding, bad urgency, empty concern.
+    With ``client_uuid`` (the raising form's id) a repeat of the same request
+    returns the alert already raised instead of raising a second one.
+
+    :raises ValidationError: no case or finding, bad urgency, empty concern, bad uuid.
     """
+    if client_uuid is not None:
+        try:
+            client_uuid = validation.client_uuid(client_uuid)
+        except ValueError:
+            raise ValidationError("The form's submission id is damaged; reload the page and try again.",
+                                  field_errors={"client_uuid": "Not a valid uuid"}) from None
+        row = db.execute("SELECT id FROM safeguarding_alerts WHERE client_uuid = ?", [client_uuid]).fetchone()
+        if row:
+            return get_alert(db, row[0])
     errors: dict[str, str] = {}
     fields = {"urgency": urgency, "concern": concern, "case_id": case_id, "referral_due": referral_due}
     urgency = validation.choice(fields, "urgency", vocab.ALERT_URGENCIES, errors, label="urgency")
@@ -48,9 +61,13 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
     today = today or dt.date.today()
     due = due or (today + dt.timedelta(days=REFERRAL_DAYS[urgency])).isoformat()
     with write_transaction(db):
+        if client_uuid is not None:
+            row = db.execute("SELECT id FROM safeguarding_alerts WHERE client_uuid = ?", [client_uuid]).fetchone()
+            if row:
+                return get_alert(db, row[0])
         row = {"review_id": review_id, "case_id": case_id, "finding_id": finding_id, "urgency": urgency,
                "concern": concern, "status": "raised", "raised_by": actor.username, "raised_at": now(),
-               "referral_due": due}
+               "referral_due": due, "client_uuid": client_uuid}
         alert_id = db.execute(
             f"INSERT INTO safeguarding_alerts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
             list(row.values()),
@@ -117,6 +134,31 @@ def open_alerts(db: Database, review_id: int, *, today: dt.date | None = None) -
         alert["due"] = alert["referral_due"] if alert["status"] == "raised" else alert["response_due"]
         alert["overdue"] = alert["status"] in ("raised", "referred") and bool(alert["due"]) and alert["due"] < today_iso
     return alerts
+
+
+def list_alerts(db: Database, review_id: int, *, status: str | None = None,
+                today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Every alert of the review (or those with ``status``): open ones first, urgent
+    first, then newest; each with ``due`` (the next step's due date) and ``overdue``."""
+    today_iso = (today or dt.date.today()).isoformat()
+    where, params = ["safeguarding_alerts.review_id = ?"], [review_id]
+    if status:
+        where.append("safeguarding_alerts.status = ?")
+        params.append(status)
+    alerts = list(db.query(
+        "SELECT safeguarding_alerts.*, cases.case_ref, findings.public_id AS finding_public_id"
+        " FROM safeguarding_alerts LEFT JOIN cases ON cases.id = safeguarding_alerts.case_id"
+        " LEFT JOIN findings ON findings.id = safeguarding_alerts.finding_id"
+        f" WHERE {' AND '.join(where)}"
+        " ORDER BY status = 'closed', urgency = 'urgent' DESC, raised_at DESC, safeguarding_alerts.id DESC", params))
+    for alert in alerts:
+        _annotate_due(alert, today_iso)
+    return alerts
+
+
+def _annotate_due(alert: dict[str, Any], today_iso: str) -> None:
+    alert["due"] = {"raised": alert["referral_due"], "referred": alert["response_due"]}.get(alert["status"])
+    alert["overdue"] = bool(alert["due"]) and alert["due"] < today_iso
 
 
 def _move(db: Database, actor: Actor, alert: dict[str, Any], from_status: str, to_status: str,

@@ -297,6 +297,16 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@evidence_migrations()
+def m002_alert_client_uuid(db: Database) -> None:
+    """Safeguarding alerts carry the raising form's client uuid, so a double
+    click or a retried request never raises the same alert twice (issue 3, item 9).
+    Existing alerts keep NULL; the unique index ignores NULLs."""
+    db.execute("ALTER TABLE safeguarding_alerts ADD COLUMN client_uuid TEXT"
+               " CHECK (client_uuid IS NULL OR length(client_uuid) = 36)")
+    db.execute("CREATE UNIQUE INDEX idx_alerts_client_uuid ON safeguarding_alerts(client_uuid)")
+
+
 @private_migrations()
 def p001_accounts(db: Database) -> None:
     """Accounts, API tokens and the case-identity key: never served by Datasette."""
