@@ -132,3 +132,16 @@ def case_by_ref(db: Database, review_id: int, case_ref: str) -> dict[str, Any]:
     if not rows:
         raise NotFound(f"No case {case_ref} in this review.")
     return rows[0]
+
+
+def case_list(db: Database, review_id: int) -> list[dict[str, Any]]:
+    """The review's cases by reference, each with ``events`` (chronology events
+    recorded), ``key_events``, ``missed_opportunities`` and ``last_event_date``."""
+    return list(db.query(
+        """SELECT cases.*, count(chronology_events.id) AS events,
+                  coalesce(sum(chronology_events.key_event), 0) AS key_events,
+                  coalesce(sum(chronology_events.missed_opportunity), 0) AS missed_opportunities,
+                  max(chronology_events.event_date) AS last_event_date
+           FROM cases LEFT JOIN chronology_events ON chronology_events.case_id = cases.id
+           WHERE cases.review_id = ?
+           GROUP BY cases.id ORDER BY cases.case_ref""", [review_id]))
