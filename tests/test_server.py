@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
+import time
 
 import httpx
 import pytest
@@ -86,6 +88,20 @@ async def test_datasette_sees_live_writes(http, store):
         db.execute("INSERT INTO strands (code, name, inspectorate) VALUES ('youth', 'Youth justice', 'HMIP')")
     after = (await http.get("/data/evidence/strands.json", params={"_shape": "array"})).json()
     assert len(after) == len(before) + 1
+
+
+async def test_flask_requests_run_concurrently(store):
+    # a2wsgi runs WSGI requests on a thread pool; asgiref's WsgiToAsgi ran them
+    # one at a time (4 × 0.5 s took 2.0 s, DESIGN.md §2).
+    server = build_app(store, secret_key=SECRET)
+    server.flask.add_url_rule("/slow", "slow", lambda: time.sleep(0.5) or "done")
+    transport = httpx.ASGITransport(app=server)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        started = time.monotonic()
+        responses = await asyncio.gather(*(client.get("/slow") for _ in range(4)))
+        elapsed = time.monotonic() - started
+    assert [response.text for response in responses] == ["done"] * 4
+    assert elapsed < 1.5, elapsed
 
 
 async def test_flask_unknown_path_is_flask_404(http):
