@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlite_utils import Database
+
 from .errors import StoreError
 from .schema import FTS_COLUMNS, evidence_migrations, private_migrations
 from .store import Store, connect
@@ -127,8 +129,6 @@ def _check_database(path: Path, label: str, migrations) -> list[Section]:
         keys.faults.extend(
             _listed([f"{table} row {rowid} points at a missing {parent} row" for table, rowid, parent, _ in violations])
         )
-        from sqlite_utils import Database
-
         pending = [m.name for m in migrations.pending(Database(conn))]
         if pending:
             schema.faults.append(f"not applied: {', '.join(pending)} (run `inspect-kit init`)")
