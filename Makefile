@@ -20,7 +20,7 @@ PACKAGING := setup.cfg setup.py pyproject.toml
 # Run apt-get as root, or through sudo when we are not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: run test lint bench assets install install-test chromium clean-venv
+.PHONY: run test lint bench assets install install-test chromium wrk clean-venv
 
 run: install assets
 	$(BIN)/inspect-kit init --home $(HOME_DIR)
@@ -35,7 +35,7 @@ test: install-test assets chromium
 lint: install-test
 	$(BIN)/ruff check .
 
-bench: install assets
+bench: install-test assets wrk
 	@set -e; found=0; \
 	for script in bench/*.py; do \
 		[ -e "$$script" ] || continue; found=1; \
@@ -99,6 +99,14 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; \
+	fi
+
+# wrk is the load generator the benchmarks prefer (a Python client saturates first, DESIGN.md §9).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		echo "Installing Debian's wrk for the benchmarks"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q wrk; \
 	fi
 
 clean-venv:
