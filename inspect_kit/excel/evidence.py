@@ -1,0 +1,473 @@
+"""The review's evidence workbook, for the lead inspector and the report team.
+
+Sheets: About this export, Summary – criteria (criterion × strand counts),
+Summary – agencies (strengths vs areas for improvement), Findings, Chronology,
+Safeguarding alerts, Judgements and a Data dictionary. Written streaming
+(write-only) from one read transaction, so every sheet's row count can be
+checked against the database's count of the same snapshot; every export is
+written to the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from .. import audit, vocab
+from ..actors import Actor
+from ..errors import Forbidden, NotFound, ValidationError
+from ..store import now, write_transaction
+from .cells import DATE, DATETIME, NUMBER, TEXT, CellStats
+from .sheets import Column, SheetResult, new_workbook, write_about, write_table
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class EvidenceFilter:
+    """Which evidence goes into the workbook."""
+
+    accepted_only: bool = False
+    strand: str | None = None
+    case_ref: str | None = None
+
+    def describe(self) -> str:
+        parts = ["accepted findings only" if self.accepted_only else "findings of every QA status"]
+        parts.append(f"strand {self.strand}" if self.strand else "every strand the exporter may see")
+        parts.append(f"case {self.case_ref}" if self.case_ref else "all cases")
+        return "; ".join(parts)
+
+
+@dataclass
+class EvidenceExport:
+    """The result of :func:`export_evidence_workbook`."""
+
+    path: Path
+    sheets: list[SheetResult] = field(default_factory=list)
+    stats: CellStats = field(default_factory=CellStats)
+    audit_id: int | None = None
+
+    @property
+    def counts_ok(self) -> bool:
+        return all(sheet.count_checked is not False for sheet in self.sheets)
+
+
+FINDING_COLUMNS = [
+    Column("public_id", TEXT, "The finding's public id: EF-<inspector>-<number>"),
+    Column("strand", TEXT, "The inspectorate strand that recorded it"),
+    Column("inspector", TEXT, "The inspector's display code"),
+    Column("agency", TEXT, "The agency (service) the evidence is about; empty for partnership-wide evidence"),
+    Column("case_ref", TEXT, "The child's pseudonymous case reference; empty when not about one case"),
+    Column("activity", TEXT, "How the evidence was collected", ),
+    Column("collected_on", DATE, "The date the evidence was collected"),
+    Column("finding_type", TEXT, "Strength, area for improvement, serious weakness or context"),
+    Column("impact_on_child", TEXT, "The impact on the child recorded by the inspector"),
+    Column("criteria", TEXT, "Framework criterion codes, '; '-separated; '(secondary)' marks a secondary link"),
+    Column("evidence_text", TEXT, "What was seen, read or heard"),
+    Column("evaluation_text", TEXT, "The inspector's evaluation"),
+    Column("qa_status", TEXT, "Quality assurance status"),
+    Column("version", NUMBER, "The record's version number (1 = never edited)"),
+    Column("created_at", DATETIME, "When the record was created (UTC)"),
+    Column("updated_at", DATETIME, "When the record last changed (UTC)"),
+    Column("submitted_at", DATETIME, "When the record was first submitted for QA (UTC)"),
+    Column("client_uuid", TEXT, "The record's submission id (re-importing it never duplicates the record)"),
+]
+
+CRITERIA_OF_FINDING = """(
+    SELECT group_concat(label, '; ') FROM (
+        SELECT criteria.code || CASE WHEN finding_criteria.relevance = 'secondary' THEN ' (secondary)' ELSE '' END
+               AS label
+        FROM finding_criteria JOIN criteria ON criteria.id = finding_criteria.criterion_id
+        WHERE finding_criteria.finding_id = findings.id ORDER BY criteria.position))"""
+
+FINDINGS_FROM = """
+    FROM findings
+    JOIN strands ON strands.id = findings.strand_id
+    JOIN inspectors ON inspectors.id = findings.inspector_id
+    LEFT JOIN agencies ON agencies.id = findings.agency_id
+    LEFT JOIN cases ON cases.id = findings.case_id
+"""
+
+FINDINGS_SELECT = f"""
+    SELECT findings.public_id, strands.code, inspectors.code, agencies.name, cases.case_ref, findings.activity,
+           findings.collected_on, findings.finding_type, findings.impact_on_child, {CRITERIA_OF_FINDING},
+           findings.evidence_text, findings.evaluation_text, findings.qa_status, findings.version,
+           findings.created_at, findings.updated_at, findings.submitted_at, findings.client_uuid
+    {FINDINGS_FROM}"""
+
+CHRONOLOGY_COLUMNS = [
+    Column("case_ref", TEXT, "The child's pseudonymous case reference"),
+    Column("event_date", DATE, "When the event happened"),
+    Column("date_precision", TEXT, "How exact the date is: " + ", ".join(vocab.DATE_PRECISIONS)),
+    Column("agency", TEXT, "The agency (service) involved"),
+    Column("practitioner_role", TEXT, "The practitioner's role (never a name)"),
+    Column("event_type", TEXT, "The kind of contact or event"),
+    Column("description", TEXT, "What happened"),
+    Column("source_of_information", TEXT, "Where the inspector found it"),
+    Column("key_event", NUMBER, "1 when a key event"),
+    Column("missed_opportunity", NUMBER, "1 when a missed opportunity"),
+    Column("good_practice", NUMBER, "1 when good practice"),
+    Column("recorded_by", TEXT, "The inspector who recorded it"),
+    Column("created_at", DATETIME, "When it was recorded (UTC)"),
+    Column("client_uuid", TEXT, "The event's submission id"),
+]
+
+CHRONOLOGY_FROM = """
+    FROM chronology_events
+    JOIN cases ON cases.id = chronology_events.case_id
+    JOIN agencies ON agencies.id = chronology_events.agency_id
+    LEFT JOIN inspectors ON inspectors.id = chronology_events.recorded_by
+"""
+
+CHRONOLOGY_SELECT = f"""
+    SELECT cases.case_ref, chronology_events.event_date, chronology_events.date_precision, agencies.name,
+           chronology_events.practitioner_role, chronology_events.event_type, chronology_events.description,
+           chronology_events.source_of_information, chronology_events.key_event,
+           chronology_events.missed_opportunity, chronology_events.good_practice, inspectors.code,
+           chronology_events.created_at, chronology_events.client_uuid
+    {CHRONOLOGY_FROM}"""
+
+ALERT_COLUMNS = [
+    Column("case_ref", TEXT, "The child the alert is about"),
+    Column("finding", TEXT, "The finding it was raised from, if any"),
+    Column("urgency", TEXT, "Urgent or routine"),
+    Column("status", TEXT, "raised → referred → responded → closed"),
+    Column("concern", TEXT, "The concern about the child"),
+    Column("raised_by", TEXT, "Who raised it"),
+    Column("raised_at", DATETIME, "When (UTC)"),
+    Column("referral_due", DATE, "When the referral is due"),
+    Column("referred_to", TEXT, "Who it was referred to"),
+    Column("referred_at", DATETIME, "When it was referred (UTC)"),
+    Column("response_due", DATE, "When a response is due"),
+    Column("responded_at", DATETIME, "When the agency responded (UTC)"),
+    Column("response", TEXT, "The agency's response"),
+    Column("closed_at", DATETIME, "When the alert was closed (UTC)"),
+]
+
+ALERTS_FROM = """
+    FROM safeguarding_alerts
+    LEFT JOIN cases ON cases.id = safeguarding_alerts.case_id
+    LEFT JOIN findings ON findings.id = safeguarding_alerts.finding_id
+"""
+
+ALERTS_SELECT = f"""
+    SELECT cases.case_ref, findings.public_id, safeguarding_alerts.urgency, safeguarding_alerts.status,
+           safeguarding_alerts.concern, safeguarding_alerts.raised_by, safeguarding_alerts.raised_at,
+           safeguarding_alerts.referral_due, safeguarding_alerts.referred_to, safeguarding_alerts.referred_at,
+           safeguarding_alerts.response_due, safeguarding_alerts.responded_at, safeguarding_alerts.response,
+           safeguarding_alerts.closed_at
+    {ALERTS_FROM}"""
+
+JUDGEMENT_COLUMNS = [
+    Column("criterion", TEXT, "The framework criterion code"),
+    Column("criterion_title", TEXT, "The criterion"),
+    Column("scope", TEXT, "Partnership-wide or one agency"),
+    Column("agency", TEXT, "The agency, for a single-agency judgement"),
+    Column("proposed_grade", NUMBER, "The proposed grade (graded frameworks only)"),
+    Column("moderated_grade", NUMBER, "The grade after moderation"),
+    Column("narrative", TEXT, "The judgement's narrative"),
+    Column("proposed_by", TEXT, "Who recorded it"),
+    Column("updated_at", DATETIME, "When it last changed (UTC)"),
+]
+
+JUDGEMENTS_FROM = """
+    FROM judgements
+    JOIN criteria ON criteria.id = judgements.criterion_id
+    LEFT JOIN agencies ON agencies.id = judgements.agency_id
+"""
+
+JUDGEMENTS_SELECT = f"""
+    SELECT criteria.code, criteria.title, judgements.scope, agencies.name, judgements.proposed_grade,
+           judgements.moderated_grade, judgements.narrative, judgements.proposed_by, judgements.updated_at
+    {JUDGEMENTS_FROM}"""
+
+SUMMARY_AGENCY_COLUMNS = [
+    Column("agency", TEXT, "The agency (service)"),
+    Column("agency_type", TEXT, "The kind of service"),
+    *[Column(code, NUMBER, f"Findings of type {label}") for code, label in vocab.FINDING_TYPES.items()],
+    Column("total", NUMBER, "All findings about the agency in this export"),
+]
+
+
+def _where(table: str, review_id: int, conditions: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    clauses, params = [f"{table}.review_id = ?"], [review_id]
+    for clause, param in conditions:
+        clauses.append(clause)
+        if param is not None:
+            params.append(param)
+    return " WHERE " + " AND ".join(clauses), params
+
+
+def _scope(db: Database, actor: Actor, review_id: int, wanted: EvidenceFilter) -> dict[str, Any]:
+    """Resolve the filter against the actor's rights.
+
+    :raises Forbidden: an inspector asks for another strand.
+    :raises NotFound, ValidationError: unknown strand or case.
+    """
+    full_access = actor.reads_everything or actor.is_admin
+    strand = wanted.strand
+    if not full_access:
+        if actor.role != "inspector" or not actor.strand:
+            raise Forbidden("This account may not export evidence.")
+        if strand and strand != actor.strand:
+            raise Forbidden(f"You may export your own strand's evidence ({actor.strand}), not {strand}'s.")
+        strand = actor.strand
+    strand_id = None
+    if strand:
+        row = db.execute("SELECT id FROM strands WHERE code = ?", [strand]).fetchone()
+        if row is None:
+            known = ", ".join(code for (code,) in db.execute("SELECT code FROM strands ORDER BY id"))
+            raise ValidationError(f"Unknown strand {strand!r}; known strands: {known}.")
+        strand_id = row[0]
+    case_id = None
+    if wanted.case_ref:
+        row = db.execute("SELECT id FROM cases WHERE review_id = ? AND case_ref = ?",
+                         [review_id, wanted.case_ref]).fetchone()
+        if row is None:
+            raise NotFound(f"No case {wanted.case_ref} in this review.")
+        case_id = row[0]
+    return {"full_access": full_access, "strand": strand, "strand_id": strand_id, "case_id": case_id}
+
+
+def _finding_conditions(wanted: EvidenceFilter, scope: dict[str, Any]) -> list[tuple[str, Any]]:
+    conditions: list[tuple[str, Any]] = []
+    if wanted.accepted_only:
+        conditions.append(("findings.qa_status = 'accepted'", None))
+    if scope["strand_id"] is not None:
+        conditions.append(("findings.strand_id = ?", scope["strand_id"]))
+    if scope["case_id"] is not None:
+        conditions.append(("findings.case_id = ?", scope["case_id"]))
+    return conditions
+
+
+def _rows(db: Database, sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
+    cursor = db.conn.execute(sql, params)
+    while True:
+        batch = cursor.fetchmany(500)
+        if not batch:
+            return
+        yield from batch
+
+
+def _count(db: Database, from_sql: str, where: str, params: list[Any]) -> int:
+    return db.conn.execute(f"SELECT count(*) {from_sql} {where}", params).fetchone()[0]
+
+
+def export_evidence_workbook(
+    db: Database,
+    actor: Actor,
+    review_id: int,
+    path: Path | str,
+    *,
+    wanted: EvidenceFilter = EvidenceFilter(),
+    progress: Progress | None = None,
+    source: str = "inspect-kit export",
+) -> EvidenceExport:
+    """Write the review's evidence workbook to ``path`` and audit the export.
+
+    Only what ``actor`` may see is exported: inspectors get their own strand's
+    findings (and the case chronologies, which every strand may read); leads,
+    moderators and administrators everything. The file is written to a
+    temporary file beside ``path`` and moved into place only when complete.
+    ``progress`` is called with the number of rows written since its last call.
+
+    :raises Forbidden: the actor may not export this.
+    :raises NotFound, ValidationError: unknown review, strand or case.
+    """
+    path = Path(path)
+    review_rows = list(db.query("SELECT * FROM reviews WHERE id = ?", [review_id]))
+    if not review_rows:
+        raise NotFound(f"No review with id {review_id}.")
+    review = review_rows[0]
+    scope = _scope(db, actor, review_id, wanted)
+    result = EvidenceExport(path=path)
+    stats = result.stats
+    workbook = new_workbook()
+    tick = (lambda: progress(1)) if progress else None
+
+    # One read transaction: every count and every sheet see the same snapshot.
+    own_transaction = not db.conn.in_transaction
+    if own_transaction:
+        db.conn.execute("BEGIN")
+    try:
+        finding_where, finding_params = _where("findings", review_id, _finding_conditions(wanted, scope))
+        chrono_conditions: list[tuple[str, Any]] = []
+        if scope["case_id"] is not None:
+            chrono_conditions.append(("chronology_events.case_id = ?", scope["case_id"]))
+        chrono_where, chrono_params = _where("chronology_events", review_id, chrono_conditions)
+
+        result.sheets.append(_summary_criteria(db, workbook, review_id, finding_where, finding_params, stats))
+        result.sheets.append(_summary_agencies(db, workbook, finding_where, finding_params, stats))
+
+        sheet = write_table(workbook, "Findings", FINDING_COLUMNS,
+                            _rows(db, FINDINGS_SELECT + finding_where + " ORDER BY findings.id", finding_params),
+                            stats=stats, on_row=tick)
+        sheet.expected_rows = _count(db, FINDINGS_FROM, finding_where, finding_params)
+        result.sheets.append(sheet)
+
+        sheet = write_table(
+            workbook, "Chronology", CHRONOLOGY_COLUMNS,
+            _rows(db, CHRONOLOGY_SELECT + chrono_where
+                  + " ORDER BY cases.case_ref, chronology_events.event_date, chronology_events.id", chrono_params),
+            stats=stats, on_row=tick)
+        sheet.expected_rows = _count(db, CHRONOLOGY_FROM, chrono_where, chrono_params)
+        result.sheets.append(sheet)
+
+        if scope["full_access"]:
+            alert_conditions: list[tuple[str, Any]] = []
+            if scope["case_id"] is not None:
+                alert_conditions.append(("safeguarding_alerts.case_id = ?", scope["case_id"]))
+            alert_where, alert_params = _where("safeguarding_alerts", review_id, alert_conditions)
+            sheet = write_table(workbook, "Safeguarding alerts", ALERT_COLUMNS,
+                                _rows(db, ALERTS_SELECT + alert_where + " ORDER BY safeguarding_alerts.id",
+                                      alert_params), stats=stats, on_row=tick)
+            sheet.expected_rows = _count(db, ALERTS_FROM, alert_where, alert_params)
+            result.sheets.append(sheet)
+
+            judgement_where, judgement_params = _where("judgements", review_id, [])
+            sheet = write_table(workbook, "Judgements", JUDGEMENT_COLUMNS,
+                                _rows(db, JUDGEMENTS_SELECT + judgement_where
+                                      + " ORDER BY criteria.position, judgements.scope, agencies.name",
+                                      judgement_params), stats=stats, on_row=tick)
+            sheet.expected_rows = _count(db, JUDGEMENTS_FROM, judgement_where, judgement_params)
+            result.sheets.append(sheet)
+        else:
+            for title in ("Safeguarding alerts", "Judgements"):
+                result.sheets.append(SheetResult(title=title, rows=0,
+                                                 note="not exported: leads and moderators only"))
+    finally:
+        if own_transaction:
+            db.conn.execute("COMMIT")
+
+    result.sheets.append(_data_dictionary(workbook, stats))
+    exported_at = now()
+    facts: list[tuple[str, Any]] = [
+        ("Export", "The review's evidence workbook"),
+        ("Review", f"{review['title']} ({review['slug']})"),
+        ("Framework", review["framework_title"]),
+        ("Exported by", f"{actor.username} ({vocab.ACCOUNT_ROLES.get(actor.role, actor.role)})"),
+        ("Exported at (UTC)", exported_at.replace("+00:00", "")),
+        ("Source", source),
+        ("Filters", wanted.describe() + ("" if scope["full_access"] else f" (limited to strand {scope['strand']})")),
+    ]
+    for sheet in result.sheets:
+        if sheet.note:
+            facts.append((f"Sheet: {sheet.title}", sheet.note))
+            continue
+        line = f"{sheet.rows:,} rows"
+        if sheet.expected_rows is not None:
+            line += (f"; the database holds {sheet.expected_rows:,}: count checked"
+                     if sheet.count_checked else
+                     f"; MISMATCH: the database holds {sheet.expected_rows:,}")
+        if sheet.capped:
+            line += "; CAPPED at Excel's row limit: the rest is not in this file"
+        facts.append((f"Sheet: {sheet.title}", line))
+    facts.append(("Cells cut", _cut_note(stats)))
+    facts.append(("Control characters", f"stripped from {stats.stripped_cells:,} cell(s)"))
+    facts.append(("Text cells", "Every recorded text is a text cell: nothing in this workbook is a formula."))
+    facts.append(("Times", "Times are UTC; dates are Excel dates."))
+    write_about(workbook, facts, stats=stats)
+    _save(workbook, path)
+
+    with write_transaction(db):
+        result.audit_id = audit.record(
+            db, actor, "export.evidence_workbook", table="reviews", row_id=review_id,
+            detail=f"{path.name}: {wanted.describe()}; "
+                   + ", ".join(f"{sheet.title} {sheet.rows}" for sheet in result.sheets if not sheet.note),
+        )
+    return result
+
+
+def _cut_note(stats: CellStats) -> str:
+    if not stats.cut_cells:
+        return "none: every text is complete"
+    examples = ", ".join(stats.cut_examples)
+    return (f"{stats.cut_cells:,} cell(s) longer than Excel's 32,767 characters were cut and end with "
+            f"'[…cut]'" + (f" (e.g. {examples})" if examples else ""))
+
+
+def _save(workbook: Any, path: Path) -> None:
+    """Save to a temporary file in the same folder, then rename into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=path.parent)
+    os.close(handle)
+    try:
+        workbook.save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _summary_criteria(db: Database, workbook: Any, review_id: int, finding_where: str,
+                      finding_params: list[Any], stats: CellStats) -> SheetResult:
+    strands = [code for (code,) in db.conn.execute("SELECT code FROM strands ORDER BY id")]
+    counts: dict[tuple[str, str], int] = {}
+    for criterion, strand, count in db.conn.execute(
+            f"""SELECT criteria.code, strands.code, count(*) {FINDINGS_FROM}
+                JOIN finding_criteria ON finding_criteria.finding_id = findings.id
+                JOIN criteria ON criteria.id = finding_criteria.criterion_id
+                {finding_where} GROUP BY criteria.code, strands.code""", finding_params):
+        counts[(criterion, strand)] = count
+    columns = [Column("criterion", TEXT, "Framework criterion code"), Column("title", TEXT, "The criterion"),
+               *[Column(code, NUMBER, f"Findings of strand {code} linked to the criterion") for code in strands],
+               Column("strands_with_evidence", NUMBER, "How many strands have evidence (0 or 1 = a gap to check)")]
+    rows = []
+    for code, title in db.conn.execute("SELECT code, title FROM criteria WHERE review_id = ? ORDER BY position",
+                                       [review_id]):
+        cells = [counts.get((code, strand), 0) for strand in strands]
+        rows.append([code, title, *cells, sum(1 for count in cells if count)])
+    sheet = write_table(workbook, "Summary – criteria", columns, rows, stats=stats)
+    sheet.expected_rows = db.conn.execute("SELECT count(*) FROM criteria WHERE review_id = ?",
+                                          [review_id]).fetchone()[0]
+    return sheet
+
+
+def _summary_agencies(db: Database, workbook: Any, finding_where: str, finding_params: list[Any],
+                      stats: CellStats) -> SheetResult:
+    types = list(vocab.FINDING_TYPES)
+    per_agency: dict[str, dict[str, Any]] = {}
+    for agency, agency_type, finding_type, count in db.conn.execute(
+            f"""SELECT coalesce(agencies.name, '(partnership-wide)'), coalesce(agencies.agency_type, ''),
+                       findings.finding_type, count(*) {FINDINGS_FROM} {finding_where}
+                GROUP BY 1, 2, 3 ORDER BY 1""", finding_params):
+        entry = per_agency.setdefault(agency, {"type": vocab.AGENCY_TYPES.get(agency_type, agency_type)})
+        entry[finding_type] = count
+    rows = []
+    for agency, entry in per_agency.items():
+        cells = [entry.get(code, 0) for code in types]
+        rows.append([agency, entry["type"], *cells, sum(cells)])
+    sheet = write_table(workbook, "Summary – agencies", SUMMARY_AGENCY_COLUMNS, rows, stats=stats)
+    sheet.expected_rows = len(per_agency)
+    return sheet
+
+
+def _data_dictionary(workbook: Any, stats: CellStats) -> SheetResult:
+    columns = [Column("sheet", TEXT, ""), Column("column", TEXT, ""), Column("kind", TEXT, ""),
+               Column("description", TEXT, ""), Column("values", TEXT, "")]
+    allowed = {
+        "activity": vocab.ACTIVITIES, "finding_type": vocab.FINDING_TYPES, "impact_on_child": vocab.IMPACTS_ON_CHILD,
+        "qa_status": vocab.QA_STATUSES, "date_precision": vocab.DATE_PRECISIONS, "event_type": vocab.EVENT_TYPES,
+        "urgency": vocab.ALERT_URGENCIES, "status": vocab.ALERT_STATUSES, "scope": vocab.JUDGEMENT_SCOPES,
+    }
+    rows = []
+    for sheet, sheet_columns in (("Findings", FINDING_COLUMNS), ("Chronology", CHRONOLOGY_COLUMNS),
+                                 ("Safeguarding alerts", ALERT_COLUMNS), ("Judgements", JUDGEMENT_COLUMNS),
+                                 ("Summary – agencies", SUMMARY_AGENCY_COLUMNS)):
+        for column in sheet_columns:
+            values = allowed.get(column.name)
+            listed = "; ".join(f"{code} = {label}" for code, label in values.items()) if values else ""
+            rows.append([sheet, column.name, column.kind, column.description, listed])
+    return write_table(workbook, "Data dictionary", columns, rows, stats=stats)
+
+
+def export_filename(review_slug: str, day: dt.date | None = None) -> str:
+    """The default file name: ``<review>-evidence-<date>.xlsx``."""
+    return f"{review_slug}-evidence-{(day or dt.date.today()).isoformat()}.xlsx"
