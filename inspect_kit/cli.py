@@ -242,6 +242,26 @@ def user_disable(store: Store, username: str):
     click.echo(f"Disabled {username}.")
 
 
+@user.command("token")
+@home_option
+@click.argument("username")
+def user_token(store: Store, username: str):
+    """Print a new API token for an account (shown once; only its hash is kept).
+
+    Send it to the JSON API as `Authorization: Bearer TOKEN`.
+
+    Example:
+
+    \b
+        inspect-kit user token pol02
+        curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/findings
+    """
+    from .accounts import issue_token
+
+    with contextlib.closing(store.private()) as db:
+        click.echo(issue_token(db, username))
+
+
 # ----------------------------------------------------------------- demo and serving
 
 

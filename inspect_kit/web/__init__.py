@@ -59,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Register every area of the app. Add new blueprints here."""
-    from . import health
+    from . import api, health
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)

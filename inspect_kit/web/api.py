@@ -1,0 +1,418 @@
+"""The JSON API under ``/api``: findings, QA actions and chronology events.
+
+A thin shell like the forms: every view parses JSON, calls the domain library
+(the same validation and the same ``client_uuid`` idempotency) and turns its
+exceptions into JSON with the library's status (:mod:`inspect_kit.errors`).
+Callers authenticate with ``Authorization: Bearer TOKEN`` or the intake
+session; a session needs the CSRF token in ``X-CSRFToken`` for changes, which
+this blueprint checks itself because it is exempt from ``CSRFProtect`` (token
+callers have no CSRF token to send). The OpenAPI document describing all of
+this is :mod:`inspect_kit.openapi`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request, session, url_for
+from flask_wtf.csrf import validate_csrf
+from werkzeug.exceptions import HTTPException
+from wtforms import ValidationError as CsrfRefused
+
+from .. import accounts, chronology, findings, qa, reviews, vocab
+from ..actors import Actor
+from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
+from ..openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, openapi_document
+from .db import get_db, get_private_db
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+REALM = 'Bearer realm="inspect_kit"'
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+FINDING_OUT = (
+    "public_id", "client_uuid", "review_id", "strand", "inspector", "agency_id", "agency", "case_id", "case_ref",
+    "activity", "collected_on", "evidence_text", "evaluation_text", "finding_type", "impact_on_child", "criteria",
+    "qa_status", "version", "created_at", "updated_at", "submitted_at",
+)
+SUMMARY_OUT = (
+    "public_id", "qa_status", "finding_type", "activity", "collected_on", "version", "updated_at",
+    "evidence_text", "strand", "inspector", "agency", "case_ref",
+)
+EVENT_OUT = (
+    "id", "client_uuid", "case_id", "case_ref", "agency_id", "agency", "agency_type", *chronology.FIELDS[2:],
+    "created_at",
+)
+FLAGS = ("key_event", "missed_opportunity", "good_practice")
+
+
+class ApiError(InspectKitError):
+    """A refusal at the HTTP level (bad JSON, no credentials, bad CSRF token) with its status."""
+
+    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None,
+                 field_errors: dict[str, str] | None = None):
+        super().__init__(message, field_errors=field_errors)
+        self.status = status
+        self.headers = headers or {}
+
+
+# ----------------------------------------------------------------- plumbing
+
+
+@bp.record_once
+def _exempt_from_csrf_protect(state) -> None:
+    # CSRFProtect reads forms; API callers send JSON and (with a token) no CSRF
+    # token, so the blueprint checks X-CSRFToken itself for sessions. If
+    # CSRFProtect is set up after the blueprints, the first request exempts it.
+    _exempt(state.app)
+
+
+@bp.before_app_request
+def _exempt_late() -> None:
+    _exempt(current_app)
+
+
+def _exempt(app) -> None:
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(bp)
+
+
+@bp.before_request
+def _limit_body() -> None:
+    # Per request, so the attachment upload limit elsewhere in the app is untouched.
+    request.max_content_length = MAX_BODY_BYTES
+
+
+def _error(status: int, message: str, errors: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+    response = jsonify({"status": status, "message": message, "errors": errors or {}})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+@bp.errorhandler(InspectKitError)
+def _domain_error(error: InspectKitError):
+    return _error(error.status, error.message, error.field_errors, getattr(error, "headers", None))
+
+
+def _http_error(error: HTTPException):
+    headers = {k: v for k, v in error.get_headers() if k.lower() in ("allow", "www-authenticate")}
+    message = error.description or error.name
+    if error.code == 413:
+        message = f"The request body is too large: the API reads at most {MAX_BODY_BYTES // 1024} KiB."
+    return _error(error.code or 500, message, headers=headers)
+
+
+# By code as well as by class: Flask looks for a handler by status code
+# before it looks by class, so the app's page-rendering handlers for 400, 413 …
+# would otherwise answer inside /api with HTML or another JSON shape.
+bp.register_error_handler(HTTPException, _http_error)
+for _code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500):
+    bp.register_error_handler(_code, _http_error)
+
+
+@bp.errorhandler(Exception)
+def _server_error(error: Exception):
+    # Never a traceback to the caller; the log keeps it. Writes run in one
+    # transaction (store.write_transaction), so a failure leaves nothing half-written.
+    current_app.logger.exception("API request failed: %s %s", request.method, request.path)
+    return _error(500, "The server could not complete this request; it has been logged. Nothing was half-saved: "
+                       "retry with the same client_uuid.")
+
+
+def review_id() -> int:
+    """The review the request acts on: ``?review=SLUG`` or the latest. :raise 404:"""
+    if "api_review_id" not in g:
+        g.api_review_id = reviews.current_review(get_db(), request.args.get("review") or None)["id"]
+    return g.api_review_id
+
+
+def current_actor() -> Actor:
+    """The caller, from a bearer token or the intake session.
+
+    :raise 401: no credentials, or a bad token (with ``WWW-Authenticate``).
+    :raise 400: a session request that changes state without a valid ``X-CSRFToken``.
+    """
+    if "api_actor" in g:
+        return g.api_actor
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "Send the API token as `Authorization: Bearer TOKEN` "
+                                "(`inspect-kit user token USERNAME` prints one).",
+                           headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'})
+        account = accounts.account_for_token(get_private_db(), token.strip())
+        if account is None:
+            raise ApiError(401, "This API token is not valid: it may be mistyped, or its account disabled. "
+                                "Ask the administrator for a new one.",
+                           headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
+    else:
+        actor = session.get("actor")
+        if not isinstance(actor, dict) or not actor.get("id"):
+            raise ApiError(401, "Log in first, or send an API token as `Authorization: Bearer TOKEN`.",
+                           headers={"WWW-Authenticate": REALM})
+        if request.method in STATE_CHANGING:
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
+            except CsrfRefused as error:
+                raise ApiError(400, f"{error.args[0]} Send the page's CSRF token in the X-CSRFToken header.",
+                               field_errors={"X-CSRFToken": str(error.args[0])}) from None
+        account = {"username": actor["id"], "role": actor.get("role"), "strand": actor.get("strand"),
+                   "inspector_code": actor.get("inspector")}
+    g.api_actor = accounts.actor_for(account, get_db(), review_id())
+    return g.api_actor
+
+
+def require_reader(actor: Actor) -> None:
+    """Inspectors, leads and moderators read evidence; administrators do not. :raise 403:"""
+    if not (actor.reads_everything or actor.role == "inspector"):
+        raise Forbidden("Administrators manage accounts and the review; reading evidence needs an inspector, "
+                        "lead or moderator account.")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object. :raise 400: not JSON, or not an object. :raise 413: too large."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise ApiError(400, "The request has no body: send a JSON object.")
+    try:
+        body = json.loads(raw)
+    except UnicodeDecodeError:
+        raise ApiError(400, "The request body is not UTF-8 text: send a JSON object.") from None
+    except json.JSONDecodeError as error:
+        raise ApiError(400, f"The request body is not valid JSON ({error.msg} at line {error.lineno}, "
+                            f"column {error.colno}).") from None
+    except RecursionError:
+        raise ApiError(400, "The request body is nested too deeply to be a record.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, f"Send a JSON object ({{...}}), not a {type(body).__name__}.")
+    return body
+
+
+def query_int(name: str, default: int, low: int, high: int | None = None) -> int:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < low or (high is not None and number > high):
+        limit = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise ApiError(400, f"{name} must be a whole number {limit}.", field_errors={name: f"Use {limit}"})
+    return number
+
+
+def resolve_refs(body: dict[str, Any], fields: dict[str, Any]) -> dict[str, str]:
+    """Turn ``case_ref`` / ``agency`` (name) into ids in ``fields``; returns field errors."""
+    errors: dict[str, str] = {}
+    for ref, id_field, label in (("case_ref", "case_id", "case"), ("agency", "agency_id", "agency")):
+        value = body.get(ref)
+        if value in (None, ""):
+            continue
+        if body.get(id_field) not in (None, ""):
+            errors[ref] = f"Give the {label} by {id_field} or by {ref}, not both"
+        elif not isinstance(value, str):
+            errors[ref] = f"The {label} must be text"
+        elif ref == "case_ref":
+            try:
+                fields["case_id"] = chronology.case_by_ref(get_db(), review_id(), value)["id"]
+            except NotFound:
+                errors[ref] = f"There is no case {value} in this review"
+        else:
+            matches = [a["id"] for a in reviews.agencies(get_db(), review_id()) if a["name"] == value]
+            if matches:
+                fields["agency_id"] = matches[0]
+            else:
+                errors[ref] = f"There is no agency called {value!r} in this review"
+    return errors
+
+
+def refuse(ref_errors: dict[str, str], check) -> None:
+    """Raise one 422 naming the reference errors and every fault ``check()`` finds."""
+    errors = dict(ref_errors)
+    try:
+        check()
+    except ValidationError as error:
+        errors = {**error.field_errors, **errors}
+    raise ValidationError("There is a problem: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+                          field_errors=errors)
+
+
+def require_uuid(body: dict[str, Any]) -> Any:
+    value = body.get("client_uuid")
+    if value in (None, ""):
+        raise ValidationError("Send a client_uuid: a uuid made once for this record and sent again on retries.",
+                              field_errors={"client_uuid": "Send a uuid, for example from uuid4()"})
+    return value
+
+
+def finding_json(finding: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
+    out = {name: finding.get(name) for name in FINDING_OUT}
+    out["url"] = url_for("api.read_finding", public_id=finding["public_id"])
+    if actor is not None:
+        out["qa_actions"] = [
+            {k: action[k] for k in ("action", "from_status", "to_status", "actor", "at", "comment")}
+            for action in qa.history(get_db(), finding["id"])
+        ]
+        out["allowed_actions"] = qa.allowed_actions(actor, finding)
+    return out
+
+
+def event_json(event: dict[str, Any]) -> dict[str, Any]:
+    out = {name: event.get(name) for name in EVENT_OUT}
+    for flag in FLAGS:
+        out[flag] = bool(out[flag])
+    out["recorded_by"] = event.get("recorded_by_code")
+    out["url"] = url_for("api.read_event", event_id=event["id"])
+    if "gap_days" in event:
+        out["gap_days"] = event["gap_days"]
+    return out
+
+
+def created(result: findings.RecordResult, body: dict[str, Any], location: str):
+    """201 with ``Location`` for a new record, 200 for a replay of a stored one."""
+    response = jsonify(body)
+    response.status_code = 201 if result.created else 200
+    if result.created:
+        response.headers["Location"] = location
+    return response
+
+
+# ----------------------------------------------------------------- endpoints
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document (no login needed: it holds no evidence)."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/")
+def index():
+    return jsonify({"openapi": url_for("api.openapi"), "findings": url_for("api.list_findings")})
+
+
+@bp.post("/findings")
+def record_finding():
+    """Record a finding. :raise 401, 403, 400, 409, 413, 422:"""
+    actor = current_actor()
+    body = json_body()
+    uuid = require_uuid(body)
+    fields = {name: body[name] for name in findings.FIELDS if name in body}
+    submit = body.get("submit", False)
+    ref_errors = resolve_refs(body, fields)
+    if not isinstance(submit, bool):
+        ref_errors["submit"] = "Use true or false"
+    if ref_errors:
+        refuse(ref_errors, lambda: findings.normalise(get_db(), review_id(), fields, require_criteria=submit is True))
+    result = findings.record_finding(get_db(), actor, fields, client_uuid=uuid, submit=submit,
+                                     review_id=review_id())
+    body = finding_json(result.record)
+    return created(result, body, body["url"])
+
+
+@bp.get("/findings")
+def list_findings():
+    """A page of the findings the caller may see. :raise 401, 403, 400:"""
+    actor = current_actor()
+    require_reader(actor)
+    limit = query_int("limit", PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    offset = query_int("offset", 0, 0)
+    qa_status = request.args.get("qa_status") or None
+    if qa_status is not None and qa_status not in vocab.QA_STATUSES:
+        raise ApiError(400, f"qa_status must be one of {', '.join(vocab.QA_STATUSES)}.",
+                       field_errors={"qa_status": "Unknown status"})
+    mine = request.args.get("mine", "").lower() in ("1", "true", "yes")
+    rows = findings.list_findings(get_db(), actor, review_id(), qa_status=qa_status, mine=mine,
+                                  limit=limit + 1, offset=offset)
+    page = [{**{k: row[k] for k in SUMMARY_OUT}, "url": url_for("api.read_finding", public_id=row["public_id"])}
+            for row in rows[:limit]]
+    following = None
+    if len(rows) > limit:
+        args = {**request.args.to_dict(), "limit": limit, "offset": offset + limit}
+        following = url_for("api.list_findings", **args)
+    return jsonify({"findings": page, "limit": limit, "offset": offset, "next": following})
+
+
+@bp.get("/findings/<public_id>")
+def read_finding(public_id: str):
+    """One finding with its QA history. :raise 401, 403, 404:"""
+    actor = current_actor()
+    require_reader(actor)
+    return jsonify(finding_json(findings.get_finding(get_db(), public_id, actor), actor))
+
+
+@bp.post("/findings/<public_id>/qa")
+def qa_finding(public_id: str):
+    """Submit, accept, return or withdraw. :raise 401, 403, 404, 409, 422:"""
+    actor = current_actor()
+    body = json_body()
+    require_reader(actor)
+    finding = findings.get_finding(get_db(), public_id, actor)
+    action = body.get("action")
+    if not isinstance(action, str):
+        raise ValidationError("Send the QA action: submit, accept, return or withdraw.",
+                              field_errors={"action": "Choose submit, accept, return or withdraw"})
+    qa.perform(get_db(), actor, finding["id"], action, body.get("comment"))
+    return jsonify(finding_json(findings.get_finding(get_db(), finding["id"]), actor))
+
+
+@bp.post("/chronology")
+def record_event():
+    """Record a chronology event. :raise 401, 403, 400, 409, 413, 422:"""
+    actor = current_actor()
+    body = json_body()
+    if actor.inspector_id is None:
+        raise Forbidden("Only inspectors of the review record chronology events; this account is not linked "
+                        "to one.")
+    uuid = require_uuid(body)
+    fields = {name: body[name] for name in chronology.FIELDS if name in body}
+    ref_errors = resolve_refs(body, fields)
+    if ref_errors:
+        refuse(ref_errors, lambda: chronology.normalise(get_db(), review_id(), fields))
+    result = chronology.record_event(get_db(), actor, fields, client_uuid=uuid, review_id=review_id())
+    body = event_json(result.record)
+    return created(result, body, body["url"])
+
+
+@bp.get("/chronology/<int:event_id>")
+def read_event(event_id: int):
+    """One chronology event. :raise 401, 403, 404:"""
+    require_reader(current_actor())
+    event = chronology.get_event(get_db(), event_id)
+    if event["review_id"] != review_id():
+        raise NotFound(f"No chronology event {event_id} in this review.")
+    return jsonify(event_json(event))
+
+
+@bp.get("/cases/<case_ref>/chronology")
+def case_chronology(case_ref: str):
+    """A case's merged chronology. :raise 401, 403, 404:"""
+    require_reader(current_actor())
+    case = chronology.case_by_ref(get_db(), review_id(), case_ref)
+    events = chronology.case_chronology(get_db(), case["id"])
+    return jsonify({
+        "case": {k: case[k] for k in ("case_ref", "age_band", "legal_status", "cp_category", "selection_route")},
+        "events": [event_json(event) for event in events],
+    })
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(rest: str):
+    """JSON 404/405 for paths under /api that no endpoint serves."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _ = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != "api.unknown":
+            allowed.append(method)
+    if allowed:
+        return _error(405, f"{request.path} takes {' or '.join(allowed)}, not {request.method}.",
+                      headers={"Allow": ", ".join(allowed)})
+    return _error(404, f"There is no API endpoint {request.path}; see {url_for('api.openapi')}.")

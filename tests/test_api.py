@@ -1,0 +1,437 @@
+"""The JSON API (issue 3, item 8): status codes, validation, idempotency, auth and the OpenAPI document."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import shutil
+import uuid
+
+import pytest
+from flask_wtf.csrf import CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
+
+from inspect_kit import accounts, reviews
+from inspect_kit.actors import SYSTEM
+from inspect_kit.openapi import MAX_BODY_BYTES, openapi_document
+from inspect_kit.store import Store
+from inspect_kit.web import create_app
+
+from .conftest import TEST_SECRET
+from .library_fixtures import small_review
+
+PASSWORD = "correct horse battery"
+ACCOUNTS = {
+    # username: (role, strand, inspector code)
+    "health1": ("inspector", "health", "HLT-01"),
+    "police2": ("inspector", "police", "POL-02"),
+    "lead": ("lead", "ofsted", "OFS-01"),
+    "moderator": ("moderator", "ofsted", "MOD-01"),
+    "admin": ("admin", None, None),
+}
+
+
+@pytest.fixture(scope="module")
+def template_store(tmp_path_factory):
+    """A store with the small review, one account per role and an API token each.
+
+    Built once per module (password hashing is deliberately slow) and copied per test.
+    """
+    store = Store(tmp_path_factory.mktemp("api-template") / "evidence")
+    store.init()
+    with contextlib.closing(store.evidence()) as db:
+        # Another review first: the API acts on the latest review unless ?review= names one.
+        other = reviews.create_review(db, slug="otherton", title="Otherton review", area="Otherton",
+                                      review_type="jar", framework="sjar-2008", actor=SYSTEM)
+        other_case = reviews.add_case(db, review_id=other["id"], case_ref="C-001", age_band="5_9",
+                                      legal_status="none", selection_route="sampled", actor=SYSTEM)
+        review = small_review(db)
+        ids = {"ed": review.ed, "gp": review.gp, "infant": review.infant, "sibling": review.sibling,
+               "other_case": other_case}
+    tokens = {}
+    with contextlib.closing(store.private()) as db:
+        for username, (role, strand, code) in ACCOUNTS.items():
+            accounts.add_account(db, username=username, password=PASSWORD, role=role, strand=strand,
+                                 inspector_code=code)
+            tokens[username] = accounts.issue_token(db, username)
+    return store, ids, tokens
+
+
+@pytest.fixture
+def env(template_store, tmp_path):
+    template, ids, tokens = template_store
+    store = Store(tmp_path / "evidence")
+    shutil.copytree(template.home, store.home)
+    app = create_app({"TESTING": True, "INSPECT_KIT_HOME": str(store.home), "SECRET_KEY": TEST_SECRET})
+    if "csrf" not in app.extensions:
+        CSRFProtect(app)  # the real factory protects forms; the API must stay exempt either way
+    return Api(app, store, ids, tokens)
+
+
+class Api:
+    """A test client that sends JSON as one of the accounts."""
+
+    def __init__(self, app, store, ids, tokens):
+        self.app, self.store, self.ids, self.tokens = app, store, ids, tokens
+        self.client = app.test_client()
+
+    def headers(self, user):
+        return {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
+
+    def get(self, path, user="lead", **kwargs):
+        return self.client.get(path, headers=self.headers(user), **kwargs)
+
+    def post(self, path, body, user="health1", **kwargs):
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        return self.client.post(path, data=data, content_type="application/json",
+                                headers={**self.headers(user), **kwargs.pop("headers", {})}, **kwargs)
+
+    def finding(self, **overrides):
+        return {
+            "client_uuid": str(uuid.uuid4()), "agency_id": self.ids["ed"], "case_id": self.ids["infant"],
+            "activity": "case_file_review", "collected_on": "2008-11-20",
+            "evidence_text": "ED notes record a bruise to the forehead; referral made the same day.",
+            "evaluation_text": "Prompt referral.", "finding_type": "strength", "impact_on_child": "positive",
+            "criteria": {"2.1": "primary"}, **overrides,
+        }
+
+    def event(self, **overrides):
+        return {
+            "client_uuid": str(uuid.uuid4()), "case_ref": "C-017", "agency": "Emergency department",
+            "practitioner_role": "ED registrar", "event_date": "2008-03-02", "event_type": "ed_attendance",
+            "description": "Attended with a bruise to the forehead.", "key_event": True, **overrides,
+        }
+
+    def count(self, table="findings"):
+        with contextlib.closing(self.store.evidence()) as db:
+            return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def assert_error(response, status, *fields):
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["status"] == status and body["message"]
+    assert set(fields) <= set(body["errors"]), body
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body
+
+
+# ----------------------------------------------------------------- the document
+
+
+def test_openapi_document_is_valid_and_served(env):
+    from openapi_spec_validator import validate
+
+    response = env.client.get("/api/openapi.json")
+    assert response.status_code == 200
+    document = response.get_json()
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    schema = document["components"]["schemas"]["FindingInput"]["properties"]
+    assert schema["finding_type"]["enum"] == ["strength", "area_for_improvement", "serious_weakness", "context"]
+    assert set(document["components"]["responses"]) >= {"E400", "E401", "E403", "E404", "E409", "E413", "E422"}
+
+
+def test_openapi_documents_every_api_route(env):
+    documented = openapi_document()["paths"]
+    for rule in env.app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or rule.endpoint in ("api.unknown", "api.index"):
+            continue
+        path = rule.rule.replace("<int:", "<").replace("<", "{").replace(">", "}")
+        assert path in documented, path
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert method.lower() in documented[path], (method, path)
+
+
+# ----------------------------------------------------------------- findings
+
+
+def test_record_finding_then_replay_then_conflict(env):
+    body = env.finding()
+    created = env.post("/api/findings", body)
+    assert created.status_code == 201, created.get_json()
+    record = created.get_json()
+    assert record["public_id"] == "EF-HLT-01-0001"
+    assert created.headers["Location"] == "/api/findings/EF-HLT-01-0001" == record["url"]
+    assert record["qa_status"] == "draft" and record["criteria"] == {"2.1": "primary"}
+    assert record["strand"] == "health" and record["case_ref"] == "C-017"
+
+    replay = env.post("/api/findings", body)
+    assert replay.status_code == 200
+    assert replay.get_json()["public_id"] == record["public_id"]
+    assert "Location" not in replay.headers
+
+    clash = env.post("/api/findings", {**body, "evidence_text": "Different words."})
+    assert_error(clash, 409)
+    assert env.count() == 1
+
+
+def test_case_ref_and_agency_name_are_accepted(env):
+    body = env.finding(submit=True, criteria=["2.1", "2.3"])
+    del body["case_id"], body["agency_id"]
+    response = env.post("/api/findings", {**body, "case_ref": "C-018", "agency": "Elm GP practice"})
+    assert response.status_code == 201, response.get_json()
+    record = response.get_json()
+    assert (record["case_id"], record["agency_id"]) == (env.ids["sibling"], env.ids["gp"])
+    assert record["qa_status"] == "submitted"
+    assert record["criteria"] == {"2.1": "primary", "2.3": "primary"}
+
+
+OVERSIZE = "x" * 30_000
+TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"activity": "seance"}, "activity"),
+    ({"activity": ["case_file_review"]}, "activity"),
+    ({"finding_type": None}, "finding_type"),
+    ({"collected_on": TOMORROW}, "collected_on"),
+    ({"collected_on": "2008-02-30"}, "collected_on"),
+    ({"evidence_text": "   "}, "evidence_text"),
+    ({"evidence_text": OVERSIZE}, "evidence_text"),
+    ({"evidence_text": "bell\x07 in the text"}, "evidence_text"),
+    ({"evaluation_text": 42}, "evaluation_text"),
+    ({"criteria": {"9.9": "primary"}}, "criteria"),
+    ({"criteria": {"2.1": ["primary"]}}, "criteria"),
+    ({"criteria": [], "submit": True}, "criteria"),
+    ({"submit": "yes"}, "submit"),
+    ({"case_id": "other_case"}, "case_id"),
+    ({"case_id": 10**30}, "case_id"),
+    ({"case_ref": "C-999", "case_id": None}, "case_ref"),
+    ({"agency": "Nowhere clinic", "agency_id": None}, "agency"),
+    ({"case_ref": "C-017"}, "case_ref"),
+    ({"client_uuid": "not-a-uuid"}, "client_uuid"),
+    ({"client_uuid": None}, "client_uuid"),
+])
+def test_invalid_findings_are_refused_with_field_errors(env, overrides, field):
+    if overrides.get("case_id") == "other_case":
+        overrides = {**overrides, "case_id": env.ids["other_case"]}
+    response = env.post("/api/findings", env.finding(**overrides))
+    body = assert_error(response, 422, field)
+    assert field in body["message"] or body["errors"][field]
+    assert env.count() == 0
+
+
+def test_script_tags_are_stored_as_text(env):
+    text = "<script>alert(1)</script> seen in the notes"
+    response = env.post("/api/findings", env.finding(evidence_text=text))
+    assert response.status_code == 201
+    assert env.get(response.headers["Location"]).get_json()["evidence_text"] == text
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (b"", "no body"),
+    (b"{not json", "not valid JSON"),
+    (b'{"a": 1,}', "not valid JSON"),
+    (b"\xff\xfe\xfa", "not"),
+    (b"[1, 2]", "JSON object"),
+    (b'"text"', "JSON object"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+])
+def test_bad_json_is_a_clear_400(env, data, words):
+    body = assert_error(env.post("/api/findings", data), 400)
+    assert words in body["message"]
+    assert env.count() == 0
+
+
+def test_oversized_body_is_413(env):
+    response = env.post("/api/findings", env.finding(evidence_text="x" * (MAX_BODY_BYTES + 1)))
+    body = assert_error(response, 413)
+    assert "KiB" in body["message"]
+    assert env.count() == 0
+
+
+def test_unexpected_failure_is_json_500_and_nothing_stored(env, monkeypatch):
+    from inspect_kit import findings
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(findings, "_write_version", explode)
+    response = env.post("/api/findings", env.finding())
+    body = assert_error(response, 500)
+    assert "disk on fire" not in body["message"]
+    assert env.count() == 0
+
+
+# ----------------------------------------------------------------- authentication and access
+
+
+@pytest.mark.parametrize(("authorization", "error"), [
+    (None, None),
+    ("Bearer ", "invalid_request"),
+    ("Basic aGVhbHRoMTpwdw==", "invalid_request"),
+    ("Bearer ik_not-a-real-token", "invalid_token"),
+])
+def test_unauthenticated_requests_get_401(env, authorization, error):
+    headers = {"Authorization": authorization} if authorization else {}
+    for response in (env.client.get("/api/findings", headers=headers),
+                     env.client.post("/api/findings", json=env.finding(), headers=headers)):
+        assert_error(response, 401)
+        challenge = response.headers["WWW-Authenticate"]
+        assert challenge.startswith("Bearer")
+        assert (error or "error=") in challenge if error else "error=" not in challenge
+    assert env.count() == 0
+
+
+def test_disabled_account_token_stops_working(env):
+    assert env.get("/api/findings", user="police2").status_code == 200
+    with contextlib.closing(env.store.private()) as db:
+        accounts.disable_account(db, "police2")
+    assert_error(env.get("/api/findings", user="police2"), 401)
+
+
+def test_admins_are_not_authors_or_readers(env):
+    assert_error(env.post("/api/findings", env.finding(), user="admin"), 403)
+    assert_error(env.post("/api/chronology", env.event(), user="admin"), 403)
+    assert_error(env.get("/api/findings", user="admin"), 403)
+    assert_error(env.get("/api/cases/C-017/chronology", user="admin"), 403)
+    assert env.count() == 0
+
+
+def test_inspectors_see_only_their_strand(env):
+    health = env.post("/api/findings", env.finding()).get_json()
+    police = env.post("/api/findings", env.finding(), user="police2").get_json()
+
+    assert env.get(health["url"], user="health1").status_code == 200
+    assert_error(env.get(health["url"], user="police2"), 403)
+    assert_error(env.get("/api/findings/EF-HLT-01-9999", user="health1"), 404)
+    for user in ("lead", "moderator"):
+        assert env.get(health["url"], user=user).status_code == 200
+
+    def listed(user):
+        return {f["public_id"] for f in env.get("/api/findings", user=user).get_json()["findings"]}
+
+    assert listed("police2") == {police["public_id"]}
+    assert listed("health1") == {health["public_id"]}
+    assert listed("lead") == {health["public_id"], police["public_id"]}
+
+
+def test_findings_are_paged(env):
+    for _ in range(5):
+        assert env.post("/api/findings", env.finding()).status_code == 201
+    first = env.get("/api/findings?limit=2").get_json()
+    assert len(first["findings"]) == 2 and first["next"]
+    second = env.get(first["next"]).get_json()
+    third = env.get(second["next"]).get_json()
+    assert len(third["findings"]) == 1 and third["next"] is None
+    seen = [f["public_id"] for page in (first, second, third) for f in page["findings"]]
+    assert len(set(seen)) == 5
+    assert_error(env.get("/api/findings?limit=0"), 400, "limit")
+    assert_error(env.get("/api/findings?offset=-1"), 400, "offset")
+    assert_error(env.get("/api/findings?qa_status=lost"), 400, "qa_status")
+
+
+# ----------------------------------------------------------------- QA
+
+
+def test_qa_return_then_author_sees_comment_and_resubmits(env):
+    record = env.post("/api/findings", env.finding(submit=True)).get_json()
+    qa_url = record["url"] + "/qa"
+
+    assert_error(env.post(qa_url, {"action": "accept"}, user="health1"), 403)
+    assert_error(env.post(qa_url, {"action": "return"}, user="lead"), 422, "comment")
+    assert_error(env.post(qa_url, {"action": "approve"}, user="lead"), 422, "action")
+    assert_error(env.post(qa_url, {"action": ["return"]}, user="lead"), 422, "action")
+    returned = env.post(qa_url, {"action": "return", "comment": "Say which file this came from."}, user="lead")
+    assert returned.status_code == 200 and returned.get_json()["qa_status"] == "returned"
+    assert_error(env.post(qa_url, {"action": "accept"}, user="moderator"), 409)
+
+    seen = env.get(record["url"], user="health1").get_json()
+    assert seen["qa_actions"][-1]["comment"] == "Say which file this came from."
+    assert seen["allowed_actions"] == ["submit", "withdraw"]
+    assert env.post(qa_url, {"action": "submit"}).get_json()["qa_status"] == "submitted"
+    assert env.post(qa_url, {"action": "accept"}, user="moderator").get_json()["qa_status"] == "accepted"
+    assert_error(env.post(qa_url, {"action": "accept"}, user="police2"), 403)
+
+
+# ----------------------------------------------------------------- chronology
+
+
+def test_chronology_event_idempotent_and_merged(env):
+    body = env.event()
+    created = env.post("/api/chronology", body)
+    assert created.status_code == 201, created.get_json()
+    event = created.get_json()
+    assert event["key_event"] is True and event["recorded_by"] == "HLT-01"
+    assert env.get(created.headers["Location"], user="police2").get_json()["id"] == event["id"]
+    assert env.post("/api/chronology", body).status_code == 200
+    assert_error(env.post("/api/chronology", {**body, "description": "Other words."}), 409)
+    later = env.event(event_date="2008-03-20", agency="Elm GP practice", event_type="gp_appointment",
+                      description="Bruising seen; no referral.", missed_opportunity="yes")
+    assert env.post("/api/chronology", later, user="police2").status_code == 201
+
+    chronology = env.get("/api/cases/C-017/chronology", user="police2").get_json()
+    assert chronology["case"]["case_ref"] == "C-017"
+    assert [e["event_date"] for e in chronology["events"]] == ["2008-03-02", "2008-03-20"]
+    assert [e["gap_days"] for e in chronology["events"]] == [None, 18]
+    assert chronology["events"][1]["missed_opportunity"] is True
+    assert env.count("chronology_events") == 2
+    assert_error(env.get("/api/cases/C-999/chronology"), 404)
+
+
+def test_invalid_chronology_event_is_422(env):
+    body = env.event(event_type="seance", case_ref="C-404", description="")
+    response = env.post("/api/chronology", body)
+    assert_error(response, 422, "event_type", "case_ref", "description")
+    assert env.count("chronology_events") == 0
+
+
+# ----------------------------------------------------------------- session with CSRF
+
+
+def login(env, user):
+    role, strand, code = ACCOUNTS[user]
+    raw = uuid.uuid4().hex
+    with env.client.session_transaction() as session:
+        session["actor"] = {"id": user, "role": role, "strand": strand, "inspector": code}
+        session["csrf_token"] = raw  # what flask_wtf.csrf.generate_csrf keeps in the session
+    return URLSafeTimedSerializer(TEST_SECRET, salt="wtf-csrf-token").dumps(raw)
+
+
+def test_session_reads_without_csrf_but_writes_need_it(env):
+    token = login(env, "health1")
+    assert env.client.get("/api/findings").status_code == 200
+    body = env.finding()
+    assert_error(env.client.post("/api/findings", json=body), 400, "X-CSRFToken")
+    assert_error(env.client.post("/api/findings", json=body, headers={"X-CSRFToken": "forged"}), 400)
+    assert env.count() == 0
+    response = env.client.post("/api/findings", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["inspector"] == "HLT-01"
+
+
+# ----------------------------------------------------------------- routing
+
+
+def test_unknown_endpoint_and_wrong_method_are_json(env):
+    assert_error(env.get("/api/nothing-here"), 404)
+    response = env.client.delete("/api/findings", headers=env.headers("lead"))
+    assert_error(response, 405)
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "POST"}
+    response = env.get("/api/findings/EF-HLT-01-0001/qa")
+    assert_error(response, 405)
+    assert response.headers["Allow"] == "POST"
+
+
+def test_review_can_be_named(env):
+    assert_error(env.get("/api/findings?review=nowhere"), 404)
+    assert env.get("/api/findings?review=testshire").status_code == 200
+
+
+# ----------------------------------------------------------------- the CLI
+
+
+def test_user_token_prints_a_working_token(env):
+    from click.testing import CliRunner
+
+    from inspect_kit.cli import cli
+
+    result = CliRunner().invoke(cli, ["user", "token", "police2", "--home", str(env.store.home)])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    response = env.client.get("/api/findings", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    missing = CliRunner().invoke(cli, ["user", "token", "nobody", "--home", str(env.store.home)])
+    assert missing.exit_code == 1 and "No account called 'nobody'" in missing.output
