@@ -204,4 +204,4 @@ class CellWriter:
 
     def row(self, values: list[Any] | tuple[Any, ...], kinds: list[str] | tuple[str, ...]) -> list[Any]:
         """Safe cells for one row; ``kinds`` gives each column's kind."""
-        return [self.value(value, kind) for value, kind in zip(values, kinds)]
+        return [self.value(value, kind) for value, kind in zip(values, kinds, strict=True)]

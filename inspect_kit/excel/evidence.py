@@ -11,8 +11,6 @@ written to the audit log.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,7 @@ from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..store import now, write_transaction
 from .cells import DATE, DATETIME, NUMBER, TEXT, CellStats
-from .sheets import Column, SheetResult, new_workbook, write_about, write_table
+from .sheets import Column, SheetResult, new_workbook, save_workbook, write_about, write_table
 
 Progress = Callable[[int], None]
 
@@ -374,7 +372,7 @@ def export_evidence_workbook(
     facts.append(("Text cells", "Every recorded text is a text cell: nothing in this workbook is a formula."))
     facts.append(("Times", "Times are UTC; dates are Excel dates."))
     write_about(workbook, facts, stats=stats)
-    _save(workbook, path)
+    save_workbook(workbook, path)
 
     with write_transaction(db):
         result.audit_id = audit.record(
@@ -391,19 +389,6 @@ def _cut_note(stats: CellStats) -> str:
     examples = ", ".join(stats.cut_examples)
     return (f"{stats.cut_cells:,} cell(s) longer than Excel's 32,767 characters were cut and end with "
             f"'[…cut]'" + (f" (e.g. {examples})" if examples else ""))
-
-
-def _save(workbook: Any, path: Path) -> None:
-    """Save to a temporary file in the same folder, then rename into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=path.parent)
-    os.close(handle)
-    try:
-        workbook.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _summary_criteria(db: Database, workbook: Any, review_id: int, finding_where: str,

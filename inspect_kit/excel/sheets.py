@@ -10,9 +10,12 @@ write-only mode column widths must be set before the first row, so the first
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -178,3 +181,16 @@ def write_about(workbook: Workbook, facts: Sequence[tuple[str, Any]], *, stats: 
 def new_workbook() -> Workbook:
     """A write-only workbook with no sheets yet."""
     return Workbook(write_only=True)
+
+
+def save_workbook(workbook: Workbook, path: Path) -> None:
+    """Save to a temporary file in the same folder, then rename into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=path.parent)
+    os.close(handle)
+    try:
+        workbook.save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,247 @@
+"""The capture workbook: an inspector records evidence offline in Excel.
+
+Sheets: Instructions (with the template version marker in row 1), Findings
+and Chronology (one record a row, dropdowns for strand, agency, case,
+activity, finding type, criteria and the other coded columns) and a hidden
+Lists sheet the dropdowns read from. Every row carries a uuid made when the
+template is written, so importing the same workbook twice never duplicates a
+record (``record_finding``/``record_event`` are idempotent by uuid).
+
+Column headings are the same as the evidence workbook's, so rows can be
+copied between the two.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlite_utils import Database
+
+from .. import vocab
+from ..errors import NotFound
+from .cells import CellStats, CellWriter
+from .sheets import new_workbook, save_workbook
+
+TEMPLATE_VERSION = 1
+MARKER = "inspect_kit capture workbook"
+INSTRUCTIONS = "Instructions"
+FINDINGS = "Findings"
+CHRONOLOGY = "Chronology"
+LISTS = "Lists"
+DEFAULT_ROWS = 300
+YES_NO = {"yes": "Yes", "no": "No"}
+
+
+@dataclass(frozen=True)
+class CaptureColumn:
+    """A column of a capture sheet: heading, the field it fills, a hint, the
+    dropdown list it uses (a key of the Lists sheet) and whether the list is
+    strict (Excel refuses other values) and the column required."""
+
+    heading: str
+    hint: str
+    dropdown: str | None = None
+    strict: bool = True
+    required: bool = False
+    width: int = 18
+
+
+FINDING_CAPTURE_COLUMNS: tuple[CaptureColumn, ...] = (
+    CaptureColumn("client_uuid", "Filled in for you: never change or copy it; it stops a row being imported twice",
+                  width=38, required=True),
+    CaptureColumn("strand", "Your strand (optional; checked against your account)", "strand"),
+    CaptureColumn("agency", "The agency the evidence is about; empty for partnership-wide evidence", "agency",
+                  width=30),
+    CaptureColumn("case_ref", "The case, e.g. C-017; empty if not about one child", "case_ref", width=10),
+    CaptureColumn("activity", "How you collected it", "activity", required=True, width=24),
+    CaptureColumn("collected_on", "Date collected, e.g. 2008-11-20", required=True, width=13),
+    CaptureColumn("finding_type", "Strength, area for improvement, serious weakness or context", "finding_type",
+                  required=True, width=22),
+    CaptureColumn("impact_on_child", "Impact on the child (default: not known)", "impact_on_child", width=16),
+    CaptureColumn("criteria", "Criterion codes, e.g. '2.1' or '2.1; 2.3 (secondary)'", "criteria",
+                  strict=False, width=16),
+    CaptureColumn("evidence_text", "What you saw, read or heard", required=True, width=60),
+    CaptureColumn("evaluation_text", "Your evaluation", width=50),
+)
+
+EVENT_CAPTURE_COLUMNS: tuple[CaptureColumn, ...] = (
+    CaptureColumn("client_uuid", "Filled in for you: never change or copy it", width=38, required=True),
+    CaptureColumn("case_ref", "The case, e.g. C-017", "case_ref", required=True, width=10),
+    CaptureColumn("agency", "The agency involved", "agency", required=True, width=30),
+    CaptureColumn("practitioner_role", "The practitioner's role, never a name", width=22),
+    CaptureColumn("event_date", "When it happened, e.g. 2008-03-27", required=True, width=13),
+    CaptureColumn("date_precision", "How exact the date is (default: exact day)", "date_precision", width=14),
+    CaptureColumn("event_type", "The kind of contact or event", "event_type", required=True, width=24),
+    CaptureColumn("description", "What happened", required=True, width=60),
+    CaptureColumn("source_of_information", "Where you found it", width=30),
+    CaptureColumn("key_event", "yes or no", "yes_no", width=10),
+    CaptureColumn("missed_opportunity", "yes or no", "yes_no", width=12),
+    CaptureColumn("good_practice", "yes or no", "yes_no", width=12),
+)
+
+_BOLD = Font(bold=True)
+_HEADING_FILL = PatternFill("solid", fgColor="DDDDDD")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+@dataclass(frozen=True)
+class TemplateResult:
+    """What :func:`write_capture_template` wrote."""
+
+    path: Path
+    finding_rows: int
+    event_rows: int
+    inspector: str | None
+
+
+def capture_lists(db: Database, review_id: int) -> dict[str, list[str]]:
+    """The dropdown values of a review's capture workbook, by list name."""
+    return {
+        "strand": [code for (code,) in db.execute("SELECT code FROM strands ORDER BY id")],
+        "agency": [name for (name,) in db.execute(
+            "SELECT name FROM agencies WHERE review_id = ? ORDER BY organisation, name", [review_id])],
+        "case_ref": [ref for (ref,) in db.execute(
+            "SELECT case_ref FROM cases WHERE review_id = ? ORDER BY case_ref", [review_id])],
+        "activity": list(vocab.ACTIVITIES),
+        "finding_type": list(vocab.FINDING_TYPES),
+        "impact_on_child": list(vocab.IMPACTS_ON_CHILD),
+        "criteria": [code for (code,) in db.execute(
+            "SELECT code FROM criteria WHERE review_id = ? ORDER BY position", [review_id])],
+        "date_precision": list(vocab.DATE_PRECISIONS),
+        "event_type": list(vocab.EVENT_TYPES),
+        "yes_no": list(YES_NO),
+    }
+
+
+def write_capture_template(db: Database, review_id: int, path: Path | str, *, inspector_code: str | None = None,
+                           finding_rows: int = DEFAULT_ROWS, event_rows: int = DEFAULT_ROWS) -> TemplateResult:
+    """Write a capture workbook for the review to ``path``.
+
+    ``inspector_code`` names the inspector the workbook is for; the import then
+    refuses it under another inspector's account. ``finding_rows`` and
+    ``event_rows`` rows are prepared, each with its own uuid.
+
+    :raises NotFound: no such review or inspector.
+    """
+    path = Path(path)
+    review = next(db.query("SELECT * FROM reviews WHERE id = ?", [review_id]), None)
+    if review is None:
+        raise NotFound(f"No review with id {review_id}.")
+    strand = None
+    if inspector_code:
+        row = db.execute(
+            "SELECT strands.code FROM inspectors JOIN strands ON strands.id = inspectors.strand_id"
+            " WHERE inspectors.review_id = ? AND inspectors.code = ?", [review_id, inspector_code]).fetchone()
+        if row is None:
+            raise NotFound(f"No inspector {inspector_code} in review {review['slug']}.")
+        strand = row[0]
+    lists = capture_lists(db, review_id)
+    workbook = new_workbook()
+    stats = CellStats()
+    _instructions(workbook, review, inspector_code, strand, stats)
+    ranges = _lists_sheet(workbook, lists)
+    _capture_sheet(workbook, FINDINGS, FINDING_CAPTURE_COLUMNS, finding_rows, ranges)
+    _capture_sheet(workbook, CHRONOLOGY, EVENT_CAPTURE_COLUMNS, event_rows, ranges)
+    workbook.move_sheet(LISTS, len(workbook.sheetnames))
+    save_workbook(workbook, path)
+    return TemplateResult(path=path, finding_rows=finding_rows, event_rows=event_rows, inspector=inspector_code)
+
+
+def _instructions(workbook: Any, review: dict[str, Any], inspector_code: str | None, strand: str | None,
+                  stats: CellStats) -> None:
+    sheet = workbook.create_sheet(INSTRUCTIONS)
+    writer = CellWriter(sheet, stats)
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 22
+    sheet.column_dimensions["C"].width = 90
+    # Row 1 is the marker the import reads: do not move it.
+    sheet.append([MARKER, "template version", TEMPLATE_VERSION, "review", writer.text(review["slug"]),
+                  "inspector", writer.text(inspector_code) if inspector_code else None])
+    lines: list[Sequence[Any]] = [
+        [],
+        ["Review", None, writer.text(f"{review['title']} ({review['framework_title']})")],
+        ["Inspector", None, writer.text(f"{inspector_code} ({strand})") if inspector_code else
+         "Any inspector of the review: the account that imports the workbook becomes the author"],
+        [],
+        ["How to use this workbook"],
+        ["1.", None, "Record one finding a row on the Findings sheet, one event a row on the Chronology sheet."],
+        ["2.", None, "Choose coded values from the dropdowns; dates as 2008-11-20 (or any Excel date)."],
+        ["3.", None, "Never change, copy or delete the client_uuid column: it lets the same row be imported "
+                     "again without making a duplicate. Need more rows? Ask for a new workbook."],
+        ["4.", None, "Leave rows you do not need empty. Formulas are not evaluated: what you type is stored "
+                     "as text."],
+        ["5.", None, "Upload it on the 'Import a workbook' page, or: inspect-kit import FILE --as USERNAME. "
+                     "Every row is checked first; if any row is wrong nothing is imported and each problem "
+                     "is listed by sheet, row and column."],
+        [],
+        ["Column", "Sheet", "What to enter"],
+    ]
+    for line in lines:
+        sheet.append(list(line))
+    for sheet_name, columns in ((FINDINGS, FINDING_CAPTURE_COLUMNS), (CHRONOLOGY, EVENT_CAPTURE_COLUMNS)):
+        for column in columns:
+            required = " (required)" if column.required else ""
+            sheet.append([column.heading, sheet_name, writer.text(column.hint + required)])
+    sheet.append([])
+    sheet.append(["Codes", None, "The dropdowns use these codes:"])
+    for name, labels in (("activity", vocab.ACTIVITIES), ("finding_type", vocab.FINDING_TYPES),
+                         ("impact_on_child", vocab.IMPACTS_ON_CHILD), ("date_precision", vocab.DATE_PRECISIONS),
+                         ("event_type", vocab.EVENT_TYPES)):
+        for code, label in labels.items():
+            sheet.append([name, code, label])
+
+
+def _lists_sheet(workbook: Any, lists: dict[str, list[str]]) -> dict[str, str]:
+    """Write the dropdown lists one per column; return list name → range formula."""
+    sheet = workbook.create_sheet(LISTS)
+    sheet.sheet_state = "hidden"
+    writer = CellWriter(sheet, CellStats())
+    names = list(lists)
+    sheet.append(names)
+    longest = max((len(values) for values in lists.values()), default=0)
+    for index in range(longest):
+        sheet.append([writer.text(lists[name][index]) if index < len(lists[name]) else None for name in names])
+    ranges = {}
+    for position, name in enumerate(names, 1):
+        letter = get_column_letter(position)
+        count = max(len(lists[name]), 1)
+        ranges[name] = f"{quote_sheetname(LISTS)}!${letter}$2:${letter}${count + 1}"
+    return ranges
+
+
+def _capture_sheet(workbook: Any, title: str, columns: Sequence[CaptureColumn], rows: int,
+                   ranges: dict[str, str]) -> None:
+    sheet = workbook.create_sheet(title)
+    for position, column in enumerate(columns, 1):
+        sheet.column_dimensions[get_column_letter(position)].width = column.width
+    sheet.freeze_panes = "B2"
+    last_row = rows + 1
+    for position, column in enumerate(columns, 1):
+        if column.dropdown is None:
+            continue
+        letter = get_column_letter(position)
+        validation = DataValidation(type="list", formula1=ranges[column.dropdown], allow_blank=True,
+                                    showDropDown=False, showErrorMessage=column.strict,
+                                    errorTitle="Not in the list", error="Choose a value from the dropdown list.",
+                                    promptTitle=column.heading, prompt=column.hint[:255], showInputMessage=True)
+        validation.add(f"{letter}2:{letter}{last_row}")
+        sheet.data_validations.append(validation)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, column.heading)
+        cell.data_type = "s"
+        cell.font = _BOLD
+        cell.fill = _HEADING_FILL
+        header.append(cell)
+    sheet.append(header)
+    for _ in range(rows):
+        sheet.append([str(uuid.uuid4())])
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
