@@ -7,20 +7,33 @@ auth, findings, api, …) is a blueprint registered in :func:`register_blueprint
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from .. import paths
+from ..attachments import DEFAULT_MAX_BYTES
 from ..secret import session_secret
 from ..store import Store, default_home
 
 # One fieldwork day. The Datasette plugin reads the same value so that one
 # login lasts as long on both sides of the one port.
 SESSION_LIFETIME = timedelta(hours=12)
+# The session cookie's name: a contract with the Datasette plugin, which reads
+# this signed cookie (``session["actor"]``) to recognise the user.
+SESSION_COOKIE_NAME = "inspect_kit_session"
 STORE_EXTENSION = "inspect_kit.store"
+GOVUK_CSS = Path("govuk-frontend") / "govuk-frontend.min.css"
+# Room for the other fields of an upload form on top of the file itself.
+FORM_OVERHEAD_BYTES = 256 * 1024
+
+log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -28,8 +41,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     Configuration: ``INSPECT_KIT_HOME`` (the store folder; default
     ``$INSPECT_KIT_HOME`` or ``./evidence``), ``SECRET_KEY`` (default: the
-    store's shared session secret, see :mod:`inspect_kit.secret`) and
-    ``PERMANENT_SESSION_LIFETIME``. ``test_config`` overrides any of them.
+    store's shared session secret, see :mod:`inspect_kit.secret`),
+    ``PERMANENT_SESSION_LIFETIME``, ``MAX_ATTACHMENT_BYTES`` (default 10 MB),
+    ``SECURE_COOKIES`` (mark the session cookie Secure; implied by
+    ``PREFERRED_URL_SCHEME = "https"``) and ``LOGIN_FAILURE_DELAY`` (seconds
+    added per recent failed login). ``test_config`` overrides any of them.
     The store is not opened here: each request opens its own connection.
     """
     app = Flask(
@@ -40,26 +56,65 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         INSPECT_KIT_HOME=str(default_home()),
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SECURE_COOKIES=False,
+        MAX_ATTACHMENT_BYTES=DEFAULT_MAX_BYTES,
+        LOGIN_FAILURE_DELAY=0.25,
+        # A CSRF token lives as long as the login: an inspector may type for
+        # more than Flask-WTF's default hour before saving (issue 3: never
+        # lose typed text).
+        WTF_CSRF_TIME_LIMIT=None,
+        # Werkzeug refuses form fields over 500 kB with a bare 413; let long
+        # pastes through to the domain's length checks, which name the field
+        # and keep the text.
+        MAX_FORM_MEMORY_SIZE=2 * 1024 * 1024,
     )
     if test_config:
         app.config.from_mapping(test_config)
+    app.config["SESSION_COOKIE_SECURE"] = bool(
+        app.config.get("SECURE_COOKIES") or app.config.get("PREFERRED_URL_SCHEME") == "https"
+    )
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_ATTACHMENT_BYTES"] + FORM_OVERHEAD_BYTES
     store = Store(Path(app.config["INSPECT_KIT_HOME"]))
     app.extensions[STORE_EXTENSION] = store
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = session_secret(store)
 
-    from . import db
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(paths.templates_dir())),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    WTFormsHelpers(app)
+    CSRFProtect(app)
+    app.config.setdefault("GOVUK_ASSETS_READY", (paths.static_dir() / GOVUK_CSS).is_file())
+    if not app.config["GOVUK_ASSETS_READY"]:
+        log.warning("govuk-frontend styles are missing from %s: run `make assets`; pages will be unstyled.",
+                    paths.static_dir() / GOVUK_CSS)
+
+    from . import db, errors, templating
 
     db.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
     register_blueprints(app)
     return app
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every area of the app. Add new blueprints here."""
-    from . import api, health
+    """Register every area of the app. Add new blueprints here, one line each."""
+    from . import alerts, api, attachments, auth, cases, dashboard, findings, health, qa
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(findings.bp)
+    app.register_blueprint(attachments.bp)
+    app.register_blueprint(qa.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(alerts.bp)
     app.register_blueprint(api.bp)

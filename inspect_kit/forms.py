@@ -1,0 +1,274 @@
+"""The intake app's forms (Flask-WTF, rendered with GOV.UK widgets).
+
+The forms only carry and re-display what was typed, plus the CSRF token and
+the client uuid; the domain library (:mod:`inspect_kit.findings`,
+:mod:`inspect_kit.chronology`, …) decides what is valid and its
+``ValidationError.field_errors`` are shown with :meth:`IntakeForm.show_errors`.
+Choice fields therefore do not check their choices (``validate_choice=False``):
+an unknown code reaches the library and gets its message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovFileInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired
+
+from . import vocab
+from .findings import FIELDS as FINDING_FIELDS
+
+# Not a domain rule: a cap on what one form field may carry before the
+# library's own (lower) limits speak.
+PLACEHOLDER = ("", "Choose…")
+
+
+def new_client_uuid() -> str:
+    """A fresh id for a form, generated when the form is first shown."""
+    return str(uuid.uuid4())
+
+
+def choices(mapping: Mapping[str, str], placeholder: bool = True) -> list[tuple[str, str]]:
+    return ([PLACEHOLDER] if placeholder else []) + list(mapping.items())
+
+
+class GovDateField(Field):
+    """A GOV.UK date input (day, month, year) whose data is a ``date``, None
+    (nothing typed) or the typed text (not a real date: the library refuses it,
+    and the three boxes show what was typed)."""
+
+    widget = GovDateInput()
+
+    def process_formdata(self, valuelist):
+        parts = [str(value).strip() for value in valuelist][:3]
+        parts += [""] * (3 - len(parts))
+        # The widget unpacks exactly three values when re-displaying.
+        self.raw_data = parts
+        if not any(parts):
+            self.data = None
+            return
+        day, month, year = parts
+        try:
+            self.data = dt.date(int(year), int(month), int(day))
+            if int(year) < 1900:
+                raise ValueError
+        except (TypeError, ValueError):
+            self.data = f"{day}/{month}/{year}"
+            self.invalid_date = True
+
+    def _value(self):
+        return ""
+
+    def iso_or_raw(self) -> Any:
+        """What to give the library: an ISO date, None or the (bad) typed text."""
+        if isinstance(self.data, dt.date):
+            return self.data.isoformat()
+        return self.data
+
+
+class IntakeForm(FlaskForm):
+    """A form with a client uuid and a way to show the library's field errors."""
+
+    client_uuid = HiddenField(default=new_client_uuid)
+
+    #: Messages for a field that the library would word for its own formats.
+    date_message = "Enter a real date, for example 27 3 2008"
+
+    def show_errors(self, field_errors: Mapping[str, str]) -> None:
+        """Attach the library's messages to the fields they name (unknown names go to ``form_errors``)."""
+        for name, message in field_errors.items():
+            field = self._fields.get(name)
+            if isinstance(field, GovDateField) and getattr(field, "invalid_date", False):
+                message = self.date_message
+            if field is not None:
+                field.errors = [message]
+            else:
+                self.form_errors.append(message)
+
+    def error_list(self) -> list[dict[str, str]]:
+        """The error summary's items, in the order of the form, each linking to its field."""
+        items = []
+        for name, field in self._fields.items():
+            if field.errors:
+                items.append({"text": field.errors[0], "href": "#" + self.anchor(name)})
+        items += [{"text": message, "href": "#main-content"} for message in self.form_errors]
+        return items
+
+    def anchor(self, name: str) -> str:
+        """The id of the element an error summary link should focus for field ``name``."""
+        field = self._fields[name]
+        if isinstance(field, GovDateField):
+            return f"{field.id}-day"
+        return field.id
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", widget=GovTextInput(),
+                           validators=[InputRequired(message="Enter your username")])
+    password = PasswordField("Password", widget=GovPasswordInput(),
+                             validators=[InputRequired(message="Enter your password")])
+
+
+class FindingForm(IntakeForm):
+    """An evidence record. ``criteria`` and their relevance are rendered by the
+    template (grouped by judgement area) and read by :meth:`domain_fields`."""
+
+    expected_version = HiddenField()
+    case_id = SelectField("Case (child)", widget=GovSelect(), validate_choice=False,
+                          description="Leave as ‘No case’ for evidence that is not about one child")
+    agency_id = SelectField("Agency", widget=GovSelect(), validate_choice=False,
+                            description="Leave as ‘Partnership-wide’ for evidence about several agencies")
+    activity = SelectField("Activity", widget=GovSelect(), validate_choice=False,
+                           choices=choices(vocab.ACTIVITIES))
+    collected_on = GovDateField("Date the evidence was collected",
+                                description="For example, 27 3 2008", default=dt.date.today)
+    evidence_text = TextAreaField("Evidence", widget=GovTextArea(),
+                                  description="What you saw, read or were told. Refer to people by role, never by name.")
+    evaluation_text = TextAreaField("Evaluation", widget=GovTextArea(),
+                                    description="What it shows about practice and its impact (optional)")
+    finding_type = RadioField("Type of finding", widget=GovRadioInput(), validate_choice=False,
+                              choices=choices(vocab.FINDING_TYPES, placeholder=False))
+    impact_on_child = RadioField("Impact on the child", widget=GovRadioInput(), validate_choice=False,
+                                 choices=choices(vocab.IMPACTS_ON_CHILD, placeholder=False), default="not_known")
+    criteria = SelectMultipleField("Framework criteria", validate_choice=False)
+    reason = TextAreaField("Reason for the change", widget=GovTextArea(),
+                           description="This record has been submitted: say what you changed and why. "
+                                       "The earlier version is kept.")
+
+    def set_review_lists(self, cases: list[dict], agencies: list[dict]) -> None:
+        """Fill the case and agency lists from the review."""
+        self.case_id.choices = [("", "No case")] + [
+            (str(case["id"]), f"{case['case_ref']} ({vocab.AGE_BANDS.get(case['age_band'], case['age_band'])}, "
+                              f"{vocab.LEGAL_STATUSES.get(case['legal_status'], case['legal_status'])})")
+            for case in cases]
+        self.agency_id.choices = [("", "Partnership-wide")] + [
+            (str(agency["id"]), agency["name"] + (f" ({agency['organisation']})" if agency.get("organisation") else ""))
+            for agency in agencies]
+
+    def load_finding(self, finding: Mapping[str, Any]) -> None:
+        """Show a stored finding for editing (a GET of the edit page)."""
+        for name in FINDING_FIELDS:
+            if name == "criteria":
+                continue
+            value = finding.get(name)
+            if name == "collected_on" and value:
+                value = dt.date.fromisoformat(value)
+            elif name in ("case_id", "agency_id"):
+                value = "" if value is None else str(value)
+            self[name].data = value
+        self.criteria.data = list(finding.get("criteria") or {})
+        self.expected_version.data = str(finding["version"])
+
+    def domain_fields(self, formdata: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields as :func:`inspect_kit.findings.normalise` expects them; a
+        criterion's relevance comes from its ``relevance-CODE`` radio (primary by default)."""
+        fields: dict[str, Any] = {name: self[name].data for name in FINDING_FIELDS if name != "criteria"}
+        fields["collected_on"] = self.collected_on.iso_or_raw()
+        fields["criteria"] = {code: formdata.get(f"relevance-{code}") or "primary" for code in self.criteria.data or []}
+        return fields
+
+    def relevance_of(self, code: str, formdata: Mapping[str, Any], stored: Mapping[str, str]) -> str:
+        """The relevance to show for a criterion: as posted, else as stored, else primary."""
+        return formdata.get(f"relevance-{code}") or stored.get(code) or "primary"
+
+
+class QaForm(IntakeForm):
+    """Accept, return, submit or withdraw a finding."""
+
+    action = HiddenField()
+    comment = TextAreaField("Comment", widget=GovTextArea())
+
+
+class EventForm(IntakeForm):
+    """A chronology event for one case."""
+
+    agency_id = SelectField("Agency (service)", widget=GovSelect(), validate_choice=False)
+    practitioner_role = StringField("Practitioner’s role", widget=GovTextInput(),
+                                    description="For example, duty social worker or locum paediatrician. Never a name.")
+    event_date = GovDateField("Date of the event", description="For example, 27 3 2008", default=dt.date.today)
+    date_precision = RadioField("How exact is the date?", widget=GovRadioInput(), validate_choice=False,
+                                choices=choices(vocab.DATE_PRECISIONS, placeholder=False), default="day")
+    event_type = SelectField("Type of event", widget=GovSelect(), validate_choice=False,
+                             choices=choices(vocab.EVENT_TYPES))
+    description = TextAreaField("What happened", widget=GovTextArea())
+    source_of_information = StringField("Source of information", widget=GovTextInput(),
+                                        description="For example, the ED record or the GP notes (optional)")
+    key_event = BooleanField("Key event")
+    missed_opportunity = BooleanField("Missed opportunity")
+    good_practice = BooleanField("Good practice")
+
+    FLAGS = ("key_event", "missed_opportunity", "good_practice")
+
+    def set_agencies(self, agencies: list[dict]) -> None:
+        self.agency_id.choices = [PLACEHOLDER] + [(str(agency["id"]), agency["name"]) for agency in agencies]
+
+    def domain_fields(self, case_id: int) -> dict[str, Any]:
+        fields = {name: self[name].data for name in ("agency_id", "practitioner_role", "date_precision",
+                                                     "event_type", "description", "source_of_information")}
+        fields.update({flag: bool(self[flag].data) for flag in self.FLAGS})
+        fields["event_date"] = self.event_date.iso_or_raw()
+        fields["case_id"] = case_id
+        return fields
+
+    def anchor(self, name: str) -> str:
+        if name in self.FLAGS:
+            return "flags"
+        return super().anchor(name)
+
+
+class AlertForm(IntakeForm):
+    """Raise a safeguarding alert about a case or a finding."""
+
+    case_id = SelectField("Case (child)", widget=GovSelect(), validate_choice=False)
+    finding = HiddenField()
+    urgency = RadioField("How urgent is it?", widget=GovRadioInput(), validate_choice=False,
+                         choices=[("urgent", "Urgent – the child may be at immediate risk (refer today)"),
+                                  ("routine", "Routine – refer within 2 days")])
+    concern = TextAreaField("What is the concern?", widget=GovTextArea(),
+                            description="What you found and why the child may be at risk. Roles, not names.")
+
+    def set_cases(self, cases: list[dict]) -> None:
+        self.case_id.choices = [PLACEHOLDER] + [(str(case["id"]), case["case_ref"]) for case in cases]
+
+
+class AlertStepForm(IntakeForm):
+    """Move an alert on: refer, record the response, close."""
+
+    step = HiddenField()
+    referred_to = StringField("Referred to", widget=GovTextInput(),
+                              description="For example, the local authority's MASH duty manager")
+    response_due = GovDateField("Response due (optional)",
+                                description="Leave blank for the default: 1 day if urgent, 5 days if routine")
+    response = TextAreaField("Response received", widget=GovTextArea())
+    note = TextAreaField("Closing note (optional)", widget=GovTextArea())
+
+
+class AttachmentForm(IntakeForm):
+    """Upload one file to a finding."""
+
+    file = FileField("Attach a file", widget=GovFileInput(),
+                     description="A PDF, PNG or JPEG (for example, a redacted page or a photo of a whiteboard)")

@@ -1,0 +1,102 @@
+"""Safeguarding alerts: raised from a finding or a case by anyone doing
+fieldwork, then referred, responded to and closed by a lead or moderator.
+Open alerts are on the leads' dashboard from the moment they are raised."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from .. import alerts, chronology, findings, reviews, vocab
+from ..errors import InvalidTransition, ValidationError
+from ..forms import AlertForm, AlertStepForm
+from .auth import login_required, review_required, roles_required
+from .db import get_db
+
+bp = Blueprint("alerts", __name__)
+
+FIELDWORK_ROLES = ("inspector", "lead", "moderator")
+STEPS = {"refer": "referred", "respond": "responded", "close": "closed"}
+
+
+@bp.get("/alerts")
+@roles_required(*FIELDWORK_ROLES)
+def index():
+    review = review_required()
+    status = request.args.get("status")
+    status = status if status in vocab.ALERT_STATUSES else None
+    return render_template("alerts/index.html", alerts=alerts.list_alerts(get_db(), review["id"], status=status),
+                           status=status)
+
+
+@bp.route("/alerts/new", methods=["GET", "POST"])
+@roles_required(*FIELDWORK_ROLES)
+def new():
+    review = review_required()
+    db = get_db()
+    form = AlertForm()
+    form.set_cases(reviews.cases(db, review["id"]))
+    finding = None
+    finding_ref = form.finding.data or request.args.get("finding")
+    if finding_ref:
+        finding = findings.get_finding(db, finding_ref, g.actor)
+        form.finding.data = finding["public_id"]
+    if not form.is_submitted():
+        case_ref = request.args.get("case")
+        if case_ref:
+            form.case_id.data = str(chronology.case_by_ref(db, review["id"], case_ref)["id"])
+        elif finding and finding["case_id"]:
+            form.case_id.data = str(finding["case_id"])
+    status = 200
+    if form.is_submitted():
+        try:
+            alert = alerts.raise_alert(db, g.actor, review_id=review["id"], urgency=form.urgency.data,
+                                       concern=form.concern.data, case_id=form.case_id.data or None,
+                                       finding_id=finding["id"] if finding else None,
+                                       client_uuid=form.client_uuid.data)
+        except ValidationError as error:
+            form.show_errors(error.field_errors or {"concern": error.message})
+            status = 422
+        else:
+            flash(f"Safeguarding alert {alert['id']} has been raised; the lead inspector sees it on their dashboard now.")
+            return redirect(url_for("alerts.show", alert_id=alert["id"]))
+    return render_template("alerts/new.html", form=form, finding=finding), status
+
+
+@bp.get("/alerts/<int:alert_id>")
+@roles_required(*FIELDWORK_ROLES)
+def show(alert_id: int, form: AlertStepForm | None = None, status: int = 200):
+    review = review_required()
+    alert = alerts.get_alert(get_db(), alert_id)
+    if alert["review_id"] != review["id"]:
+        abort(404)
+    return render_template("alerts/show.html", alert=alert, form=form or AlertStepForm(),
+                           may_act=g.actor.reads_everything), status
+
+
+@bp.post("/alerts/<int:alert_id>/<step>")
+@roles_required("lead", "moderator")
+def move(alert_id: int, step: str):
+    review_required()
+    if step not in STEPS:
+        abort(404)
+    db = get_db()
+    form = AlertStepForm()
+    try:
+        if step == "refer":
+            alerts.refer(db, g.actor, alert_id, referred_to=form.referred_to.data,
+                         response_due=form.response_due.iso_or_raw())
+        elif step == "respond":
+            alerts.record_response(db, g.actor, alert_id, form.response.data)
+        else:
+            alerts.close(db, g.actor, alert_id, form.note.data or None)
+    except ValidationError as error:
+        form.show_errors(error.field_errors)
+        form.step.data = step
+        return show(alert_id, form=form, status=422)
+    except InvalidTransition:
+        if alerts.get_alert(db, alert_id)["status"] == STEPS[step]:
+            flash(f"Alert {alert_id} was already {STEPS[step]}.")
+            return redirect(url_for("alerts.show", alert_id=alert_id))
+        raise
+    flash(f"Alert {alert_id} is now {STEPS[step]}.")
+    return redirect(url_for("alerts.show", alert_id=alert_id))

@@ -1,0 +1,50 @@
+"""Files attached to a finding: upload from the finding's page, download as
+an attachment (never shown inline) by those who may see the finding."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, send_file, url_for
+
+from .. import attachments, findings
+from ..errors import ValidationError
+from ..forms import AttachmentForm
+from .auth import login_required, review_required
+from .db import get_db, get_store
+from .findings import render_finding
+
+bp = Blueprint("attachments", __name__)
+
+
+@bp.post("/findings/<public_id>/attachments")
+@login_required
+def upload(public_id: str):
+    review_required()
+    db = get_db()
+    finding = findings.get_finding(db, public_id, g.actor)
+    form = AttachmentForm()
+    upload = form.file.data
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationError("Select a file to attach", field_errors={"file": "Select a file to attach"})
+        limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+        # Read one byte past the cap so an oversized file is refused without reading it all.
+        content = upload.stream.read(limit + 1)
+        attachment = attachments.add_attachment(db, get_store(), g.actor, finding["id"], filename=upload.filename,
+                                                content=content, max_bytes=limit)
+    except ValidationError as error:
+        form.show_errors(error.field_errors or {"file": error.message})
+        return render_finding(finding, attachment_form=form, status=422)
+    flash(f"{attachment['filename']} is attached to {public_id}.")
+    return redirect(url_for("findings.show", public_id=public_id) + "#attachments")
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    review_required()
+    attachment, path = attachments.open_attachment(get_db(), get_store(), g.actor, attachment_id)
+    response = send_file(path, mimetype=attachment["media_type"], as_attachment=True,
+                         download_name=attachment["filename"], max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,147 @@
+"""Sign in and out, who is asking, and the decorators that guard views.
+
+The session holds ``session["actor"] = {"id", "role", "strand", "inspector"}``:
+a contract with the Datasette plugin, which reads the same signed cookie
+(DESIGN.md §2, "One login"). Each request re-reads the account, so a disabled
+account is signed out at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+
+from .. import accounts, reviews
+from ..errors import NotFound, StoreError
+from ..forms import LoginForm
+from .db import get_db, get_private_db
+
+bp = Blueprint("auth", __name__)
+
+MAX_FAILURE_DELAY = 3.0
+
+
+@bp.before_app_request
+def load_actor() -> None:
+    """Set ``g.actor`` (an :class:`~inspect_kit.actors.Actor` or None) and ``g.review``."""
+    g.actor = None
+    g.review = None
+    if request.endpoint in (None, "static") or (request.endpoint or "").startswith("health."):
+        return
+    try:
+        db = get_db()
+        try:
+            g.review = reviews.current_review(db)
+        except NotFound:
+            g.review = None
+        signed_in = session.get("actor")
+        if not signed_in:
+            return
+        try:
+            account = accounts.get_account(get_private_db(), signed_in.get("id", ""))
+        except NotFound:
+            session.clear()
+            return
+    except StoreError:
+        # No store yet: pages render their own "not ready" message.
+        return
+    if account["disabled"] or account["role"] != signed_in.get("role"):
+        session.clear()
+        return
+    g.actor = accounts.actor_for(account, db, g.review["id"] if g.review else None)
+
+
+def _here() -> str | None:
+    """Where to come back to after signing in (GET pages only: a POST cannot be replayed)."""
+    if request.method != "GET":
+        return None
+    return request.full_path.rstrip("?")
+
+
+def login_required(view):
+    """Send anonymous visitors to the sign-in page, then back here."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.get("actor") is None:
+            return redirect(url_for("auth.login", next=_here()))
+        return view(**kwargs)
+
+    return wrapped
+
+
+def roles_required(*roles: str):
+    """Allow only signed-in actors with one of ``roles`` (others get the 403 page)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(**kwargs):
+            if g.get("actor") is None:
+                return redirect(url_for("auth.login", next=_here()))
+            if g.actor.role not in roles:
+                abort(403)
+            return view(**kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def review_required() -> dict:
+    """The current review, or the 404 page saying how to create one."""
+    if g.get("review") is None:
+        abort(404, "This evidence store has no review yet. An administrator can create one with "
+                   "`inspect-kit review create` (or `inspect-kit demo` for the fictional demo).")
+    return g.review
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: never redirect to another host after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target.rstrip("?") or None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    status = 200
+    error = None
+    if form.validate_on_submit():
+        try:
+            account = accounts.authenticate(get_private_db(), form.username.data.strip(), form.password.data)
+        except accounts.AccountLocked as locked:
+            error, status = locked.message, 429
+        except accounts.LoginFailed as failed:
+            # Slow each further guess a little; the account locks after
+            # accounts.LOCK_AFTER_FAILURES failures in a row.
+            time.sleep(min(MAX_FAILURE_DELAY, current_app.config["LOGIN_FAILURE_DELAY"] * (failed.failures or 1)))
+            error, status = failed.message, 401
+        else:
+            session.clear()
+            session.permanent = True
+            session["actor"] = {
+                "id": account["username"],
+                "role": account["role"],
+                "strand": account["strand"] or None,
+                "inspector": account["inspector_code"] or None,
+            }
+            return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.index"))
+    elif form.is_submitted():
+        status = 422
+    if error:
+        form.password.errors = [error]
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"))

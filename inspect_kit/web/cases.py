@@ -1,0 +1,67 @@
+"""Cases and their merged chronology. ``/cases/<case_ref>`` is linked to from
+Datasette: keep it. Every inspector may read every case's chronology
+(DESIGN.md §8); administrators, who set up the case list, may read it too."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from .. import chronology, reviews
+from ..errors import ValidationError
+from ..forms import EventForm
+from .auth import login_required, review_required
+from .db import get_db
+
+bp = Blueprint("cases", __name__)
+
+DEFAULT_GAP_DAYS = 28
+
+
+@bp.get("/cases")
+@login_required
+def index():
+    review = review_required()
+    return render_template("cases/index.html", cases=chronology.case_list(get_db(), review["id"]))
+
+
+@bp.get("/cases/<case_ref>")
+@login_required
+def show(case_ref: str):
+    review = review_required()
+    db = get_db()
+    case = chronology.case_by_ref(db, review["id"], case_ref)
+    try:
+        gap_days = max(1, int(request.args.get("gap") or current_app.config.get("CHRONOLOGY_GAP_DAYS",
+                                                                                 DEFAULT_GAP_DAYS)))
+    except ValueError:
+        gap_days = DEFAULT_GAP_DAYS
+    events = chronology.case_chronology(db, case["id"])
+    return render_template("cases/show.html", case=case, events=events, gap_days=gap_days,
+                           agencies=sorted({event["agency"] for event in events}),
+                           counts={flag: sum(event[flag] for event in events)
+                                   for flag in ("key_event", "missed_opportunity", "good_practice")})
+
+
+@bp.route("/cases/<case_ref>/events/new", methods=["GET", "POST"])
+@login_required
+def new_event(case_ref: str):
+    review = review_required()
+    if g.actor.is_admin:
+        abort(403, "Chronology events are recorded by inspectors, leads and moderators.")
+    db = get_db()
+    case = chronology.case_by_ref(db, review["id"], case_ref)
+    form = EventForm()
+    form.set_agencies(reviews.agencies(db, review["id"]))
+    status = 200
+    if form.is_submitted():
+        try:
+            result = chronology.record_event(db, g.actor, form.domain_fields(case["id"]),
+                                             client_uuid=form.client_uuid.data, review_id=review["id"])
+        except ValidationError as error:
+            form.show_errors(error.field_errors or {"description": error.message})
+            status = 422
+        else:
+            flash("The event was already recorded; nothing was saved twice." if not result.created
+                  else "The event has been added to the chronology.")
+            return redirect(url_for("cases.show", case_ref=case_ref) + f"#event-{result.record['id']}")
+    return render_template("cases/event_form.html", form=form, case=case), status

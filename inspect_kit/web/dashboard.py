@@ -1,0 +1,28 @@
+"""``/``: the first page after sign-in, different for each role (issue 3, item 2)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template
+
+from .. import accounts, dashboard
+from .auth import login_required
+from .db import get_db, get_private_db
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    db = get_db()
+    review = g.review
+    context = {"review": review, "days_left": dashboard.days_left(review) if review else None}
+    if review is not None:
+        context["mine"] = dashboard.my_findings(db, g.actor, review["id"])
+        if g.actor.reads_everything:
+            context["qa"] = dashboard.qa_summary(db, review["id"])
+        if g.actor.is_admin:
+            context["summary"] = dashboard.review_summary(db, review["id"])
+    if g.actor.is_admin:
+        context["accounts_count"] = len(accounts.list_accounts(get_private_db()))
+    return render_template("dashboard/index.html", **context)

@@ -1,0 +1,94 @@
+"""Every failure becomes a page in the service's layout, never a traceback.
+
+Domain exceptions (:mod:`inspect_kit.errors`, each with ``.status`` and
+``.message``) and HTTP errors (``abort(403)``, a 413 from an oversized upload,
+a CSRF failure) are rendered here, in one place. Requests under ``/api/`` get
+the same information as JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..errors import InspectKitError
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "There is a problem with the request",
+    401: "Sign in to continue",
+    403: "You cannot see this page",
+    404: "Page not found",
+    405: "That action is not available here",
+    409: "The record has changed",
+    413: "The file is too large",
+    422: "There is a problem",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+    503: "The service is not ready",
+}
+
+DEFAULT_MESSAGES = {
+    400: "The request could not be understood. Go back, reload the page and try again.",
+    403: "Your account does not give you access to this page. Ask your lead inspector if you think it should.",
+    404: "If you typed the web address, check it is correct. If you followed a link, the record may not exist "
+         "in this review.",
+    405: "Go back and use the buttons on the page.",
+    409: "Someone changed this record after you opened it. Go back, reload it and try again.",
+    429: "Wait a few minutes and try again.",
+    500: "Nothing you typed has been saved twice. Try again later; if it keeps happening, tell the review's "
+         "administrator.",
+}
+
+
+def render_error(status: int, message: str | None = None, *, field_errors: dict[str, str] | None = None):
+    """The error page (or JSON under ``/api/``) for ``status``."""
+    message = message or DEFAULT_MESSAGES.get(status) or TITLES.get(status, "Something went wrong.")
+    if request.path.startswith("/api/"):
+        return jsonify({"error": message, "status": status, "field_errors": field_errors or {}}), status
+    title = TITLES.get(status, "There is a problem")
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def handle_domain_error(error: InspectKitError):
+    return render_error(error.status, error.message, field_errors=error.field_errors)
+
+
+def handle_csrf_error(error: CSRFError):
+    return render_error(400, "The form could not be checked (its security token was missing, wrong or from an "
+                             "old session). Nothing was saved. Go back, reload the page and submit it again.")
+
+
+def handle_too_large(error: HTTPException):
+    limit_mb = max(1, (request.max_content_length or 0) // (1024 * 1024))
+    return render_error(413, f"The file you chose is too large. Attach files smaller than about {limit_mb} MB "
+                             "(split a long PDF, or save a photo at a lower resolution). Nothing was saved.")
+
+
+def handle_http_error(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    # abort(403, "message") carries our own words; Werkzeug's stock descriptions are replaced.
+    custom = error.description if error.description != type(error).description else None
+    return render_error(error.code, custom)
+
+
+def handle_unexpected(error: InternalServerError):
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, InspectKitError):
+        return handle_domain_error(original)
+    log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=original or error)
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(InspectKitError, handle_domain_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(413, handle_too_large)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_unexpected)

@@ -1,0 +1,202 @@
+"""Evidence records: the list, the form (new and edit), the record's page and
+its history. ``/findings/new``, ``/findings/<public_id>`` and
+``/findings/<public_id>/edit`` are linked to from Datasette: keep them.
+
+Every rule (who may see or edit, what is valid, idempotency by client uuid,
+lost-update protection by version) is the library's; these views only move
+form data in and pages out.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from .. import attachments, findings, qa, reviews, vocab
+from ..errors import Conflict, InvalidTransition, ValidationError
+from ..forms import AttachmentForm, FindingForm, QaForm
+from .auth import login_required, review_required
+from .db import get_db
+
+bp = Blueprint("findings", __name__)
+
+
+def require_author() -> None:
+    """Only accounts linked to an inspector of the review record evidence."""
+    if g.actor.inspector_id is None:
+        abort(403, "Only inspectors record evidence. Administrators manage the review but are not authors.")
+
+
+def require_reader() -> None:
+    """Administrators do not read raw evidence (DESIGN.md §8)."""
+    if g.actor.is_admin:
+        abort(403, "Administrators manage the review and accounts; evidence records are for inspectors, "
+                   "leads and moderators.")
+
+
+def _form_context(form: FindingForm, review: dict, stored_criteria: dict[str, str] | None = None) -> dict:
+    return {
+        "form": form,
+        "review": review,
+        "areas": reviews.criteria_by_area(get_db(), review["id"]),
+        "selected": set(form.criteria.data or []),
+        "relevance": {code: form.relevance_of(code, request.form, stored_criteria or {})
+                      for code in (form.criteria.data or [])},
+    }
+
+
+def _lists(form: FindingForm, review: dict) -> None:
+    db = get_db()
+    form.set_review_lists(reviews.cases(db, review["id"]), reviews.agencies(db, review["id"]))
+
+
+@bp.get("/findings")
+@login_required
+def index():
+    review = review_required()
+    require_reader()
+    status = request.args.get("status") or None
+    if status not in vocab.QA_STATUSES:
+        status = None
+    mine = request.args.get("mine") == "1"
+    rows = findings.list_findings(get_db(), g.actor, review["id"], qa_status=status, mine=mine)
+    return render_template("findings/index.html", findings=rows, status=status, mine=mine,
+                           limit=200)
+
+
+@bp.route("/findings/new", methods=["GET", "POST"])
+@login_required
+def new():
+    review = review_required()
+    require_author()
+    db = get_db()
+    form = FindingForm()
+    _lists(form, review)
+    status = 200
+    if form.is_submitted():
+        submit = request.form.get("action") == "submit"
+        try:
+            result = findings.record_finding(db, g.actor, form.domain_fields(request.form),
+                                             client_uuid=form.client_uuid.data, submit=submit,
+                                             review_id=review["id"])
+        except ValidationError as error:
+            form.show_errors(error.field_errors or {"evidence_text": error.message})
+            status = 422
+        else:
+            record = result.record
+            if not result.created:
+                # A double click, a back-button resubmit or a retry: the record exists already.
+                if submit and record["qa_status"] == "draft":
+                    record = qa.submit(db, g.actor, record["id"])
+                flash(f"{record['public_id']} was already saved; nothing was recorded twice.")
+            elif record["qa_status"] == "submitted":
+                flash(f"{record['public_id']} has been submitted for QA.")
+            else:
+                flash(f"{record['public_id']} has been saved as a draft.")
+            return redirect(url_for("findings.show", public_id=record["public_id"]))
+    return render_template("findings/form.html", mode="new", **_form_context(form, review)), status
+
+
+@bp.route("/findings/<public_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(public_id: str):
+    review = review_required()
+    db = get_db()
+    finding = findings.get_finding(db, public_id, g.actor)
+    if g.actor.inspector_id != finding["inspector_id"]:
+        abort(403, "Only the inspector who recorded this finding can edit it.")
+    if finding["qa_status"] == "withdrawn":
+        raise InvalidTransition("This finding was withdrawn and can no longer be edited.")
+    form = FindingForm()
+    _lists(form, review)
+    status, conflict = 200, None
+    if not form.is_submitted():
+        form.load_finding(finding)
+    else:
+        fields = form.domain_fields(request.form)
+        submit = request.form.get("action") == "submit"
+        try:
+            if submit:
+                # Check everything a submission needs before saving anything.
+                findings.normalise(db, finding["review_id"], fields, require_criteria=True)
+            updated = findings.edit_finding(db, g.actor, finding["id"], fields, reason=form.reason.data,
+                                            expected_version=_version(form.expected_version.data))
+            if submit and updated["qa_status"] in ("draft", "returned"):
+                updated = qa.submit(db, g.actor, updated["id"])
+        except ValidationError as error:
+            form.show_errors(error.field_errors or {"evidence_text": error.message})
+            status = 422
+        except Conflict as error:
+            current = findings.get_finding(db, finding["id"])
+            if _same_content(current, fields, db):
+                # The same save arriving twice: it is already stored.
+                return redirect(url_for("findings.show", public_id=public_id))
+            conflict, status = {"message": error.message, "current": current}, 409
+            form.expected_version.data = str(current["version"])
+        else:
+            flash(f"{public_id} has been saved (version {updated['version']})."
+                  + (" It is in the QA queue." if updated["qa_status"] == "submitted" else ""))
+            return redirect(url_for("findings.show", public_id=public_id))
+    return render_template("findings/form.html", mode="edit", finding=finding, conflict=conflict,
+                           needs_reason=finding["qa_status"] != "draft",
+                           **_form_context(form, review, finding["criteria"])), status
+
+
+def _version(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0  # a damaged version is stale: the library answers with a conflict
+
+
+def _same_content(current: dict, fields: dict, db) -> bool:
+    try:
+        values = findings.normalise(db, current["review_id"], fields, require_criteria=False)
+    except ValidationError:
+        return False
+    return all(current[key] == value for key, value in values.items() if key != "criteria") and (
+        current["criteria"] == values["criteria"])
+
+
+@bp.get("/findings/<public_id>")
+@login_required
+def show(public_id: str):
+    review_required()
+    finding = findings.get_finding(get_db(), public_id, g.actor)
+    return render_finding(finding)
+
+
+def render_finding(finding: dict, *, qa_form: QaForm | None = None, attachment_form: AttachmentForm | None = None,
+                   status: int = 200):
+    """The finding's page; the QA and upload forms may come back with errors."""
+    db = get_db()
+    qa_history = qa.history(db, finding["id"])
+    returns = [action for action in qa_history if action["action"] == "return"]
+    criteria = {criterion["code"]: criterion for area in reviews.criteria_by_area(db, finding["review_id"])
+                for criterion in area["criteria"]}
+    return render_template(
+        "findings/show.html",
+        finding=finding,
+        criteria=criteria,
+        qa_history=qa_history,
+        last_return=returns[-1] if returns and finding["qa_status"] == "returned" else None,
+        actions=qa.allowed_actions(g.actor, finding),
+        is_author=g.actor.inspector_id == finding["inspector_id"],
+        qa_form=qa_form or QaForm(),
+        attachments=attachments.list_attachments(db, finding["id"]),
+        may_attach=attachments.may_attach(g.actor, finding) and finding["qa_status"] != "withdrawn",
+        attachment_form=attachment_form or AttachmentForm(),
+    ), status
+
+
+@bp.get("/findings/<public_id>/history")
+@login_required
+def history(public_id: str):
+    review = review_required()
+    db = get_db()
+    finding = findings.get_finding(db, public_id, g.actor)
+    versions = findings.finding_history(db, finding["id"], g.actor)
+    names = {
+        "case_id": {case["id"]: case["case_ref"] for case in reviews.cases(db, review["id"])},
+        "agency_id": {agency["id"]: agency["name"] for agency in reviews.agencies(db, review["id"])},
+    }
+    return render_template("findings/history.html", finding=finding, versions=versions, names=names)
