@@ -376,3 +376,8 @@ def check(ctx: click.Context, store: Store):
     else:
         click.echo(f"{report.fault_count} problem(s) found.", err=True)
         ctx.exit(1)
+
+
+from .cli_excel import register as _register_excel_commands  # noqa: E402  (issue 5: export, template, import)
+
+_register_excel_commands(cli)

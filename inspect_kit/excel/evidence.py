@@ -258,6 +258,26 @@ def _count(db: Database, from_sql: str, where: str, params: list[Any]) -> int:
     return db.conn.execute(f"SELECT count(*) {from_sql} {where}", params).fetchone()[0]
 
 
+def planned_rows(db: Database, actor: Actor, review_id: int, wanted: EvidenceFilter = EvidenceFilter()) -> int:
+    """How many rows the main sheets of the workbook will hold (for a progress bar).
+
+    :raises Forbidden, NotFound, ValidationError: as :func:`export_evidence_workbook`.
+    """
+    scope = _scope(db, actor, review_id, wanted)
+    where, params = _where("findings", review_id, _finding_conditions(wanted, scope))
+    total = _count(db, FINDINGS_FROM, where, params)
+    chrono = [("chronology_events.case_id = ?", scope["case_id"])] if scope["case_id"] is not None else []
+    where, params = _where("chronology_events", review_id, chrono)
+    total += _count(db, CHRONOLOGY_FROM, where, params)
+    if scope["full_access"]:
+        alerts = [("safeguarding_alerts.case_id = ?", scope["case_id"])] if scope["case_id"] is not None else []
+        where, params = _where("safeguarding_alerts", review_id, alerts)
+        total += _count(db, ALERTS_FROM, where, params)
+        where, params = _where("judgements", review_id, [])
+        total += _count(db, JUDGEMENTS_FROM, where, params)
+    return total
+
+
 def export_evidence_workbook(
     db: Database,
     actor: Actor,

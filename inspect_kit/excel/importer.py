@@ -37,8 +37,15 @@ from .. import audit, chronology, findings, validation, vocab
 from ..actors import Actor
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..store import write_transaction
-from .capture import (CHRONOLOGY, EVENT_CAPTURE_COLUMNS, FINDING_CAPTURE_COLUMNS, FINDINGS, INSTRUCTIONS, MARKER,
-                      TEMPLATE_VERSION)
+from .capture import (
+    CHRONOLOGY,
+    EVENT_CAPTURE_COLUMNS,
+    FINDING_CAPTURE_COLUMNS,
+    FINDINGS,
+    INSTRUCTIONS,
+    MARKER,
+    TEMPLATE_VERSION,
+)
 from .cells import unescape_text
 from .safety import ImportLimits, WorkbookRefused, check_workbook_file
 
@@ -238,7 +245,7 @@ def _sheet_rows(workbook: Any, sheet: str, columns: tuple[str, ...], name: str,
 
 
 def read_capture_workbook(db: Database, review_id: int, path: Path | str, *, actor: Actor | None = None,
-                          limits: ImportLimits = ImportLimits(), name: str | None = None,
+                          limits: ImportLimits | None = None, name: str | None = None,
                           today: dt.date | None = None) -> CaptureWorkbook:
     """Check a capture workbook and every row in it, storing nothing.
 
@@ -249,6 +256,7 @@ def read_capture_workbook(db: Database, review_id: int, path: Path | str, *, act
     """
     path = Path(path)
     name = name or path.name
+    limits = limits or ImportLimits()
     check_workbook_file(path, limits, name=name)
     review = next(db.query("SELECT slug FROM reviews WHERE id = ?", [review_id]), None)
     if review is None:
@@ -378,7 +386,7 @@ def _check_event(db: Database, review_id: int, number: int, record: dict[str, An
 
 
 def import_capture_workbook(db: Database, actor: Actor, review_id: int, path: Path | str, *,
-                            limits: ImportLimits = ImportLimits(), name: str | None = None, partial: bool = False,
+                            limits: ImportLimits | None = None, name: str | None = None, partial: bool = False,
                             today: dt.date | None = None) -> ImportReport:
     """Check every row of a capture workbook, then record them all in one transaction.
 

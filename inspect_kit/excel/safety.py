@@ -42,7 +42,7 @@ class ImportLimits:
     ratio_floor_bytes: int = 1 * MiB
 
 
-def check_workbook_file(path: Path | str, limits: ImportLimits = ImportLimits(), *, name: str | None = None) -> None:
+def check_workbook_file(path: Path | str, limits: ImportLimits | None = None, *, name: str | None = None) -> None:
     """Refuse anything that is not a plain, reasonably sized ``.xlsx`` workbook.
 
     ``name`` is the file name to show in messages (the upload's name).
@@ -50,6 +50,7 @@ def check_workbook_file(path: Path | str, limits: ImportLimits = ImportLimits(),
     :raises WorkbookRefused: with a message naming the fault and the remedy.
     """
     path = Path(path)
+    limits = limits or ImportLimits()
     shown = name or path.name
     size = path.stat().st_size
     if size == 0:
