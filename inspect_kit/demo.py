@@ -104,7 +104,7 @@ from .demo_data import (
     StoryEvent,
 )
 from .errors import Conflict, ValidationError
-from .store import Store, write_transaction
+from .store import Store, clock_at, write_transaction
 
 __all__ = ["DEMO_PASSWORD", "DemoResult", "create_demo", "default_start", "IDENTIFIER_RE", "IDENTIFIER_GLOB",
            "CONTESTED_MAX_DAYS", "REVIEW_SLUG"]
@@ -310,8 +310,10 @@ class _DemoBuilder:
     case_ids: dict[str, int] = field(default_factory=dict)
     review_id: int = 0
     finding_ids: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    late_entry: _PlannedEvent | None = None
 
     def __post_init__(self) -> None:
+        self.generated_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
         self.rng = random.Random(self.seed)
         # uuids from their own stream, so editing a text template does not change every uuid
         self.uuid_rng = random.Random(self.seed + 1)
@@ -325,6 +327,12 @@ class _DemoBuilder:
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.uuid_rng.getrandbits(128), version=4))
+
+    def at(self, date: dt.date, hour: int, minute: int = 0) -> contextlib.AbstractContextManager[None]:
+        """Record the writes in the block as made on ``date`` at ``hour`` (never later
+        than now), so QA ages, audit times and alert due dates read as in fieldwork."""
+        moment = dt.datetime.combine(date, dt.time(hour, minute), tzinfo=dt.timezone.utc)
+        return clock_at(min(moment, self.generated_at))
 
     def pick(self, weights: dict[Any, float]) -> Any:
         keys = list(weights)
@@ -554,24 +562,33 @@ class _DemoBuilder:
         """Record one planned finding and take it through QA to its planned status."""
         author = self.actors[plan["code"]]
         reached = plan.get("withdrawn_from", plan["qa"])  # the status before any withdrawal
-        result = findings.record_finding(self.db, author, plan["fields"], client_uuid=self.uuid(),
-                                         submit=reached != "draft")
+        collected = dt.date.fromisoformat(plan["fields"]["collected_on"])
+        next_day = collected + dt.timedelta(days=1)
+        minute = self.rng.randrange(60)
+        with self.at(collected, 16, minute):
+            result = findings.record_finding(self.db, author, plan["fields"], client_uuid=self.uuid(),
+                                             submit=reached != "draft")
         finding_id = result.record["id"]
         reviewer = self._reviewer(plan["code"])
         if reached == "accepted":
-            qa.accept(self.db, reviewer, finding_id)
+            with self.at(next_day, 9, minute):
+                qa.accept(self.db, reviewer, finding_id)
         elif reached == "returned":
-            qa.return_finding(self.db, reviewer, finding_id, self.rng.choice(RETURN_COMMENTS))
+            with self.at(next_day, 9, minute):
+                qa.return_finding(self.db, reviewer, finding_id, self.rng.choice(RETURN_COMMENTS))
             if plan["resubmit"]:
                 # The author answers the comment: a new version with a reason, submitted again.
                 edited = dict(plan["fields"])
                 edited["evaluation_text"] += " (Based on the cases sampled for this service.)"
-                findings.edit_finding(self.db, author, finding_id, edited, reason=self.rng.choice(EDIT_REASONS))
-                qa.submit(self.db, author, finding_id)
+                with self.at(next_day, 13, minute):
+                    findings.edit_finding(self.db, author, finding_id, edited, reason=self.rng.choice(EDIT_REASONS))
+                    qa.submit(self.db, author, finding_id)
                 if plan["fields"]["collected_on"] <= self.day(3).isoformat():
-                    qa.accept(self.db, reviewer, finding_id)
+                    with self.at(next_day + dt.timedelta(days=1), 9, minute):
+                        qa.accept(self.db, reviewer, finding_id)
         if plan["qa"] == "withdrawn":
-            qa.withdraw(self.db, author, finding_id, plan["withdraw_reason"])
+            with self.at(next_day, 11, minute):
+                qa.withdraw(self.db, author, finding_id, plan["withdraw_reason"])
         return finding_id
 
     def _reviewer(self, author_code: str) -> Actor:
@@ -592,7 +609,7 @@ class _DemoBuilder:
             for event in events:
                 self._record_event(case, event)
         # The out-of-order trap: recorded after everything else, dated early.
-        late = self._story_event(INDEX_LATE_ENTRY)
+        late = self.late_entry = self._story_event(INDEX_LATE_ENTRY)
         index = self.case(INDEX_CASE_REF)
         self._check_contested(index, self._index_events() + [late])
         self._record_event(index, late)
@@ -708,6 +725,13 @@ class _DemoBuilder:
 
     def _record_event(self, case: _Case, event: _PlannedEvent) -> None:
         recorder = self._recorder(case, self.agencies[event.agency].lead_strand)
+        # Chronologies are built from the files during fieldwork days 1-5; the
+        # out-of-order entry (recorded last) is stamped latest of all.
+        day = self.day(6) if event is self.late_entry else self.day(1 + int(case.case_ref[2:]) % 5)
+        with self.at(day, 10 + self.rng.randrange(7), self.rng.randrange(60)):
+            self._write_event(case, recorder, event)
+
+    def _write_event(self, case: _Case, recorder: Actor, event: _PlannedEvent) -> None:
         chronology.record_event(self.db, recorder, {
             "review_id": self.review_id, "case_id": case.case_id, "agency_id": self.agency_ids[event.agency],
             "practitioner_role": event.role, "event_date": event.date.isoformat(),
@@ -728,17 +752,18 @@ class _DemoBuilder:
 
     def _add_judgements(self) -> None:
         lead, moderator = self.actors["OFS-01"], self.actors["MOD-01"]
-        for code, (grade, narrative) in PARTNERSHIP_JUDGEMENTS.items():
-            judgements.record_judgement(self.db, lead, review_id=self.review_id, criterion_code=code,
-                                        scope="partnership", narrative=narrative, proposed_grade=grade)
-        for code, agency, grade, narrative in AGENCY_JUDGEMENTS:
-            judgements.record_judgement(self.db, lead, review_id=self.review_id, criterion_code=code, scope="agency",
-                                        agency_id=self.agency_ids[agency], narrative=narrative, proposed_grade=grade)
-        for code, grade in MODERATED.items():
-            proposed, narrative = PARTNERSHIP_JUDGEMENTS[code]
-            judgements.record_judgement(self.db, moderator, review_id=self.review_id, criterion_code=code,
-                                        scope="partnership", narrative=narrative, proposed_grade=proposed,
-                                        moderated_grade=grade)
+        with self.at(self.day(6), 9):
+            for code, (grade, narrative) in PARTNERSHIP_JUDGEMENTS.items():
+                judgements.record_judgement(self.db, lead, review_id=self.review_id, criterion_code=code,
+                                            scope="partnership", narrative=narrative, proposed_grade=grade)
+            for code, agency, grade, narrative in AGENCY_JUDGEMENTS:
+                judgements.record_judgement(self.db, lead, review_id=self.review_id, criterion_code=code,
+                                            scope="agency", agency_id=self.agency_ids[agency], narrative=narrative,
+                                            proposed_grade=grade)
+        with self.at(self.day(6), 12):
+            for code, grade in MODERATED.items():
+                judgements.moderate_judgement(self.db, moderator, review_id=self.review_id, criterion_code=code,
+                                              scope="partnership", moderated_grade=grade, note=MODERATION_NOTE)
 
     def _add_alerts(self) -> None:
         lead = self.actors["OFS-01"]
@@ -752,34 +777,44 @@ class _DemoBuilder:
                          if plan["case"] is case and plan["strand"] == strand), None)
 
         # Urgent, still raised: its referral was due on day 5, so it is overdue.
-        alerts.raise_alert(
-            self.db, self.actors["OFS-03"], review_id=self.review_id, urgency="urgent",
-            case_id=urgent_case.case_id, finding_id=finding_for(urgent_case, "ofsted"),
-            referral_due=self.day(5).isoformat(), today=self.day(5), client_uuid=self.uuid(),
-            concern=f"Case tracking of {urgent_case.case_ref} on fieldwork day 5: no professional has seen the child "
-                    "for 9 weeks; the last two planned visits were cancelled and the school reports 4 weeks' "
-                    "absence. Needs referral to the council's duty team today.")
+        with self.at(self.day(5), 15):
+            alerts.raise_alert(
+                self.db, self.actors["OFS-03"], review_id=self.review_id, urgency="urgent",
+                case_id=urgent_case.case_id, finding_id=finding_for(urgent_case, "ofsted"),
+                referral_due=self.day(5).isoformat(), today=self.day(5), client_uuid=self.uuid(),
+                concern=f"Case tracking of {urgent_case.case_ref} on fieldwork day 5: no professional has seen the "
+                        "child for 9 weeks; the last two planned visits were cancelled and the school reports 4 "
+                        "weeks' absence. Needs referral to the council's duty team today.")
         # Routine, referred and awaiting the council's response.
-        routine = alerts.raise_alert(
-            self.db, self.actors["HLT-01"], review_id=self.review_id, urgency="routine",
-            case_id=routine_case.case_id, finding_id=finding_for(routine_case, "health"),
-            today=self.day(3), client_uuid=self.uuid(),
-            concern=f"Case file review of {routine_case.case_ref}: a health visitor's concern about home conditions "
-                    "six weeks ago has had no response from children's social care.")
-        alerts.refer(self.db, lead, routine["id"], referred_to="Ashbridge MASH (children's social care)",
-                     response_due=self.day(8).isoformat(), today=self.day(4))
+        with self.at(self.day(3), 14):
+            routine = alerts.raise_alert(
+                self.db, self.actors["HLT-01"], review_id=self.review_id, urgency="routine",
+                case_id=routine_case.case_id, finding_id=finding_for(routine_case, "health"),
+                today=self.day(3), client_uuid=self.uuid(),
+                concern=f"Case file review of {routine_case.case_ref}: a health visitor's concern about home "
+                        "conditions six weeks ago has had no response from children's social care.")
+        with self.at(self.day(4), 10):
+            alerts.refer(self.db, lead, routine["id"], referred_to="Ashbridge MASH (children's social care)",
+                         response_due=self.day(8).isoformat(), today=self.day(4))
         # Raised, referred, answered and closed in the first days.
-        closed = alerts.raise_alert(
-            self.db, self.actors["POL-01"], review_id=self.review_id, urgency="urgent",
-            case_id=closed_case.case_id, finding_id=finding_for(closed_case, "police"),
-            today=self.day(2), client_uuid=self.uuid(),
-            concern=f"Police record for {closed_case.case_ref}: a domestic incident 3 days ago with the child present "
-                    "has not been notified to the MASH.")
-        alerts.refer(self.db, lead, closed["id"], referred_to="Ashbridge Police MASH desk",
-                     response_due=self.day(3).isoformat(), today=self.day(2))
-        alerts.record_response(self.db, lead, closed["id"],
-                               "Notification sent to the MASH; the child was seen by a social worker the next day.")
-        alerts.close(self.db, lead, closed["id"], "Response checked with the MASH team manager.")
+        with self.at(self.day(2), 11):
+            closed = alerts.raise_alert(
+                self.db, self.actors["POL-01"], review_id=self.review_id, urgency="urgent",
+                case_id=closed_case.case_id, finding_id=finding_for(closed_case, "police"),
+                today=self.day(2), client_uuid=self.uuid(),
+                concern=f"Police record for {closed_case.case_ref}: a domestic incident 3 days ago with the child "
+                        "present has not been notified to the MASH.")
+        with self.at(self.day(2), 12):
+            alerts.refer(self.db, lead, closed["id"], referred_to="Ashbridge Police MASH desk",
+                         response_due=self.day(3).isoformat(), today=self.day(2))
+        with self.at(self.day(3), 9):
+            alerts.record_response(self.db, lead, closed["id"], "Notification sent to the MASH; the child was seen "
+                                   "by a social worker the next day.")
+        with self.at(self.day(3), 16):
+            alerts.close(self.db, lead, closed["id"], "Response checked with the MASH team manager.")
+
+
+MODERATION_NOTE = "Moderated against the linked evidence and the tracked cases."
 
 
 def _contested(a: _PlannedEvent, b: _PlannedEvent) -> bool:

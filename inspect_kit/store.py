@@ -14,6 +14,7 @@ Connections are never shared across threads: open one per request or command.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import os
 import sqlite3
@@ -139,9 +140,25 @@ def write_transaction(db: Database) -> Iterator[Database]:
         db.conn.execute("COMMIT")
 
 
+# Set only by :func:`clock_at`: lets the demo generator (and tests) record
+# writes as if made during fieldwork, so ages and due dates read true.
+_clock: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("inspect_kit_clock", default=None)
+
+
+@contextlib.contextmanager
+def clock_at(moment: dt.datetime) -> Iterator[None]:
+    """Within the block, :func:`now` returns ``moment`` (a timezone-aware datetime)."""
+    token = _clock.set(moment)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
+
+
 def now() -> str:
-    """The current UTC time as an ISO 8601 string (seconds)."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    """The current UTC time (or the :func:`clock_at` time) as an ISO 8601 string (seconds)."""
+    moment = _clock.get() or dt.datetime.now(dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 def today() -> str:

@@ -93,7 +93,11 @@ def test_judgements_take_grades_from_the_scale_and_only_from_leads(review):
     with pytest.raises(Forbidden):
         judgements.record_judgement(review.db, review.health, review_id=review.review_id, criterion_code="2.1",
                                     scope="partnership", narrative="x")
-    moderated = judgements.record_judgement(review.db, review.moderator, review_id=review.review_id,
-                                            criterion_code="2.1", scope="partnership", narrative="Agreed in part.",
-                                            proposed_grade=3, moderated_grade=2)
+    with pytest.raises(Forbidden):
+        judgements.moderate_judgement(review.db, review.lead, review_id=review.review_id, criterion_code="2.1",
+                                      scope="partnership", moderated_grade=2, note="x")
+    moderated = judgements.moderate_judgement(review.db, review.moderator, review_id=review.review_id,
+                                              criterion_code="2.1", scope="partnership", moderated_grade=2,
+                                              note="Evidence of delay in 3 of 8 tracked cases.")
     assert moderated["id"] == judgement["id"] and moderated["moderated_grade"] == 2
+    assert (moderated["proposed_grade"], moderated["proposed_by"]) == (3, "lead"), "the lead's proposal is kept"
