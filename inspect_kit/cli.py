@@ -285,14 +285,23 @@ def demo(store: Store, if_empty: bool):
 
     store.init()
     if if_empty and _has_review(store):
-        click.echo(f"The store at {store.home} already has a review: demo not created.")
+        click.echo(
+            f"The store at {store.home} already has a review: demo not created.\n"
+            "Its accounts: `inspect-kit user list`; the demo's password is in README.md."
+        )
         return
     result = create_demo(store)
-    click.echo(f"Created the demo review in {store.home}. Accounts:")
-    click.echo(f"  {'username':<14} {'password':<26} {'role':<10} {'strand':<8} inspector")
+    counts = result.counts
+    click.echo(
+        f"Created the demo review {result.review['title']!r} in {store.home}:"
+        f" {counts.get('findings', 0):,} evidence records, {counts.get('chronology_events', 0):,} chronology"
+        f" events, {counts.get('safeguarding_alerts', 0)} safeguarding alerts."
+    )
+    click.echo("Accounts:")
+    click.echo(f"  {'username':<12} {'password':<16} {'role':<10} {'strand':<8} inspector")
     for account in result.accounts:
         click.echo(
-            f"  {account['username']:<14} {account['password']:<26} {account['role']:<10}"
+            f"  {account['username']:<12} {account['password']:<16} {account['role']:<10}"
             f" {account.get('strand') or '-':<8} {account.get('inspector_code') or '-'}"
         )
 
