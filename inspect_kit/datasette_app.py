@@ -6,28 +6,63 @@ personal data lives in a file Datasette never opens), never immutable (the
 evidence DB is live: immutable mode gives stale counts and "no such
 column"), never ``crossdb`` or ``memory`` (DESIGN.md §2).
 
-This is the hook for the Datasette issue: its metadata, settings and plugin
-are added in :func:`make_datasette`.
+The catalogue (titles, descriptions, facets, canned queries and every access
+rule) comes from our plugin (:mod:`inspect_kit.datasette_plugin`), generated
+from the store by :mod:`inspect_kit.catalogue`; this module tells the plugin
+the intake app's session secret and picks the settings for large stores.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from datasette.app import Datasette
+from datasette.plugins import pm
 
 from .store import Store
 
 BASE_URL = "/data/"
 DATABASE_NAME = "evidence"
 
+# Settings for stores of up to ~1,000,000 findings, measured by
+# bench/datasette.py (figures in its docstring and the issue):
+SETTINGS: dict[str, Any] = {
+    # Facet *suggestions* cost ~1.5 s of a 1.7 s findings page on 1,000,000
+    # findings (DESIGN.md §3); the default facets are set in the catalogue.
+    "suggest_facets": False,
+    # The default 200 ms silently drops facets on a large filtered page
+    # (HTTP 200, empty facet results, DESIGN.md §9).
+    "facet_time_limit_ms": 3_000,
+    # The whole-review aggregates (coverage matrix, balance check) scan every
+    # finding: ~1 s at a million; the default 1 s limit would cut them off.
+    "sql_time_limit_ms": 10_000,
+    # A case chronology is ~60–300 rows; the balance check ~100. 1,000 is
+    # Datasette's default and keeps a runaway query's page small.
+    "max_returned_rows": 1_000,
+    # Datasette only offers downloads of immutable databases; ours is live,
+    # but say so rather than rely on it.
+    "allow_download": False,
+}
+
 
 def default_metadata() -> dict[str, Any]:
-    """Metadata used when the caller gives none: hide the migrations table."""
-    return {
-        "title": "inspect_kit evidence",
-        "databases": {DATABASE_NAME: {"tables": {"_sqlite_migrations": {"hidden": True}}}},
-    }
+    """Local metadata used when the caller gives none: nothing.
+
+    Everything comes from the plugin's generated catalogue. Local metadata
+    would override it (Datasette merges local over plugin metadata), so keep
+    it empty unless a test means to override something.
+    """
+    return {}
+
+
+def ensure_plugin_registered() -> None:
+    """Register our plugin even when the package's entry point is not installed
+    (running from a plain checkout on ``PYTHONPATH``)."""
+    from . import datasette_plugin
+
+    if not pm.is_registered(datasette_plugin) and pm.get_plugin("inspect_kit") is None:
+        pm.register(datasette_plugin, name="inspect_kit")
 
 
 def make_datasette(
@@ -36,8 +71,13 @@ def make_datasette(
     *,
     metadata: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    session_max_age: timedelta | None = None,
 ) -> Datasette:
     """A Datasette serving ``store``'s ``evidence.db`` (read-only) under ``/data/``.
+
+    Users logged in to the intake app are recognised from its session cookie,
+    signed with ``secret_key`` (the same secret Flask uses) and valid for
+    ``session_max_age`` (default: the intake app's ``SESSION_LIFETIME``).
 
     The server strips the ``/data`` prefix before Datasette sees a request and
     ``base_url`` puts it back on every link (keeping the prefix instead gives
@@ -45,15 +85,20 @@ def make_datasette(
 
     :raises StoreError: when the store has not been initialised.
     """
+    from .datasette_plugin import configure
+
     # Open it once through the store so that a missing store fails with our
     # message rather than Datasette's.
     store.evidence().close()
-    return Datasette(
+    ensure_plugin_registered()
+    datasette = Datasette(
         files=[str(store.evidence_path)],
         immutables=[],
         metadata=metadata if metadata is not None else default_metadata(),
-        settings={"base_url": BASE_URL, **(settings or {})},
+        settings={"base_url": BASE_URL, **SETTINGS, **(settings or {})},
         secret=secret_key,
         memory=False,
         crossdb=False,
     )
+    configure(datasette, secret=secret_key, max_age=session_max_age)
+    return datasette

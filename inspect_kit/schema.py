@@ -376,3 +376,107 @@ def migrate_private(db: Database) -> list[str]:
     pending = [m.name for m in private_migrations.pending(db)]
     private_migrations.apply(db)
     return pending
+
+
+# ----------------------------------------------------------------- views for people (issue 4)
+
+# Agency types grouped into the three statutory safeguarding partners: a
+# strategy discussion should hear from all three (Working Together).
+SOCIAL_CARE_AGENCY_TYPES = ("childrens_social_care", "mash", "legal_services")
+POLICE_AGENCY_TYPES = ("police", "police_cait")
+HEALTH_AGENCY_TYPES = (
+    "emergency_department", "paediatrics", "maternity", "health_visiting", "school_nursing",
+    "child_development", "gp",
+)
+
+
+def _label_sql(column: str, labels: dict[str, str]) -> str:
+    """A SQL ``CASE`` turning a vocabulary code into the label people read."""
+    cases = " ".join(f"WHEN '{code}' THEN '{label.replace(chr(39), chr(39) * 2)}'" for code, label in labels.items())
+    return f"CASE {column} {cases} ELSE {column} END"
+
+
+@evidence_migrations()
+def m003_views_for_people(db: Database) -> None:
+    """Views the leads read in Datasette: findings with names, the merged case
+    chronology and the criterion × strand coverage (issue 4, item 3).
+
+    Outer joins throughout, so that ``count(*)`` over a view (Datasette counts
+    every table page) can skip the joins entirely: SQLite drops a LEFT JOIN to
+    a unique key whose columns are not used.
+    """
+    partner = (
+        f"CASE WHEN agencies.agency_type IN {sql_in(SOCIAL_CARE_AGENCY_TYPES)} THEN 'social care'"
+        f" WHEN agencies.agency_type IN {sql_in(POLICE_AGENCY_TYPES)} THEN 'police'"
+        f" WHEN agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)} THEN 'health'"
+        " ELSE 'other' END"
+    )
+    db.executescript(
+        f"""
+        CREATE VIEW findings_readable AS
+        SELECT findings.id, findings.public_id, reviews.slug AS review, strands.code AS strand,
+               inspectors.code AS inspector, agencies.name AS agency, agencies.agency_type,
+               cases.case_ref, findings.activity, findings.collected_on, findings.finding_type,
+               findings.impact_on_child, findings.qa_status, findings.version,
+               (SELECT group_concat(code, ' ') FROM (
+                    SELECT criteria.code FROM finding_criteria
+                    JOIN criteria ON criteria.id = finding_criteria.criterion_id
+                    WHERE finding_criteria.finding_id = findings.id ORDER BY criteria.position)) AS criteria,
+               findings.evidence_text, findings.evaluation_text, findings.updated_at
+        FROM findings
+        LEFT JOIN reviews ON reviews.id = findings.review_id
+        LEFT JOIN strands ON strands.id = findings.strand_id
+        LEFT JOIN inspectors ON inspectors.id = findings.inspector_id
+        LEFT JOIN agencies ON agencies.id = findings.agency_id
+        LEFT JOIN cases ON cases.id = findings.case_id;
+
+        CREATE VIEW case_chronology AS
+        SELECT chronology_events.id, reviews.slug AS review, cases.case_ref,
+               chronology_events.event_date, chronology_events.date_precision,
+               CAST(julianday(chronology_events.event_date) - julianday(lag(chronology_events.event_date) OVER (
+                   PARTITION BY chronology_events.case_id
+                   ORDER BY chronology_events.event_date, chronology_events.id)) AS INTEGER) AS gap_days,
+               agencies.name AS agency, agencies.organisation, {partner} AS partner,
+               {_label_sql('chronology_events.event_type', vocab.EVENT_TYPES)} AS event,
+               chronology_events.event_type, chronology_events.practitioner_role,
+               chronology_events.description, chronology_events.source_of_information,
+               chronology_events.key_event, chronology_events.missed_opportunity,
+               chronology_events.good_practice
+        FROM chronology_events
+        LEFT JOIN reviews ON reviews.id = chronology_events.review_id
+        LEFT JOIN cases ON cases.id = chronology_events.case_id
+        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id;
+
+        CREATE VIEW criterion_strand_coverage AS
+        WITH cells AS (
+            SELECT criteria.review_id, criteria.id AS criterion_id, strands.id AS strand_id
+            FROM criteria
+            JOIN strands ON strands.id IN (
+                SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
+        ),
+        evidence AS (
+            SELECT finding_criteria.criterion_id, findings.strand_id, count(*) AS findings,
+                   count(DISTINCT findings.inspector_id) AS inspectors,
+                   count(DISTINCT findings.agency_id) AS agencies
+            FROM finding_criteria
+            JOIN findings ON findings.id = finding_criteria.finding_id
+            WHERE findings.qa_status != 'withdrawn'
+            GROUP BY finding_criteria.criterion_id, findings.strand_id
+        )
+        SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
+               criteria.title AS criterion_title, criteria.position AS criterion_position,
+               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
+               coalesce(evidence.inspectors, 0) AS inspectors,
+               coalesce(evidence.agencies, 0) AS agencies,
+               CASE WHEN evidence.findings IS NULL THEN 'empty'
+                    WHEN evidence.inspectors = 1 THEN 'single source'
+                    ELSE 'corroborated' END AS cell
+        FROM cells
+        JOIN criteria ON criteria.id = cells.criterion_id
+        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
+        JOIN reviews ON reviews.id = cells.review_id
+        JOIN strands ON strands.id = cells.strand_id
+        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
+        ORDER BY reviews.id, criteria.position, strands.id;
+        """
+    )

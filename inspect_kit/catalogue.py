@@ -1,0 +1,265 @@
+"""The Datasette catalogue of an evidence store, generated from its schema and review.
+
+:func:`build_metadata` returns the whole Datasette metadata for the served
+databases: titles and descriptions, column descriptions built from
+:mod:`inspect_kit.vocab`, label columns for every foreign key, default facets
+and sort orders, full-text search, hidden internal tables, the lead's canned
+queries (:mod:`inspect_kit.questions`) and every access rule as an ``allow``
+block (DESIGN.md §2: rules live in metadata, not in a permission hook).
+
+Access fails closed: every table and view gets an explicit ``allow``; one
+not named below is readable by leads and moderators only, and a database that
+is not an evidence store is readable by them alone. Anonymous users match no
+block, so they get 403 everywhere. Metadata is readable by every logged-in
+user at ``/-/metadata.json``: nothing here is secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import questions, vocab
+
+TITLE = "inspect_kit evidence"
+ANY_ACCOUNT: dict[str, Any] = {"id": "*"}
+LEADS_AND_MODERATORS: dict[str, Any] = {"role": list(questions.LEADS)}
+READERS: dict[str, Any] = {"role": list(questions.READERS)}
+
+# Reference lists every account may read (no evidence in them).
+REFERENCE_TABLES = ("reviews", "strands", "agencies", "inspectors", "cases", "judgement_areas", "criteria", "grades")
+# Case chronologies are shared with inspectors of every strand (DESIGN.md §8).
+CHRONOLOGY_TABLES = ("chronology_events", "case_chronology")
+INTERNAL_TABLES = ("_sqlite_migrations",)
+
+TABLES: dict[str, dict[str, Any]] = {
+    "reviews": {"title": "Reviews", "description": "The review: area, type, framework, fieldwork dates, status.",
+                "label_column": "title"},
+    "strands": {"title": "Strands", "description": "The inspectorates taking part (Ofsted, health, police …).",
+                "label_column": "name"},
+    "agencies": {"title": "Agencies", "description": "The services inspected, each with the strand that leads on it.",
+                 "label_column": "name", "facets": ["agency_type", "lead_strand_id"]},
+    "inspectors": {"title": "Inspectors", "description": "Inspectors by display code and strand (no names).",
+                   "label_column": "code", "facets": ["strand_id", "role"]},
+    "cases": {"title": "Cases", "description": "The children in the sample, by pseudonymous case reference only.",
+              "label_column": "case_ref", "facets": ["legal_status", "selection_route", "age_band"],
+              "sort": "case_ref"},
+    "judgement_areas": {"title": "Judgement areas", "label_column": "title",
+                        "description": "The framework's areas, in report order."},
+    "criteria": {"title": "Criteria", "label_column": "code", "sort": "position",
+                 "description": "The framework's criteria that findings are coded to."},
+    "grades": {"title": "Grading scale", "description": "The review's grades (empty for ungraded frameworks)."},
+    "findings": {
+        "title": "Findings (evidence records)",
+        "description": "Every evidence record of every strand. Facet by strand, type and QA status; search "
+                       "the text; open a record's public id to see it in the intake app.",
+        "label_column": "public_id",
+        "facets": ["strand_id", "finding_type", "qa_status"],
+        "sort_desc": "collected_on",
+        "fts_table": "findings_fts",
+    },
+    "finding_criteria": {"title": "Finding ↔ criterion links",
+                         "description": "Which criteria each finding evidences, primary or secondary."},
+    "finding_versions": {"title": "Finding versions", "sort_desc": "id",
+                         "description": "A snapshot of every version of every finding; edits after submission "
+                                        "carry a reason."},
+    "qa_actions": {"title": "QA actions", "sort_desc": "at", "facets": ["action"],
+                   "description": "Submissions, returns, acceptances and withdrawals: who, when, why."},
+    "chronology_events": {
+        "title": "Chronology events",
+        "description": "What happened to each child, by which agency and when. For one child's merged "
+                       "timeline use the 'Merged chronology of one case' query.",
+        "facets": ["agency_id", "event_type"],
+        "sort": "event_date",
+        "fts_table": "chronology_events_fts",
+    },
+    "judgements": {"title": "Judgements", "facets": ["scope"],
+                   "description": "Proposed and moderated grades and narrative per criterion."},
+    "safeguarding_alerts": {"title": "Safeguarding alerts", "facets": ["status", "urgency"], "sort_desc": "raised_at",
+                            "description": "Children found at risk during fieldwork, and what was done."},
+    "attachments": {"title": "Attachments", "description": "Files attached to findings (by sha256)."},
+    "audit_log": {"title": "Audit log", "sort_desc": "id", "facets": ["action"],
+                  "description": "Every write and export: who, when, before and after."},
+    "findings_readable": {
+        "title": "Findings with names",
+        "description": "Findings with strand, inspector, agency and case by name and their criteria codes, "
+                       "instead of ids.",
+        "sort_desc": "id",
+    },
+    "case_chronology": {
+        "title": "Merged case chronologies",
+        "description": "Every case's events with agency names and gaps in days. Filter by case_ref, or use the "
+                       "'Merged chronology of one case' query for a timeline.",
+        "facets": ["partner", "event_type"],
+        "sort": "event_date",
+    },
+    "criterion_strand_coverage": {
+        "title": "Criterion × strand coverage",
+        "description": "One row per criterion and strand: findings, inspectors, agencies and whether the cell is "
+                       "empty, single-source or corroborated. The matrix form is query 6.",
+        "facets": ["cell", "strand"],
+    },
+    "_sqlite_migrations": {"hidden": True},
+}
+
+# Enumerated columns: column → vocabulary, with per-table exceptions.
+VOCABULARY_COLUMNS: dict[str, dict[str, str]] = {
+    "review_type": vocab.REVIEW_TYPES, "agency_type": vocab.AGENCY_TYPES, "age_band": vocab.AGE_BANDS,
+    "legal_status": vocab.LEGAL_STATUSES, "cp_category": vocab.CP_CATEGORIES,
+    "selection_route": vocab.SELECTION_ROUTES, "activity": vocab.ACTIVITIES, "finding_type": vocab.FINDING_TYPES,
+    "impact_on_child": vocab.IMPACTS_ON_CHILD, "qa_status": vocab.QA_STATUSES, "from_status": vocab.QA_STATUSES,
+    "to_status": vocab.QA_STATUSES, "relevance": vocab.RELEVANCES, "date_precision": vocab.DATE_PRECISIONS,
+    "event_type": vocab.EVENT_TYPES, "scope": vocab.JUDGEMENT_SCOPES, "urgency": vocab.ALERT_URGENCIES,
+    "media_type": vocab.ATTACHMENT_TYPES,
+}
+TABLE_VOCABULARY_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
+    ("reviews", "status"): vocab.REVIEW_STATUSES,
+    ("safeguarding_alerts", "status"): vocab.ALERT_STATUSES,
+    ("inspectors", "role"): vocab.INSPECTOR_ROLES,
+    ("qa_actions", "action"): vocab.QA_ACTIONS,
+}
+COLUMN_NOTES: dict[str, str] = {
+    "public_id": "The evidence record's reference, EF-<inspector>-<number>; quote it in the report.",
+    "case_ref": "Pseudonymous case reference; the key to the child's identity is not in this database.",
+    "collected_on": "When the evidence was collected (YYYY-MM-DD).",
+    "evidence_text": "What the inspector saw, read or was told: facts, attributed.",
+    "evaluation_text": "The inspector's evaluation of what the evidence shows.",
+    "version": "Current version; every earlier one is in finding_versions.",
+    "event_date": "When the event happened; see date_precision for how exact it is.",
+    "practitioner_role": "The professional's role (never a name).",
+    "key_event": "1 when the event is a turning point in the child's story.",
+    "missed_opportunity": "1 when an agency could have acted to protect the child and did not.",
+    "good_practice": "1 when the practice was good and should be recognised.",
+    "gap_days": "Days since the case's previous event.",
+    "partner": "Statutory safeguarding partner of the agency: social care, police, health or other.",
+    "cell": "empty: no findings; single source: one inspector's evidence only; corroborated: more.",
+    "proposed_grade": "Grade proposed by the lead (see the grading scale).",
+    "moderated_grade": "Grade after moderation.",
+    "client_uuid": "Set by the form that created the record; makes retries safe.",
+    "content_hash": "Hash of the submitted content, to tell a retry from a conflicting reuse of a uuid.",
+}
+
+
+def describe_vocabulary(labels: dict[str, str]) -> str:
+    """``code = Label; …`` for a column description."""
+    return "; ".join(f"{code} = {label}" for code, label in labels.items())
+
+
+def column_descriptions(db: Database, table: str) -> dict[str, str]:
+    """Descriptions for ``table``'s columns that have a vocabulary or a note."""
+    described: dict[str, str] = {}
+    for column in db[table].columns_dict:
+        labels = TABLE_VOCABULARY_COLUMNS.get((table, column)) or VOCABULARY_COLUMNS.get(column)
+        note = COLUMN_NOTES.get(column)
+        if labels:
+            described[column] = (note + " " if note else "") + describe_vocabulary(labels)
+        elif note:
+            described[column] = note
+    return described
+
+
+def table_allow(name: str) -> dict[str, Any]:
+    """Who may read a table or view. Anything not listed is for leads and moderators.
+
+    The FTS index of a table gets its table's rule: an FTS5 table with
+    external content returns the indexed text.
+    """
+    base = name.split("_fts")[0] if "_fts" in name else name
+    if base in REFERENCE_TABLES:
+        return ANY_ACCOUNT
+    if base in CHRONOLOGY_TABLES:
+        return READERS
+    return LEADS_AND_MODERATORS
+
+
+def review_strands(db: Database) -> list[str]:
+    """Strand codes with inspectors in the current review, in strand order (all strands if none)."""
+    review = db.execute("SELECT id FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
+    rows = []
+    if review:
+        rows = db.execute(
+            "SELECT code FROM strands WHERE id IN (SELECT strand_id FROM inspectors WHERE review_id = ?)"
+            " ORDER BY id", [review[0]]).fetchall()
+    if not rows:
+        rows = db.execute("SELECT code FROM strands ORDER BY id").fetchall()
+    return [code for (code,) in rows]
+
+
+def review_description(db: Database) -> str:
+    """One paragraph describing the current review, or how to create one."""
+    row = db.execute(
+        "SELECT title, area, framework_title, fieldwork_start, fieldwork_end, draft_due, status"
+        " FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return "No review yet: create one with `inspect-kit review create` (or `inspect-kit demo`)."
+    title, area, framework_title, start, end, draft_due, status = row
+    parts = [f"{title} ({area}), judged against the {framework_title} framework."]
+    if start:
+        parts.append(f"Fieldwork {start} to {end or '…'}.")
+    if draft_due:
+        parts.append(f"Draft report due {draft_due}.")
+    parts.append(f"Status: {vocab.REVIEW_STATUSES.get(status, status)}.")
+    return " ".join(parts)
+
+
+def is_evidence_store(db: Database) -> bool:
+    """True when ``db`` has the evidence store's migrations applied."""
+    if not db["_sqlite_migrations"].exists():
+        return False
+    return db.execute(
+        "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'inspect_kit.evidence'").fetchone()[0] > 0
+
+
+def is_private_store(db: Database) -> bool:
+    """True when ``db`` is a ``private.db`` (accounts, password hashes): never to be served."""
+    if db["_sqlite_migrations"].exists() and db.execute(
+            "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'inspect_kit.private'").fetchone()[0]:
+        return True
+    return db["accounts"].exists() and "password_hash" in db["accounts"].columns_dict
+
+
+def evidence_database_metadata(db: Database) -> dict[str, Any]:
+    """The metadata of one evidence database: tables, views, queries and their rules."""
+    tables: dict[str, dict[str, Any]] = {}
+    for name in [*db.table_names(), *db.view_names()]:
+        entry = {key: value for key, value in TABLES.get(name, {}).items()}
+        entry["allow"] = table_allow(name)
+        if db[name].exists() or name in db.view_names():
+            columns = column_descriptions(db, name)
+            if columns:
+                entry["columns"] = columns
+        tables[name] = entry
+    return {
+        "title": f"Evidence: {_review_title(db)}",
+        "description": review_description(db),
+        "allow": ANY_ACCOUNT,
+        "allow_sql": LEADS_AND_MODERATORS,
+        "tables": tables,
+        "queries": {q.name: q.as_metadata() for q in questions.questions(review_strands(db))},
+    }
+
+
+def _review_title(db: Database) -> str:
+    row = db.execute("SELECT title FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
+    return row[0] if row else "no review yet"
+
+
+def closed_database_metadata() -> dict[str, Any]:
+    """Metadata for a database that is not an evidence store: leads and moderators only."""
+    return {"allow": LEADS_AND_MODERATORS, "allow_sql": LEADS_AND_MODERATORS}
+
+
+def build_metadata(databases: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The instance metadata around per-database metadata (name → dict).
+
+    Anonymous users are refused at the instance (``allow``) and SQL is for
+    leads and moderators everywhere (``allow_sql``).
+    """
+    return {
+        "title": TITLE,
+        "description": "Cross-reading the review's evidence. Log in through the intake app.",
+        "allow": ANY_ACCOUNT,
+        "allow_sql": LEADS_AND_MODERATORS,
+        "databases": databases,
+    }

@@ -1,0 +1,27 @@
+"""inspect_kit's Datasette plugin: one login, the generated catalogue, the intake look.
+
+Registered through the ``datasette`` entry point in setup.cfg, so it is active
+both under ``inspect-kit serve`` and in ``datasette evidence/evidence.db`` run
+by hand. Hooks live in small modules and stay thin; what they do is in pure
+helpers (:mod:`.session`, :mod:`inspect_kit.catalogue`):
+
+- :mod:`.auth` — ``actor_from_request``: the intake app's signed session;
+- :mod:`.metadata` — ``get_metadata`` and ``startup``: the catalogue with its
+  ``allow`` blocks, and the refusal to serve ``private.db``;
+- :mod:`.pages` — templates, links back to the intake app, cell links.
+
+Run by hand there is no intake secret (only :func:`configure` sets one), so
+everyone is anonymous and every page is 403: access fails closed.
+"""
+
+from __future__ import annotations
+
+from .auth import actor_from_request
+from .config import configure, intake_session
+from .metadata import get_metadata, startup
+from .pages import extra_template_vars, menu_links, prepare_jinja2_environment, render_cell
+
+__all__ = [
+    "actor_from_request", "configure", "extra_template_vars", "get_metadata", "intake_session", "menu_links",
+    "prepare_jinja2_environment", "render_cell", "startup",
+]

@@ -1,0 +1,104 @@
+"""``get_metadata`` and ``startup``: the generated catalogue, kept fresh, and no private.db.
+
+Datasette asks for metadata many times per request, so the catalogue is built
+once and cached per Datasette instance; it is rebuilt when the set of
+databases changes or after :data:`REFRESH_SECONDS`, so a review created while
+the server runs gets its title and coverage columns without a restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import sys
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from datasette import hookimpl
+from sqlite_utils import Database
+
+from .. import catalogue
+
+if TYPE_CHECKING:  # datasette.app imports this module while loading plugins
+    from datasette.app import Datasette
+
+REFRESH_SECONDS = 10.0
+
+
+@dataclass
+class _Cached:
+    metadata: dict[str, Any]
+    databases: tuple[str, ...]
+    built_at: float = field(default_factory=time.monotonic)
+
+
+_CACHE: weakref.WeakKeyDictionary[Datasette, _Cached] = weakref.WeakKeyDictionary()
+
+
+def _open_read_only(path: str) -> Database:
+    return Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+
+
+def database_metadata(path: str | None) -> dict[str, Any]:
+    """The catalogue of one database file: an evidence store's, or closed (leads only)."""
+    if not path:
+        return catalogue.closed_database_metadata()
+    try:
+        with contextlib.closing(_open_read_only(path)) as db:
+            if catalogue.is_evidence_store(db) and not catalogue.is_private_store(db):
+                return catalogue.evidence_database_metadata(db)
+    except sqlite3.Error:
+        pass
+    return catalogue.closed_database_metadata()
+
+
+def build(datasette: Datasette) -> dict[str, Any]:
+    """The whole instance metadata for the databases ``datasette`` serves."""
+    return catalogue.build_metadata({
+        name: database_metadata(None if database.is_memory else database.path)
+        for name, database in datasette.databases.items()
+        if name != "_internal"
+    })
+
+
+def current(datasette: Datasette) -> dict[str, Any]:
+    """The cached catalogue of ``datasette``, rebuilt when stale."""
+    names = tuple(sorted(datasette.databases))
+    cached = _CACHE.get(datasette)
+    if cached is None or cached.databases != names or time.monotonic() - cached.built_at > REFRESH_SECONDS:
+        cached = _Cached(metadata=build(datasette), databases=names)
+        _CACHE[datasette] = cached
+    return cached.metadata
+
+
+def refresh(datasette: Datasette) -> dict[str, Any]:
+    """Rebuild the catalogue now (after setting up a review, in tests)."""
+    _CACHE.pop(datasette, None)
+    return current(datasette)
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    # Datasette merges local metadata (make_datasette's or ``-m``) over this,
+    # so a caller can still override a title, or loosen a rule on purpose.
+    return current(datasette)
+
+
+@hookimpl
+def startup(datasette):
+    """Refuse to serve a private store (accounts, password hashes, identity keys)."""
+    for name, database in list(datasette.databases.items()):
+        if database.is_memory or not database.path:
+            continue
+        try:
+            with contextlib.closing(_open_read_only(database.path)) as db:
+                private = catalogue.is_private_store(db)
+        except sqlite3.Error:
+            continue
+        if private:
+            datasette.remove_database(name)
+            print(f"inspect_kit: not serving {database.path}: it holds accounts and identity keys "
+                  "(private.db is never served).", file=sys.stderr)
+    refresh(datasette)

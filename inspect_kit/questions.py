@@ -1,0 +1,673 @@
+"""The lead inspector's standing questions (DESIGN.md §6) as SQL.
+
+Each :class:`Question` is one canned query in Datasette: its SQL, a title, a
+description saying what it answers and how to read it, the parameters a lead
+varies, and who may run it. The SQL is plain SQLite over the evidence store and
+runs anywhere (``sqlite3``, the benchmark, tests) given the same parameters;
+Datasette adds only the magic parameter ``:_actor_strand`` to the strand-scoped
+query.
+
+Every question reads the *current review* — the latest created, as
+:func:`inspect_kit.reviews.current_review` does — so that a store holding an
+old review as well never mixes the two. Parameters arrive from Datasette as
+text, empty when left blank, so every one has a default in the SQL
+(``coalesce(nullif(:gap_days, ''), 28)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import vocab
+from .schema import HEALTH_AGENCY_TYPES, POLICE_AGENCY_TYPES, SOCIAL_CARE_AGENCY_TYPES, _label_sql
+from .vocab import sql_in
+
+# Who may run a question: leads and moderators read everything; inspectors
+# read case chronologies and their own strand's evidence (DESIGN.md §8).
+LEADS = ("lead", "moderator")
+READERS = ("inspector", "lead", "moderator")
+
+CURRENT_REVIEW = "SELECT id, fieldwork_start FROM reviews ORDER BY id DESC LIMIT 1"
+
+# Contacts where a professional saw the child or family (question 3, 5).
+CONTACT_EVENT_TYPES = (
+    "ed_attendance", "gp_appointment", "home_visit", "child_seen_alone", "medical_examination",
+    "clinic_appointment", "health_visit", "school_contact", "hospital_admission", "police_incident",
+    "assessment",
+)
+# Events that pass a concern on to another agency (question 3, 12).
+SHARING_EVENT_TYPES = ("information_shared", "referral", "strategy_discussion", "s47_enquiry", "conference")
+# Events in which the child was seen by a professional (question 5).
+CHILD_SEEN_EVENT_TYPES = ("home_visit", "child_seen_alone", "health_visit", "clinic_appointment",
+                          "medical_examination", "gp_appointment", "school_contact")
+# Words in a health event's description that mean an injury was seen (question 12).
+INJURY_WORDS = ("bruis", "injur", "fractur", "burn", "bite mark", "swelling", "mark on", "marks on", "head injury")
+
+# The identifier check (question 13): patterns that look like a real person's
+# identifier and must never reach an export. SQLite GLOB patterns, matched
+# case-sensitively against evidence and evaluation text; each has a name the
+# lead reads. The demo review's two planted records use "NHS no." followed by
+# a ten-digit number (see inspect_kit.demo).
+IDENTIFIER_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("NHS number (10 digits)", "*[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*"),
+    ("NHS number (3-3-4)", "*[0-9][0-9][0-9] [0-9][0-9][0-9] [0-9][0-9][0-9][0-9]*"),
+    ("NHS number (3-3-4)", "*[0-9][0-9][0-9]-[0-9][0-9][0-9]-[0-9][0-9][0-9][0-9]*"),
+    ("NHS number mentioned", "*[Nn][Hh][Ss] [Nn][Oo]*"),
+    ("NHS number mentioned", "*[Nn][Hh][Ss] [Nn]umber*"),
+    ("Date of birth", "*[Dd][Oo][Bb][ :][0-9 ]*"),
+    ("Date of birth", "*[Dd].[Oo].[Bb].*"),
+    ("Date of birth", "*[Dd]ate of birth*"),
+    ("National Insurance number", "*[A-Z][A-Z][0-9][0-9][0-9][0-9][0-9][0-9][A-D]*"),
+    ("National Insurance number", "*[A-Z][A-Z] [0-9][0-9] [0-9][0-9] [0-9][0-9] [A-D]*"),
+    ("Local authority client id", "*[Cc][Ll][Ii][Ee][Nn][Tt] [Ii][Dd]*"),
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One canned query: ``name`` is its URL (``/data/evidence/<name>``)."""
+
+    name: str
+    number: int | None
+    title: str
+    description: str
+    sql: str
+    params: tuple[str, ...] = ()
+    allow_roles: tuple[str, ...] = LEADS
+    defaults: dict[str, str] = field(default_factory=dict)
+
+    def as_metadata(self) -> dict[str, Any]:
+        """This question as a Datasette canned query (metadata ``queries`` entry)."""
+        entry: dict[str, Any] = {
+            "title": self.title if self.number is None else f"{self.number}. {self.title}",
+            "description": self.description,
+            "sql": self.sql.strip(),
+            "allow": {"role": list(self.allow_roles)},
+        }
+        if self.params:
+            entry["params"] = list(self.params)
+        return entry
+
+    def bind(self, **values: Any) -> dict[str, Any]:
+        """Parameters for running the SQL directly: blanks for those not given."""
+        return {name: "" if values.get(name) is None else str(values[name]) for name in self.params} | {
+            k: v for k, v in values.items() if k.startswith("_")
+        }
+
+
+def _strand_columns(strands: list[str]) -> str:
+    return ",\n       ".join(
+        f"sum(CASE WHEN strand = '{code}' THEN findings ELSE 0 END) AS \"{code}\"" for code in strands
+    )
+
+
+def coverage_matrix_sql(strands: list[str]) -> str:
+    """Question 6 as a pivot: one row per criterion, one column per strand.
+
+    The strand columns are fixed when the SQL is built (from the strands with
+    inspectors in the review); the view ``criterion_strand_coverage`` holds the
+    same cells in long form for any set of strands.
+    """
+    columns = _strand_columns(strands) if strands else "0 AS no_strands"
+    return f"""
+WITH cells AS (
+  SELECT * FROM criterion_strand_coverage
+  WHERE review = (SELECT slug FROM reviews ORDER BY id DESC LIMIT 1)
+)
+SELECT area, criterion, criterion_title,
+       {columns},
+       group_concat(CASE WHEN cell = 'empty' THEN strand END, ', ') AS empty_cells,
+       group_concat(CASE WHEN cell = 'single source' THEN strand END, ', ') AS single_source_cells
+FROM cells
+GROUP BY area, criterion, criterion_title
+ORDER BY min(criterion_position)
+"""
+
+
+def _partner_present(partner: str, agency_types: tuple[str, ...], words: tuple[str, ...]) -> str:
+    """SQL: the partner recorded the event, or the account names it without saying it was absent."""
+    named = " OR ".join(f"lower(chronology_events.description) LIKE '%{word}%'" for word in words)
+    absent = " OR ".join(
+        f"lower(chronology_events.description) LIKE '{pattern}'"
+        for pattern in (f"%without {partner}%", f"%{partner} not %", f"%{partner} was not%",
+                        f"%{partner} were not%", f"%no {partner}%", f"%{partner} absent%")
+    )
+    return f"(agencies.agency_type IN {sql_in(agency_types)} OR (({named}) AND NOT ({absent})))"
+
+
+def _carried_forward(partner: str) -> str:
+    """SQL: present at this meeting, or (for an s47 enquiry) at a strategy discussion up to 14 days before."""
+    return (
+        f"max(meetings.{partner}, meetings.event_type = 's47_enquiry' AND EXISTS ("
+        f"SELECT 1 FROM meetings AS earlier WHERE earlier.case_id = meetings.case_id"
+        f" AND earlier.event_type = 'strategy_discussion' AND earlier.{partner}"
+        f" AND earlier.event_date BETWEEN date(meetings.event_date, '-14 days') AND meetings.event_date))"
+    )
+
+
+def questions(strands: list[str] | None = None) -> list[Question]:
+    """Every canned query, in the order of DESIGN.md §6, then the strand-scoped one.
+
+    ``strands``: the strand codes to give columns in the coverage matrix
+    (default: the strands of the demo review).
+    """
+    strands = strands if strands is not None else ["ofsted", "health", "police"]
+    negative_types = sql_in(("area_for_improvement", "serious_weakness"))
+    event_label = _label_sql("chronology_events.event_type", vocab.EVENT_TYPES)
+    finding_type_label = _label_sql("findings.finding_type", vocab.FINDING_TYPES)
+    injury = " OR ".join(f"lower(chronology_events.description) LIKE '%{word}%'" for word in INJURY_WORDS)
+    identifier_checks = "\n    UNION ALL ".join(
+        f"SELECT id, '{label}' AS pattern FROM findings WHERE review_id = (SELECT id FROM review)"
+        f" AND (evidence_text GLOB '{glob}' OR coalesce(evaluation_text, '') GLOB '{glob}')"
+        for label, glob in IDENTIFIER_PATTERNS
+    )
+    return [
+        Question(
+            name="cases_with_concerns_across_agencies",
+            number=1,
+            title="Cases with concerns raised by two or more strands or agencies",
+            description=(
+                "Children for whom areas for improvement, serious weaknesses or a negative impact on the child "
+                "were recorded by at least two strands or two agencies. These are the cases where the picture "
+                "only shows when the strands' evidence is read together: read the strands and agencies columns, "
+                "then open the case's chronology. Withdrawn findings are left out."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW})
+SELECT cases.case_ref, cases.legal_status, cases.selection_route,
+       count(DISTINCT findings.strand_id) AS strands,
+       count(DISTINCT findings.agency_id) AS agencies,
+       count(*) AS concerns,
+       sum(findings.finding_type = 'serious_weakness') AS serious_weaknesses,
+       sum(findings.impact_on_child = 'negative') AS negative_impact,
+       group_concat(DISTINCT strands.code) AS strand_codes,
+       group_concat(DISTINCT agencies.name) AS agency_names
+FROM findings
+JOIN cases ON cases.id = findings.case_id
+JOIN strands ON strands.id = findings.strand_id
+LEFT JOIN agencies ON agencies.id = findings.agency_id
+WHERE findings.review_id = (SELECT id FROM review)
+  AND findings.qa_status != 'withdrawn'
+  AND (findings.finding_type IN {negative_types} OR findings.impact_on_child = 'negative')
+GROUP BY cases.id
+HAVING count(DISTINCT findings.strand_id) >= 2 OR count(DISTINCT findings.agency_id) >= 2
+ORDER BY strands DESC, agencies DESC, concerns DESC, cases.case_ref
+""",
+        ),
+        Question(
+            name="case_chronology",
+            number=2,
+            title="Merged chronology of one case",
+            description=(
+                "Every agency's events for one child in date order, as one timeline. gap_days is the time since "
+                "the previous event; long_gap marks gaps longer than gap_days (default 28). Flags mark key "
+                "events, missed opportunities and good practice; date_precision warns where a date is only "
+                "approximate or a month. Enter the case reference, e.g. C-017."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW}),
+events AS (
+  SELECT chronology_events.*,
+         lag(chronology_events.event_date) OVER (ORDER BY chronology_events.event_date, chronology_events.id)
+           AS previous_date
+  FROM chronology_events
+  WHERE chronology_events.case_id = (
+    SELECT cases.id FROM cases WHERE cases.review_id = (SELECT id FROM review) AND cases.case_ref = :case_ref)
+)
+SELECT chronology_events.event_date, chronology_events.date_precision,
+       CAST(julianday(chronology_events.event_date) - julianday(chronology_events.previous_date) AS INTEGER)
+         AS gap_days,
+       CAST(julianday(chronology_events.event_date) - julianday(chronology_events.previous_date) AS INTEGER)
+         > CAST(coalesce(nullif(:gap_days, ''), 28) AS INTEGER) AS long_gap,
+       agencies.name AS agency, {event_label} AS event,
+       chronology_events.practitioner_role, chronology_events.description,
+       chronology_events.source_of_information,
+       chronology_events.key_event, chronology_events.missed_opportunity, chronology_events.good_practice,
+       chronology_events.id AS event_id
+FROM events AS chronology_events
+JOIN agencies ON agencies.id = chronology_events.agency_id
+ORDER BY chronology_events.event_date, chronology_events.id
+""",
+            params=("case_ref", "gap_days"),
+            allow_roles=READERS,
+        ),
+        Question(
+            name="contacts_without_information_shared",
+            number=3,
+            title="Professional contacts per case, and those after which nothing was shared",
+            description=(
+                "For each child: the professional contacts in the period (visits, appointments, attendances, "
+                "incidents), how many agencies made them, and how many were not followed within within_days "
+                "(default 7) by that agency sharing information, referring or joining a strategy discussion. "
+                "A high unshared count with several agencies is the pattern to chase; unshared lists them. "
+                "Period: period_from and period_to as YYYY-MM-DD (blank = all)."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW}),
+contacts AS (
+  SELECT chronology_events.*,
+         EXISTS (
+           SELECT 1 FROM chronology_events AS shared
+           WHERE shared.case_id = chronology_events.case_id
+             AND shared.agency_id = chronology_events.agency_id
+             AND shared.event_type IN {sql_in(SHARING_EVENT_TYPES)}
+             AND shared.event_date >= chronology_events.event_date
+             AND julianday(shared.event_date) - julianday(chronology_events.event_date)
+                 <= CAST(coalesce(nullif(:within_days, ''), 7) AS INTEGER)
+         ) AS followed_by_sharing
+  FROM chronology_events
+  WHERE chronology_events.review_id = (SELECT id FROM review)
+    AND chronology_events.event_type IN {sql_in(CONTACT_EVENT_TYPES)}
+    AND chronology_events.event_date >= coalesce(nullif(:period_from, ''), '0000-01-01')
+    AND chronology_events.event_date <= coalesce(nullif(:period_to, ''), '9999-12-31')
+)
+SELECT cases.case_ref, count(*) AS contacts, count(DISTINCT contacts.agency_id) AS agencies,
+       sum(NOT contacts.followed_by_sharing) AS unshared,
+       group_concat(CASE WHEN NOT contacts.followed_by_sharing
+                         THEN contacts.event_date || ' ' || agencies.name || ': ' || contacts.event_type END,
+                    '; ') AS unshared_contacts
+FROM contacts
+JOIN cases ON cases.id = contacts.case_id
+JOIN agencies ON agencies.id = contacts.agency_id
+GROUP BY cases.id
+ORDER BY unshared DESC, contacts DESC, cases.case_ref
+""",
+            params=("period_from", "period_to", "within_days"),
+            allow_roles=READERS,
+        ),
+        Question(
+            name="strategy_discussions_missing_partners",
+            number=4,
+            title="Strategy discussions and section 47 enquiries without police, health or social care",
+            description=(
+                "Each strategy discussion or s47 enquiry with the statutory partners who took part: social care, "
+                "police, health (1 = took part). A partner counts as taking part when the event was recorded by "
+                "one of its agencies, or its account names the partner without saying it was absent ('health "
+                "not invited', 'without police'); an s47 enquiry also counts the partners of a strategy "
+                "discussion for the same child in the 14 days before it. missing names the absent partners; "
+                "only events with a partner missing are listed. Read the account to confirm."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW}),
+meetings AS (
+  SELECT chronology_events.id, chronology_events.case_id, chronology_events.event_date,
+         chronology_events.event_type, chronology_events.description, agencies.name AS agency,
+         {_partner_present('social care', SOCIAL_CARE_AGENCY_TYPES, ('social care', 'social worker', 'mash'))}
+           AS social_care,
+         {_partner_present('police', POLICE_AGENCY_TYPES, ('police', 'cait', 'detective'))} AS police,
+         {_partner_present('health', HEALTH_AGENCY_TYPES, ('health', 'paediatrician', 'doctor', 'nurse', 'midwife'))}
+           AS health
+  FROM chronology_events
+  JOIN agencies ON agencies.id = chronology_events.agency_id
+  WHERE chronology_events.review_id = (SELECT id FROM review)
+    AND chronology_events.event_type IN ('strategy_discussion', 's47_enquiry')
+),
+attended AS (
+  SELECT meetings.id, meetings.case_id, meetings.event_date, meetings.event_type, meetings.description,
+         meetings.agency,
+         {_carried_forward('social_care')} AS social_care,
+         {_carried_forward('police')} AS police,
+         {_carried_forward('health')} AS health
+  FROM meetings
+)
+SELECT cases.case_ref, attended.event_date, attended.event_type, attended.agency AS recorded_by,
+       attended.social_care, attended.police, attended.health,
+       trim(CASE WHEN NOT attended.social_care THEN 'social care ' ELSE '' END
+            || CASE WHEN NOT attended.police THEN 'police ' ELSE '' END
+            || CASE WHEN NOT attended.health THEN 'health' ELSE '' END) AS missing,
+       attended.description
+FROM attended
+JOIN cases ON cases.id = attended.case_id
+WHERE NOT (attended.social_care AND attended.police AND attended.health)
+ORDER BY cases.case_ref, attended.event_date
+""",
+            allow_roles=READERS,
+        ),
+        Question(
+            name="cp_children_not_seen",
+            number=5,
+            title="Children on a child protection plan not seen alone, or not seen for too long",
+            description=(
+                "Every child on a child protection plan with: how often they were seen alone, when they were "
+                "last seen, the longest gap between two contacts in which a professional saw the child, and the "
+                "days from the last contact to as_of (default: the first day of fieldwork). Listed when the "
+                "child was never seen alone, or a gap exceeded gap_days (default 14)."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW}),
+seen AS (
+  SELECT chronology_events.case_id, chronology_events.event_date, chronology_events.event_type,
+         julianday(chronology_events.event_date) - julianday(lag(chronology_events.event_date) OVER (
+           PARTITION BY chronology_events.case_id ORDER BY chronology_events.event_date)) AS gap
+  FROM chronology_events
+  WHERE chronology_events.review_id = (SELECT id FROM review)
+    AND chronology_events.event_type IN {sql_in(CHILD_SEEN_EVENT_TYPES)}
+),
+per_child AS (
+  SELECT cases.id, cases.case_ref, cases.cp_category,
+         (SELECT count(*) FROM seen WHERE seen.case_id = cases.id AND seen.event_type = 'child_seen_alone')
+           AS times_seen_alone,
+         (SELECT max(event_date) FROM seen WHERE seen.case_id = cases.id) AS last_seen,
+         (SELECT CAST(max(gap) AS INTEGER) FROM seen WHERE seen.case_id = cases.id) AS longest_gap_days
+  FROM cases
+  WHERE cases.review_id = (SELECT id FROM review) AND cases.legal_status = 'cp_plan'
+)
+SELECT case_ref, cp_category, times_seen_alone, last_seen, longest_gap_days,
+       CAST(julianday(coalesce(nullif(:as_of, ''), (SELECT fieldwork_start FROM review), date('now')))
+            - julianday(last_seen) AS INTEGER) AS days_since_seen
+FROM per_child
+WHERE times_seen_alone = 0
+   OR last_seen IS NULL
+   OR longest_gap_days > CAST(coalesce(nullif(:gap_days, ''), 14) AS INTEGER)
+   OR julianday(coalesce(nullif(:as_of, ''), (SELECT fieldwork_start FROM review), date('now')))
+      - julianday(last_seen) > CAST(coalesce(nullif(:gap_days, ''), 14) AS INTEGER)
+ORDER BY times_seen_alone, longest_gap_days DESC, case_ref
+""",
+            params=("gap_days", "as_of"),
+            allow_roles=READERS,
+        ),
+        Question(
+            name="coverage_matrix",
+            number=6,
+            title="Criterion × strand coverage matrix",
+            description=(
+                "How many findings (not withdrawn) each strand has linked to each criterion of the framework. "
+                "empty_cells names the strands with no evidence at all for that criterion: plan tomorrow's "
+                "fieldwork to fill them or say why not. single_source_cells names strands whose evidence there "
+                "comes from one inspector only: corroborate before judging."
+            ),
+            sql=coverage_matrix_sql(strands),
+        ),
+        Question(
+            name="qa_queue_by_inspector",
+            number=7,
+            title="Evidence awaiting QA or returned, by inspector and age",
+            description=(
+                "For each inspector: findings submitted and waiting for QA, and findings returned to them and "
+                "not yet resubmitted, with how long the oldest has waited (days since its last QA action). "
+                "older_than_days counts those waiting longer than stale_days (default 2): chase these first."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW}),
+waiting AS (
+  SELECT findings.id, findings.inspector_id, findings.qa_status,
+         julianday(coalesce(nullif(:as_of, ''), date('now')))
+           - julianday(substr(coalesce(
+               (SELECT max(qa_actions.at) FROM qa_actions WHERE qa_actions.finding_id = findings.id),
+               findings.submitted_at, findings.updated_at), 1, 10)) AS age_days
+  FROM findings
+  WHERE findings.review_id = (SELECT id FROM review) AND findings.qa_status IN ('submitted', 'returned')
+)
+SELECT inspectors.code AS inspector, strands.code AS strand, waiting.qa_status,
+       count(*) AS findings, CAST(max(waiting.age_days) AS INTEGER) AS oldest_days,
+       round(avg(waiting.age_days), 1) AS average_days,
+       sum(waiting.age_days > CAST(coalesce(nullif(:stale_days, ''), 2) AS INTEGER)) AS older_than_days
+FROM waiting
+JOIN inspectors ON inspectors.id = waiting.inspector_id
+JOIN strands ON strands.id = inspectors.strand_id
+GROUP BY inspectors.id, waiting.qa_status
+ORDER BY oldest_days DESC, inspectors.code
+""",
+            params=("stale_days", "as_of"),
+        ),
+        Question(
+            name="strengths_vs_improvements",
+            number=8,
+            title="Strengths against areas for improvement, by agency and by criterion",
+            description=(
+                "The balance check: for each agency, then each criterion, the count of strengths, areas for "
+                "improvement, serious weaknesses and context findings (not withdrawn), and the share of "
+                "strengths. A report that reads more positive than this table is the 'overly positive' risk; "
+                "a strand code in strand limits it to that strand."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW}),
+scoped AS (
+  SELECT findings.* FROM findings
+  JOIN strands ON strands.id = findings.strand_id
+  WHERE findings.review_id = (SELECT id FROM review) AND findings.qa_status != 'withdrawn'
+    AND (coalesce(:strand, '') = '' OR strands.code = :strand)
+)
+SELECT 'agency' AS by, coalesce(agencies.name, '(partnership-wide)') AS name,
+       sum(scoped.finding_type = 'strength') AS strengths,
+       sum(scoped.finding_type = 'area_for_improvement') AS areas_for_improvement,
+       sum(scoped.finding_type = 'serious_weakness') AS serious_weaknesses,
+       sum(scoped.finding_type = 'context') AS context,
+       round(100.0 * sum(scoped.finding_type = 'strength')
+             / nullif(sum(scoped.finding_type != 'context'), 0), 0) AS strength_percent
+FROM scoped LEFT JOIN agencies ON agencies.id = scoped.agency_id
+GROUP BY scoped.agency_id
+UNION ALL
+SELECT 'criterion', criteria.code || ' ' || criteria.title,
+       sum(scoped.finding_type = 'strength'), sum(scoped.finding_type = 'area_for_improvement'),
+       sum(scoped.finding_type = 'serious_weakness'), sum(scoped.finding_type = 'context'),
+       round(100.0 * sum(scoped.finding_type = 'strength') / nullif(sum(scoped.finding_type != 'context'), 0), 0)
+FROM scoped
+JOIN finding_criteria ON finding_criteria.finding_id = scoped.id
+JOIN criteria ON criteria.id = finding_criteria.criterion_id
+GROUP BY criteria.id
+ORDER BY 1, 2
+""",
+            params=("strand",),
+        ),
+        Question(
+            name="grades_against_evidence",
+            number=9,
+            title="Proposed grades that disagree with the linked evidence",
+            description=(
+                "Judgements whose proposed (or moderated) grade does not fit the mix of evidence linked to the "
+                "criterion (and, for a single-agency judgement, to that agency): a good or outstanding grade "
+                "(3–4) on mostly negative evidence or with serious weaknesses in a tenth or more of it; an "
+                "adequate or inadequate grade "
+                "(1–2) with mostly strengths; or a grade with no evidence at all. reason says which."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW}),
+mix AS (
+  SELECT judgements.id AS judgement_id,
+         count(findings.id) AS findings,
+         coalesce(sum(findings.finding_type = 'strength'), 0) AS strengths,
+         coalesce(sum(findings.finding_type IN {negative_types}), 0) AS negatives,
+         coalesce(sum(findings.finding_type = 'serious_weakness'), 0) AS serious_weaknesses
+  FROM judgements
+  LEFT JOIN finding_criteria ON finding_criteria.criterion_id = judgements.criterion_id
+  LEFT JOIN findings ON findings.id = finding_criteria.finding_id
+       AND findings.qa_status != 'withdrawn'
+       AND (judgements.agency_id IS NULL OR findings.agency_id = judgements.agency_id)
+  WHERE judgements.review_id = (SELECT id FROM review)
+  GROUP BY judgements.id
+),
+graded AS (
+  SELECT judgements.*, coalesce(judgements.moderated_grade, judgements.proposed_grade) AS grade, mix.*
+  FROM judgements JOIN mix ON mix.judgement_id = judgements.id
+  WHERE coalesce(judgements.moderated_grade, judgements.proposed_grade) IS NOT NULL
+)
+SELECT criteria.code AS criterion, criteria.title AS criterion_title, graded.scope,
+       agencies.name AS agency, graded.proposed_grade, graded.moderated_grade,
+       graded.findings, graded.strengths, graded.negatives, graded.serious_weaknesses,
+       CASE WHEN graded.findings = 0 THEN 'graded with no linked evidence'
+            WHEN graded.grade >= 3 AND graded.negatives > graded.strengths
+              THEN 'good or better on mostly negative evidence'
+            WHEN graded.grade >= 3 AND 10 * graded.serious_weaknesses >= graded.findings
+              THEN 'good or better despite serious weaknesses'
+            WHEN graded.grade <= 2 AND graded.strengths > 2 * graded.negatives
+              THEN 'adequate or worse on mostly positive evidence'
+       END AS reason,
+       graded.narrative
+FROM graded
+JOIN criteria ON criteria.id = graded.criterion_id
+LEFT JOIN agencies ON agencies.id = graded.agency_id
+WHERE graded.findings = 0
+   OR (graded.grade >= 3 AND (10 * graded.serious_weaknesses >= graded.findings
+                              OR graded.negatives > graded.strengths))
+   OR (graded.grade <= 2 AND graded.strengths > 2 * graded.negatives)
+ORDER BY criteria.position, agencies.name
+""",
+        ),
+        Question(
+            name="open_safeguarding_alerts",
+            number=10,
+            title="Open safeguarding alerts, their age and overdue responses",
+            description=(
+                "Every alert not yet closed: the child, urgency, status, days since raised, and whether the "
+                "referral or the agency's response is overdue as of as_of (default today). Urgent and overdue "
+                "alerts come first; act on these tonight."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW}),
+today AS (SELECT coalesce(nullif(:as_of, ''), date('now')) AS day)
+SELECT safeguarding_alerts.id AS alert, cases.case_ref, findings.public_id, safeguarding_alerts.urgency,
+       safeguarding_alerts.status,
+       CAST(julianday((SELECT day FROM today)) - julianday(substr(safeguarding_alerts.raised_at, 1, 10)) AS INTEGER)
+         AS age_days,
+       safeguarding_alerts.referral_due, safeguarding_alerts.response_due,
+       (safeguarding_alerts.status = 'raised' AND safeguarding_alerts.referral_due < (SELECT day FROM today))
+         AS referral_overdue,
+       (safeguarding_alerts.status = 'referred' AND safeguarding_alerts.response_due < (SELECT day FROM today))
+         AS response_overdue,
+       safeguarding_alerts.referred_to, safeguarding_alerts.concern, safeguarding_alerts.raised_by
+FROM safeguarding_alerts
+LEFT JOIN cases ON cases.id = safeguarding_alerts.case_id
+LEFT JOIN findings ON findings.id = safeguarding_alerts.finding_id
+WHERE safeguarding_alerts.review_id = (SELECT id FROM review) AND safeguarding_alerts.status != 'closed'
+ORDER BY safeguarding_alerts.urgency = 'urgent' DESC, referral_overdue + response_overdue DESC, age_days DESC
+""",
+            params=("as_of",),
+        ),
+        Question(
+            name="contested_events",
+            number=11,
+            title="Events recorded differently by two agencies",
+            description=(
+                "Pairs of events of the same kind for the same child, recorded by two different agencies within "
+                "window_days (default 1) of each other, whose dates or accounts differ. The same attendance "
+                "dated or described differently by two services is a data-quality trap and often a finding in "
+                "itself: check the source records before relying on either."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW})
+SELECT cases.case_ref, {event_label.replace('chronology_events.', 'first.')} AS event,
+       first.event_date AS first_date, first_agency.name AS first_agency, first.description AS first_account,
+       second.event_date AS second_date, second_agency.name AS second_agency, second.description AS second_account,
+       CAST(abs(julianday(second.event_date) - julianday(first.event_date)) AS INTEGER) AS days_apart,
+       first.id AS first_event_id, second.id AS second_event_id
+FROM chronology_events AS first
+JOIN chronology_events AS second
+  ON second.case_id = first.case_id AND second.event_type = first.event_type
+ AND second.agency_id != first.agency_id AND second.id > first.id
+ AND abs(julianday(second.event_date) - julianday(first.event_date))
+     <= CAST(coalesce(nullif(:window_days, ''), 1) AS INTEGER)
+JOIN cases ON cases.id = first.case_id
+JOIN agencies AS first_agency ON first_agency.id = first.agency_id
+JOIN agencies AS second_agency ON second_agency.id = second.agency_id
+WHERE first.review_id = (SELECT id FROM review)
+  AND (first.event_date != second.event_date OR first.description != second.description)
+ORDER BY cases.case_ref, first.event_date
+""",
+            params=("window_days",),
+            allow_roles=READERS,
+        ),
+        Question(
+            name="injuries_without_referral",
+            number=12,
+            title="Injuries seen by health with no referral or strategy discussion after them",
+            description=(
+                "Health events (ED, paediatrics, GP, health visiting, …) whose account mentions an injury "
+                "(bruising, fracture, burn, bite mark …) and after which no agency recorded a referral, "
+                "strategy discussion or s47 enquiry for the child within within_days (default 7). Each row "
+                "is a possible missed opportunity to protect the child."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW})
+SELECT cases.case_ref, chronology_events.event_date, agencies.name AS agency,
+       {event_label} AS event, chronology_events.practitioner_role, chronology_events.description,
+       chronology_events.missed_opportunity, chronology_events.id AS event_id
+FROM chronology_events
+JOIN agencies ON agencies.id = chronology_events.agency_id
+JOIN cases ON cases.id = chronology_events.case_id
+WHERE chronology_events.review_id = (SELECT id FROM review)
+  AND agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)}
+  AND ({injury})
+  AND lower(chronology_events.description) NOT LIKE '%no injur%'
+  AND NOT EXISTS (
+    SELECT 1 FROM chronology_events AS response
+    WHERE response.case_id = chronology_events.case_id
+      AND response.event_type IN ('referral', 'strategy_discussion', 's47_enquiry')
+      AND response.event_date >= chronology_events.event_date
+      AND julianday(response.event_date) - julianday(chronology_events.event_date)
+          <= CAST(coalesce(nullif(:within_days, ''), 7) AS INTEGER)
+  )
+ORDER BY chronology_events.event_date, cases.case_ref
+""",
+            params=("within_days",),
+            allow_roles=READERS,
+        ),
+        Question(
+            name="identifier_check",
+            number=13,
+            title="Findings flagged by the identifier check",
+            description=(
+                "Findings whose evidence or evaluation text contains something that looks like a real "
+                "person's identifier (an NHS number, a date of birth, a National Insurance number, a local "
+                "client id). Evidence is disclosable and must identify children only by case reference: ask "
+                "the author to edit these before any export. patterns names what matched."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW}),
+flags AS (
+    {identifier_checks}
+)
+SELECT findings.public_id, strands.code AS strand, inspectors.code AS inspector, findings.qa_status,
+       group_concat(DISTINCT flags.pattern) AS patterns, {finding_type_label} AS finding_type,
+       findings.evidence_text, findings.evaluation_text
+FROM flags
+JOIN findings ON findings.id = flags.id
+JOIN strands ON strands.id = findings.strand_id
+JOIN inspectors ON inspectors.id = findings.inspector_id
+GROUP BY findings.id
+ORDER BY findings.public_id
+""",
+        ),
+        Question(
+            name="my_strand_findings",
+            number=None,
+            title="Findings of my strand",
+            description=(
+                "Your own strand's evidence records, newest first (inspectors see only their strand; use the "
+                "findings table if you are a lead or moderator). Optional filters: words to search for in the "
+                "text, a case reference, a QA status (draft, submitted, returned, accepted, withdrawn)."
+            ),
+            sql=f"""
+SELECT findings.public_id, inspectors.code AS inspector, agencies.name AS agency, cases.case_ref,
+       {finding_type_label} AS finding_type, findings.qa_status, findings.collected_on,
+       (SELECT group_concat(criteria.code, ' ') FROM finding_criteria
+        JOIN criteria ON criteria.id = finding_criteria.criterion_id
+        WHERE finding_criteria.finding_id = findings.id) AS criteria,
+       findings.evidence_text, findings.evaluation_text
+FROM findings
+JOIN strands ON strands.id = findings.strand_id
+JOIN inspectors ON inspectors.id = findings.inspector_id
+LEFT JOIN agencies ON agencies.id = findings.agency_id
+LEFT JOIN cases ON cases.id = findings.case_id
+WHERE strands.code = :_actor_strand
+  AND findings.review_id = (SELECT id FROM reviews ORDER BY id DESC LIMIT 1)
+  AND (coalesce(:search, '') = ''
+       OR findings.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH :search))
+  AND (coalesce(:case_ref, '') = '' OR cases.case_ref = :case_ref)
+  AND (coalesce(:qa_status, '') = '' OR findings.qa_status = :qa_status)
+ORDER BY findings.collected_on DESC, findings.id DESC
+LIMIT 1000
+""",
+            params=("search", "case_ref", "qa_status"),
+            allow_roles=("inspector",),
+        ),
+    ]
+
+
+def question(name: str, strands: list[str] | None = None) -> Question:
+    """The question called ``name``. :raises KeyError: when there is none."""
+    for candidate in questions(strands):
+        if candidate.name == name:
+            return candidate
+    raise KeyError(name)
