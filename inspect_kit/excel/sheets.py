@@ -89,6 +89,69 @@ def _width(value: Any) -> int:
     return longest_line
 
 
+class TableWriter:
+    """Writes one table sheet row by row: header (bold, frozen, autofilter),
+    widths measured on the first :data:`WIDTH_SAMPLE_ROWS` rows.
+
+    Use :meth:`append` for each row (it returns False once ``max_rows`` rows
+    are written and a further row is offered: the sheet is then *capped*), then
+    :meth:`close`. For rows that arrive in pages (the Datasette export).
+    """
+
+    def __init__(self, workbook: Workbook, title: str, columns: Sequence[Column], *, stats: CellStats,
+                 max_rows: int | None = None):
+        self.worksheet = workbook.create_sheet(sheet_title(title, workbook.sheetnames))
+        self.columns = list(columns)
+        self.kinds = [column.kind for column in columns]
+        self.writer = CellWriter(self.worksheet, stats)
+        self.limit = MAX_SHEET_ROWS - 1 if max_rows is None else min(max_rows, MAX_SHEET_ROWS - 1)
+        self.rows = 0
+        self.capped = False
+        self._sample: list[list[Any]] | None = []
+
+    def append(self, values: Sequence[Any]) -> bool:
+        """Add one row of database values; False (and nothing written) once the cap is reached."""
+        if self.rows >= self.limit:
+            self.capped = True
+            return False
+        cells = self.writer.row(values, self.kinds)
+        self.rows += 1
+        if self._sample is not None:
+            self._sample.append(cells)
+            if len(self._sample) >= WIDTH_SAMPLE_ROWS:
+                self._flush_sample()
+        else:
+            self.worksheet.append(cells)
+        return True
+
+    def _flush_sample(self) -> None:
+        sample, self._sample = self._sample or [], None
+        widths = [max(MIN_WIDTH, len(column.name) + 2) for column in self.columns]
+        for cells in sample:
+            for index, cell in enumerate(cells):
+                widths[index] = max(widths[index], min(MAX_WIDTH, _width(cell) + 2))
+        for index, width in enumerate(widths, 1):
+            self.worksheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH)
+        self.worksheet.freeze_panes = "A2"
+        header = []
+        for column in self.columns:
+            cell = WriteOnlyCell(self.worksheet, column.name)
+            cell.data_type = "s"
+            cell.font = _HEADER_FONT
+            header.append(cell)
+        self.worksheet.append(header)
+        for cells in sample:
+            self.worksheet.append(cells)
+
+    def close(self) -> SheetResult:
+        """Finish the sheet (the header is written even for no rows) and say what was written."""
+        if self._sample is not None:
+            self._flush_sample()
+        last = get_column_letter(max(len(self.columns), 1))
+        self.worksheet.auto_filter.ref = f"A1:{last}{self.rows + 1}"
+        return SheetResult(title=self.worksheet.title, rows=self.rows, capped=self.capped)
+
+
 def write_table(
     workbook: Workbook,
     title: str,
@@ -99,60 +162,20 @@ def write_table(
     max_rows: int | None = None,
     on_row: Callable[[], None] | None = None,
 ) -> SheetResult:
-    """Write one table sheet: header (bold, frozen, autofilter), then ``rows``.
+    """Write one table sheet from ``rows`` (consumed lazily) with :class:`TableWriter`.
 
-    ``rows`` is consumed lazily; at most ``max_rows`` (and never more than
-    Excel's limit) are written and ``capped`` says whether more were offered.
-    ``on_row`` is called after each row (for progress bars).
+    At most ``max_rows`` (and never more than Excel's limit) are written;
+    ``capped`` says whether more were offered. ``on_row`` is called after
+    each row (for progress bars).
     """
-    worksheet = workbook.create_sheet(sheet_title(title, workbook.sheetnames))
-    writer = CellWriter(worksheet, stats)
-    kinds = [column.kind for column in columns]
-    limit = MAX_SHEET_ROWS - 1 if max_rows is None else min(max_rows, MAX_SHEET_ROWS - 1)
-    iterator = iter(rows)
-    sample: list[list[Any]] = []
-    capped = False
-    written = 0
-    for values in iterator:
-        if written + len(sample) >= limit:
-            capped = True
+    table = TableWriter(workbook, title, columns, stats=stats, max_rows=max_rows)
+    append = table.append
+    for values in rows:
+        if not append(values):
             break
-        sample.append(writer.row(values, kinds))
-        if len(sample) >= WIDTH_SAMPLE_ROWS:
-            break
-    widths = [max(MIN_WIDTH, len(column.name) + 2) for column in columns]
-    for cells in sample:
-        for index, cell in enumerate(cells):
-            widths[index] = max(widths[index], min(MAX_WIDTH, _width(cell) + 2))
-    for index, width in enumerate(widths, 1):
-        worksheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH)
-    worksheet.freeze_panes = "A2"
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(worksheet, column.name)
-        cell.data_type = "s"
-        cell.font = _HEADER_FONT
-        header.append(cell)
-    worksheet.append(header)
-    for cells in sample:
-        worksheet.append(cells)
-        written += 1
         if on_row is not None:
             on_row()
-    if not capped and len(sample) >= WIDTH_SAMPLE_ROWS:
-        row_cells = writer.row
-        append = worksheet.append
-        for values in iterator:
-            if written >= limit:
-                capped = True
-                break
-            append(row_cells(values, kinds))
-            written += 1
-            if on_row is not None:
-                on_row()
-    last = get_column_letter(max(len(columns), 1))
-    worksheet.auto_filter.ref = f"A1:{last}{written + 1}"
-    return SheetResult(title=worksheet.title, rows=written, capped=capped)
+    return table.close()
 
 
 def write_about(workbook: Workbook, facts: Sequence[tuple[str, Any]], *, stats: CellStats | None = None) -> None:
