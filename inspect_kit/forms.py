@@ -37,6 +37,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from . import vocab
@@ -52,8 +53,10 @@ def new_client_uuid() -> str:
     return str(uuid.uuid4())
 
 
-def choices(mapping: Mapping[str, str], placeholder: bool = True) -> list[tuple[str, str]]:
-    return ([PLACEHOLDER] if placeholder else []) + list(mapping.items())
+def choices(mapping: Mapping[str, str] | list[tuple[str, str]], placeholder: bool = True) -> list[SelectChoice]:
+    """Options for a select or radios (WTForms 3.3 deprecates plain tuples)."""
+    pairs = list(mapping.items()) if isinstance(mapping, Mapping) else list(mapping)
+    return [SelectChoice(value, label) for value, label in ([PLACEHOLDER] if placeholder else []) + pairs]
 
 
 class GovDateField(Field):
@@ -90,10 +93,8 @@ class GovDateField(Field):
         return self.data
 
 
-class IntakeForm(FlaskForm):
-    """A form with a client uuid and a way to show the library's field errors."""
-
-    client_uuid = HiddenField(default=new_client_uuid)
+class GovForm(FlaskForm):
+    """A form that shows the library's field errors in GOV.UK style."""
 
     #: Messages for a field that the library would word for its own formats.
     date_message = "Enter a real date, for example 27 3 2008"
@@ -101,6 +102,12 @@ class IntakeForm(FlaskForm):
     def show_errors(self, field_errors: Mapping[str, str]) -> None:
         """Attach the library's messages to the fields they name (unknown names go to ``form_errors``)."""
         for name, message in field_errors.items():
+            if name == "client_uuid":
+                # A damaged hidden id: start a fresh one, keep what was typed.
+                self._fields[name].data = new_client_uuid()
+                self.form_errors.append("The form's submission id was damaged. Check your entries and "
+                                        "submit again (or reload the page to start afresh).")
+                continue
             field = self._fields.get(name)
             if isinstance(field, GovDateField) and getattr(field, "invalid_date", False):
                 message = self.date_message
@@ -126,7 +133,15 @@ class IntakeForm(FlaskForm):
         return field.id
 
 
-class LoginForm(FlaskForm):
+class IntakeForm(GovForm):
+    """A form that records something: it carries a client uuid, generated when
+    the form is first shown and kept on every re-display, so a replay of the
+    same submission never stores a second record."""
+
+    client_uuid = HiddenField(default=new_client_uuid)
+
+
+class LoginForm(GovForm):
     username = StringField("Username", widget=GovTextInput(),
                            validators=[InputRequired(message="Enter your username")])
     password = PasswordField("Password", widget=GovPasswordInput(),
@@ -161,13 +176,13 @@ class FindingForm(IntakeForm):
 
     def set_review_lists(self, cases: list[dict], agencies: list[dict]) -> None:
         """Fill the case and agency lists from the review."""
-        self.case_id.choices = [("", "No case")] + [
+        self.case_id.choices = choices([("", "No case")] + [
             (str(case["id"]), f"{case['case_ref']} ({vocab.AGE_BANDS.get(case['age_band'], case['age_band'])}, "
                               f"{vocab.LEGAL_STATUSES.get(case['legal_status'], case['legal_status'])})")
-            for case in cases]
-        self.agency_id.choices = [("", "Partnership-wide")] + [
+            for case in cases], placeholder=False)
+        self.agency_id.choices = choices([("", "Partnership-wide")] + [
             (str(agency["id"]), agency["name"] + (f" ({agency['organisation']})" if agency.get("organisation") else ""))
-            for agency in agencies]
+            for agency in agencies], placeholder=False)
 
     def load_finding(self, finding: Mapping[str, Any]) -> None:
         """Show a stored finding for editing (a GET of the edit page)."""
@@ -224,7 +239,7 @@ class EventForm(IntakeForm):
     FLAGS = ("key_event", "missed_opportunity", "good_practice")
 
     def set_agencies(self, agencies: list[dict]) -> None:
-        self.agency_id.choices = [PLACEHOLDER] + [(str(agency["id"]), agency["name"]) for agency in agencies]
+        self.agency_id.choices = choices([(str(agency["id"]), agency["name"]) for agency in agencies])
 
     def domain_fields(self, case_id: int) -> dict[str, Any]:
         fields = {name: self[name].data for name in ("agency_id", "practitioner_role", "date_precision",
@@ -246,13 +261,13 @@ class AlertForm(IntakeForm):
     case_id = SelectField("Case (child)", widget=GovSelect(), validate_choice=False)
     finding = HiddenField()
     urgency = RadioField("How urgent is it?", widget=GovRadioInput(), validate_choice=False,
-                         choices=[("urgent", "Urgent – the child may be at immediate risk (refer today)"),
-                                  ("routine", "Routine – refer within 2 days")])
+                         choices=choices([("urgent", "Urgent – the child may be at immediate risk (refer today)"),
+                                          ("routine", "Routine – refer within 2 days")], placeholder=False))
     concern = TextAreaField("What is the concern?", widget=GovTextArea(),
                             description="What you found and why the child may be at risk. Roles, not names.")
 
     def set_cases(self, cases: list[dict]) -> None:
-        self.case_id.choices = [PLACEHOLDER] + [(str(case["id"]), case["case_ref"]) for case in cases]
+        self.case_id.choices = choices([(str(case["id"]), case["case_ref"]) for case in cases])
 
 
 class AlertStepForm(IntakeForm):

@@ -13,9 +13,9 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from jinja2 import BytecodeCache
 
 from inspect_kit import accounts, reviews
 from inspect_kit.actors import SYSTEM
@@ -74,7 +74,7 @@ def build_review(store: Store) -> ReviewIds:
                                        lead_strand="ofsted", actor=SYSTEM)
         other_agency_id = reviews.add_agency(db, review_id=review["id"], name="Testbridge ED",
                                              agency_type="emergency_department", lead_strand="health", actor=SYSTEM)
-        for username, (role, strand, code) in ACCOUNTS.items():
+        for role, strand, code in ACCOUNTS.values():
             if code:
                 reviews.add_inspector(db, review_id=review["id"], code=code, strand=strand,
                                       role=INSPECTOR_ROLES[role], actor=SYSTEM)
@@ -116,12 +116,37 @@ def ids(review_template) -> ReviewIds:
     return review_template[1]
 
 
-@pytest.fixture
-def web_app(review_store):
+class MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every test's app: compiling the GOV.UK
+    macros again for each new app would be most of a test's time."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = MemoryBytecodeCache()
+
+
+def make_app(store: Store, **config):
+    """The intake app on ``store`` for tests (no login delay, shared template cache)."""
     from inspect_kit.web import create_app
 
-    return create_app({"TESTING": True, "INSPECT_KIT_HOME": str(review_store.home),
-                       "SECRET_KEY": "test-secret", "LOGIN_FAILURE_DELAY": 0})
+    app = create_app({"TESTING": True, "INSPECT_KIT_HOME": str(store.home), "SECRET_KEY": "test-secret",
+                      "LOGIN_FAILURE_DELAY": 0, **config})
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+    return app
+
+
+@pytest.fixture
+def web_app(review_store):
+    return make_app(review_store)
 
 
 @pytest.fixture
