@@ -162,7 +162,8 @@ class FindingForm(IntakeForm):
     collected_on = GovDateField("Date the evidence was collected",
                                 description="For example, 27 3 2008", default=dt.date.today)
     evidence_text = TextAreaField("Evidence", widget=GovTextArea(),
-                                  description="What you saw, read or were told. Refer to people by role, never by name.")
+                                  description="What you saw, read or were told. "
+                                              "Refer to people by role, never by name.")
     evaluation_text = TextAreaField("Evaluation", widget=GovTextArea(),
                                     description="What it shows about practice and its impact (optional)")
     finding_type = RadioField("Type of finding", widget=GovRadioInput(), validate_choice=False,

@@ -115,7 +115,8 @@ def test_a_foreign_case_or_agency_is_refused(inspector, review_store, ids):
 def test_everything_typed_is_kept_when_there_is_an_error(inspector, ids):
     uuid = new_uuid()
     response = submit_finding(
-        inspector, ids, client_uuid=uuid, activity="", case_id=str(ids.other_case_id), agency_id=str(ids.other_agency_id),
+        inspector, ids, client_uuid=uuid, activity="", case_id=str(ids.other_case_id),
+        agency_id=str(ids.other_agency_id),
         collected_on=["4", "11", "2026"], evidence_text="Line one\nLine <two> & 'three'",
         evaluation_text="My careful evaluation", finding_type="strength", impact_on_child="positive",
         criteria=["2.1", "3.3"], **{"relevance-3.3": "secondary"})

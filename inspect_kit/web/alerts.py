@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from .. import alerts, chronology, findings, reviews, vocab
 from ..errors import InvalidTransition, ValidationError
 from ..forms import AlertForm, AlertStepForm
-from .auth import login_required, review_required, roles_required
+from .auth import review_required, roles_required
 from .db import get_db
 
 bp = Blueprint("alerts", __name__)
@@ -57,7 +57,8 @@ def new():
             form.show_errors(error.field_errors or {"concern": error.message})
             status = 422
         else:
-            flash(f"Safeguarding alert {alert['id']} has been raised; the lead inspector sees it on their dashboard now.")
+            flash(f"Safeguarding alert {alert['id']} has been raised; "
+                  "the lead inspector sees it on their dashboard now.")
             return redirect(url_for("alerts.show", alert_id=alert["id"]))
     return render_template("alerts/new.html", form=form, finding=finding), status
 
