@@ -1,0 +1,86 @@
+"""Helpers for the Datasette tests: a small review built through the library,
+and login cookies exactly as the intake app sets them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass
+
+from inspect_kit import chronology, findings, reviews
+from inspect_kit.actors import SYSTEM, Actor
+from inspect_kit.datasette_plugin.session import login_session, sign_session
+from inspect_kit.store import Store
+
+COOKIE = "inspect_kit_session"
+SECRET = "datasette-test-secret"
+ROLES = {
+    "lead": ("lead", None, None),
+    "moderator": ("moderator", None, None),
+    "admin": ("admin", None, None),
+    "police_inspector": ("inspector", "police", "POL-01"),
+    "health_inspector": ("inspector", "health", "HLT-01"),
+}
+
+
+def cookies_for(role_key: str, secret: str = SECRET) -> dict[str, str]:
+    """The signed intake session cookie of one of :data:`ROLES` (empty for ``anonymous``)."""
+    if role_key == "anonymous":
+        return {}
+    role, strand, inspector = ROLES[role_key]
+    return {COOKIE: sign_session(login_session(role_key, role, strand, inspector), secret)}
+
+
+@dataclass
+class SmallReview:
+    review_id: int
+    police_finding: str
+    health_finding: str
+
+
+def build_small_review(store: Store) -> SmallReview:
+    """Two strands, three agencies, two cases, a finding per strand and a short chronology."""
+    with contextlib.closing(store.evidence()) as db:
+        review = reviews.create_review(
+            db, slug="testshire", title="Special review of Testshire", area="Testshire",
+            review_type="special_jar", framework="sjar-2008", actor=SYSTEM,
+            fieldwork_start="2026-01-05", fieldwork_end="2026-01-16", draft_due="2026-01-22")
+        rid = review["id"]
+        social_care = reviews.add_agency(db, review_id=rid, name="Testshire MASH", agency_type="mash",
+                                         lead_strand="ofsted", actor=SYSTEM)
+        ed = reviews.add_agency(db, review_id=rid, name="Testshire ED", agency_type="emergency_department",
+                                lead_strand="health", actor=SYSTEM)
+        cait = reviews.add_agency(db, review_id=rid, name="Testshire CAIT", agency_type="police_cait",
+                                  lead_strand="police", actor=SYSTEM)
+        police_id = reviews.add_inspector(db, review_id=rid, code="POL-01", strand="police", role="team", actor=SYSTEM)
+        health_id = reviews.add_inspector(db, review_id=rid, code="HLT-01", strand="health", role="team", actor=SYSTEM)
+        case_a = reviews.add_case(db, review_id=rid, case_ref="C-001", age_band="under_1", legal_status="cp_plan",
+                                  selection_route="index", actor=SYSTEM)
+        reviews.add_case(db, review_id=rid, case_ref="C-002", age_band="5_9", legal_status="child_in_need",
+                         selection_route="sampled", actor=SYSTEM)
+        police = Actor("police_inspector", "inspector", "police", police_id)
+        health = Actor("health_inspector", "inspector", "health", health_id)
+        police_finding = findings.record_finding(db, police, {
+            "agency_id": cait, "case_id": case_a, "activity": "case_file_review", "collected_on": "2026-01-06",
+            "evidence_text": "The CAIT filed the referral without a strategy discussion.",
+            "finding_type": "area_for_improvement", "impact_on_child": "negative", "criteria": ["2.3"],
+        }, client_uuid=str(uuid.uuid4()), submit=True, review_id=rid).record
+        health_finding = findings.record_finding(db, health, {
+            "agency_id": ed, "case_id": case_a, "activity": "case_file_review", "collected_on": "2026-01-07",
+            "evidence_text": "The emergency department referred the bruised infant the same day.",
+            "finding_type": "strength", "criteria": ["2.1"],
+        }, client_uuid=str(uuid.uuid4()), submit=True, review_id=rid).record
+        for agency, day, event_type, text in [
+            (ed, "2025-10-01", "ed_attendance", "Infant brought with a bruise to the cheek."),
+            (ed, "2025-10-01", "referral", "ED consultant referred to the MASH."),
+            (social_care, "2025-10-02", "strategy_discussion",
+             "Strategy discussion between social care and police only; health not invited."),
+            (cait, "2025-12-20", "police_incident", "Police called to a disturbance at the home."),
+        ]:
+            chronology.record_event(db, police, {
+                "case_id": case_a, "agency_id": agency, "event_date": day, "event_type": event_type,
+                "description": text, "missed_opportunity": event_type == "strategy_discussion",
+            }, client_uuid=str(uuid.uuid4()), review_id=rid)
+    return SmallReview(review_id=rid, police_finding=police_finding["public_id"],
+                       health_finding=health_finding["public_id"])

@@ -1,0 +1,219 @@
+"""Who may see what in Datasette (issue 4, item 1), over ASGI for every role.
+
+Pages and JSON alike: anonymous → 403 everywhere; SQL and ``_where=`` for
+leads and moderators only; inspectors see their own strand's findings (through
+a strand-scoped query), every case chronology and the queries allowed to them;
+``private.db`` is never served; run by hand, access fails closed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from datasette.app import Datasette
+
+from inspect_kit.datasette_app import make_datasette
+from tests.datasette_support import SECRET, build_small_review, cookies_for
+
+
+@pytest.fixture
+def small_review(store):
+    return build_small_review(store)
+
+
+@pytest.fixture
+def ds(store, small_review):
+    return make_datasette(store, SECRET)
+
+
+async def status(ds, path: str, role: str) -> int:
+    return (await ds.client.get(path, cookies=cookies_for(role))).status_code
+
+
+def test_plugin_is_installed():
+    """Registered through the setup.cfg entry point, like any Datasette plugin."""
+    from datasette.plugins import get_plugins
+
+    names = {plugin["name"] for plugin in get_plugins()}
+    assert "inspect_kit" in names
+
+
+# path → roles that get 200 (every other role gets 403)
+LEADS = {"lead", "moderator"}
+LOGGED_IN = {"lead", "moderator", "admin", "police_inspector", "health_inspector"}
+READERS = {"lead", "moderator", "police_inspector", "health_inspector"}
+PAGES = {
+    "/": LOGGED_IN,
+    "/evidence": LOGGED_IN,
+    "/evidence/strands": LOGGED_IN,
+    "/evidence/cases": LOGGED_IN,
+    "/evidence/agencies/1": LOGGED_IN,
+    "/evidence/findings": LEADS,
+    "/evidence/findings/1": LEADS,
+    "/evidence/findings?_search=strategy": LEADS,
+    "/evidence/findings?_facet=strand_id": LEADS,
+    "/evidence/findings_fts": LEADS,
+    "/evidence/findings_fts_data": LEADS,
+    "/evidence/findings_readable": LEADS,
+    "/evidence/finding_versions": LEADS,
+    "/evidence/audit_log": LEADS,
+    "/evidence/safeguarding_alerts": LEADS,
+    "/evidence/criterion_strand_coverage": LEADS,
+    "/evidence/chronology_events": READERS,
+    "/evidence/chronology_events?_search=bruise": READERS,
+    "/evidence/case_chronology": READERS,
+    "/evidence/case_chronology?case_ref=C-001": READERS,
+    "/evidence/contested_events": READERS,
+    "/evidence/coverage_matrix": LEADS,
+    "/evidence/identifier_check": LEADS,
+    "/evidence/qa_queue_by_inspector": LEADS,
+    "/evidence/my_strand_findings": {"police_inspector", "health_inspector"},
+    "/evidence?sql=select+count(*)+from+findings": LEADS,
+    "/evidence/chronology_events?_where=1%3D1": LEADS,
+}
+ALL_ROLES = ["anonymous", *sorted(LOGGED_IN)]
+
+
+@pytest.mark.parametrize("path", sorted(PAGES))
+@pytest.mark.parametrize("fmt", ["html", "json"])
+async def test_every_role_on_every_page(ds, path, fmt):
+    if fmt == "json":
+        base, _, query = path.partition("?")
+        path = (base.rstrip("/") or "/index") + ".json" + ("?" + query if query else "")
+        path = path.replace("/index.json", "/.json")
+    got = {role: await status(ds, path, role) for role in ALL_ROLES}
+    expected = {role: 200 if role in PAGES[_page_key(path)] else 403 for role in ALL_ROLES}
+    assert got == expected, path
+
+
+def _page_key(path: str) -> str:
+    """The PAGES key of an HTML or JSON path."""
+    if ".json" not in path:
+        return path
+    base, rest = path.split(".json", 1)
+    return (base if base else "/") + rest
+
+
+async def test_anonymous_is_refused_everywhere_even_metadata(ds):
+    for path in ("/", "/-/metadata.json", "/evidence.json", "/-/databases.json", "/evidence/findings.csv",
+                 "/evidence/case_chronology.csv?case_ref=C-001"):
+        assert (await ds.client.get(path)).status_code == 403, path
+
+
+async def test_inspector_sql_refused_in_every_form(ds):
+    police = cookies_for("police_inspector")
+    for path in ("/evidence?sql=select+*+from+findings", "/evidence.json?sql=select+*+from+findings",
+                 "/evidence.csv?sql=select+1", "/evidence/strands?_where=1%3D1",
+                 "/evidence/chronology_events.json?_where=1%3D1"):
+        response = await ds.client.get(path, cookies=police)
+        assert response.status_code == 403, path
+    page = await ds.client.get("/evidence", cookies=police)
+    assert 'name="sql"' not in page.text
+
+
+async def test_inspector_tries_a_lead_only_query(ds):
+    response = await ds.client.get("/evidence/coverage_matrix.json", cookies=cookies_for("police_inspector"))
+    assert response.status_code == 403
+    # …and the lead's listing of queries does not offer it to them.
+    listing = (await ds.client.get("/evidence.json", cookies=cookies_for("police_inspector"))).json()
+    names = {query["name"] for query in listing["queries"]}
+    assert "coverage_matrix" not in names and "identifier_check" not in names
+    assert {"case_chronology", "my_strand_findings"} <= names
+
+
+async def test_inspectors_see_only_their_own_strand(ds, small_review):
+    police = await ds.client.get("/evidence/my_strand_findings.json?_shape=array",
+                                 cookies=cookies_for("police_inspector"))
+    health = await ds.client.get("/evidence/my_strand_findings.json?_shape=array",
+                                 cookies=cookies_for("health_inspector"))
+    assert [row["public_id"] for row in police.json()] == [small_review.police_finding]
+    assert [row["public_id"] for row in health.json()] == [small_review.health_finding]
+
+
+async def test_actor_strand_cannot_be_chosen_in_the_url(ds, small_review):
+    # Datasette falls back to a URL parameter when the actor lacks the key;
+    # our actor always carries "strand", so this is ignored.
+    response = await ds.client.get("/evidence/my_strand_findings.json?_shape=array&_actor_strand=health",
+                                   cookies=cookies_for("police_inspector"))
+    assert [row["public_id"] for row in response.json()] == [small_review.police_finding]
+
+
+async def test_strand_query_search_and_filters(ds, small_review):
+    police = cookies_for("police_inspector")
+    found = await ds.client.get("/evidence/my_strand_findings.json?_shape=array&search=strategy", cookies=police)
+    assert [row["public_id"] for row in found.json()] == [small_review.police_finding]
+    none = await ds.client.get("/evidence/my_strand_findings.json?_shape=array&search=bruised", cookies=police)
+    assert none.json() == []
+
+
+async def test_chronologies_are_shared_with_every_inspector(ds):
+    for role in ("police_inspector", "health_inspector"):
+        rows = (await ds.client.get("/evidence/case_chronology.json?_shape=array&case_ref=C-001",
+                                    cookies=cookies_for(role))).json()
+        assert len(rows) == 4
+
+
+async def test_lead_sees_everything_and_may_write_sql(ds):
+    lead = cookies_for("lead")
+    rows = (await ds.client.get("/evidence.json?_shape=array&sql=select+count(*)+as+n+from+findings",
+                                cookies=lead)).json()
+    assert rows == [{"n": 2}]
+    page = await ds.client.get("/evidence", cookies=lead)
+    assert 'name="sql"' in page.text
+
+
+async def test_bad_cookies_are_anonymous(ds):
+    good = cookies_for("lead")["inspect_kit_session"]
+    for value in ("", "garbage", good[:-2] + "xx", good.replace(".", "", 1),
+                  cookies_for("lead", secret="another-secret")["inspect_kit_session"]):
+        response = await ds.client.get("/evidence", cookies={"inspect_kit_session": value})
+        assert response.status_code == 403, value
+    actor = (await ds.client.get("/-/actor.json", cookies={"inspect_kit_session": "garbage"}))
+    assert actor.status_code == 403
+
+
+async def test_actor_is_id_role_strand(ds):
+    actor = (await ds.client.get("/-/actor.json", cookies=cookies_for("police_inspector"))).json()
+    assert actor == {"actor": {"id": "police_inspector", "role": "inspector", "strand": "police"}}
+
+
+async def test_private_db_is_never_served(ds, store):
+    assert (await ds.client.get("/private", cookies=cookies_for("lead"))).status_code == 404
+    assert [db["name"] for db in (await ds.client.get("/-/databases.json", cookies=cookies_for("lead"))).json()] \
+        == ["evidence"]
+
+
+async def test_private_db_refused_when_served_by_hand(store):
+    ds = Datasette([str(store.evidence_path), str(store.private_path)])
+    await ds.invoke_startup()
+    assert set(ds.databases) - {"_internal"} == {"evidence"}
+
+
+async def test_by_hand_without_intake_secret_everyone_is_refused(store, small_review):
+    """``datasette evidence/evidence.db``: no intake secret, so no actor, so 403."""
+    ds = Datasette([str(store.evidence_path)], secret=SECRET)
+    await ds.invoke_startup()
+    for role in ALL_ROLES:
+        for path in ("/", "/evidence", "/evidence/findings.json", "/evidence.json?sql=select+1"):
+            assert (await ds.client.get(path, cookies=cookies_for(role))).status_code == 403, (role, path)
+    # …and the same templates are in use.
+    response = await ds.client.get("/")
+    assert "inspect_kit – joint inspection evidence" in response.text
+
+
+async def test_metadata_holds_no_secret(ds):
+    body = (await ds.client.get("/-/metadata.json", cookies=cookies_for("lead"))).text
+    assert SECRET not in body
+    assert "password" not in body.lower()
+    settings = (await ds.client.get("/-/settings.json", cookies=cookies_for("lead"))).text
+    assert SECRET not in settings
+
+
+async def test_admin_reads_reference_lists_only(ds):
+    admin = cookies_for("admin")
+    tables = (await ds.client.get("/evidence.json", cookies=admin)).json()["tables"]
+    visible = {table["name"] for table in tables}
+    assert "findings" not in visible and "chronology_events" not in visible
+    assert {"cases", "agencies", "strands"} <= visible
+    assert json.dumps(tables).count("evidence_text") == 0
