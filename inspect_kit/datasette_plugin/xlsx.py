@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from datasette import hookimpl
-from datasette.utils import sqlite_timelimit
+from datasette.utils import PrefixedUrlString, derive_named_parameters, sqlite_timelimit
 from datasette.utils.asgi import Response
 
 from ..excel.rows import DEFAULT_MAX_ROWS, RowsExport, export_filename
@@ -84,8 +84,9 @@ def _who(actor: dict[str, Any] | None) -> str:
     return ", ".join(parts)
 
 
-def _source(request) -> str:
-    return request.path + (f"?{request.query_string}" if request.query_string else "")
+def _source(datasette, request) -> str:
+    """The page's address as the user sees it (with ``base_url``, e.g. ``/data/…``)."""
+    return datasette.urls.path(request.path) + (f"?{request.query_string}" if request.query_string else "")
 
 
 def _temporary_path() -> Path:
@@ -98,7 +99,7 @@ async def _export_table(datasette, request, database: str, table: str, export: R
     """Page through the table's JSON as the requesting user; returns the filter description."""
     kept = [(key, value) for key in request.args.keys() if key not in PAGE_KEYS
             for value in request.args.getlist(key)]
-    base = datasette.urls.table(database, table, format="json")
+    base = _unprefixed(datasette, datasette.urls.table(database, table, format="json"))
     headers = {}
     if request.headers.get("authorization"):
         headers["authorization"] = request.headers["authorization"]
@@ -126,6 +127,20 @@ async def _export_table(datasette, request, database: str, table: str, export: R
             return description
 
 
+def _unprefixed(datasette, url: str) -> PrefixedUrlString:
+    """The app-relative path of a Datasette URL.
+
+    ``datasette.client`` talks to Datasette's own ASGI app, which (under
+    ``inspect-kit serve``) only ever sees paths with the ``base_url`` prefix
+    already stripped by our dispatcher (DESIGN.md §2); marking the result as
+    prefixed stops the client from adding ``base_url`` back.
+    """
+    base_url = datasette.setting("base_url") or "/"
+    if base_url != "/" and url.startswith(base_url):
+        url = "/" + url[len(base_url):]
+    return PrefixedUrlString(url)
+
+
 class PageRefused(Exception):
     """A page of the export was refused (the user's rights) or failed."""
 
@@ -138,6 +153,10 @@ async def _export_query(datasette, request, database: str, sql: str, query_name:
                         export: RowsExport, time_limit_ms: int) -> None:
     """Run the page's SQL again without the page limit (up to the cap), on a read connection."""
     params: Any = {key: request.args.get(key) for key in request.args if key not in ("sql", "_shape")}
+    # As Datasette's QueryView does: a named parameter missing from the URL is "".
+    for name in await derive_named_parameters(datasette.get_database(database), sql):
+        if not name.startswith("_"):
+            params.setdefault(name, "")
     if query_name:
         from datasette.views.database import MagicParameters
 
@@ -168,7 +187,7 @@ async def render_xlsx(datasette, request, database, table, sql, query_name, colu
         ("Export", f"Datasette {'table' if table else 'query'} {name}"),
         ("Exported by", _who(request.actor)),
         ("Exported at (UTC)", dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None).isoformat()),
-        ("Source", _source(request)),
+        ("Source", _source(datasette, request)),
         ("Database", database),
     ]
     try:

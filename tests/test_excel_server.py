@@ -1,0 +1,76 @@
+"""``.xlsx`` through our own server: /data/ with the intake login and the catalogue's rules.
+
+The export is made with the requesting user's rights, never more: a table an
+inspector may not read stays 403 as ``.xlsx``, and a strand-scoped canned
+query gives each inspector their own strand only.
+"""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from inspect_kit.server import build_app
+
+from .datasette_support import SECRET, build_small_review, cookies_for
+
+
+@pytest.fixture
+def server(store):
+    build_small_review(store)
+    return build_app(store, secret_key=SECRET)
+
+
+async def get(server, path, role):
+    transport = httpx.ASGITransport(app=server)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 cookies=cookies_for(role)) as client:
+        return await client.get(path)
+
+
+def sheet_rows(response, sheet):
+    assert response.status_code == 200, response.text[:300]
+    book = load_workbook(io.BytesIO(response.content))
+    for each in book:
+        for row in each.iter_rows():
+            assert all(cell.data_type != "f" for cell in row)
+    return list(book[sheet].iter_rows(min_row=2, values_only=True)), dict(
+        book["About this export"].iter_rows(values_only=True))
+
+
+async def test_a_lead_exports_the_findings_table(server):
+    rows, about = sheet_rows(await get(server, "/data/evidence/findings.xlsx", "lead"), "findings")
+    assert len(rows) == 2
+    assert about["Exported by"] == "lead, role lead"
+    assert about["Source"] == "/data/evidence/findings.xlsx"
+
+
+@pytest.mark.parametrize("role", ["anonymous", "police_inspector"])
+async def test_the_findings_table_stays_closed_to_who_may_not_read_it(server, role):
+    response = await get(server, "/data/evidence/findings.xlsx", role)
+    assert response.status_code == 403
+    assert not response.content.startswith(b"PK")
+
+
+async def test_an_inspector_exports_the_shared_chronology(server):
+    rows, _ = sheet_rows(await get(server, "/data/evidence/chronology_events.xlsx", "police_inspector"),
+                         "chronology_events")
+    assert len(rows) == 4
+
+
+@pytest.mark.parametrize("role, strand", [("police_inspector", "police"), ("health_inspector", "health")])
+async def test_a_strand_scoped_query_gives_each_inspector_their_strand(server, role, strand):
+    response = await get(server, "/data/evidence/my_strand_findings.xlsx", role)
+    rows, about = sheet_rows(response, "my_strand_findings")
+    assert len(rows) == 1
+    assert f"strand {strand}" in about["Exported by"]
+
+
+async def test_sql_export_is_for_leads_only(server):
+    path = "/data/evidence.xlsx?sql=select+public_id,+evidence_text+from+findings"
+    assert (await get(server, path, "police_inspector")).status_code == 403
+    rows, about = sheet_rows(await get(server, path, "lead"), "evidence")
+    assert len(rows) == 2 and about["SQL"] == "select public_id, evidence_text from findings"
