@@ -1,0 +1,162 @@
+"""Every intake route for every role (issue 3, item 10).
+
+Anonymous visitors are sent to sign in; a signed-in actor without the right
+gets the 403 page. The table is checked against the app's URL map, so a new
+route without a row here fails ``test_every_route_is_in_the_table``.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from inspect_kit import accounts, alerts, attachments
+from inspect_kit.store import Store
+
+from .test_web_fixtures import ACCOUNTS, csrf_token, login_as, make_app, new_uuid, record
+
+pytest_plugins = ["tests.test_web_fixtures"]
+
+FINDING = "EF-OFS-01-0001"  # recorded by ofsted1 (Ofsted strand) and submitted
+PDF = b"%PDF-1.4\n% a tiny test file\n"
+
+ALL = set(ACCOUNTS)
+FIELDWORK = ALL - {"admin"}
+READS_OFSTED = {"ofsted1", "ofsted2", "lead", "moderator"}
+LEADS = {"lead", "moderator"}
+
+# (method, URL rule, concrete path, roles that get 200; everyone else signed in gets 403)
+GET_TABLE = [
+    ("/", "/", ALL),
+    ("/findings", "/findings", FIELDWORK),
+    ("/findings/new", "/findings/new", FIELDWORK),  # every account here except admin is an inspector of the review
+    ("/findings/<public_id>", f"/findings/{FINDING}", READS_OFSTED),
+    ("/findings/<public_id>/edit", f"/findings/{FINDING}/edit", {"ofsted1"}),
+    ("/findings/<public_id>/history", f"/findings/{FINDING}/history", READS_OFSTED),
+    ("/attachments/<int:attachment_id>", "/attachments/1", READS_OFSTED),
+    ("/qa", "/qa", LEADS),
+    ("/cases", "/cases", ALL),
+    ("/cases/<case_ref>", "/cases/C-017", ALL),
+    ("/cases/<case_ref>/events/new", "/cases/C-017/events/new", FIELDWORK),
+    ("/alerts", "/alerts", FIELDWORK),
+    ("/alerts/new", "/alerts/new?case=C-017", FIELDWORK),
+    ("/alerts/<int:alert_id>", "/alerts/1", FIELDWORK),
+]
+
+# POSTs that change something: (rule, path, form, roles that succeed with a redirect)
+POST_TABLE = [
+    ("/findings/<public_id>/qa", f"/findings/{FINDING}/qa", {"action": "accept"}, LEADS),
+    ("/findings/<public_id>/attachments", f"/findings/{FINDING}/attachments", "upload", {"ofsted1"} | LEADS),
+    ("/alerts/<int:alert_id>/<step>", "/alerts/1/refer", {"referred_to": "MASH duty manager"}, LEADS),
+    ("/findings/new", "/findings/new", "finding", FIELDWORK),
+    ("/findings/<public_id>/edit", f"/findings/{FINDING}/edit", "edit", {"ofsted1"}),
+    ("/cases/<case_ref>/events/new", "/cases/C-017/events/new", "event", FIELDWORK),
+    ("/alerts/new", "/alerts/new", "alert", FIELDWORK),
+]
+# Routes every visitor may use signed in or not.
+PUBLIC = {"/login", "/logout", "/healthz", "/status", "/static/<path:filename>"}
+
+
+def seed(store: Store, ids) -> None:
+    """One submitted Ofsted finding with an attachment, and one raised alert."""
+    finding = record(store, "ofsted1", ids, submit=True)
+    db, private = store.evidence(), store.private()
+    try:
+        actor = accounts.actor_for(accounts.get_account(private, "ofsted1"), db, ids.review_id)
+        attachments.add_attachment(db, store, actor, finding["id"], filename="note.pdf", content=PDF)
+        alerts.raise_alert(db, actor, review_id=ids.review_id, urgency="urgent", concern="Bruising seen",
+                           case_id=ids.case_id)
+    finally:
+        db.close()
+        private.close()
+
+
+@pytest.fixture(scope="module")
+def seeded_app(review_template, tmp_path_factory):
+    """One app for every read-only request of the GET table."""
+    template, ids = review_template
+    home = tmp_path_factory.mktemp("access") / "evidence"
+    shutil.copytree(template.home, home)
+    store = Store(home)
+    seed(store, ids)
+    return make_app(store)
+
+
+@pytest.fixture
+def seeded_client(review_store, ids):
+    seed(review_store, ids)
+    return make_app(review_store).test_client()
+
+
+def test_every_route_is_in_the_table(seeded_app):
+    tested = {rule for rule, _, _ in GET_TABLE} | {rule for rule, _, _, _ in POST_TABLE} | PUBLIC
+    routes = {rule.rule for rule in seeded_app.url_map.iter_rules() if not rule.rule.startswith("/api/")}
+    assert routes - tested == set()
+
+
+@pytest.mark.parametrize(("rule", "path", "allowed"), GET_TABLE, ids=[row[0] for row in GET_TABLE])
+def test_anonymous_visitors_are_sent_to_sign_in(seeded_app, rule, path, allowed):
+    response = seeded_app.test_client().get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+@pytest.mark.parametrize(("rule", "path", "allowed"), GET_TABLE, ids=[row[0] for row in GET_TABLE])
+def test_get_routes_by_role(seeded_app, rule, path, allowed, role):
+    client = seeded_app.test_client()
+    login_as(client, role)
+    response = client.get(path)
+    page = response.get_data(as_text=True)
+    response.close()  # a download streams its file: close it
+    if role in allowed:
+        assert response.status_code == 200, page[:500]
+    else:
+        assert response.status_code == 403
+        assert "govuk-template" in page  # the 403 page is in the service's layout
+        assert "Traceback" not in page
+
+
+def form_for(kind, ids):
+    from .test_web_fixtures import finding_form
+
+    if kind == "finding":
+        return finding_form(ids)
+    if kind == "edit":
+        return {**{k: v for k, v in finding_form(ids, action="save").items() if k != "client_uuid"},
+                "reason": "Access test", "expected_version": "1"}
+    if kind == "event":
+        return {"client_uuid": new_uuid(), "agency_id": str(ids.agency_id), "event_date": ["1", "11", "2026"],
+                "date_precision": "day", "event_type": "home_visit", "description": "Visit, child not seen"}
+    if kind == "alert":
+        return {"client_uuid": new_uuid(), "case_id": str(ids.case_id), "urgency": "routine",
+                "concern": "Unknown adult in the home"}
+    return {**kind, "client_uuid": new_uuid()}
+
+
+@pytest.mark.parametrize(("rule", "path", "form", "allowed"), POST_TABLE, ids=[row[0] for row in POST_TABLE])
+def test_anonymous_posts_are_sent_to_sign_in_and_change_nothing(seeded_client, ids, rule, path, form, allowed):
+    data = {"csrf_token": csrf_token(seeded_client)}
+    response = seeded_client.post(path, data=data)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+@pytest.mark.parametrize(("rule", "path", "form", "allowed"), POST_TABLE, ids=[row[0] for row in POST_TABLE])
+def test_post_routes_by_role(seeded_client, ids, rule, path, form, allowed, role):
+    import io
+
+    login_as(seeded_client, role)
+    token = csrf_token(seeded_client, "/")
+    if form == "upload":
+        data = {"csrf_token": token, "client_uuid": new_uuid(), "file": (io.BytesIO(PDF + b"more"), "more.pdf")}
+    else:
+        data = {**form_for(form, ids), "csrf_token": token}
+    response = seeded_client.post(path, data=data)
+    if role in allowed:
+        assert response.status_code == 302, response.get_data(as_text=True)[:800]
+        assert not response.headers["Location"].startswith("/login")
+    else:
+        assert response.status_code == 403
