@@ -38,6 +38,7 @@ RENDER_A_PAGE = textwrap.dedent(
     app = create_app({"TESTING": True, "INSPECT_KIT_HOME": sys.argv[1], "SECRET_KEY": "x"})
     client = app.test_client()
     status = client.get("/status")
+    home = client.get("/", follow_redirects=True)
     print(json.dumps({
         "package": inspect_kit.__file__,
         "templates": str(paths.templates_dir()),
@@ -45,6 +46,8 @@ RENDER_A_PAGE = textwrap.dedent(
         "status_code": status.status_code,
         "html": status.get_data(as_text=True),
         "healthz": client.get("/healthz").get_json(),
+        "home_status_code": home.status_code,
+        "home_html": home.get_data(as_text=True),
     }))
     """
 )
@@ -85,6 +88,19 @@ def test_wheel_installs_and_renders_a_page(tmp_path):
     assert rendered["status_code"] == 200
     assert "<h1>Store status</h1>" in rendered["html"]
     assert rendered["healthz"]["status"] == "ok"
+    # The front page sends an anonymous visitor to sign in: a page built on the base layout.
+    assert rendered["home_status_code"] == 200
+    assert "<form" in rendered["home_html"] and "govuk-" in rendered["home_html"]
+
+    # Every data file of the package (frameworks, static files, plugin assets) is in the wheel.
+    package = Path(rendered["package"]).parent
+    data_files = {
+        path.relative_to(source / "inspect_kit")
+        for path in (source / "inspect_kit").rglob("*")
+        if path.is_file() and path.suffix not in {".py", ".pyc", ".md"} and not path.name.startswith(".")
+    }
+    missing = sorted(str(path) for path in data_files if not (package / path).is_file())
+    assert not missing, f"not in the wheel (add them to [options.package_data] in setup.cfg): {missing}"
 
     # Every template of the checkout, in every folder, is in the wheel.
     shipped = {path.relative_to(templates) for path in templates.rglob("*") if path.is_file()}
