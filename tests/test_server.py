@@ -149,3 +149,25 @@ def test_browser_reaches_both_apps(live_server, browser_page):
     assert browser_page.locator("h1").first.inner_text().strip().startswith("Evidence")
     hrefs = browser_page.eval_on_selector_all("a[href]", "links => links.map(link => link.getAttribute('href'))")
     assert "/data/evidence/findings" in hrefs
+
+
+def test_healthz_is_503_with_a_reason_when_the_store_is_missing(tmp_path):
+    from inspect_kit.web import create_app
+
+    missing = tmp_path / "not-yet"
+    app = create_app({"TESTING": True, "INSPECT_KIT_HOME": str(missing), "SECRET_KEY": SECRET})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["databases"] == {"evidence": False, "private": False}
+    assert "inspect-kit init" in body["error"]
+    assert not missing.exists()  # a health check never creates the store
+
+
+def test_healthz_reports_pending_migrations(store):
+    with contextlib.closing(store.evidence()) as db:
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm001_initial'")
+    response = build_app(store, secret_key=SECRET).flask.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["migrations"]["pending"] == ["m001_initial"]
