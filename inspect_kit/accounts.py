@@ -169,15 +169,34 @@ def issue_token(private_db: Database, username: str) -> str:
     return token
 
 
-def account_for_token(private_db: Database, token: str) -> dict[str, Any] | None:
-    """The enabled account a bearer token belongs to, or None."""
+# How stale ``api_tokens.last_used_at`` may get. Writing it on every request
+# turned each API read into a write transaction on private.db (and a WAL
+# checkpoint when that connection closed last); once a minute says as much.
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def account_for_token(private_db: Database, token: str, *, at: dt.datetime | None = None) -> dict[str, Any] | None:
+    """The enabled account a bearer token belongs to (as :func:`get_account`), or None.
+
+    One indexed read per call; ``last_used_at`` is written at most once per
+    ``TOKEN_USE_RESOLUTION`` for each token, so this is cheap enough for every
+    API request.
+    """
+    digest = _token_hash(token or "")
     rows = list(private_db.query(
-        "SELECT accounts.username FROM api_tokens JOIN accounts ON accounts.id = api_tokens.account_id"
-        " WHERE api_tokens.token_hash = ? AND accounts.disabled = 0", [_token_hash(token or "")]))
+        "SELECT accounts.id, accounts.username, accounts.role, accounts.strand, accounts.inspector_code,"
+        " accounts.disabled, accounts.failed_logins, accounts.locked_until, accounts.created_at,"
+        " api_tokens.last_used_at AS token_last_used_at"
+        " FROM api_tokens JOIN accounts ON accounts.id = api_tokens.account_id"
+        " WHERE api_tokens.token_hash = ? AND accounts.disabled = 0", [digest]))
     if not rows:
         return None
-    private_db.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?", [now(), _token_hash(token)])
-    return get_account(private_db, rows[0]["username"])
+    account = rows[0]
+    last_used = account.pop("token_last_used_at")
+    at = (at or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    if last_used is None or dt.datetime.fromisoformat(last_used) <= at - TOKEN_USE_RESOLUTION:
+        private_db.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?", [at.isoformat(), digest])
+    return account
 
 
 def actor_for(account: dict[str, Any], evidence_db: Database, review_id: int | None = None) -> Actor:
