@@ -134,7 +134,13 @@ class LoadResult:
             "max_ms": round(self.max_ms, 2), "errors": self.errors, "error_count": self.error_count,
             "wrk_cpu_percent": round(self.wrk_cpu_percent, 1),
             "server_cpu_percent": round(self.server_cpu_percent, 1),
+            "server_cpu_ms_per_request": round(self.server_cpu_ms_per_request, 2),
         }
+
+    @property
+    def server_cpu_ms_per_request(self) -> float:
+        """Server CPU per request: steadier than req/s when other work shares the machine."""
+        return self.server_cpu_percent / 100 * self.seconds * 1000 / self.requests if self.requests else 0.0
 
 
 def run_wrk(name: str, url: str, script: Path, *, clients: int, seconds: float, server: Server | None = None,

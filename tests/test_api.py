@@ -282,6 +282,29 @@ def test_disabled_account_token_stops_working(env):
     assert_error(env.get("/api/findings", user="police2"), 401)
 
 
+def test_session_of_a_disabled_account_is_refused(env):
+    token = login(env, "health1")
+    with contextlib.closing(env.store.private()) as db:
+        accounts.disable_account(db, "health1")
+    response = env.client.post("/api/findings", json=env.finding(), headers={"X-CSRFToken": token})
+    assert_error(response, 401)
+    assert env.count() == 0
+
+
+def test_token_lookup_writes_last_use_at_most_once_a_minute(env):
+    with contextlib.closing(env.store.private()) as db:
+        start = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
+
+        def last_used():
+            return db.execute("SELECT last_used_at FROM api_tokens JOIN accounts ON accounts.id = account_id"
+                              " WHERE username = 'lead'").fetchone()[0]
+
+        for seconds, expected in ((0, "09:00:00"), (59, "09:00:00"), (60, "09:01:00")):
+            account = accounts.account_for_token(db, env.tokens["lead"], at=start + dt.timedelta(seconds=seconds))
+            assert account == accounts.get_account(db, "lead")
+            assert last_used().endswith(expected + "+00:00")
+
+
 def test_admins_are_not_authors_or_readers(env):
     assert_error(env.post("/api/findings", env.finding(), user="admin"), 403)
     assert_error(env.post("/api/chronology", env.event(), user="admin"), 403)

@@ -124,7 +124,10 @@ def _server_error(error: Exception):
 def review_id() -> int:
     """The review the request acts on: ``?review=SLUG`` or the latest. :raise 404:"""
     if "api_review_id" not in g:
-        g.api_review_id = reviews.current_review(get_db(), request.args.get("review") or None)["id"]
+        slug = request.args.get("review") or None
+        # web/auth.py's before-request hook has usually looked up the latest review already.
+        latest = g.get("review")
+        g.api_review_id = latest["id"] if latest and not slug else reviews.current_review(get_db(), slug)["id"]
     return g.api_review_id
 
 
@@ -159,8 +162,13 @@ def current_actor() -> Actor:
             except CsrfRefused as error:
                 raise ApiError(400, f"{error.args[0]} Send the page's CSRF token in the X-CSRFToken header.",
                                field_errors={"X-CSRFToken": str(error.args[0])}) from None
-        account = {"username": actor["id"], "role": actor.get("role"), "strand": actor.get("strand"),
-                   "inspector_code": actor.get("inspector")}
+        try:
+            account = accounts.get_account(get_private_db(), str(actor["id"]))
+        except NotFound:
+            account = None
+        # Like the pages (web/auth.py): a disabled account or a changed role ends the session.
+        if account is None or account["disabled"] or account["role"] != actor.get("role"):
+            raise ApiError(401, "Your session has ended: log in again.", headers={"WWW-Authenticate": REALM})
     g.api_actor = accounts.actor_for(account, get_db(), review_id())
     return g.api_actor
 
