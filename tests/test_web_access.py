@@ -42,6 +42,9 @@ GET_TABLE = [
     ("/alerts", "/alerts", FIELDWORK),
     ("/alerts/new", "/alerts/new?case=C-017", FIELDWORK),
     ("/alerts/<int:alert_id>", "/alerts/1", FIELDWORK),
+    ("/excel/", "/excel/", ALL),  # GET the page; POST uploads (tested in test_excel_web.py)
+    ("/excel/capture.xlsx", "/excel/capture.xlsx", ALL),
+    ("/excel/evidence.xlsx", "/excel/evidence.xlsx", LEADS),
 ]
 
 # POSTs that change something: (rule, path, form, roles that succeed with a redirect)
@@ -108,7 +111,7 @@ def test_get_routes_by_role(seeded_app, rule, path, allowed, role):
     client = seeded_app.test_client()
     login_as(client, role)
     response = client.get(path)
-    page = response.get_data(as_text=True)
+    page = response.get_data().decode(errors="replace")  # downloads (.xlsx) are binary
     response.close()  # a download streams its file: close it
     if role in allowed:
         assert response.status_code == 200, page[:500]

@@ -1,0 +1,151 @@
+"""Excel in the intake app: the capture workbook (download, fill offline,
+upload) and, for leads and moderators, the review's evidence workbook.
+
+Views only translate: the checks, the import and the workbooks themselves are
+in :mod:`inspect_kit.excel`. An upload is written to a temporary file (openpyxl
+reads files, and the safety checks look at the zip before openpyxl opens it)
+and removed afterwards; a workbook download is written to a temporary file
+and removed once sent.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
+from werkzeug.utils import secure_filename
+from wtforms import BooleanField
+
+from .. import reviews
+from ..errors import InspectKitError
+from ..excel.capture import TEMPLATE_VERSION, write_capture_template
+from ..excel.evidence import EvidenceFilter, export_evidence_workbook
+from ..excel.evidence import export_filename as evidence_filename
+from ..excel.importer import ImportLimits, WorkbookInvalid, WorkbookRefused, import_capture_workbook
+from ..forms import GovForm
+from .auth import login_required, review_required, roles_required
+from .db import get_db
+
+bp = Blueprint("imports", __name__, url_prefix="/excel")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_ROLES = ("lead", "moderator")
+
+
+class WorkbookUploadForm(GovForm):
+    """Upload a filled capture workbook."""
+
+    workbook = FileField("Capture workbook", widget=GovFileInput(),
+                         description="The .xlsx file you downloaded from this page and filled in")
+    partial = BooleanField("Import the rows that pass even if some rows have problems", widget=GovCheckboxInput(),
+                           description="Leave this unticked to import nothing until every row is right")
+
+
+def _temporary(suffix: str = ".xlsx") -> Path:
+    handle, name = tempfile.mkstemp(prefix="inspect-kit-", suffix=suffix)
+    os.close(handle)
+    return Path(name)
+
+
+def _send_and_remove(path: Path, download_name: str):
+    response = send_file(path, mimetype=XLSX, as_attachment=True, download_name=download_name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.call_on_close(lambda: path.unlink(missing_ok=True))
+    return response
+
+
+def _page(form: WorkbookUploadForm, *, problems: list | None = None, refused: str | None = None,
+          summary: str | None = None, status: int = 200):
+    review = review_required()
+    db = get_db()
+    return render_template(
+        "imports/index.html", form=form, problems=problems or [], refused=refused, summary=summary,
+        template_version=TEMPLATE_VERSION, may_import=g.actor.inspector_id is not None,
+        may_export=g.actor.role in EXPORT_ROLES, strands=reviews.strands(db),
+        cases=reviews.cases(db, review["id"])), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return _page(WorkbookUploadForm())
+
+
+@bp.get("/capture.xlsx")
+@login_required
+def capture_workbook():
+    """A capture workbook for the signed-in inspector (or a blank one for others)."""
+    review = review_required()
+    db = get_db()
+    code = reviews.inspector(db, g.actor.inspector_id)["code"] if g.actor.inspector_id else None
+    path = _temporary()
+    try:
+        write_capture_template(db, review["id"], path, inspector_code=code)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    suffix = f"-{code}" if code else ""
+    return _send_and_remove(path, f"{review['slug']}-capture{suffix}.xlsx")
+
+
+@bp.post("/")
+@login_required
+def upload():
+    """Check and import an uploaded capture workbook; every problem is listed, nothing half-stored."""
+    review = review_required()
+    form = WorkbookUploadForm()
+    if not form.validate_on_submit():
+        return _page(form, status=400)
+    upload = form.workbook.data
+    if upload is None or not upload.filename:
+        form.show_errors({"workbook": "Select the workbook to import"})
+        return _page(form, status=422)
+    name = secure_filename(upload.filename) or "workbook.xlsx"
+    path = _temporary()
+    try:
+        upload.save(path)
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or ImportLimits.max_file_bytes
+        limits = ImportLimits(max_file_bytes=limit)
+        report = import_capture_workbook(get_db(), g.actor, review["id"], path, name=name, limits=limits,
+                                         partial=bool(form.partial.data))
+    except WorkbookInvalid as invalid:
+        return _page(form, problems=invalid.errors, summary=invalid.message, status=422)
+    except WorkbookRefused as refused:
+        form.show_errors({"workbook": refused.message})
+        return _page(form, refused=refused.message, status=400)
+    except InspectKitError as error:
+        form.show_errors({"workbook": error.message})
+        return _page(form, refused=error.message, status=error.status)
+    finally:
+        path.unlink(missing_ok=True)
+    flash(report.summary())
+    if report.skipped:
+        return _page(WorkbookUploadForm(), problems=report.skipped,
+                     summary=f"{len(report.skipped)} problem(s) in rows that were not imported:")
+    return redirect(url_for("imports.index"))
+
+
+@bp.get("/evidence.xlsx")
+@roles_required(*EXPORT_ROLES)
+def evidence_workbook():
+    """The review's evidence workbook, filtered by ``accepted_only``, ``strand`` and ``case``."""
+    review = review_required()
+    wanted = EvidenceFilter(accepted_only=request.args.get("accepted_only") in ("1", "on", "yes"),
+                            strand=request.args.get("strand") or None,
+                            case_ref=request.args.get("case") or None)
+    path = _temporary()
+    try:
+        export_evidence_workbook(get_db(), g.actor, review["id"], path, wanted=wanted,
+                                 source=f"intake app: {request.full_path.rstrip('?')}")
+    except InspectKitError as error:
+        path.unlink(missing_ok=True)
+        abort(error.status, error.message)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return _send_and_remove(path, evidence_filename(review["slug"]))
