@@ -42,6 +42,13 @@ def sniff_media_type(content: bytes) -> str | None:
     return None
 
 
+def human_size(size: int) -> str:
+    """``10485760`` → ``10 MB``, ``102400`` → ``100 KB``."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB"
+    return f"{max(1, size // 1024)} KB"
+
+
 def clean_filename(filename: str | None) -> str:
     """A display name without folders or control characters (the stored name is the sha256)."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
@@ -69,7 +76,7 @@ def add_attachment(db: Database, store: Store, actor: Actor, finding_id: int | s
     if not content:
         raise ValidationError("The selected file is empty.", field_errors={"file": "The selected file is empty"})
     if len(content) > max_bytes:
-        message = f"The selected file must be smaller than {max_bytes // (1024 * 1024)} MB"
+        message = f"The selected file must be smaller than {human_size(max_bytes)}"
         raise ValidationError(message, field_errors={"file": message})
     media_type = sniff_media_type(content)
     if media_type is None:

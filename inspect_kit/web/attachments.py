@@ -28,7 +28,10 @@ def upload(public_id: str):
             raise ValidationError("Select a file to attach", field_errors={"file": "Select a file to attach"})
         limit = current_app.config["MAX_ATTACHMENT_BYTES"]
         # Read one byte past the cap so an oversized file is refused without reading it all.
-        content = upload.stream.read(limit + 1)
+        try:
+            content = upload.stream.read(limit + 1)
+        finally:
+            upload.close()  # large uploads are spooled to a temporary file
         attachment = attachments.add_attachment(db, get_store(), g.actor, finding["id"], filename=upload.filename,
                                                 content=content, max_bytes=limit)
     except ValidationError as error:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..attachments import human_size
 from ..errors import InspectKitError
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,8 @@ def handle_csrf_error(error: CSRFError):
 
 
 def handle_too_large(error: HTTPException):
-    limit_mb = max(1, (request.max_content_length or 0) // (1024 * 1024))
-    return render_error(413, f"The file you chose is too large. Attach files smaller than about {limit_mb} MB "
+    limit = human_size(current_app.config.get("MAX_ATTACHMENT_BYTES") or request.max_content_length or 0)
+    return render_error(413, f"The file you chose is too large. Attach files smaller than {limit} "
                              "(split a long PDF, or save a photo at a lower resolution). Nothing was saved.")
 
 
