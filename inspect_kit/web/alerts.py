@@ -65,7 +65,12 @@ def new():
 
 @bp.get("/alerts/<int:alert_id>")
 @roles_required(*FIELDWORK_ROLES)
-def show(alert_id: int, form: AlertStepForm | None = None, status: int = 200):
+def show(alert_id: int):
+    return render_alert(alert_id)
+
+
+def render_alert(alert_id: int, form: AlertStepForm | None = None, status: int = 200):
+    """The alert's page; a step's form may come back with errors."""
     review = review_required()
     alert = alerts.get_alert(get_db(), alert_id)
     if alert["review_id"] != review["id"]:
@@ -93,7 +98,7 @@ def move(alert_id: int, step: str):
     except ValidationError as error:
         form.show_errors(error.field_errors)
         form.step.data = step
-        return show(alert_id, form=form, status=422)
+        return render_alert(alert_id, form=form, status=422)
     except InvalidTransition:
         if alerts.get_alert(db, alert_id)["status"] == STEPS[step]:
             flash(f"Alert {alert_id} was already {STEPS[step]}.")
