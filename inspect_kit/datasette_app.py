@@ -72,12 +72,15 @@ def make_datasette(
     metadata: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
     session_max_age: timedelta | None = None,
+    check_accounts: bool = True,
 ) -> Datasette:
     """A Datasette serving ``store``'s ``evidence.db`` (read-only) under ``/data/``.
 
     Users logged in to the intake app are recognised from its session cookie,
     signed with ``secret_key`` (the same secret Flask uses) and valid for
-    ``session_max_age`` (default: the intake app's ``SESSION_LIFETIME``).
+    ``session_max_age`` (default: the intake app's ``SESSION_LIFETIME``);
+    with ``check_accounts`` their account in ``private.db`` (read, never
+    served) must still be enabled and hold the same role.
 
     The server strips the ``/data`` prefix before Datasette sees a request and
     ``base_url`` puts it back on every link (keeping the prefix instead gives
@@ -100,5 +103,6 @@ def make_datasette(
         memory=False,
         crossdb=False,
     )
-    configure(datasette, secret=secret_key, max_age=session_max_age)
+    configure(datasette, secret=secret_key, max_age=session_max_age,
+              accounts_path=store.private_path if check_accounts else None)
     return datasette

@@ -24,12 +24,17 @@ ROLES = {
 }
 
 
+def cookies_as(username: str, role: str, strand: str | None = None, secret: str = SECRET) -> dict[str, str]:
+    """The signed intake session cookie of ``username`` as the intake app sets it at login."""
+    return {COOKIE: sign_session(login_session(username, role, strand), secret)}
+
+
 def cookies_for(role_key: str, secret: str = SECRET) -> dict[str, str]:
     """The signed intake session cookie of one of :data:`ROLES` (empty for ``anonymous``)."""
     if role_key == "anonymous":
         return {}
     role, strand, inspector = ROLES[role_key]
-    return {COOKIE: sign_session(login_session(role_key, role, strand, inspector), secret)}
+    return {COOKIE: sign_session(login_session(role_key.replace("_", "-"), role, strand, inspector), secret)}
 
 
 @dataclass
@@ -39,8 +44,22 @@ class SmallReview:
     health_finding: str
 
 
+def add_role_accounts(store: Store) -> None:
+    """An account for each of :data:`ROLES` in private.db (the plugin checks they are enabled).
+
+    Written directly with a placeholder hash: nobody logs in with a password here.
+    """
+    with contextlib.closing(store.private()) as db:
+        for username, (role, strand, inspector) in ROLES.items():
+            db.execute(
+                "INSERT INTO accounts (username, role, strand, inspector_code, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?, 'not-a-hash', '2026-01-01T00:00:00+00:00')",
+                [username.replace("_", "-"), role, strand, inspector])
+
+
 def build_small_review(store: Store) -> SmallReview:
-    """Two strands, three agencies, two cases, a finding per strand and a short chronology."""
+    """Two strands, three agencies, two cases, a finding per strand, a short chronology and the accounts."""
+    add_role_accounts(store)
     with contextlib.closing(store.evidence()) as db:
         review = reviews.create_review(
             db, slug="testshire", title="Special review of Testshire", area="Testshire",

@@ -8,12 +8,14 @@ a strand-scoped query), every case chronology and the queries allowed to them;
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
 from datasette.app import Datasette
 
 from inspect_kit.datasette_app import make_datasette
+from inspect_kit.datasette_plugin.session import login_session, sign_session
 from tests.datasette_support import SECRET, build_small_review, cookies_for
 
 
@@ -175,7 +177,7 @@ async def test_bad_cookies_are_anonymous(ds):
 
 async def test_actor_is_id_role_strand(ds):
     actor = (await ds.client.get("/-/actor.json", cookies=cookies_for("police_inspector"))).json()
-    assert actor == {"actor": {"id": "police_inspector", "role": "inspector", "strand": "police"}}
+    assert actor == {"actor": {"id": "police-inspector", "role": "inspector", "strand": "police"}}
 
 
 async def test_private_db_is_never_served(ds, store):
@@ -200,6 +202,21 @@ async def test_by_hand_without_intake_secret_everyone_is_refused(store, small_re
     # …and the same templates are in use.
     response = await ds.client.get("/")
     assert "inspect_kit – joint inspection evidence" in response.text
+
+
+async def test_disabled_or_changed_accounts_lose_access(ds, store):
+    from inspect_kit.datasette_plugin import standing
+
+    lead = cookies_for("lead")
+    assert (await ds.client.get("/evidence/findings", cookies=lead)).status_code == 200
+    with contextlib.closing(store.private()) as db:
+        db.execute("UPDATE accounts SET disabled = 1 WHERE username = 'lead'")
+        db.execute("UPDATE accounts SET role = 'inspector', strand = 'police' WHERE username = 'moderator'")
+    standing.forget()  # otherwise within standing.CACHE_SECONDS
+    assert (await ds.client.get("/evidence/findings", cookies=lead)).status_code == 403
+    assert (await ds.client.get("/evidence/findings", cookies=cookies_for("moderator"))).status_code == 403
+    unknown = {"inspect_kit_session": sign_session(login_session("nobody", "lead"), SECRET)}
+    assert (await ds.client.get("/evidence", cookies=unknown)).status_code == 403
 
 
 async def test_metadata_holds_no_secret(ds):

@@ -14,7 +14,7 @@ from inspect_kit import demo
 from inspect_kit.datasette_app import make_datasette
 from inspect_kit.store import Store
 
-from .datasette_support import SECRET, cookies_for
+from .datasette_support import SECRET, cookies_as
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,17 @@ def ds(demo_store):
     return make_datasette(demo_store, SECRET)
 
 
+# Demo accounts (inspect_kit.demo): the plugin checks they exist in private.db.
+DEMO_ACCOUNTS = {
+    "lead": ("lead", "lead", None),
+    "police_inspector": ("police1", "inspector", "police"),
+    "health_inspector": ("health1", "inspector", "health"),
+}
+
+
 async def ask(ds, name: str, role: str = "lead", **params) -> list[dict]:
     response = await ds.client.get(f"/evidence/{name}.json", params={"_shape": "array", **params},
-                                   cookies=cookies_for(role))
+                                   cookies=cookies_as(*DEMO_ACCOUNTS[role]))
     assert response.status_code == 200, response.text
     return response.json()
 

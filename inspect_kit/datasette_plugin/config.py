@@ -9,6 +9,7 @@ nobody is recognised.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .session import IntakeSession, intake_defaults
@@ -20,10 +21,12 @@ ATTRIBUTE = "_inspect_kit_intake"
 
 
 def configure(datasette: Datasette, *, secret: str, max_age: timedelta | None = None,
-              cookie_name: str | None = None) -> IntakeSession:
-    """Let ``datasette`` recognise users logged in to the intake app signed with ``secret``."""
+              cookie_name: str | None = None, accounts_path: Path | None = None) -> IntakeSession:
+    """Let ``datasette`` recognise users logged in to the intake app signed with ``secret``
+    (and, given the store's ``private.db`` as ``accounts_path``, whose account is still enabled)."""
     default_name, default_age = intake_defaults()
-    intake = IntakeSession(secret=secret, max_age=max_age or default_age, cookie_name=cookie_name or default_name)
+    intake = IntakeSession(secret=secret, max_age=max_age or default_age, cookie_name=cookie_name or default_name,
+                           accounts_path=accounts_path)
     setattr(datasette, ATTRIBUTE, intake)
     return intake
 

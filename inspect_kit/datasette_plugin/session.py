@@ -13,6 +13,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -30,11 +31,14 @@ WTF_CSRF_FIELD = "csrf_token"
 
 @dataclass(frozen=True)
 class IntakeSession:
-    """How to read the intake app's login: the shared secret, max age and cookie name."""
+    """How to read the intake app's login: the shared secret, max age, cookie name and accounts."""
 
     secret: str
     max_age: timedelta
     cookie_name: str = DEFAULT_COOKIE_NAME
+    # The store's private.db: when set, the account behind a cookie must still
+    # exist, be enabled and have the same role (as the intake app checks).
+    accounts_path: Path | None = None
 
 
 def intake_defaults() -> tuple[str, timedelta]:

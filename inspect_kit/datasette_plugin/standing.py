@@ -1,0 +1,49 @@
+"""Is a signed-in account still allowed in? (disabled, removed or re-roled accounts)
+
+A signed cookie stays valid until it expires, so, like the intake app on every
+request, the plugin checks the account in ``private.db`` (read only, never
+served). Answers are cached for :data:`CACHE_SECONDS` per account, so a
+disabled account loses access within seconds without a query per request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+CACHE_SECONDS = 5.0
+
+_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+
+
+def read_account(private_path: Path, username: str) -> dict[str, Any] | None:
+    """The account's role, strand and disabled flag, or None (no such account, no readable file)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{private_path}?mode=ro", uri=True, timeout=1)) as conn:
+            row = conn.execute("SELECT role, strand, disabled FROM accounts WHERE username = ?", [username]).fetchone()
+    except sqlite3.Error:
+        return None
+    if row is None:
+        return None
+    return {"role": row[0], "strand": row[1] or None, "disabled": bool(row[2])}
+
+
+def account_allows(private_path: Path, actor: dict[str, Any]) -> bool:
+    """True when ``actor``'s account exists, is enabled and still has the same role and strand."""
+    key = (str(private_path), actor["id"])
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached is None or now - cached[0] > CACHE_SECONDS:
+        cached = (now, read_account(private_path, actor["id"]))
+        _cache[key] = cached
+    account = cached[1]
+    return (account is not None and not account["disabled"] and account["role"] == actor["role"]
+            and (actor["role"] != "inspector" or account["strand"] == actor["strand"]))
+
+
+def forget() -> None:
+    """Drop every cached answer (tests, after disabling an account)."""
+    _cache.clear()
