@@ -1,0 +1,144 @@
+"""A real Chromium, at tablet width, through the real server (issue 3, "Done when").
+
+A demo inspector records a finding with a deliberate mistake, sees the error
+with everything typed still there, fixes it, submits it and finds it in the
+list; the lead returns it with a comment; the author sees the comment.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from inspect_kit.demo import DEMO_PASSWORD, create_demo
+
+pytestmark = pytest.mark.browser
+
+INSPECTOR = "ofsted2"
+LEAD = "lead"
+EVIDENCE = "Strategy discussion on the 3rd: no health representative; the GP's concern about bruising was not heard."
+EVALUATION = "Decision made without health information."
+
+
+@pytest.fixture
+def demo_server(live_server):
+    create_demo(live_server.store)
+    return live_server
+
+
+def sign_in(page, base, username):
+    page.goto(base + "/")
+    assert "/login" in page.url
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(base + "/")
+
+
+def sign_out(page, base):
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url(re.compile(r".*/login$"))
+
+
+def fits_the_width(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_record_return_and_see_the_comment_in_a_real_browser(demo_server, browser_page):
+    page, base = browser_page, demo_server.url
+    page.set_viewport_size({"width": 768, "height": 1024})
+    script_errors = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+
+    sign_in(page, base, INSPECTOR)
+    assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
+    font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
+    assert "GDS Transport" not in font and "system-ui" in font
+
+    # A finding with a deliberate mistake: no type of finding chosen.
+    page.goto(base + "/findings/new")
+    assert fits_the_width(page)
+    page.select_option("#case_id", index=1)
+    page.select_option("#agency_id", index=1)
+    page.select_option("#activity", "case_file_review")
+    page.fill("#evidence_text", EVIDENCE)
+    page.fill("#evaluation_text", EVALUATION)
+    page.check("#criteria")
+    criterion = page.get_attribute("#criteria", "value")
+    page.check(f"input[name='relevance-{criterion}'][value='secondary']")
+    page.click("#submit-for-qa")
+
+    summary = page.locator(".govuk-error-summary")
+    summary.wait_for()
+    assert "Select the type of finding" in summary.inner_text()
+    assert page.title().startswith("Error:")
+    assert page.input_value("#evidence_text") == EVIDENCE
+    assert page.input_value("#evaluation_text") == EVALUATION
+    assert page.is_checked("#criteria")
+    assert page.is_checked(f"input[name='relevance-{criterion}'][value='secondary']")
+    assert page.input_value("#activity") == "case_file_review"
+    # The summary links to the field; following it puts the radios in view.
+    summary.locator("a[href='#finding_type']").click()
+    assert page.locator("#finding_type").is_visible()
+    assert fits_the_width(page)
+
+    # Fix it and submit.
+    page.check("input[name='finding_type'][value='area_for_improvement']")
+    page.click("#submit-for-qa")
+    page.wait_for_url(re.compile(r".*/findings/EF-[A-Z]+-\d\d-\d{4}$"))
+    public_id = page.url.rsplit("/", 1)[1]
+    assert "has been submitted for QA" in page.inner_text(".govuk-notification-banner")
+    assert page.inner_text("#evidence-text") == EVIDENCE
+
+    page.goto(base + "/findings")
+    assert page.locator(f"#findings-table a:has-text('{public_id}')").count() == 1
+    assert fits_the_width(page)
+    sign_out(page, base)
+
+    # The lead returns it with a comment.
+    sign_in(page, base, LEAD)
+    assert page.locator("#qa-queue-size").is_visible()
+    page.goto(base + "/qa")
+    page.click(f"#qa-queue a:has-text('{public_id}')")
+    page.fill("#comment", "Say which agency held the GP's concern, and when.")
+    page.click("#qa-return")
+    page.wait_for_url(re.compile(r".*/qa$"))
+    assert "returned to its author" in page.inner_text(".govuk-notification-banner")
+    sign_out(page, base)
+
+    # The author sees the comment on the dashboard and on the finding.
+    sign_in(page, base, INSPECTOR)
+    returned = page.locator("#returned + ul")
+    assert public_id in returned.inner_text()
+    assert "Say which agency held the GP's concern, and when." in returned.inner_text()
+    page.click(f"#returned + ul a:has-text('{public_id}')")
+    assert "Say which agency held the GP's concern, and when." in page.inner_text("#returned-banner")
+    assert script_errors == []
+
+
+def test_pages_work_without_javascript(demo_server, chromium_path, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from .conftest import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(java_script_enabled=False, viewport={"width": 768, "height": 1024})
+            page = context.new_page()
+            page.set_default_timeout(10_000)
+            sign_in(page, demo_server.url, INSPECTOR)
+            page.goto(demo_server.url + "/findings/new")
+            page.fill("#evidence_text", "Typed without JavaScript")
+            page.click("#save-draft")
+            page.locator(".govuk-error-summary").wait_for()
+            assert page.input_value("#evidence_text") == "Typed without JavaScript"
+            page.select_option("#activity", "interview")
+            page.check("input[name='finding_type'][value='context']")
+            page.click("#save-draft")
+            page.wait_for_url(re.compile(r".*/findings/EF-.*"))
+            assert "saved as a draft" in page.inner_text(".govuk-notification-banner")
+            context.close()
+        finally:
+            browser.close()
