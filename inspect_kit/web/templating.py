@@ -79,8 +79,11 @@ def navigation() -> list[dict]:
         items.append(("alerts.index", "Safeguarding alerts"))
     if actor.reads_everything:
         items.append(("qa.queue", "QA queue"))
+    items.append(("imports.index", "Excel"))
     links = []
     for endpoint, text in items:
+        if endpoint not in current_app.view_functions:
+            continue  # an area not installed in this app
         href = url_for(endpoint)
         active = request.endpoint == endpoint or (
             request.endpoint or "").split(".")[0] == endpoint.split(".")[0] and endpoint != "dashboard.index"
