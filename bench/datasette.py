@@ -1,0 +1,448 @@
+"""Benchmark: cross-reading a large store in Datasette, against the same SQL run raw.
+
+Issue 4, "Done when": build a store with 1,000,000 findings (and proportional
+chronology events: 1.5 per finding, as in the demo review), serve it with
+``inspect-kit serve`` and time over HTTP, as a signed-in lead:
+
+- the findings table with its 3 default facets (strand, type, QA status);
+- a full-text search of findings (facets included);
+- a filtered findings page (strand + type + QA status, facets included);
+- the criterion × strand coverage matrix (canned query 6);
+- one case's merged chronology (canned query 2, an index case of 62 events);
+- two empty pages, the fixed overhead: a tiny table and ``select 1``.
+
+In the same run the exact SQL each page ran (captured with Datasette's
+``_trace=1`` from an in-process Datasette on the same file, schema look-ups
+left out) is replayed with plain ``sqlite3`` on the same file. For every page
+it prints the median and p95 over HTTP (JSON, the figures the target is on,
+and HTML for the page a lead sees), the raw SQL median, and the ratio
+``(page − empty page) / raw``; the target is page ≤ 2 × raw + overhead, i.e.
+a ratio ≤ 2. Any "took too long" (SQL time limit) or a facet that timed out
+(Datasette omits it silently, HTTP 200) is reported and fails the run. The last
+line printed is one JSON object with every figure.
+
+Building the store: the real schema (``Store.init``), the review set up
+through the library, then plain ``executemany`` into the tables in ONE
+transaction, with the FTS triggers and secondary indexes dropped first and
+restored after: FTS5 populated in bulk after a load is 2.3x faster than
+through triggers, and ``CREATE INDEX`` sorts once instead of updating 12
+indexes per row (DESIGN.md §9). ``schema.ensure_fts`` then rebuilds both
+full-text indexes and puts the triggers back, so the store behaves exactly
+as a live one afterwards.
+
+    python bench/datasette.py                         # 1,000,000 findings (~5 min to build)
+    python bench/datasette.py --findings 20000 --repeat 5
+    python bench/datasette.py --work-dir /tmp/big --reuse   # time an existing bench store again
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import importlib.util
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def _load_common():
+    """bench/_common.py, imported by path: this script is called datasette.py, so its
+    folder must not be on sys.path, or ``import datasette`` would find this file."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
+    spec = importlib.util.spec_from_file_location("bench_common", here / "_common.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_common = _load_common()
+HOST, free_port, inspect_kit_command = _common.HOST, _common.free_port, _common.inspect_kit_command
+spawn_server, wait_ready = _common.spawn_server, _common.wait_ready
+
+from inspect_kit import reviews, schema  # noqa: E402
+from inspect_kit.actors import SYSTEM  # noqa: E402
+from inspect_kit.datasette_plugin.session import login_session, sign_session  # noqa: E402
+from inspect_kit.store import Store, connect  # noqa: E402
+
+SECRET = "bench-datasette-secret"
+LEAD = "benchlead"
+INDEX_CASE = "C-000017"
+INDEX_CASE_EVENTS = 62
+EVENTS_PER_FINDING = 1.5  # the demo review: ~1,100 events for ~720 findings
+FINDINGS_PER_CASE = 4  # the demo review: ~720 findings for 180 children
+SEARCH_TERM = "locum"  # planted in ~0.1 % of findings
+RARE_SHARE = 0.001
+STRANDS = {"ofsted": 0.50, "health": 0.26, "police": 0.24}
+INSPECTORS = {"ofsted": ["OFS-01", "OFS-02", "OFS-03", "OFS-04"], "health": ["HLT-01", "HLT-02"],
+              "police": ["POL-01", "POL-02"]}
+AGENCIES = [
+    ("MASH", "mash", "ofsted"), ("Safeguarding team 1", "childrens_social_care", "ofsted"),
+    ("Safeguarding team 2", "childrens_social_care", "ofsted"), ("Legal", "legal_services", "ofsted"),
+    ("Police MASH desk", "police", "police"), ("CAIT", "police_cait", "police"), ("Response", "police", "police"),
+    ("ED", "emergency_department", "health"), ("Paediatrics", "paediatrics", "health"),
+    ("Maternity", "maternity", "health"), ("Health visiting", "health_visiting", "health"),
+    ("School nursing", "school_nursing", "health"), ("Child development clinic", "child_development", "health"),
+    *[(f"GP practice {n}", "gp", "health") for n in range(1, 7)],
+    *[(f"School {n}", "school", "ofsted") for n in range(1, 5)],
+    ("Nursery 1", "nursery", "ofsted"), ("Nursery 2", "nursery", "ofsted"), ("Housing", "housing", "ofsted"),
+]
+FINDING_TYPES = {"strength": 0.35, "area_for_improvement": 0.45, "serious_weakness": 0.08, "context": 0.12}
+QA_STATUSES = {"accepted": 0.55, "submitted": 0.25, "draft": 0.12, "returned": 0.06, "withdrawn": 0.02}
+ACTIVITIES = ["case_file_review", "case_tracking", "interview", "observation", "child_family_conversation",
+              "document_review", "data_analysis", "meeting"]
+EVENT_TYPES = ["referral", "ed_attendance", "gp_appointment", "home_visit", "child_seen_alone",
+               "strategy_discussion", "s47_enquiry", "conference", "core_group", "assessment", "police_incident",
+               "medical_examination", "clinic_appointment", "health_visit", "school_contact", "information_shared"]
+WORDS = (
+    "the child was seen at home with mother and the social worker recorded that risks were not identified "
+    "agencies shared information late health visitor noted bruising referral made to the MASH strategy "
+    "discussion held without police plan reviewed at core group conference decided child protection "
+    "school reported concerns attendance poor neglect domestic abuse father unknown adult present "
+    "assessment completed within timescale management oversight supervision recorded chronology "
+    "missing records transferred late emergency department attendance injury explanation inconsistent "
+    "paediatrician examined fracture skeletal survey escalation threshold early help family support"
+).split()
+
+PAGES = {
+    # name: (path, kind): kind tells which empty page is its fixed overhead.
+    "findings_3_facets": ("/data/evidence/findings", "table"),
+    "full_text_search": (f"/data/evidence/findings?_search={SEARCH_TERM}", "table"),
+    "filtered_page": ("/data/evidence/findings?strand_id=3&finding_type=area_for_improvement&qa_status=submitted",
+                      "table"),
+    "coverage_matrix": ("/data/evidence/coverage_matrix", "query"),
+    "case_chronology": (f"/data/evidence/case_chronology?case_ref={INDEX_CASE}", "query"),
+}
+EMPTY_PAGES = {"table": "/data/evidence/grades", "query": "/data/evidence?sql=select+1"}
+
+
+# ----------------------------------------------------------------- building the store
+
+
+def _pick(rng: random.Random, shares: dict[str, float], n: int) -> list[str]:
+    return rng.choices(list(shares), weights=list(shares.values()), k=n)
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choices(WORDS, k=words)).capitalize() + "."
+
+
+def build_store(home: Path, findings: int, seed: int = 17) -> dict[str, float]:
+    """Create a bench store in ``home`` with ``findings`` findings; returns phase timings (s)."""
+    rng = random.Random(seed)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    store = Store(home)
+    store.init()
+    with contextlib.closing(store.evidence()) as db:
+        review = reviews.create_review(db, slug="bench", title="Benchmark review", area="Benchshire",
+                                       review_type="special_jar", framework="sjar-2008", actor=SYSTEM,
+                                       fieldwork_start="2026-01-05", fieldwork_end="2026-01-16")
+        rid = review["id"]
+        agencies: dict[str, list[int]] = {code: [] for code in STRANDS}
+        all_agencies = []
+        for name, agency_type, strand in AGENCIES:
+            agency_id = reviews.add_agency(db, review_id=rid, name=name, agency_type=agency_type,
+                                           lead_strand=strand, actor=SYSTEM)
+            agencies[strand].append(agency_id)
+            all_agencies.append(agency_id)
+        inspectors: dict[str, list[tuple[int, str, int]]] = {}
+        for strand, codes in INSPECTORS.items():
+            strand_id = reviews.strand_id_for(db, strand)
+            inspectors[strand] = [
+                (reviews.add_inspector(db, review_id=rid, code=code, strand=strand, role="team", actor=SYSTEM),
+                 code, strand_id) for code in codes]
+        criteria = {code: cid for cid, code in db.execute("SELECT id, code FROM criteria WHERE review_id = ?",
+                                                          [rid])}
+    with contextlib.closing(store.private()) as private:
+        private.execute("INSERT INTO accounts (username, role, password_hash, created_at)"
+                        " VALUES (?, 'lead', 'bench-placeholder', '2026-01-01T00:00:00+00:00')", [LEAD])
+    timings["setup_s"] = time.perf_counter() - started
+
+    conn = sqlite3.connect(store.evidence_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")  # a bench build: a crash means building again
+    conn.execute("PRAGMA cache_size = -400000")
+    tables = ("findings", "finding_criteria", "chronology_events", "cases")
+    indexes = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        f" AND tbl_name IN {tuple(tables)}").fetchall()
+    triggers = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB '*_a[idu]'")]
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    for name in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")
+
+    n_cases = max(50, findings // FINDINGS_PER_CASE)
+    conn.executemany(
+        "INSERT INTO cases (id, review_id, case_ref, age_band, legal_status, selection_route)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        ((i, rid, f"C-{i:06d}", rng.choice(["under_1", "1_4", "5_9", "10_15"]),
+          rng.choice(["child_in_need", "cp_plan", "looked_after", "early_help"]),
+          "index" if i == 17 else rng.choice(["listed", "sampled", "tracked"])) for i in range(1, n_cases + 1)))
+
+    seq = {code: 0 for codes in INSPECTORS.values() for code in codes}
+    stamp = "2026-01-10T12:00:00+00:00"
+    start_day = dt.date(2026, 1, 5)
+    banned = {("police", "3.3"), ("health", "3.1")}  # the demo's coverage gaps
+    codes = list(criteria)
+
+    def finding_rows():
+        for fid, (strand, ftype, qa) in enumerate(zip(_pick(rng, STRANDS, findings), _pick(rng, FINDING_TYPES,
+                                                  findings), _pick(rng, QA_STATUSES, findings), strict=True), 1):
+            inspector_id, code, strand_id = rng.choice(inspectors[strand])
+            seq[code] += 1
+            text = _text(rng, 40)
+            if rng.random() < RARE_SHARE:
+                text += f" A {SEARCH_TERM} worked without the previous records."
+            yield (fid, f"EF-{code}-{seq[code]:04d}", str(uuid.UUID(int=rng.getrandbits(128))), "bench", rid,
+                   strand_id, inspector_id, seq[code], rng.choice(agencies[strand]) if rng.random() < 0.9 else None,
+                   rng.randint(1, n_cases) if rng.random() < 0.7 else None, rng.choice(ACTIVITIES),
+                   (start_day + dt.timedelta(days=rng.randrange(12))).isoformat(), text, _text(rng, 15), ftype,
+                   rng.choice(["positive", "negative", "none_identified", "not_known"]), qa, stamp, stamp,
+                   None if qa == "draft" else stamp)
+
+    conn.executemany(
+        "INSERT INTO findings (id, public_id, client_uuid, content_hash, review_id, strand_id, inspector_id,"
+        " inspector_seq, agency_id, case_id, activity, collected_on, evidence_text, evaluation_text, finding_type,"
+        " impact_on_child, qa_status, created_at, updated_at, submitted_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", finding_rows())
+    strand_of = dict(conn.execute("SELECT findings.id, strands.code FROM findings"
+                                  " JOIN strands ON strands.id = findings.strand_id"))
+
+    def criteria_rows():
+        for fid in range(1, findings + 1):
+            chosen = rng.sample(codes, rng.choice((1, 1, 2)))
+            for position, code in enumerate(chosen):
+                if (strand_of[fid], code) not in banned:
+                    yield fid, criteria[code], "primary" if position == 0 else "secondary"
+
+    conn.executemany("INSERT INTO finding_criteria (finding_id, criterion_id, relevance) VALUES (?, ?, ?)",
+                     criteria_rows())
+    strand_of.clear()
+    n_events = int(findings * EVENTS_PER_FINDING)
+    first = dt.date(2025, 3, 1)
+
+    def event_rows():
+        for eid in range(1, n_events + 1):
+            case_id = 17 if eid <= INDEX_CASE_EVENTS else rng.randint(1, n_cases)
+            if case_id == 17 and eid > INDEX_CASE_EVENTS:
+                case_id = 18
+            agency = all_agencies[eid % 8] if case_id == 17 else rng.choice(all_agencies)
+            yield (eid, str(uuid.UUID(int=rng.getrandbits(128))), "bench", rid, case_id, agency, "social worker",
+                   (first + dt.timedelta(days=rng.randrange(300))).isoformat(), rng.choice(EVENT_TYPES),
+                   _text(rng, 18), "case record", int(rng.random() < 0.05), int(rng.random() < 0.03),
+                   int(rng.random() < 0.03), stamp)
+
+    conn.executemany(
+        "INSERT INTO chronology_events (id, client_uuid, content_hash, review_id, case_id, agency_id,"
+        " practitioner_role, event_date, event_type, description, source_of_information, key_event,"
+        " missed_opportunity, good_practice, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        event_rows())
+    conn.execute("COMMIT")
+    timings["load_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    for _, sql in indexes:
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    timings["indexes_s"] = time.perf_counter() - started
+    conn.close()
+
+    started = time.perf_counter()
+    with contextlib.closing(connect(store.evidence_path)) as db:
+        schema.ensure_fts(db)  # triggers missing: rebuilds each FTS index in bulk, then restores the triggers
+        restored = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert set(triggers) <= restored, set(triggers) - restored
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    timings["fts_s"] = time.perf_counter() - started
+    timings["findings"] = findings
+    timings["chronology_events"] = n_events
+    timings["cases"] = n_cases
+    timings["size_mb"] = round(store.evidence_path.stat().st_size / 2**20, 1)
+    return timings
+
+
+# ----------------------------------------------------------------- the SQL each page runs
+
+
+def capture_page_sql(store: Store, path: str) -> list[tuple[str, Any]]:
+    """The SQL a JSON page runs on the evidence DB, from Datasette's own trace (schema look-ups left out)."""
+    from inspect_kit.datasette_app import make_datasette
+
+    ds = make_datasette(store, SECRET, settings={"trace_debug": True})
+    cookies = {"inspect_kit_session": sign_session(login_session(LEAD, "lead"), SECRET)}
+    local = json_path(path).removeprefix("/data")
+    local += ("&" if "?" in local else "?") + "_trace=1"
+
+    async def fetch():
+        await ds.invoke_startup()
+        return await ds.client.get(local, cookies=cookies)
+
+    response = asyncio.run(fetch())
+    response.raise_for_status()
+    statements = []
+    for trace in response.json()["_trace"]["traces"]:
+        sql = trace["sql"]
+        lowered = " ".join(sql.lower().split())
+        if trace.get("database") != "evidence" or "sqlite_master" in lowered or lowered.startswith("pragma"):
+            continue
+        statements.append((sql, trace.get("params")))
+    return statements
+
+
+def time_raw(path: Path, statements: list[tuple[str, Any]], repeat: int) -> list[float]:
+    """Seconds to run ``statements`` in turn with plain sqlite3 (read-only, same file), ``repeat`` times."""
+    from datasette.utils import escape_fts
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn.create_function("escape_fts", 1, escape_fts)  # Datasette's SQL function for _search=
+    samples = []
+    try:
+        for round_ in range(repeat + 1):
+            started = time.perf_counter()
+            for sql, params in statements:
+                conn.execute(sql, params or []).fetchall()
+            if round_:  # the first round warms the page cache, like the HTTP warm-up
+                samples.append(time.perf_counter() - started)
+    finally:
+        conn.close()
+    return samples
+
+
+# ----------------------------------------------------------------- over HTTP
+
+
+def json_path(path: str) -> str:
+    base, _, query = path.partition("?")
+    return base + ".json" + ("?" + query if query else "")
+
+
+def time_http(client: httpx.Client, path: str, repeat: int, warmup: int = 2) -> tuple[list[float], list[str]]:
+    """Seconds per GET of ``path`` (sequential), and any problems seen in the responses."""
+    samples: list[float] = []
+    problems: list[str] = []
+    for round_ in range(warmup + repeat):
+        started = time.perf_counter()
+        response = client.get(path)
+        elapsed = time.perf_counter() - started
+        body = response.text
+        if response.status_code != 200:
+            problems.append(f"HTTP {response.status_code}")
+        if "too long" in body:
+            problems.append("query took too long")
+        if path.split("?")[0].endswith(".json"):
+            timed_out = response.json().get("facets_timed_out") if response.status_code == 200 else None
+            if timed_out:
+                problems.append(f"facets timed out: {timed_out}")
+        if round_ >= warmup:
+            samples.append(elapsed)
+    return samples, sorted(set(problems))
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"median_ms": round(statistics.median(ordered) * 1000, 2), "p95_ms": round(p95 * 1000, 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--findings", type=int, default=1_000_000, help="Findings to load (default 1,000,000).")
+    parser.add_argument("--repeat", type=int, default=15, help="Timed requests per page (default 15).")
+    parser.add_argument("--work-dir", type=Path, help="Where to build the store (default: a temporary folder).")
+    parser.add_argument("--reuse", action="store_true", help="Time the bench store already in --work-dir.")
+    args = parser.parse_args(argv)
+
+    with contextlib.ExitStack() as stack:
+        work = args.work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-datasette-")))
+        work.mkdir(parents=True, exist_ok=True)
+        store = Store(work / "evidence")
+        if args.reuse and store.exists():
+            with contextlib.closing(store.evidence()) as db:
+                count = db.execute("SELECT count(*) FROM findings").fetchone()[0]
+            build = {"findings": count, "reused": True}
+            print(f"Reusing the bench store at {store.home} ({count:,} findings).")
+        else:
+            if store.home.exists() and any(store.home.iterdir()):
+                raise SystemExit(f"{store.home} is not empty: use --reuse, or another --work-dir.")
+            print(f"Building a store with {args.findings:,} findings in {store.home} …", flush=True)
+            build = build_store(store.home, args.findings)
+            print("  " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v:,}"
+                                   for k, v in build.items()), flush=True)
+
+        port = free_port()
+        server = spawn_server("inspect-kit serve", [*inspect_kit_command(), "serve", "--home", str(store.home),
+                                                    "--port", str(port)], port, work / "serve.log",
+                              env={"INSPECT_KIT_SECRET_KEY": SECRET})
+        stack.callback(server.stop)
+        wait_ready(server, "/healthz", timeout=120)
+        client = stack.enter_context(httpx.Client(base_url=f"http://{HOST}:{port}", timeout=120, cookies={
+            "inspect_kit_session": sign_session(login_session(LEAD, "lead"), SECRET)}))
+
+        empty = {}
+        for kind, path in EMPTY_PAGES.items():
+            samples, problems = time_http(client, json_path(path), args.repeat)
+            empty[kind] = {"path": path, **summary(samples), "problems": problems}
+        pages = {}
+        failures = []
+        for name, (path, kind) in PAGES.items():
+            statements = capture_page_sql(store, path)
+            raw = summary(time_raw(store.evidence_path, statements, args.repeat))
+            json_samples, json_problems = time_http(client, json_path(path), args.repeat)
+            html_samples, html_problems = time_http(client, path, max(3, args.repeat // 3))
+            page = {"path": path, "statements": len(statements), "raw_sql": raw,
+                    "json": summary(json_samples), "html": summary(html_samples),
+                    "problems": sorted(set(json_problems + html_problems))}
+            overhead = empty[kind]["median_ms"]
+            page["overhead_ms"] = overhead
+            page["target_ms"] = round(2 * raw["median_ms"] + overhead, 2)
+            page["ratio"] = round((page["json"]["median_ms"] - overhead) / raw["median_ms"], 2) \
+                if raw["median_ms"] else None
+            page["meets_target"] = page["json"]["median_ms"] <= page["target_ms"] and not page["problems"]
+            if not page["meets_target"]:
+                failures.append(name)
+            pages[name] = page
+
+    print()
+    print(f"{'page':<20} {'JSON median':>12} {'JSON p95':>10} {'HTML median':>12} {'raw SQL':>9} "
+          f"{'overhead':>9} {'target':>9} {'ratio':>6}  verdict")
+    for kind, figures in empty.items():
+        print(f"{'empty ' + kind:<20} {figures['median_ms']:>10.1f}ms {figures['p95_ms']:>8.1f}ms {'':>12} "
+              f"{'':>9} {'':>9} {'':>9} {'':>6}  {'; '.join(figures['problems']) or 'fixed overhead'}")
+    for name, page in pages.items():
+        verdict = "ok (≤ 2× raw + overhead)" if page["meets_target"] else "MISSED " + "; ".join(page["problems"])
+        print(f"{name:<20} {page['json']['median_ms']:>10.1f}ms {page['json']['p95_ms']:>8.1f}ms "
+              f"{page['html']['median_ms']:>10.1f}ms {page['raw_sql']['median_ms']:>7.1f}ms "
+              f"{page['overhead_ms']:>7.1f}ms {page['target_ms']:>7.1f}ms {page['ratio'] or 0:>6.2f}  {verdict}")
+    report = {"build": build, "empty_pages": empty, "pages": pages, "failures": failures,
+              "settings": _settings(), "repeat": args.repeat, "cpus": os.cpu_count()}
+    print(json.dumps(report, sort_keys=True))
+    return 1 if failures else 0
+
+
+def _settings() -> dict[str, Any]:
+    from inspect_kit.datasette_app import SETTINGS
+
+    return dict(SETTINGS)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
