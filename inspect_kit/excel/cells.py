@@ -29,8 +29,6 @@ MAX_CELL_CHARS = 32_767
 CUT_MARKER = " […cut: the full text is in the evidence store]"
 # Excel keeps only 15 significant digits: bigger integers are written as text.
 MAX_EXACT_INT = 10**15
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 # Kept: tab, newline, carriage return. Everything else below 0x20 (and DEL)
 # breaks the file or hides text.
@@ -145,28 +143,25 @@ class CellWriter:
     def __init__(self, worksheet: Any, stats: CellStats | None = None):
         self.worksheet = worksheet
         self.stats = stats if stats is not None else CellStats()
-        self._date_cell_style = None
 
     def text(self, value: str, where: str = "") -> Any:
         """A text cell (or plain str openpyxl will store as text) for ``value``."""
-        value = clean_text(value, self.stats, where)
+        # The common case (clean, short, plain text) does no work beyond these checks.
+        if len(value) > MAX_CELL_CHARS or "_x" in value or "\r" in value or CONTROL_CHARS.search(value):
+            value = clean_text(value, self.stats, where)
         if value[:1] == "=" or value in _NEEDS_FORCING:
             cell = WriteOnlyCell(self.worksheet, value)
             cell.data_type = "s"
             return cell
         return value
 
-    def date(self, value: dt.date | dt.datetime) -> Any:
-        """A real Excel date or datetime cell with a readable number format."""
-        if isinstance(value, dt.datetime):
-            if value.tzinfo is not None:
-                value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-            cell = WriteOnlyCell(self.worksheet, value)
-            cell.number_format = DATETIME_FORMAT
-            return cell
-        cell = WriteOnlyCell(self.worksheet, value)
-        cell.number_format = DATE_FORMAT
-        return cell
+    @staticmethod
+    def date(value: dt.date | dt.datetime) -> dt.date | dt.datetime:
+        """A date or (naive UTC) datetime, which openpyxl writes as a real Excel
+        date with its own date or date-time number format."""
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value
 
     def value(self, value: Any, kind: str = AUTO, where: str = "") -> Any:
         """The cell for ``value`` in a column of ``kind`` (one of :data:`KINDS`).
@@ -177,14 +172,12 @@ class CellWriter:
         if value is None:
             return None
         if isinstance(value, str):
-            if kind == TEXT or kind == AUTO or kind == NUMBER:
-                return self.text(value, where)
             if kind == DATE or kind == DATETIME:
                 parsed: dt.date | None = parse_date(value)
                 if parsed is None:
                     parsed = parse_datetime(value)
                 if parsed is not None:
-                    return self.date(parsed)
+                    return parsed
             return self.text(value, where)
         if isinstance(value, bool):
             return int(value)
@@ -204,4 +197,5 @@ class CellWriter:
 
     def row(self, values: list[Any] | tuple[Any, ...], kinds: list[str] | tuple[str, ...]) -> list[Any]:
         """Safe cells for one row; ``kinds`` gives each column's kind."""
-        return [self.value(value, kind) for value, kind in zip(values, kinds, strict=True)]
+        value = self.value
+        return [None if cell is None else value(cell, kind) for cell, kind in zip(values, kinds, strict=True)]
