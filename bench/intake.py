@@ -267,6 +267,7 @@ def correctness_pass(url: str, setup: dict[str, Any], clients: int, records: int
         rng = random.Random(seed * 1000 + index)
         token = setup["tokens"][index % len(setup["tokens"])]
         headers = {"Authorization": f"Bearer {token}"}
+        last_latency = 0.05
         with httpx.Client(base_url=url, timeout=30, headers=headers) as http:
             for n in range(records):
                 client_uuid = str(uuid.uuid4())
@@ -279,27 +280,36 @@ def correctness_pass(url: str, setup: dict[str, Any], clients: int, records: int
                     tally.add(f"injected_{fault}")
                     try:
                         if fault == "timeout":
-                            # A read timeout anywhere from before the server reads the body to after
-                            # it commits: the latter are the replays the count check is about.
-                            read_timeout = rng.uniform(0.002, 0.2)
-                            httpx.post(url + "/api/findings", content=payload,
-                                       timeout=httpx.Timeout(5, read=read_timeout),
-                                       headers={**headers, "Content-Type": "application/json"})
-                            tally.add("timeout_answered_anyway")
+                            # A read timeout between 0.3x and 1.2x this client's last answer time: some
+                            # fire before the server reads the body, many after it has committed (the
+                            # replays the count check is about), a few not at all.
+                            read_timeout = max(0.001, rng.uniform(0.3, 1.2) * last_latency)
+                            answer = httpx.post(url + "/api/findings", content=payload,
+                                                timeout=httpx.Timeout(5, read=read_timeout),
+                                                headers={**headers, "Content-Type": "application/json"})
+                            tally.add(f"timeout_answered_anyway_{answer.status_code}")
+                            fault = None
                         else:
                             _raw_post(url, token, payload, cut_body=fault == "cut_body")
                     except (httpx.HTTPError, OSError):
                         pass
+                else:
+                    fault = None
                 for attempt in range(10):
                     try:
+                        sent = time.perf_counter()
                         response = http.post("/api/findings", content=payload,
                                              headers={"Content-Type": "application/json"})
+                        last_latency = time.perf_counter() - sent
                     except httpx.HTTPError:
                         tally.add("retry_after_error")
                         time.sleep(0.05 * (attempt + 1))
                         continue
                     if response.status_code in (200, 201):
                         tally.add("created" if response.status_code == 201 else "replayed")
+                        if fault and response.status_code == 200:
+                            # The server had stored the sabotaged attempt; the client never heard.
+                            tally.add(f"stored_unseen_after_{fault}")
                         break
                     tally.add(f"status_{response.status_code}")
                     time.sleep(0.05 * (attempt + 1))
@@ -357,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     require_wrk()
     clients = [int(c) for c in args.clients.split(",") if c.strip()]
+    if args.work_dir and args.work_dir.exists() and any(args.work_dir.iterdir()):
+        parser.error(f"--work-dir {args.work_dir} is not empty: give a new or empty folder")
     with contextlib.ExitStack() as stack:
         work = args.work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-intake-")))
         work.mkdir(parents=True, exist_ok=True)
