@@ -41,11 +41,19 @@ def sheet_rows(response, sheet):
         book["About this export"].iter_rows(values_only=True))
 
 
-async def test_a_lead_exports_the_findings_table(server):
-    rows, about = sheet_rows(await get(server, "/data/evidence/findings.xlsx", "lead"), "findings")
+async def test_a_lead_exports_the_findings_table_and_it_is_audited(server, store):
+    rows, about = sheet_rows(await get(server, "/data/evidence/findings.xlsx?_sort=id", "lead"), "findings")
     assert len(rows) == 2
     assert about["Exported by"] == "lead, role lead"
-    assert about["Source"] == "/data/evidence/findings.xlsx"
+    assert about["Source"] == "/data/evidence/findings.xlsx?_sort=id"
+    with store.evidence() as db:
+        audited = list(db.query("SELECT actor, detail FROM audit_log WHERE action = 'export.datasette_xlsx'"))
+    assert audited == [{"actor": "lead", "detail": "/data/evidence/findings.xlsx?_sort=id: 2 rows"}]
+
+
+async def test_a_row_page_exports_its_row(server):
+    rows, _ = sheet_rows(await get(server, "/data/evidence/findings/1.xlsx", "lead"), "findings")
+    assert len(rows) == 1 and rows[0][0] == 1
 
 
 @pytest.mark.parametrize("role", ["anonymous", "police_inspector"])

@@ -15,7 +15,9 @@ renderer is handed only the current page of rows (DESIGN.md §3), so:
 
 Both stop at the configured row cap (plugin setting ``max_rows``, default
 100,000), which the About sheet states. The workbook is written ``write_only``
-to a temporary file off the event loop and streamed back from disk.
+to a temporary file off the event loop and streamed back from disk. Every
+export of an evidence store is written to its audit log (who, the page, rows,
+capped or not); if that fails the export fails.
 """
 
 from __future__ import annotations
@@ -214,12 +216,40 @@ async def render_xlsx(datasette, request, database, table, sql, query_name, colu
     path = _temporary_path()
     try:
         result = await asyncio.to_thread(export.finish, path, facts)
+        await asyncio.to_thread(audit_export, datasette.get_database(database).path, request.actor,
+                                _source(datasette, request), result.rows, result.capped)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return FileResponse(result.path, filename=export_filename(name),
                         headers={"x-inspect-kit-rows": str(result.rows),
                                  "x-inspect-kit-capped": "1" if result.capped else "0"})
+
+
+def audit_export(path: str | None, actor: dict[str, Any] | None, source: str, rows: int, capped: bool) -> int | None:
+    """Write the export to the evidence store's audit log (DESIGN.md §8: every
+    export is audited); returns the audit row's id, or None for a database
+    that is not an evidence store (no ``audit_log`` table).
+
+    Uses its own short write connection: Datasette's connections are read-only.
+    """
+    if not path:
+        return None
+    from .. import audit
+    from ..actors import Actor
+    from ..store import connect, write_transaction
+
+    db = connect(path)
+    try:
+        if not db["audit_log"].exists():
+            return None
+        who = Actor(username=str((actor or {}).get("id") or "anonymous"), role=str((actor or {}).get("role") or ""),
+                    strand=(actor or {}).get("strand"))
+        with write_transaction(db):
+            return audit.record(db, who, "export.datasette_xlsx",
+                                detail=f"{source}: {rows} rows" + (" (CAPPED)" if capped else ""))
+    finally:
+        db.close()
 
 
 def can_render_xlsx(view_name, table, sql, query_name):
