@@ -38,7 +38,8 @@ lint: install-test
 bench: install-test assets wrk
 	@set -e; found=0; \
 	for script in bench/*.py; do \
-		[ -e "$$script" ] || continue; found=1; \
+		[ -e "$$script" ] || continue; \
+		case "$$(basename "$$script")" in _*) continue;; esac; found=1; \
 		echo "== $$script"; $(BIN)/python "$$script"; \
 	done; \
 	[ "$$found" = 1 ] || echo "No benchmarks in bench/ yet."
