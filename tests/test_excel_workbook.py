@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
 from openpyxl import load_workbook
 
 from inspect_kit import alerts, audit, chronology, findings, judgements, qa
+from inspect_kit.actors import SYSTEM
+from inspect_kit.demo import create_demo
 from inspect_kit.errors import Forbidden, NotFound
 from inspect_kit.excel.cells import CUT_MARKER, MAX_CELL_CHARS
 from inspect_kit.excel.evidence import EvidenceFilter, export_evidence_workbook, planned_rows
+from inspect_kit.store import Store
 
 from .library_fixtures import new_uuid, small_review
 
@@ -154,3 +158,37 @@ def test_over_long_text_is_cut_and_stated(review, tmp_path):
     assert len(cell) == MAX_CELL_CHARS and cell.endswith(CUT_MARKER)
     about = dict(book["About this export"].iter_rows(values_only=True))
     assert about["Cells cut"].startswith("1 cell(s)")
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("demo") / "evidence")
+    create_demo(store)
+    return store
+
+
+def test_the_demo_review_exports_with_every_count_checked(demo_store, tmp_path):
+    with contextlib.closing(demo_store.evidence()) as db:
+        review_id = db.execute("SELECT id FROM reviews").fetchone()[0]
+        expected = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                    for table in ("findings", "chronology_events", "safeguarding_alerts", "judgements")}
+        result = export_evidence_workbook(db, SYSTEM, review_id, tmp_path / "demo.xlsx")
+    assert result.counts_ok
+    rows = {sheet.title: sheet.rows for sheet in result.sheets}
+    assert rows["Findings"] == expected["findings"] and rows["Chronology"] == expected["chronology_events"]
+    assert rows["Safeguarding alerts"] == expected["safeguarding_alerts"]
+    assert rows["Judgements"] == expected["judgements"]
+    book = load_workbook(tmp_path / "demo.xlsx", read_only=True)
+    for sheet in book:
+        count = 0
+        for row in sheet.iter_rows():
+            count += 1
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate)
+        if sheet.title in rows:
+            assert count == rows[sheet.title] + 1
+    coverage = {row[0]: row for row in book["Summary – criteria"].iter_rows(min_row=2, values_only=True)}
+    header = next(book["Summary – criteria"].iter_rows(max_row=1, values_only=True))
+    # The demo's planted coverage gaps (DESIGN.md §7): police × 3.3 and health × 3.1 are empty.
+    assert coverage["3.3"][header.index("police")] == 0 and coverage["3.1"][header.index("health")] == 0
+    book.close()
