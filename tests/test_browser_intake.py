@@ -80,6 +80,10 @@ def test_record_return_and_see_the_comment_in_a_real_browser(demo_server, browse
     page.set_viewport_size({"width": 768, "height": 1024})
     script_errors = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
+    # Console errors include Content-Security-Policy violations and failed asset loads.
+    # (A form returned with errors is a 422: Chromium logs that too, and it is expected.)
+    page.on("console", lambda message: message.type == "error" and "status of 422" not in message.text
+            and script_errors.append(message.text))
 
     sign_in(page, base, INSPECTOR)
     assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')")

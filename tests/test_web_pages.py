@@ -175,3 +175,26 @@ def test_forms_post_without_javascript(web):
     page = web.get("/findings/new").get_data(as_text=True)
     assert '<form method="post" novalidate id="finding-form">' in page
     assert 'type="submit"' in page
+
+
+def test_security_headers_and_a_nonce_for_the_one_inline_script(web):
+    response = web.get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    page = response.get_data(as_text=True)
+    assert f'<script nonce="{nonce}">' in page
+    assert "script-src 'self' 'nonce-" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert nonce not in web.get("/login").headers["Content-Security-Policy"]  # a new one each time
+
+
+def test_a_refused_form_hands_back_what_was_typed(web, ids):
+    from .test_web_fixtures import finding_form
+
+    login_as(web, "ofsted1")
+    data = finding_form(ids, evidence_text="Ten minutes of <careful> notes")
+    response = web.post("/findings/new", data={**data, "csrf_token": "expired"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Ten minutes of &lt;careful&gt; notes</textarea>" in page

@@ -46,13 +46,20 @@ DEFAULT_MESSAGES = {
 }
 
 
-def render_error(status: int, message: str | None = None, *, field_errors: dict[str, str] | None = None):
+# Free-text fields worth handing back when a form cannot be accepted at all.
+RESCUED_FIELDS = ("evidence_text", "evaluation_text", "description", "concern", "comment", "reason", "response")
+RESCUE_LIMIT = 20_000
+
+
+def render_error(status: int, message: str | None = None, *, field_errors: dict[str, str] | None = None,
+                 rescued: dict[str, str] | None = None):
     """The error page (or JSON under ``/api/``) for ``status``."""
     message = message or DEFAULT_MESSAGES.get(status) or TITLES.get(status, "Something went wrong.")
     if request.path.startswith("/api/"):
         return jsonify({"error": message, "status": status, "field_errors": field_errors or {}}), status
     title = TITLES.get(status, "There is a problem")
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message,
+                           rescued=rescued or {}), status
 
 
 def handle_domain_error(error: InspectKitError):
@@ -60,8 +67,13 @@ def handle_domain_error(error: InspectKitError):
 
 
 def handle_csrf_error(error: CSRFError):
+    # Nothing is stored, but typed notes are handed back (escaped, as text) so a
+    # session that ended while someone was typing never costs them their text.
+    rescued = {name: request.form[name][:RESCUE_LIMIT] for name in RESCUED_FIELDS
+               if request.form.get(name, "").strip()}
     return render_error(400, "The form could not be checked (its security token was missing, wrong or from an "
-                             "old session). Nothing was saved. Go back, reload the page and submit it again.")
+                             "old session). Nothing was saved. Go back, reload the page and submit it again.",
+                        rescued=rescued)
 
 
 def handle_too_large(error: HTTPException):
