@@ -266,6 +266,11 @@ def read_capture_workbook(db: Database, review_id: int, path: Path | str, *, act
     except Exception as error:  # openpyxl raises many types for broken files
         raise WorkbookRefused(f"{name} could not be read as an Excel workbook ({type(error).__name__}). Open it "
                               "in Excel, save it as .xlsx and try again.") from None
+    # One read transaction: every row is checked against the same snapshot
+    # (and SQLite takes its read lock once, not once per lookup).
+    own_transaction = not db.conn.in_transaction
+    if own_transaction:
+        db.conn.execute("BEGIN")
     try:
         result = CaptureWorkbook(name=name)
         result.inspector = _marker(workbook, name, review["slug"])
@@ -280,6 +285,8 @@ def read_capture_workbook(db: Database, review_id: int, path: Path | str, *, act
             _check_event(db, review_id, number, record, lookups, seen, result, today)
     finally:
         workbook.close()
+        if own_transaction and db.conn.in_transaction:
+            db.conn.execute("COMMIT")
     return result
 
 
