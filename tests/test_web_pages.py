@@ -99,6 +99,7 @@ def test_error_pages_use_the_layout(web, path, status, text):
     assert response.status_code == status
     assert text in page
     assert "govuk-template" in page and "govuk-service-navigation" in page
+    assert 'href="/cases"' in page  # still signed in: the navigation is there
     assert "Traceback" not in page
 
 

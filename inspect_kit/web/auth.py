@@ -29,7 +29,8 @@ def load_actor() -> None:
     """Set ``g.actor`` (an :class:`~inspect_kit.actors.Actor` or None) and ``g.review``."""
     g.actor = None
     g.review = None
-    if request.endpoint in (None, "static") or (request.endpoint or "").startswith("health."):
+    # Unknown URLs (no endpoint) still load the actor, so their 404 page keeps the navigation.
+    if request.endpoint == "static" or (request.endpoint or "").startswith("health."):
         return
     try:
         db = get_db()
