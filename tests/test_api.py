@@ -458,3 +458,40 @@ def test_user_token_prints_a_working_token(env):
     assert response.status_code == 200
     missing = CliRunner().invoke(cli, ["user", "token", "nobody", "--home", str(env.store.home)])
     assert missing.exit_code == 1 and "No account called 'nobody'" in missing.output
+
+
+# ----------------------------------------------------------------- through the real server
+
+
+def test_real_server_refuses_hostile_requests_and_stays_up(live_server):
+    """Through uvicorn + a2wsgi: oversized, malformed and cut-off bodies get JSON errors, the server stays up."""
+    import socket
+
+    import httpx
+
+    with contextlib.closing(live_server.store.evidence()) as db:
+        review = small_review(db)
+    with contextlib.closing(live_server.store.private()) as db:
+        accounts.add_account(db, username="health1", password=PASSWORD, role="inspector", strand="health",
+                             inspector_code="HLT-01")
+        token = accounts.issue_token(db, "health1")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    url = live_server.url + "/api/findings"
+    finding = {**review.finding(), "client_uuid": str(uuid.uuid4())}
+    del finding["review_id"]
+
+    big = httpx.post(url, content=json.dumps({**finding, "evidence_text": "x" * 1_000_000}), headers=headers)
+    assert big.status_code == 413 and big.json()["status"] == 413
+    bad = httpx.post(url, content=b'{"client_uuid": ', headers=headers)
+    assert bad.status_code == 400 and "not valid JSON" in bad.json()["message"]
+    assert httpx.post(url, json=finding).status_code == 401
+    host, port = live_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:  # hang up halfway through the body
+        sock.sendall(f"POST /api/findings HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+                     "Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"client".encode())
+
+    created = httpx.post(url, content=json.dumps(finding), headers=headers)
+    assert created.status_code == 201, created.text
+    assert httpx.post(url, content=json.dumps(finding), headers=headers).status_code == 200
+    assert httpx.get(live_server.url + "/healthz").status_code == 200
+    assert "Traceback" not in live_server.log()
