@@ -95,7 +95,7 @@ def test_an_oversized_upload_gets_a_friendly_413_and_nothing_is_stored(review_st
     response = upload(client, PDF + b"0" * (400 * 1024), "big.pdf")
     page = response.get_data(as_text=True)
     assert response.status_code == 413
-    assert "The file is too large" in page and "govuk-template" in page
+    assert "What you sent is too large" in page and "govuk-template" in page
     assert "smaller than 100 KB" in page
     assert stored(review_store) == []
 

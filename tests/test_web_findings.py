@@ -80,6 +80,7 @@ BAD_INPUT = [
     ({"criteria": ["9.9"]}, "criteria", "is not one of them"),
     ({"relevance-2.3": "tertiary"}, "criteria", "must be primary or secondary"),
     ({"case_id": "not-a-number"}, "case_id", "Select a case from the list"),
+    ({"case_id": "9" * 30}, "case_id", "Select a case from the list"),
     ({"agency_id": "99999"}, "agency_id", "Select a agency from this review"),
     ({"evidence_text": "Bell\x07 rang"}, "evidence_text", "control characters"),
     ({"evaluation_text": "x" * 20_001}, "evaluation_text", "20,000 characters or fewer"),
@@ -184,6 +185,13 @@ def test_the_same_uuid_with_other_content_is_a_conflict(inspector, review_store,
     assert response.status_code == 409
     assert "already used for a different record" in response.get_data(as_text=True)
     assert count(review_store) == 1
+
+
+def test_a_request_over_the_size_limit_is_a_413_page(inspector, review_store, ids):
+    response = submit_finding(inspector, ids, evidence_text="z" * (11 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "keep each text box" in response.get_data(as_text=True)
+    assert count(review_store) == 0
 
 
 def test_a_damaged_uuid_is_a_field_error_not_a_crash(inspector, review_store, ids):

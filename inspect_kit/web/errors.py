@@ -26,7 +26,7 @@ TITLES = {
     404: "Page not found",
     405: "That action is not available here",
     409: "The record has changed",
-    413: "The file is too large",
+    413: "What you sent is too large",
     422: "There is a problem",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
@@ -78,8 +78,9 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_too_large(error: HTTPException):
     limit = human_size(current_app.config.get("MAX_ATTACHMENT_BYTES") or request.max_content_length or 0)
-    return render_error(413, f"The file you chose is too large. Attach files smaller than {limit} "
-                             "(split a long PDF, or save a photo at a lower resolution). Nothing was saved.")
+    return render_error(413, f"Nothing was saved: the request was too large. Attach files smaller than {limit} "
+                             "(split a long PDF, or save a photo at a lower resolution), and keep each text box "
+                             "to the length its form allows.")
 
 
 def handle_http_error(error: HTTPException):
