@@ -5,6 +5,7 @@
 - :mod:`.evidence` writes the review's evidence workbook;
 - :mod:`.rows` writes any columns-and-rows result (the Datasette ``.xlsx``);
 - :mod:`.capture` writes the offline capture workbook;
+- :mod:`.safety` refuses files that are not plain .xlsx workbooks (password, bomb);
 - :mod:`.importer` checks and imports a filled capture workbook.
 
 No Flask, Datasette or click here: shells call these functions.
