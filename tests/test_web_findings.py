@@ -349,6 +349,7 @@ def test_returning_without_a_comment_is_refused(web, review_store, ids):
     response = qa_action(web, "EF-OFS-01-0001", "return", "")
     assert response.status_code == 422
     assert 'href="#comment"' in response.get_data(as_text=True)
+    assert "<title>Error: EF-OFS-01-0001" in response.get_data(as_text=True)
     assert count(review_store, "SELECT count(*) FROM findings WHERE qa_status = 'submitted'") == 1
 
 
