@@ -133,6 +133,10 @@ def test_record_return_and_see_the_comment_in_a_real_browser(demo_server, browse
     # The lead returns it with a comment.
     sign_in(page, base, LEAD)
     assert page.locator("#qa-queue-size").is_visible()
+    assert page.locator("#alerts-banner").is_visible()  # the demo has an open urgent alert
+    for path in ("/", "/qa", "/cases/C-017", "/alerts", "/findings"):
+        page.goto(base + path)
+        assert fits_the_width(page), path
     page.goto(base + "/qa")
     page.click(f"#qa-queue a:has-text('{public_id}')")
     page.fill("#comment", "Say which agency held the GP's concern, and when.")

@@ -199,3 +199,16 @@ def test_a_refused_form_hands_back_what_was_typed(web, ids):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Ten minutes of &lt;careful&gt; notes</textarea>" in page
+
+
+def test_the_pinned_govuk_frontend_is_the_one_the_jinja_macros_support():
+    """`make assets` pins govuk-frontend; govuk-frontend-jinja 4.x ports the 6.x macros."""
+    from importlib import metadata
+
+    makefile = (paths.PACKAGE_DIR.parent / "Makefile").read_text()
+    pinned = re.search(r"^GOVUK_FRONTEND_VERSION := (\d+)\.(\d+)\.(\d+)$", makefile, re.M)
+    assert pinned, "Makefile must pin GOVUK_FRONTEND_VERSION"
+    jinja_major = int(metadata.version("govuk-frontend-jinja").split(".")[0])
+    assert {4: 6, 3: 5, 2: 4}[jinja_major] == int(pinned.group(1))
+    script = (paths.static_dir() / "govuk-frontend" / "govuk-frontend.min.js").read_text()
+    assert f'const version="{".".join(pinned.groups())}"' in script  # what make assets installed
