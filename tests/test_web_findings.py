@@ -332,6 +332,7 @@ def test_return_with_comment_then_the_author_sees_it_and_resubmits(web, review_s
     assert "Say which agency &lt;b&gt;held&lt;/b&gt; the record" in dashboard
     page = web.get("/findings/EF-OFS-01-0001").get_data(as_text=True)
     assert 'id="returned-banner"' in page and "Say which agency &lt;b&gt;held" in page
+    assert "Say which agency &lt;b&gt;held" in web.get("/findings/EF-OFS-01-0001/edit").get_data(as_text=True)
     form = {k: v for k, v in finding_form(ids, evidence_text="Now with the agency", action="submit").items()
             if k != "client_uuid"}
     response = edit(web, "EF-OFS-01-0001", reason="Named the agency", **form)

@@ -136,8 +136,10 @@ def edit(public_id: str):
             flash(f"{public_id} has been saved (version {updated['version']})."
                   + (" It is in the QA queue." if updated["qa_status"] == "submitted" else ""))
             return redirect(url_for("findings.show", public_id=public_id))
+    returns = [action for action in qa.history(db, finding["id"]) if action["action"] == "return"]
     return render_template("findings/form.html", mode="edit", finding=finding, conflict=conflict,
                            needs_reason=finding["qa_status"] != "draft",
+                           last_return=returns[-1] if returns and finding["qa_status"] == "returned" else None,
                            **_form_context(form, review, finding["criteria"])), status
 
 
