@@ -441,6 +441,10 @@ def test_unknown_endpoint_and_wrong_method_are_json(env):
 def test_review_can_be_named(env):
     assert_error(env.get("/api/findings?review=nowhere"), 404)
     assert env.get("/api/findings?review=testshire").status_code == 200
+    url = env.post("/api/findings", env.finding()).get_json()["url"]
+    assert env.get(url + "?review=testshire").status_code == 200
+    assert_error(env.get(url + "?review=otherton"), 404)
+    assert_error(env.post(url + "/qa?review=otherton", {"action": "submit"}), 404)
 
 
 # ----------------------------------------------------------------- the CLI

@@ -257,6 +257,14 @@ def require_uuid(body: dict[str, Any]) -> Any:
     return value
 
 
+def review_finding(public_id: str, actor: Actor) -> dict[str, Any]:
+    """A finding of the request's review that ``actor`` may read. :raise 403, 404:"""
+    finding = findings.get_finding(get_db(), public_id, actor)
+    if finding["review_id"] != review_id():
+        raise NotFound(f"No finding {public_id} in this review.")
+    return finding
+
+
 def finding_json(finding: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
     out = {name: finding.get(name) for name in FINDING_OUT}
     out["url"] = url_for("api.read_finding", public_id=finding["public_id"])
@@ -350,7 +358,7 @@ def read_finding(public_id: str):
     """One finding with its QA history. :raise 401, 403, 404:"""
     actor = current_actor()
     require_reader(actor)
-    return jsonify(finding_json(findings.get_finding(get_db(), public_id, actor), actor))
+    return jsonify(finding_json(review_finding(public_id, actor), actor))
 
 
 @bp.post("/findings/<public_id>/qa")
@@ -359,7 +367,7 @@ def qa_finding(public_id: str):
     actor = current_actor()
     body = json_body()
     require_reader(actor)
-    finding = findings.get_finding(get_db(), public_id, actor)
+    finding = review_finding(public_id, actor)
     action = body.get("action")
     if not isinstance(action, str):
         raise ValidationError("Send the QA action: submit, accept, return or withdraw.",
