@@ -38,7 +38,8 @@ class EvidenceFilter:
 
     def describe(self) -> str:
         parts = ["accepted findings only" if self.accepted_only else "findings of every QA status"]
-        parts.append(f"strand {self.strand}" if self.strand else "every strand the exporter may see")
+        parts.append(f"findings of strand {self.strand} (chronology, alerts and judgements are not by strand)"
+                     if self.strand else "every strand the exporter may see")
         parts.append(f"case {self.case_ref}" if self.case_ref else "all cases")
         return "; ".join(parts)
 
