@@ -9,11 +9,12 @@ chronology events: 1.5 per finding, as in the demo review), serve it with
 - a filtered findings page (strand + type + QA status, facets included);
 - the criterion × strand coverage matrix (canned query 6);
 - one case's merged chronology (canned query 2, an index case of 62 events);
-- two empty pages, the fixed overhead: a tiny table and ``select 1``.
+- two empty pages, the fixed overhead: the findings page and a canned query with no rows.
 
 In the same run the exact SQL each page ran (captured with Datasette's
 ``_trace=1`` from an in-process Datasette on the same file, schema look-ups
-left out) is replayed with plain ``sqlite3`` on the same file. For every page
+left out) is replayed with plain ``sqlite3`` on the same file, alternating
+with the HTTP requests so that both see the same load on a shared machine. For every page
 it prints the median and p95 over HTTP (JSON, the figures the target is on,
 and HTML for the page a lead sees), the raw SQL median, and the ratio
 ``(page − empty page) / raw``; the target is page ≤ 2 × raw + overhead, i.e.
@@ -126,7 +127,10 @@ PAGES = {
     "coverage_matrix": ("/data/evidence/coverage_matrix", "query"),
     "case_chronology": (f"/data/evidence/case_chronology?case_ref={INDEX_CASE}", "query"),
 }
-EMPTY_PAGES = {"table": "/data/evidence/grades", "query": "/data/evidence?sql=select+1"}
+# The fixed overhead: the same kinds of page with nothing to find, so their SQL
+# costs next to nothing (the findings page with its facets on no rows; a canned
+# query page with no rows) and what is left is Datasette, the plugin and HTTP.
+EMPTY_PAGES = {"table": "/data/evidence/findings?id=0", "query": "/data/evidence/case_chronology?case_ref=C-0"}
 
 
 # ----------------------------------------------------------------- building the store
@@ -308,23 +312,24 @@ def capture_page_sql(store: Store, path: str) -> list[tuple[str, Any]]:
     return statements
 
 
-def time_raw(path: Path, statements: list[tuple[str, Any]], repeat: int) -> list[float]:
-    """Seconds to run ``statements`` in turn with plain sqlite3 (read-only, same file), ``repeat`` times."""
-    from datasette.utils import escape_fts
+class RawRunner:
+    """Runs a page's captured SQL with plain sqlite3 on the same file (read only)."""
 
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.create_function("escape_fts", 1, escape_fts)  # Datasette's SQL function for _search=
-    samples = []
-    try:
-        for round_ in range(repeat + 1):
-            started = time.perf_counter()
-            for sql, params in statements:
-                conn.execute(sql, params or []).fetchall()
-            if round_:  # the first round warms the page cache, like the HTTP warm-up
-                samples.append(time.perf_counter() - started)
-    finally:
-        conn.close()
-    return samples
+    def __init__(self, path: Path):
+        from datasette.utils import escape_fts
+
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.conn.create_function("escape_fts", 1, escape_fts)  # Datasette's SQL function for _search=
+
+    def run(self, statements: list[tuple[str, Any]]) -> float:
+        """Seconds to run every statement in turn, fetching all rows."""
+        started = time.perf_counter()
+        for sql, params in statements:
+            self.conn.execute(sql, params or []).fetchall()
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 # ----------------------------------------------------------------- over HTTP
@@ -335,26 +340,49 @@ def json_path(path: str) -> str:
     return base + ".json" + ("?" + query if query else "")
 
 
+def get(client: httpx.Client, path: str) -> tuple[float, list[str]]:
+    """Seconds for one GET of ``path``, and any problem seen in the response."""
+    started = time.perf_counter()
+    response = client.get(path)
+    elapsed = time.perf_counter() - started
+    problems = []
+    if response.status_code != 200:
+        problems.append(f"HTTP {response.status_code}")
+    if "too long" in response.text:
+        problems.append("query took too long")
+    if path.split("?")[0].endswith(".json") and response.status_code == 200:
+        timed_out = response.json().get("facets_timed_out")
+        if timed_out:  # Datasette drops these facets silently (HTTP 200)
+            problems.append(f"facets timed out: {timed_out}")
+    return elapsed, problems
+
+
 def time_http(client: httpx.Client, path: str, repeat: int, warmup: int = 2) -> tuple[list[float], list[str]]:
-    """Seconds per GET of ``path`` (sequential), and any problems seen in the responses."""
+    """Seconds per GET of ``path`` (sequential, after ``warmup`` untimed ones), and problems seen."""
     samples: list[float] = []
-    problems: list[str] = []
+    problems: set[str] = set()
     for round_ in range(warmup + repeat):
-        started = time.perf_counter()
-        response = client.get(path)
-        elapsed = time.perf_counter() - started
-        body = response.text
-        if response.status_code != 200:
-            problems.append(f"HTTP {response.status_code}")
-        if "too long" in body:
-            problems.append("query took too long")
-        if path.split("?")[0].endswith(".json"):
-            timed_out = response.json().get("facets_timed_out") if response.status_code == 200 else None
-            if timed_out:
-                problems.append(f"facets timed out: {timed_out}")
+        elapsed, seen = get(client, path)
+        problems.update(seen)
         if round_ >= warmup:
             samples.append(elapsed)
-    return samples, sorted(set(problems))
+    return samples, sorted(problems)
+
+
+def time_page(client: httpx.Client, raw: RawRunner, path: str, statements: list[tuple[str, Any]], repeat: int,
+              warmup: int = 2) -> tuple[list[float], list[float], list[str]]:
+    """JSON page and raw SQL timed in alternation, so both see the same machine load."""
+    page_samples: list[float] = []
+    raw_samples: list[float] = []
+    problems: set[str] = set()
+    for round_ in range(warmup + repeat):
+        elapsed, seen = get(client, json_path(path))
+        problems.update(seen)
+        raw_elapsed = raw.run(statements)
+        if round_ >= warmup:
+            page_samples.append(elapsed)
+            raw_samples.append(raw_elapsed)
+    return page_samples, raw_samples, sorted(problems)
 
 
 def summary(samples: list[float]) -> dict[str, float]:
@@ -366,7 +394,7 @@ def summary(samples: list[float]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--findings", type=int, default=1_000_000, help="Findings to load (default 1,000,000).")
-    parser.add_argument("--repeat", type=int, default=15, help="Timed requests per page (default 15).")
+    parser.add_argument("--repeat", type=int, default=25, help="Timed requests per page (default 25).")
     parser.add_argument("--work-dir", type=Path, help="Where to build the store (default: a temporary folder).")
     parser.add_argument("--reuse", action="store_true", help="Time the bench store already in --work-dir.")
     args = parser.parse_args(argv)
@@ -403,10 +431,12 @@ def main(argv: list[str] | None = None) -> int:
             empty[kind] = {"path": path, **summary(samples), "problems": problems}
         pages = {}
         failures = []
+        raw_runner = RawRunner(store.evidence_path)
+        stack.callback(raw_runner.close)
         for name, (path, kind) in PAGES.items():
             statements = capture_page_sql(store, path)
-            raw = summary(time_raw(store.evidence_path, statements, args.repeat))
-            json_samples, json_problems = time_http(client, json_path(path), args.repeat)
+            json_samples, raw_samples, json_problems = time_page(client, raw_runner, path, statements, args.repeat)
+            raw = summary(raw_samples)
             html_samples, html_problems = time_http(client, path, max(3, args.repeat // 3))
             page = {"path": path, "statements": len(statements), "raw_sql": raw,
                     "json": summary(json_samples), "html": summary(html_samples),
