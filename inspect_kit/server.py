@@ -80,6 +80,8 @@ def build_app(
     :raises StoreError: when the store has not been initialised.
     """
     secret_key = secret_key or session_secret(store)
-    flask = create_app({"INSPECT_KIT_HOME": str(store.home), "SECRET_KEY": secret_key, **(flask_config or {})})
+    # REUSE_DB_CONNECTIONS: each of the WSGI_WORKERS threads keeps its connections (see web/db.py).
+    flask = create_app({"INSPECT_KIT_HOME": str(store.home), "SECRET_KEY": secret_key,
+                        "REUSE_DB_CONNECTIONS": True, **(flask_config or {})})
     datasette = make_datasette(store, secret_key, metadata=datasette_metadata)
     return InspectKitServer(flask, datasette)

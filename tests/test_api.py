@@ -499,3 +499,40 @@ def test_real_server_refuses_hostile_requests_and_stays_up(live_server):
     assert httpx.post(url, content=json.dumps(finding), headers=headers).status_code == 200
     assert httpx.get(live_server.url + "/healthz").status_code == 200
     assert "Traceback" not in live_server.log()
+
+
+def test_reused_connections_stay_per_thread_and_clean(env, monkeypatch):
+    """With REUSE_DB_CONNECTIONS (as `inspect-kit serve` sets it) a thread's requests share its connection,
+    and a failed write leaves it outside any transaction."""
+    from inspect_kit import findings
+    from inspect_kit.web import db as web_db
+
+    env.app.config["REUSE_DB_CONNECTIONS"] = True
+    opened = []
+    original = web_db._open
+
+    def spy(name):
+        database = original(name)
+        opened.append((name, database))
+        return database
+
+    monkeypatch.setattr(web_db, "_open", spy)
+    try:
+        assert env.post("/api/findings", env.finding()).status_code == 201
+        assert env.get("/api/findings").status_code == 200
+        evidence = [database for name, database in opened if name == "evidence_db"]
+        assert len(evidence) >= 2 and all(database is evidence[0] for database in evidence)
+
+        def explode(*args, **kwargs):
+            raise RuntimeError("disk on fire")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(findings, "_write_version", explode)
+            assert_error(env.post("/api/findings", env.finding()), 500)
+        assert not evidence[0].conn.in_transaction
+        assert env.post("/api/findings", env.finding()).status_code == 201
+        assert env.count() == 2
+    finally:
+        for database in getattr(web_db._thread_connections, "databases", {}).values():
+            database.close()
+        web_db._thread_connections.databases = {}
