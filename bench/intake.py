@@ -210,6 +210,9 @@ def serve_floor(home: Path, port: int) -> None:
     path = home / "evidence.db"
     review_id, inspectors, strands = floor_targets(path)
     app = Flask("http_floor")
+    # One connection per worker thread, kept, as `inspect-kit serve` does (web/db.py,
+    # REUSE_DB_CONNECTIONS): a floor must not pay a cost the server no longer pays.
+    local = threading.local()
 
     @app.get("/healthz")
     def healthz():
@@ -219,11 +222,9 @@ def serve_floor(home: Path, port: int) -> None:
     def record():
         body = request.get_json()
         inspector = inspectors[int(body["client_uuid"][-4:], 16) % len(inspectors)]
-        conn = connect(path)
-        try:
-            public_id = insert_finding(conn, body, review_id, inspector, strands[inspector[1]])
-        finally:
-            conn.close()
+        if not hasattr(local, "conn"):
+            local.conn = connect(path)
+        public_id = insert_finding(local.conn, body, review_id, inspector, strands[inspector[1]])
         return jsonify({"public_id": public_id}), 201
 
     uvicorn.run(WSGIMiddleware(app, workers=WSGI_WORKERS), host=HOST, port=port, log_level="warning",
