@@ -91,14 +91,13 @@ TABLES: dict[str, dict[str, Any]] = {
         "title": "Merged case chronologies",
         "description": "Every case's events with agency names and gaps in days. Filter by case_ref, or use the "
                        "'Merged chronology of one case' query for a timeline.",
-        "facets": ["partner", "event_type"],
+        # No default facets on views: over a million rows they cost seconds on every page.
         "sort": "event_date",
     },
     "criterion_strand_coverage": {
         "title": "Criterion × strand coverage",
         "description": "One row per criterion and strand: findings, inspectors, agencies and whether the cell is "
                        "empty, single-source or corroborated. The matrix form is query 6.",
-        "facets": ["cell", "strand"],
     },
     "_sqlite_migrations": {"hidden": True},
 }

@@ -496,3 +496,47 @@ def m004_findings_filter_index(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_findings_strand_type_qa_date"
         " ON findings(strand_id, finding_type, qa_status, collected_on)"
     )
+
+
+@evidence_migrations()
+def m005_case_chronology_scales(db: Database) -> None:
+    """Rebuild the ``case_chronology`` view without a window function (issue 4).
+
+    ``lag() OVER (PARTITION BY case_id …)`` made SQLite compute and sort every
+    event of every case before it could count, sort or filter the view: 44 s
+    for a count over 1,500,000 events, past Datasette's time limit. The gap to
+    the previous event is now a correlated subquery on ``(case_id,
+    event_date)``, computed only for the rows shown; a filter by case
+    reference uses the new ``cases(case_ref)`` index.
+    """
+    partner = (
+        f"CASE WHEN agencies.agency_type IN {sql_in(SOCIAL_CARE_AGENCY_TYPES)} THEN 'social care'"
+        f" WHEN agencies.agency_type IN {sql_in(POLICE_AGENCY_TYPES)} THEN 'police'"
+        f" WHEN agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)} THEN 'health'"
+        " ELSE 'other' END"
+    )
+    db.executescript(
+        f"""
+        DROP VIEW IF EXISTS case_chronology;
+        CREATE INDEX IF NOT EXISTS idx_cases_case_ref ON cases(case_ref);
+        CREATE VIEW case_chronology AS
+        SELECT chronology_events.id, reviews.slug AS review, cases.case_ref,
+               chronology_events.event_date, chronology_events.date_precision,
+               CAST(julianday(chronology_events.event_date) - julianday((
+                   SELECT previous.event_date FROM chronology_events AS previous
+                   WHERE previous.case_id = chronology_events.case_id
+                     AND (previous.event_date, previous.id)
+                         < (chronology_events.event_date, chronology_events.id)
+                   ORDER BY previous.event_date DESC, previous.id DESC LIMIT 1)) AS INTEGER) AS gap_days,
+               agencies.name AS agency, agencies.organisation, {partner} AS partner,
+               {_label_sql('chronology_events.event_type', vocab.EVENT_TYPES)} AS event,
+               chronology_events.event_type, chronology_events.practitioner_role,
+               chronology_events.description, chronology_events.source_of_information,
+               chronology_events.key_event, chronology_events.missed_opportunity,
+               chronology_events.good_practice
+        FROM chronology_events
+        LEFT JOIN reviews ON reviews.id = chronology_events.review_id
+        LEFT JOIN cases ON cases.id = chronology_events.case_id
+        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id;
+        """
+    )
