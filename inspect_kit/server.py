@@ -22,9 +22,12 @@ from .store import Store
 from .web import create_app
 
 PREFIX = "/data"
-# Threads for Flask requests: SQLite writes serialise anyway; this bounds how
-# many requests wait on the busy timeout at once.
-WSGI_WORKERS = 16
+# Threads for Flask requests. SQLite writes serialise anyway, and every extra
+# thread competes for the GIL and polls SQLite's busy handler, whose sleeps grow
+# to 100 ms: with 16 threads, 16 API clients saw p99 ~1 s (p90 ~0.4 s, p50 ~40 ms);
+# with 8, p99 0.22-0.29 s at the same throughput (bench/intake.py; 4-6 threads
+# did better still, but a slow upload holds a thread for as long as it takes).
+WSGI_WORKERS = 8
 
 
 class InspectKitServer:
