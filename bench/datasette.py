@@ -348,7 +348,7 @@ def get(client: httpx.Client, path: str) -> tuple[float, list[str]]:
     problems = []
     if response.status_code != 200:
         problems.append(f"HTTP {response.status_code}")
-    if "too long" in response.text:
+    if "took too long" in response.text:  # Datasette's SQL time limit message
         problems.append("query took too long")
     if path.split("?")[0].endswith(".json") and response.status_code == 200:
         timed_out = response.json().get("facets_timed_out")

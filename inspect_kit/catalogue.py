@@ -30,7 +30,7 @@ READERS: dict[str, Any] = {"role": list(questions.READERS)}
 # Reference lists every account may read (no evidence in them).
 REFERENCE_TABLES = ("reviews", "strands", "agencies", "inspectors", "cases", "judgement_areas", "criteria", "grades")
 # Case chronologies are shared with inspectors of every strand (DESIGN.md §8).
-CHRONOLOGY_TABLES = ("chronology_events", "case_chronology")
+CHRONOLOGY_TABLES = ("chronology_events", "case_chronologies")
 INTERNAL_TABLES = ("_sqlite_migrations",)
 
 TABLES: dict[str, dict[str, Any]] = {
@@ -87,7 +87,7 @@ TABLES: dict[str, dict[str, Any]] = {
                        "instead of ids.",
         "sort_desc": "id",
     },
-    "case_chronology": {
+    "case_chronologies": {
         "title": "Merged case chronologies",
         "description": "Every case's events with agency names and gaps in days. Filter by case_ref, or use the "
                        "'Merged chronology of one case' query for a timeline.",

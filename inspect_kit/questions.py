@@ -43,6 +43,8 @@ CHILD_SEEN_EVENT_TYPES = ("home_visit", "child_seen_alone", "health_visit", "cli
                           "medical_examination", "gp_appointment", "school_contact")
 # Words in a health event's description that mean an injury was seen (question 12).
 INJURY_WORDS = ("bruis", "injur", "fractur", "burn", "bite mark", "swelling", "mark on", "marks on", "head injury")
+# The same words as an FTS5 query (the index is stemmed: "bruising" is "bruis").
+INJURY_FTS = "description : (bruis* OR injur* OR fractur* OR burn* OR bite OR swell* OR mark*)"
 
 # The identifier check (question 13): patterns that look like a real person's
 # identifier and must never reach an export. SQLite GLOB patterns, matched
@@ -125,6 +127,22 @@ ORDER BY min(criterion_position)
 """
 
 
+# Every identifier pattern needs a digit or one of these words (lower case):
+# the identifier check tests for them first, which is cheap, then the patterns.
+IDENTIFIER_HINT_WORDS = ("nhs", "dob", "d.o.b", "birth", "client id")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _identifier_patterns_by_label() -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for label, glob in IDENTIFIER_PATTERNS:
+        grouped.setdefault(label, []).append(glob)
+    return grouped
+
+
 def _partner_present(partner: str, agency_types: tuple[str, ...], words: tuple[str, ...]) -> str:
     """SQL: the partner recorded the event, or the account names it without saying it was absent."""
     named = " OR ".join(f"lower(chronology_events.description) LIKE '%{word}%'" for word in words)
@@ -157,11 +175,13 @@ def questions(strands: list[str] | None = None) -> list[Question]:
     event_label = _label_sql("chronology_events.event_type", vocab.EVENT_TYPES)
     finding_type_label = _label_sql("findings.finding_type", vocab.FINDING_TYPES)
     injury = " OR ".join(f"lower(chronology_events.description) LIKE '%{word}%'" for word in INJURY_WORDS)
-    identifier_checks = "\n    UNION ALL ".join(
-        f"SELECT id, '{label}' AS pattern FROM findings WHERE review_id = (SELECT id FROM review)"
-        f" AND (evidence_text GLOB '{glob}' OR coalesce(evaluation_text, '') GLOB '{glob}')"
-        for label, glob in IDENTIFIER_PATTERNS
+    identifier_labels = " || ".join(
+        f"CASE WHEN {' OR '.join(f'text GLOB {_quote(glob)}' for glob in globs)} THEN {_quote(label + ', ')}"
+        " ELSE '' END"
+        for label, globs in _identifier_patterns_by_label().items()
     )
+    identifier_hint = " OR ".join(
+        ["text GLOB '*[0-9]*'", *(f"instr(lower(text), {_quote(word)})" for word in IDENTIFIER_HINT_WORDS)])
     return [
         Question(
             name="cases_with_concerns_across_agencies",
@@ -346,12 +366,13 @@ seen AS (
 ),
 per_child AS (
   SELECT cases.id, cases.case_ref, cases.cp_category,
-         (SELECT count(*) FROM seen WHERE seen.case_id = cases.id AND seen.event_type = 'child_seen_alone')
-           AS times_seen_alone,
-         (SELECT max(event_date) FROM seen WHERE seen.case_id = cases.id) AS last_seen,
-         (SELECT CAST(max(gap) AS INTEGER) FROM seen WHERE seen.case_id = cases.id) AS longest_gap_days
+         coalesce(sum(seen.event_type = 'child_seen_alone'), 0) AS times_seen_alone,
+         max(seen.event_date) AS last_seen,
+         CAST(max(seen.gap) AS INTEGER) AS longest_gap_days
   FROM cases
+  LEFT JOIN seen ON seen.case_id = cases.id
   WHERE cases.review_id = (SELECT id FROM review) AND cases.legal_status = 'cp_plan'
+  GROUP BY cases.id
 )
 SELECT case_ref, cp_category, times_seen_alone, last_seen, longest_gap_days,
        CAST(julianday(coalesce(nullif(:as_of, ''), (SELECT fieldwork_start FROM review), date('now')))
@@ -554,10 +575,15 @@ SELECT cases.case_ref, {event_label.replace('chronology_events.', 'first.')} AS 
        first.id AS first_event_id, second.id AS second_event_id
 FROM chronology_events AS first
 JOIN chronology_events AS second
-  ON second.case_id = first.case_id AND second.event_type = first.event_type
+  -- The date range lets the (case_id, event_date) index drive the join; the
+  -- unary + keeps SQLite from choosing the event_type index instead.
+  ON second.case_id = first.case_id
+ AND second.event_date BETWEEN date(first.event_date, '-' || CAST(coalesce(nullif(:window_days, ''), 1) AS INTEGER)
+                                    || ' days')
+                           AND date(first.event_date, '+' || CAST(coalesce(nullif(:window_days, ''), 1) AS INTEGER)
+                                    || ' days')
+ AND +second.event_type = first.event_type
  AND second.agency_id != first.agency_id AND second.id > first.id
- AND abs(julianday(second.event_date) - julianday(first.event_date))
-     <= CAST(coalesce(nullif(:window_days, ''), 1) AS INTEGER)
 JOIN cases ON cases.id = first.case_id
 JOIN agencies AS first_agency ON first_agency.id = first.agency_id
 JOIN agencies AS second_agency ON second_agency.id = second.agency_id
@@ -588,6 +614,9 @@ JOIN agencies ON agencies.id = chronology_events.agency_id
 JOIN cases ON cases.id = chronology_events.case_id
 WHERE chronology_events.review_id = (SELECT id FROM review)
   AND agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)}
+  -- The full-text index finds the candidates fast; the LIKE terms are the rule.
+  AND chronology_events.id IN (SELECT rowid FROM chronology_events_fts
+                               WHERE chronology_events_fts MATCH '{INJURY_FTS}')
   AND ({injury})
   AND lower(chronology_events.description) NOT LIKE '%no injur%'
   AND NOT EXISTS (
@@ -615,17 +644,24 @@ ORDER BY chronology_events.event_date, cases.case_ref
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
+texts AS (
+  SELECT id, evidence_text || ' | ' || coalesce(evaluation_text, '') AS text
+  FROM findings WHERE review_id = (SELECT id FROM review)
+),
 flags AS (
-    {identifier_checks}
+  -- One pass: a cheap test (a digit, or a word every pattern needs) first,
+  -- then the patterns themselves on the few texts that pass it.
+  SELECT id, rtrim({identifier_labels}, ', ') AS patterns
+  FROM texts WHERE {identifier_hint}
 )
 SELECT findings.public_id, strands.code AS strand, inspectors.code AS inspector, findings.qa_status,
-       group_concat(DISTINCT flags.pattern) AS patterns, {finding_type_label} AS finding_type,
+       flags.patterns, {finding_type_label} AS finding_type,
        findings.evidence_text, findings.evaluation_text
 FROM flags
 JOIN findings ON findings.id = flags.id
 JOIN strands ON strands.id = findings.strand_id
 JOIN inspectors ON inspectors.id = findings.inspector_id
-GROUP BY findings.id
+WHERE flags.patterns != ''
 ORDER BY findings.public_id
 """,
         ),

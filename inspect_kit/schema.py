@@ -498,28 +498,16 @@ def m004_findings_filter_index(db: Database) -> None:
     )
 
 
-@evidence_migrations()
-def m005_case_chronology_scales(db: Database) -> None:
-    """Rebuild the ``case_chronology`` view without a window function (issue 4).
-
-    ``lag() OVER (PARTITION BY case_id …)`` made SQLite compute and sort every
-    event of every case before it could count, sort or filter the view: 44 s
-    for a count over 1,500,000 events, past Datasette's time limit. The gap to
-    the previous event is now a correlated subquery on ``(case_id,
-    event_date)``, computed only for the rows shown; a filter by case
-    reference uses the new ``cases(case_ref)`` index.
-    """
+def _case_chronology_select() -> str:
+    """Every case's events with names, the partner, the event's label and the gap
+    to the case's previous event (a correlated subquery: see m005)."""
     partner = (
         f"CASE WHEN agencies.agency_type IN {sql_in(SOCIAL_CARE_AGENCY_TYPES)} THEN 'social care'"
         f" WHEN agencies.agency_type IN {sql_in(POLICE_AGENCY_TYPES)} THEN 'police'"
         f" WHEN agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)} THEN 'health'"
         " ELSE 'other' END"
     )
-    db.executescript(
-        f"""
-        DROP VIEW IF EXISTS case_chronology;
-        CREATE INDEX IF NOT EXISTS idx_cases_case_ref ON cases(case_ref);
-        CREATE VIEW case_chronology AS
+    return f"""
         SELECT chronology_events.id, reviews.slug AS review, cases.case_ref,
                chronology_events.event_date, chronology_events.date_precision,
                CAST(julianday(chronology_events.event_date) - julianday((
@@ -537,6 +525,41 @@ def m005_case_chronology_scales(db: Database) -> None:
         FROM chronology_events
         LEFT JOIN reviews ON reviews.id = chronology_events.review_id
         LEFT JOIN cases ON cases.id = chronology_events.case_id
-        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id;
+        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id
+    """
+
+
+@evidence_migrations()
+def m005_case_chronology_scales(db: Database) -> None:
+    """Rebuild the ``case_chronology`` view without a window function (issue 4).
+
+    ``lag() OVER (PARTITION BY case_id …)`` made SQLite compute and sort every
+    event of every case before it could count, sort or filter the view: 44 s
+    for a count over 1,500,000 events, past Datasette's time limit. The gap to
+    the previous event is now a correlated subquery on ``(case_id,
+    event_date)``, computed only for the rows shown; a filter by case
+    reference uses the new ``cases(case_ref)`` index.
+    """
+    db.executescript(
+        f"""
+        DROP VIEW IF EXISTS case_chronology;
+        CREATE INDEX IF NOT EXISTS idx_cases_case_ref ON cases(case_ref);
+        CREATE VIEW case_chronology AS {_case_chronology_select()};
+        """
+    )
+
+
+@evidence_migrations()
+def m006_rename_case_chronologies(db: Database) -> None:
+    """Rename the view ``case_chronology`` to ``case_chronologies`` (issue 4).
+
+    The lead's canned query "Merged chronology of one case" is called
+    ``case_chronology``, and in Datasette a canned query hides a table or view
+    of the same name: the view could not be opened.
+    """
+    db.executescript(
+        f"""
+        DROP VIEW IF EXISTS case_chronology;
+        CREATE VIEW case_chronologies AS {_case_chronology_select()};
         """
     )

@@ -65,6 +65,8 @@ PAGES = {
     "/evidence/chronology_events": READERS,
     "/evidence/chronology_events?_search=bruise": READERS,
     "/evidence/case_chronology": READERS,
+    "/evidence/case_chronologies": READERS,
+    "/evidence/case_chronologies?case_ref=C-001": READERS,
     "/evidence/case_chronology?case_ref=C-001": READERS,
     "/evidence/contested_events": READERS,
     "/evidence/coverage_matrix": LEADS,

@@ -39,7 +39,7 @@ def test_every_table_and_view_has_a_rule(store, evidence_metadata):
         ("strands", catalogue.ANY_ACCOUNT),
         ("chronology_events", catalogue.READERS),
         ("chronology_events_fts", catalogue.READERS),
-        ("case_chronology", catalogue.READERS),
+        ("case_chronologies", catalogue.READERS),
         ("findings", catalogue.LEADS_AND_MODERATORS),
         ("findings_fts", catalogue.LEADS_AND_MODERATORS),
         ("findings_fts_data", catalogue.LEADS_AND_MODERATORS),
@@ -86,7 +86,7 @@ def test_titles_facets_sorts_and_search(evidence_metadata):
     assert findings["fts_table"] == "findings_fts"
     assert evidence_metadata["tables"]["chronology_events"]["fts_table"] == "chronology_events_fts"
     assert evidence_metadata["tables"]["_sqlite_migrations"]["hidden"] is True
-    for view in ("findings_readable", "case_chronology", "criterion_strand_coverage"):
+    for view in ("findings_readable", "case_chronologies", "criterion_strand_coverage"):
         assert evidence_metadata["tables"][view]["title"]
 
 

@@ -96,6 +96,14 @@ async def test_chronology_form_without_a_case(ds):
     assert 'name="case_ref"' in html and "ik-timeline\"" not in html
 
 
+async def test_chronology_view_of_every_case(ds):
+    """The view is not hidden by the canned query of the same stem (m006)."""
+    rows = (await ds.client.get("/evidence/case_chronologies.json?_shape=array&case_ref=C-001",
+                                cookies=cookies_for("police_inspector"))).json()
+    assert [row["gap_days"] for row in rows] == [None, 0, 1, 79]
+    assert rows[0]["partner"] == "health" and rows[2]["partner"] == "social care"
+
+
 async def test_other_queries_use_datasettes_page(ds):
     html = await page(ds, "/evidence/coverage_matrix")
     assert "ik-timeline" not in html and "Criterion × strand coverage matrix" in html
