@@ -143,24 +143,39 @@ def _identifier_patterns_by_label() -> dict[str, list[str]]:
     return grouped
 
 
-def _partner_present(partner: str, agency_types: tuple[str, ...], words: tuple[str, ...]) -> str:
+def _partner_present(partner: str, agency_types: tuple[str, ...], words: tuple[str, ...],
+                     events: str = "chronology_events", agencies: str = "agencies") -> str:
     """SQL: the partner recorded the event, or the account names it without saying it was absent."""
-    named = " OR ".join(f"lower(chronology_events.description) LIKE '%{word}%'" for word in words)
+    named = " OR ".join(f"lower({events}.description) LIKE '%{word}%'" for word in words)
     absent = " OR ".join(
-        f"lower(chronology_events.description) LIKE '{pattern}'"
+        f"lower({events}.description) LIKE '{pattern}'"
         for pattern in (f"%without {partner}%", f"%{partner} not %", f"%{partner} was not%",
                         f"%{partner} were not%", f"%no {partner}%", f"%{partner} absent%")
     )
-    return f"(agencies.agency_type IN {sql_in(agency_types)} OR (({named}) AND NOT ({absent})))"
+    return f"({agencies}.agency_type IN {sql_in(agency_types)} OR (({named}) AND NOT ({absent})))"
 
 
-def _carried_forward(partner: str) -> str:
-    """SQL: present at this meeting, or (for an s47 enquiry) at a strategy discussion up to 14 days before."""
+PARTNERS = {
+    "social_care": ("social care", SOCIAL_CARE_AGENCY_TYPES, ("social care", "social worker", "mash")),
+    "police": ("police", POLICE_AGENCY_TYPES, ("police", "cait", "detective")),
+    "health": ("health", HEALTH_AGENCY_TYPES, ("health", "paediatrician", "doctor", "nurse", "midwife")),
+}
+
+
+def _carried_forward(column: str) -> str:
+    """SQL: present at this meeting, or (for an s47 enquiry) at a strategy discussion up to 14 days before.
+
+    The earlier discussion is looked up through the (case_id, event_date) index.
+    """
+    partner, agency_types, words = PARTNERS[column]
+    earlier = _partner_present(partner, agency_types, words, events="earlier", agencies="earlier_agency")
     return (
-        f"max(meetings.{partner}, meetings.event_type = 's47_enquiry' AND EXISTS ("
-        f"SELECT 1 FROM meetings AS earlier WHERE earlier.case_id = meetings.case_id"
-        f" AND earlier.event_type = 'strategy_discussion' AND earlier.{partner}"
-        f" AND earlier.event_date BETWEEN date(meetings.event_date, '-14 days') AND meetings.event_date))"
+        f"max(meetings.{column}, meetings.event_type = 's47_enquiry' AND EXISTS ("
+        f"SELECT 1 FROM chronology_events AS earlier JOIN agencies AS earlier_agency"
+        f" ON earlier_agency.id = earlier.agency_id"
+        f" WHERE earlier.case_id = meetings.case_id"
+        f" AND earlier.event_date BETWEEN date(meetings.event_date, '-14 days') AND meetings.event_date"
+        f" AND earlier.event_type = 'strategy_discussion' AND {earlier}))"
     )
 
 
@@ -265,7 +280,8 @@ ORDER BY chronology_events.event_date, chronology_events.id
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
-contacts AS (
+-- MATERIALIZED: otherwise SQLite copies the EXISTS into each of its three uses.
+contacts AS MATERIALIZED (
   SELECT chronology_events.*,
          EXISTS (
            SELECT 1 FROM chronology_events AS shared
@@ -313,17 +329,16 @@ WITH review AS ({CURRENT_REVIEW}),
 meetings AS (
   SELECT chronology_events.id, chronology_events.case_id, chronology_events.event_date,
          chronology_events.event_type, chronology_events.description, agencies.name AS agency,
-         {_partner_present('social care', SOCIAL_CARE_AGENCY_TYPES, ('social care', 'social worker', 'mash'))}
-           AS social_care,
-         {_partner_present('police', POLICE_AGENCY_TYPES, ('police', 'cait', 'detective'))} AS police,
-         {_partner_present('health', HEALTH_AGENCY_TYPES, ('health', 'paediatrician', 'doctor', 'nurse', 'midwife'))}
-           AS health
+         {_partner_present(*PARTNERS['social_care'])} AS social_care,
+         {_partner_present(*PARTNERS['police'])} AS police,
+         {_partner_present(*PARTNERS['health'])} AS health
   FROM chronology_events
   JOIN agencies ON agencies.id = chronology_events.agency_id
   WHERE chronology_events.review_id = (SELECT id FROM review)
     AND chronology_events.event_type IN ('strategy_discussion', 's47_enquiry')
 ),
-attended AS (
+-- MATERIALIZED: each partner's look-back runs once per meeting, not once per use.
+attended AS MATERIALIZED (
   SELECT meetings.id, meetings.case_id, meetings.event_date, meetings.event_type, meetings.description,
          meetings.agency,
          {_carried_forward('social_care')} AS social_care,
@@ -356,23 +371,34 @@ ORDER BY cases.case_ref, attended.event_date
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
+cp_cases AS (
+  SELECT cases.id, cases.case_ref, cases.cp_category FROM cases
+  WHERE cases.review_id = (SELECT id FROM review) AND cases.legal_status = 'cp_plan'
+),
 seen AS (
   SELECT chronology_events.case_id, chronology_events.event_date, chronology_events.event_type,
          julianday(chronology_events.event_date) - julianday(lag(chronology_events.event_date) OVER (
            PARTITION BY chronology_events.case_id ORDER BY chronology_events.event_date)) AS gap
   FROM chronology_events
-  WHERE chronology_events.review_id = (SELECT id FROM review)
+  WHERE chronology_events.case_id IN (SELECT id FROM cp_cases)
     AND chronology_events.event_type IN {sql_in(CHILD_SEEN_EVENT_TYPES)}
 ),
+seen_per_case AS (
+  SELECT case_id, sum(event_type = 'child_seen_alone') AS times_seen_alone, max(event_date) AS last_seen,
+         CAST(max(gap) AS INTEGER) AS longest_gap_days
+  FROM seen GROUP BY case_id
+),
 per_child AS (
-  SELECT cases.id, cases.case_ref, cases.cp_category,
-         coalesce(sum(seen.event_type = 'child_seen_alone'), 0) AS times_seen_alone,
-         max(seen.event_date) AS last_seen,
-         CAST(max(seen.gap) AS INTEGER) AS longest_gap_days
-  FROM cases
-  LEFT JOIN seen ON seen.case_id = cases.id
-  WHERE cases.review_id = (SELECT id FROM review) AND cases.legal_status = 'cp_plan'
-  GROUP BY cases.id
+  -- Grouped first, then joined by key (CROSS JOIN fixes the order): the other
+  -- way round SQLite scanned every case's events for each child.
+  SELECT cases.id, cases.case_ref, cases.cp_category, seen_per_case.times_seen_alone,
+         seen_per_case.last_seen, seen_per_case.longest_gap_days
+  FROM seen_per_case CROSS JOIN cases ON cases.id = seen_per_case.case_id
+  UNION ALL
+  SELECT cp_cases.id, cp_cases.case_ref, cp_cases.cp_category, 0, NULL, NULL
+  FROM cp_cases
+  WHERE NOT EXISTS (SELECT 1 FROM chronology_events WHERE chronology_events.case_id = cp_cases.id
+                    AND chronology_events.event_type IN {sql_in(CHILD_SEEN_EVENT_TYPES)})
 )
 SELECT case_ref, cp_category, times_seen_alone, last_seen, longest_gap_days,
        CAST(julianday(coalesce(nullif(:as_of, ''), (SELECT fieldwork_start FROM review), date('now')))
