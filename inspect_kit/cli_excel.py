@@ -113,7 +113,7 @@ def template(store: Store, review_slug, output, inspector_code, rows):
         suffix = f"-{inspector_code}" if inspector_code else ""
         output = output or Path(f"{review['slug']}-capture{suffix}.xlsx")
         result = write_capture_template(db, review["id"], output, inspector_code=inspector_code,
-                                        finding_rows=rows, event_rows=rows)
+                                        finding_rows=rows, event_rows=rows, actor=SYSTEM)
     made_for = f" for {result.inspector}" if result.inspector else ""
     click.echo(f"Wrote {result.path}{made_for} (template version {TEMPLATE_VERSION}): {result.finding_rows} finding "
                f"rows and {result.event_rows} chronology rows ready.")

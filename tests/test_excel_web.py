@@ -55,11 +55,24 @@ def test_the_page_offers_what_the_role_may_do(web):
     assert "Download the evidence workbook" in page and 'value="C-017"' in page
 
 
-def test_an_inspector_downloads_their_own_capture_workbook(web):
+def test_an_inspector_downloads_their_own_capture_workbook_and_it_is_audited(web, review_store):
     login_as(web, "police1")
     book = download(web, "/excel/capture.xlsx")
     marker = next(book["Instructions"].iter_rows(max_row=1, values_only=True))
     assert marker[4] == "testbridge" and marker[6] == "POL-02"
+    with review_store.evidence() as db:
+        audited = db.execute("SELECT actor, detail FROM audit_log WHERE action = 'export.capture_template'").fetchall()
+    assert len(audited) == 1 and audited[0][0] == "police1" and "for POL-02" in audited[0][1]
+
+
+def test_the_configured_row_limit_refuses_a_big_workbook(review_store):
+    from .test_web_fixtures import make_app
+
+    web = make_app(review_store, EXCEL_IMPORT_MAX_ROWS=1).test_client()
+    login_as(web, "police1")
+    response = upload(web, filled_capture(web, [GOOD, GOOD]))
+    assert response.status_code == 400
+    assert "more than 1 filled rows (the configured limit)" in response.get_data(as_text=True)
 
 
 def test_upload_imports_and_a_second_upload_duplicates_nothing(web, review_store):

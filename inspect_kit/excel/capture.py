@@ -25,8 +25,10 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlite_utils import Database
 
-from .. import vocab
+from .. import audit, vocab
+from ..actors import Actor
 from ..errors import NotFound
+from ..store import write_transaction
 from .cells import CellStats, CellWriter
 from .sheets import new_workbook, save_workbook
 
@@ -122,12 +124,15 @@ def capture_lists(db: Database, review_id: int) -> dict[str, list[str]]:
 
 
 def write_capture_template(db: Database, review_id: int, path: Path | str, *, inspector_code: str | None = None,
-                           finding_rows: int = DEFAULT_ROWS, event_rows: int = DEFAULT_ROWS) -> TemplateResult:
+                           finding_rows: int = DEFAULT_ROWS, event_rows: int = DEFAULT_ROWS,
+                           actor: Actor | None = None) -> TemplateResult:
     """Write a capture workbook for the review to ``path``.
 
     ``inspector_code`` names the inspector the workbook is for; the import then
     refuses it under another inspector's account. ``finding_rows`` and
-    ``event_rows`` rows are prepared, each with its own uuid.
+    ``event_rows`` rows are prepared, each with its own uuid. With ``actor``
+    the export is written to the audit log (it lists the review's case
+    references and agencies).
 
     :raises NotFound: no such review or inspector.
     """
@@ -152,6 +157,11 @@ def write_capture_template(db: Database, review_id: int, path: Path | str, *, in
     _capture_sheet(workbook, CHRONOLOGY, EVENT_CAPTURE_COLUMNS, event_rows, ranges)
     workbook.move_sheet(LISTS, len(workbook.sheetnames))
     save_workbook(workbook, path)
+    if actor is not None:
+        with write_transaction(db):
+            audit.record(db, actor, "export.capture_template", table="reviews", row_id=review_id,
+                         detail=f"{path.name}: template version {TEMPLATE_VERSION}"
+                                + (f" for {inspector_code}" if inspector_code else ""))
     return TemplateResult(path=path, finding_rows=finding_rows, event_rows=event_rows, inspector=inspector_code)
 
 

@@ -2,7 +2,8 @@
 upload) and, for leads and moderators, the review's evidence workbook.
 
 Views only translate: the checks, the import and the workbooks themselves are
-in :mod:`inspect_kit.excel`. An upload is written to a temporary file (openpyxl
+in :mod:`inspect_kit.excel`. ``EXCEL_IMPORT_MAX_ROWS`` (app config, default
+10,000) caps the filled rows of an uploaded workbook. An upload is written to a temporary file (openpyxl
 reads files, and the safety checks look at the zip before openpyxl opens it)
 and removed afterwards; a workbook download is written to a temporary file
 and removed once sent.
@@ -85,7 +86,7 @@ def capture_workbook():
     code = reviews.inspector(db, g.actor.inspector_id)["code"] if g.actor.inspector_id else None
     path = _temporary()
     try:
-        write_capture_template(db, review["id"], path, inspector_code=code)
+        write_capture_template(db, review["id"], path, inspector_code=code, actor=g.actor)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -109,8 +110,9 @@ def upload():
     path = _temporary()
     try:
         upload.save(path)
-        limit = current_app.config.get("MAX_CONTENT_LENGTH") or ImportLimits.max_file_bytes
-        limits = ImportLimits(max_file_bytes=limit)
+        limits = ImportLimits(
+            max_file_bytes=current_app.config.get("MAX_CONTENT_LENGTH") or ImportLimits.max_file_bytes,
+            max_rows=current_app.config.get("EXCEL_IMPORT_MAX_ROWS", ImportLimits.max_rows))
         report = import_capture_workbook(get_db(), g.actor, review["id"], path, name=name, limits=limits,
                                          partial=bool(form.partial.data))
     except WorkbookInvalid as invalid:
