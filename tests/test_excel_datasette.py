@@ -178,3 +178,14 @@ async def test_a_table_hidden_from_the_user_is_refused(plain_plugins, db_path):
     response = await ds.client.get("/evidence/findings.xlsx", cookies=cookie(ds, {"id": "someone"}))
     assert response.status_code == 403
     assert workbook(await ds.client.get("/evidence/strands.xlsx", cookies=cookie(ds, {"id": "someone"})))
+
+
+async def test_chosen_columns_keep_their_values(plain_plugins, db_path):
+    ds = datasette(db_path)
+    book = workbook(await ds.client.get("/evidence/findings.xlsx?_col=collected_on&_col=evidence_text&_size=7"))
+    sheet = book["findings"]
+    header = [cell.value for cell in sheet[1]]
+    assert set(header) == {"id", "collected_on", "evidence_text"}
+    row = {name: sheet.cell(row=2, column=index + 1) for index, name in enumerate(header)}
+    assert row["collected_on"].is_date and row["evidence_text"].data_type == "s"
+    assert sheet.max_row == ROWS + 1

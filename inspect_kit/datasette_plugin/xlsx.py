@@ -121,8 +121,11 @@ async def _export_table(datasette, request, database: str, table: str, export: R
         rows = page.get("rows") or []
         if rows and isinstance(rows[0], dict):
             # With expanded labels Datasette 0.65 returns rows as objects even for _shape=arrays.
-            names = page.get("columns") or list(rows[0])
-            rows = [[row.get(name) for name in names] for row in rows]
+            rows = [[row.get(name) for name in export.columns] for row in rows]
+        elif rows and page.get("columns") and page["columns"] != export.columns:
+            # Keep every value under the heading it belongs to, whatever order the JSON used.
+            positions = {name: index for index, name in enumerate(page["columns"])}
+            rows = [[row[positions[name]] if name in positions else None for name in export.columns] for row in rows]
         more = await asyncio.to_thread(export.add, rows)
         next_token = page.get("next")
         if not more or not next_token:

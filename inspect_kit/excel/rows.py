@@ -57,6 +57,7 @@ class RowsExport:
 
     def __init__(self, title: str, columns: Sequence[str], *, max_rows: int = DEFAULT_MAX_ROWS):
         self.title = title
+        self.columns = list(columns)
         self.max_rows = max_rows
         self.stats = CellStats()
         self.workbook = new_workbook()
