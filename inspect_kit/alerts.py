@@ -34,11 +34,7 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
     :raises ValidationError: no case or finding, bad urgency, empty concern, bad uuid.
     """
     if client_uuid is not None:
-        try:
-            client_uuid = validation.client_uuid(client_uuid)
-        except ValueError:
-            raise ValidationError("The form's submission id is damaged; reload the page and try again.",
-                                  field_errors={"client_uuid": "Not a valid uuid"}) from None
+        client_uuid = validation.submission_uuid(client_uuid)
         row = db.execute("SELECT id FROM safeguarding_alerts WHERE client_uuid = ?", [client_uuid]).fetchone()
         if row:
             return get_alert(db, row[0])

@@ -64,11 +64,7 @@ def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, clien
     :raises Conflict: the uuid was already used for different content.
     """
     review_id = int(review_id if review_id is not None else fields.get("review_id") or 0)
-    try:
-        uuid = validation.client_uuid(client_uuid)
-    except ValueError:
-        raise ValidationError("The form's submission id is damaged; reload the page and try again.",
-                              field_errors={"client_uuid": "Not a valid uuid"}) from None
+    uuid = validation.submission_uuid(client_uuid)
     values = normalise(db, review_id, fields)
     digest = validation.content_hash({"review_id": review_id, **values})
     with write_transaction(db):

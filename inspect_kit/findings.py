@@ -109,11 +109,7 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
     :raises Conflict: the uuid was already used for different content.
     """
     review_id = int(review_id if review_id is not None else fields.get("review_id") or 0)
-    try:
-        uuid = validation.client_uuid(client_uuid)
-    except ValueError:
-        raise ValidationError("The form's submission id is damaged; reload the page and try again.",
-                              field_errors={"client_uuid": "Not a valid uuid"}) from None
+    uuid = validation.submission_uuid(client_uuid)
     author = _author(db, actor, review_id)
     values = normalise(db, review_id, fields, require_criteria=submit)
     digest = validation.content_hash({"review_id": review_id, "inspector_id": author["id"], **values})
@@ -314,7 +310,7 @@ def _snapshot(db: Database, finding_id: int) -> dict[str, Any]:
         " impact_on_child, qa_status, version FROM findings WHERE id = ?", [finding_id]).fetchone()
     keys = ("agency_id", "case_id", "activity", "collected_on", "evidence_text", "evaluation_text",
             "finding_type", "impact_on_child", "qa_status", "version")
-    return {**dict(zip(keys, row)), "criteria": _criteria_of(db, finding_id)}
+    return {**dict(zip(keys, row, strict=True)), "criteria": _criteria_of(db, finding_id)}
 
 
 def _write_version(db: Database, finding_id: int, version: int, snapshot: dict[str, Any], actor: Actor,

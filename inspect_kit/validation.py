@@ -142,3 +142,17 @@ def client_uuid(value: Any) -> str:
     import uuid
 
     return str(uuid.UUID(str(value)))
+
+
+def submission_uuid(value: Any) -> str:
+    """The client uuid of a form or API submission, canonical.
+
+    :raises ValidationError: when it is not a uuid (a damaged form or client).
+    """
+    from .errors import ValidationError
+
+    try:
+        return client_uuid(value)
+    except ValueError:
+        raise ValidationError("The form's submission id is damaged; reload the page and try again.",
+                              field_errors={"client_uuid": "Not a valid uuid"}) from None
