@@ -60,7 +60,11 @@ SYSTEM_FONTS := system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial
 assets: $(GOVUK_STAMP)
 
 $(GOVUK_STAMP):
-	@command -v npm >/dev/null || { echo "npm is needed to fetch govuk-frontend: install nodejs/npm"; exit 1; }
+	@if ! command -v npm >/dev/null; then \
+		echo "Installing Debian's npm to fetch govuk-frontend"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q npm; \
+	fi
 	rm -rf build/govuk-frontend $(GOVUK_DIR)
 	mkdir -p build/govuk-frontend $(GOVUK_DIR)
 	cd build/govuk-frontend && npm pack --silent govuk-frontend@$(GOVUK_FRONTEND_VERSION) >/dev/null
