@@ -163,3 +163,57 @@ def test_post_routes_by_role(seeded_client, ids, rule, path, form, allowed, role
         assert not response.headers["Location"].startswith("/login")
     else:
         assert response.status_code == 403
+
+
+@pytest.fixture
+def other_review_records(review_store, ids):
+    """A finding (with a file) and an alert in the store's older review, by an Ofsted inspector of that review."""
+    from inspect_kit import findings, reviews
+    from inspect_kit.actors import SYSTEM, Actor
+
+    db = review_store.evidence()
+    try:
+        other = reviews.current_review(db, "elsewhere")
+        reviews.add_inspector(db, review_id=other["id"], code="OFS-09", strand="ofsted", role="team", actor=SYSTEM)
+        inspector_id = db.execute("SELECT id FROM inspectors WHERE code = 'OFS-09'").fetchone()[0]
+        author = Actor("elsewhere-ofsted", "inspector", "ofsted", inspector_id)
+        finding = findings.record_finding(
+            db, author, {"activity": "interview", "collected_on": "2026-01-05", "finding_type": "strength",
+                         "evidence_text": "Evidence about another area", "criteria": ["2.1"]},
+            client_uuid=new_uuid(), submit=True, review_id=other["id"]).record
+        attachment = attachments.add_attachment(db, review_store, author, finding["id"], filename="other.pdf",
+                                                content=PDF)
+        alert = alerts.raise_alert(db, SYSTEM, review_id=other["id"], urgency="urgent",
+                                   concern="A child in another area", finding_id=finding["id"])
+    finally:
+        db.close()
+    return finding, attachment, alert
+
+
+@pytest.mark.parametrize("role", ["ofsted1", "lead", "moderator"])
+def test_another_reviews_records_are_not_found(web, review_store, other_review_records, role):
+    """Accounts are not tied to one review: an Ofsted inspector or a lead of this
+    review must not read, QA, attach to or alert from another review's evidence."""
+    finding, attachment, alert = other_review_records
+    public_id = finding["public_id"]
+    login_as(web, role)
+    for path in (f"/findings/{public_id}", f"/findings/{public_id}/history", f"/attachments/{attachment['id']}",
+                 f"/alerts/new?finding={public_id}", f"/alerts/{alert['id']}"):
+        response = web.get(path)
+        page = response.get_data(as_text=True)
+        response.close()
+        assert response.status_code == 404, path
+        assert "another area" not in page, path
+    token = csrf_token(web, "/")
+    posts = [(f"/findings/{public_id}/qa", {"action": "accept"}, 404),
+             (f"/findings/{public_id}/qa", {"action": "return", "comment": "No"}, 404),
+             (f"/alerts/{alert['id']}/refer", {"referred_to": "MASH duty manager"}, 404 if role in LEADS else 403)]
+    for path, form, status in posts:
+        assert web.post(path, data={**form, "csrf_token": token, "client_uuid": new_uuid()}).status_code == status, path
+    db = review_store.evidence()
+    try:
+        assert db.execute("SELECT qa_status FROM findings WHERE id = ?", [finding["id"]]).fetchone()[0] == "submitted"
+        assert db.execute("SELECT status FROM safeguarding_alerts WHERE id = ?", [alert["id"]]).fetchone()[0] == "raised"
+        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'attachment.download'").fetchone()[0] == 0
+    finally:
+        db.close()

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from .. import alerts, chronology, findings, reviews, vocab
-from ..errors import InvalidTransition, ValidationError
+from .. import alerts, chronology, reviews, vocab
+from ..errors import InvalidTransition, NotFound, ValidationError
 from ..forms import AlertForm, AlertStepForm
 from .auth import review_required, roles_required
 from .db import get_db
+from .findings import review_finding
 
 bp = Blueprint("alerts", __name__)
 
@@ -38,7 +39,7 @@ def new():
     finding = None
     finding_ref = form.finding.data or request.args.get("finding")
     if finding_ref:
-        finding = findings.get_finding(db, finding_ref, g.actor)
+        finding = review_finding(finding_ref)
         form.finding.data = finding["public_id"]
     if not form.is_submitted():
         case_ref = request.args.get("case")
@@ -69,12 +70,18 @@ def show(alert_id: int):
     return render_alert(alert_id)
 
 
-def render_alert(alert_id: int, form: AlertStepForm | None = None, status: int = 200):
-    """The alert's page; a step's form may come back with errors."""
+def review_alert(alert_id: int) -> dict:
+    """An alert of the current review. :raise 404: no review yet, or no such alert in it."""
     review = review_required()
     alert = alerts.get_alert(get_db(), alert_id)
     if alert["review_id"] != review["id"]:
-        abort(404)
+        raise NotFound(f"No safeguarding alert {alert_id} in this review.")
+    return alert
+
+
+def render_alert(alert_id: int, form: AlertStepForm | None = None, status: int = 200):
+    """The alert's page; a step's form may come back with errors."""
+    alert = review_alert(alert_id)
     return render_template("alerts/show.html", alert=alert, form=form or AlertStepForm(),
                            may_act=g.actor.reads_everything), status
 
@@ -82,9 +89,9 @@ def render_alert(alert_id: int, form: AlertStepForm | None = None, status: int =
 @bp.post("/alerts/<int:alert_id>/<step>")
 @roles_required("lead", "moderator")
 def move(alert_id: int, step: str):
-    review_required()
     if step not in STEPS:
         abort(404)
+    review_alert(alert_id)  # another review's alert is not moved from here
     db = get_db()
     form = AlertStepForm()
     try:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, send_file, url_for
 
-from .. import attachments, findings
+from .. import attachments
 from ..errors import ValidationError
 from ..forms import AttachmentForm
-from .auth import login_required, review_required
+from .auth import login_required
 from .db import get_db, get_store
-from .findings import render_finding
+from .findings import render_finding, review_finding
 
 bp = Blueprint("attachments", __name__)
 
@@ -18,9 +18,8 @@ bp = Blueprint("attachments", __name__)
 @bp.post("/findings/<public_id>/attachments")
 @login_required
 def upload(public_id: str):
-    review_required()
     db = get_db()
-    finding = findings.get_finding(db, public_id, g.actor)
+    finding = review_finding(public_id)
     form = AttachmentForm()
     upload = form.file.data
     try:
@@ -44,8 +43,10 @@ def upload(public_id: str):
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def download(attachment_id: int):
-    review_required()
-    attachment, path = attachments.open_attachment(get_db(), get_store(), g.actor, attachment_id)
+    db = get_db()
+    # Only files of the current review's findings (review_finding raises 404 otherwise).
+    review_finding(attachments.get_attachment(db, attachment_id)["finding_id"])
+    attachment, path = attachments.open_attachment(db, get_store(), g.actor, attachment_id)
     response = send_file(path, mimetype=attachment["media_type"], as_attachment=True,
                          download_name=attachment["filename"], max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from .. import attachments, findings, qa, reviews, vocab
-from ..errors import Conflict, InvalidTransition, ValidationError
+from ..errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..forms import AttachmentForm, FindingForm, QaForm
 from .auth import login_required, review_required
 from .db import get_db
@@ -31,6 +31,24 @@ def require_reader() -> None:
     if g.actor.is_admin:
         abort(403, "Administrators manage the review and accounts; evidence records are for inspectors, "
                    "leads and moderators.")
+
+
+def review_finding(finding_ref: int | str) -> dict:
+    """A finding of the current review (by public id or row id) that the signed-in actor may read.
+
+    An evidence store may hold more than one review, and accounts are not tied
+    to one; evidence of another review is not found here, as in the API
+    (``api.review_finding``), whatever the actor's role or strand.
+
+    :raise 404: no review yet, or no such finding in the current review.
+    :raise 403: the actor may not read the finding (another strand, or an administrator).
+    """
+    review = review_required()
+    db = get_db()
+    finding = findings.get_finding(db, finding_ref)
+    if finding["review_id"] != review["id"]:
+        raise NotFound(f"No finding {finding_ref}.")
+    return findings.get_finding(db, finding["id"], g.actor)
 
 
 def _form_context(form: FindingForm, review: dict, stored_criteria: dict[str, str] | None = None) -> dict:
@@ -101,7 +119,7 @@ def new():
 def edit(public_id: str):
     review = review_required()
     db = get_db()
-    finding = findings.get_finding(db, public_id, g.actor)
+    finding = review_finding(public_id)
     if g.actor.inspector_id != finding["inspector_id"]:
         abort(403, "Only the inspector who recorded this finding can edit it.")
     if finding["qa_status"] == "withdrawn":
@@ -162,9 +180,7 @@ def _same_content(current: dict, fields: dict, db) -> bool:
 @bp.get("/findings/<public_id>")
 @login_required
 def show(public_id: str):
-    review_required()
-    finding = findings.get_finding(get_db(), public_id, g.actor)
-    return render_finding(finding)
+    return render_finding(review_finding(public_id))
 
 
 def render_finding(finding: dict, *, qa_form: QaForm | None = None, attachment_form: AttachmentForm | None = None,
@@ -195,7 +211,7 @@ def render_finding(finding: dict, *, qa_form: QaForm | None = None, attachment_f
 def history(public_id: str):
     review = review_required()
     db = get_db()
-    finding = findings.get_finding(db, public_id, g.actor)
+    finding = review_finding(public_id)
     versions = findings.finding_history(db, finding["id"], g.actor)
     names = {
         "case_id": {case["id"]: case["case_ref"] for case in reviews.cases(db, review["id"])},

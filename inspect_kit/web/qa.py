@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 
-from .. import findings, qa
+from .. import qa
 from ..errors import InvalidTransition, ValidationError
 from ..forms import QaForm
 from .auth import login_required, review_required, roles_required
 from .db import get_db
-from .findings import render_finding
+from .findings import render_finding, review_finding
 
 bp = Blueprint("qa", __name__)
 
@@ -29,9 +29,8 @@ def queue():
 @bp.post("/findings/<public_id>/qa")
 @login_required
 def act(public_id: str):
-    review_required()
     db = get_db()
-    finding = findings.get_finding(db, public_id, g.actor)
+    finding = review_finding(public_id)
     form = QaForm()
     action = form.action.data
     try:
