@@ -116,3 +116,26 @@ def test_sheet_titles_are_valid_and_unique():
     assert sheet_title("a/b:c*?[d]") == "a_b_c___d_"
     assert len(sheet_title("x" * 50)) == 31
     assert sheet_title("Findings", ["findings"]) == "Findings (2)"
+
+
+def test_non_xml_characters_are_stripped_so_the_sheet_stays_valid(tmp_path):
+    """U+FFFE and U+FFFF are not XML characters: written as they are, Excel finds the sheet corrupt."""
+    import zipfile
+    from xml.dom import minidom
+
+    book, _, stats = write_and_read(tmp_path, [Column("t")], [["before\uffffafter\ufffe"]])
+    assert book["Data"]["A2"].value == "beforeafter"
+    assert stats.stripped_cells == 1
+    with zipfile.ZipFile(tmp_path / "out.xlsx") as archive:
+        for name in archive.namelist():
+            if name.endswith(".xml"):
+                minidom.parseString(archive.read(name))  # raises on a character XML does not allow
+
+
+def test_headings_and_sheet_titles_are_cleaned_too(tmp_path):
+    """Headings are column names a lead's SQL chooses: "=..." stays text, control characters go."""
+    book, _, _ = write_and_read(tmp_path, [Column("=HYPERLINK(\"http://x\")"), Column("bell\x07name")], [[1, 2]])
+    sheet = book["Data"]
+    assert sheet["A1"].data_type == "s" and sheet["A1"].value == "=HYPERLINK(\"http://x\")"
+    assert sheet["B1"].value == "bellname"
+    assert sheet_title("tab\x01le") == "table"

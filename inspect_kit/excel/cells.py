@@ -31,8 +31,9 @@ CUT_MARKER = " […cut: the full text is in the evidence store]"
 MAX_EXACT_INT = 10**15
 
 # Kept: tab, newline, carriage return. Everything else below 0x20 (and DEL)
-# breaks the file or hides text.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# breaks the file or hides text. U+FFFE and U+FFFF are not XML characters:
+# openpyxl writes them as they are and Excel then finds the sheet corrupt.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # ST_Xstring escapes: Excel reads "_x000D_" as a carriage return, so a literal
 # "_xHHHH_" in user text is itself escaped as "_x005F_xHHHH_".
 XSTRING_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")

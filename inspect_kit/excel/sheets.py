@@ -24,7 +24,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .cells import AUTO, TEXT, CellStats, CellWriter
+from .cells import AUTO, CONTROL_CHARS, TEXT, CellStats, CellWriter, clean_text
 
 WIDTH_SAMPLE_ROWS = 200
 MIN_WIDTH = 8
@@ -65,8 +65,8 @@ class SheetResult:
 
 
 def sheet_title(name: str, taken: Iterable[str] = ()) -> str:
-    """A valid, unique sheet title: no ``[]:*?/\\``, at most 31 characters."""
-    base = _BAD_SHEET_CHARS.sub("_", name).strip("'") or "Sheet"
+    """A valid, unique sheet title: no ``[]:*?/\\`` or control characters, at most 31 characters."""
+    base = _BAD_SHEET_CHARS.sub("_", CONTROL_CHARS.sub("", name)).strip("'") or "Sheet"
     base = base[:SHEET_NAME_LIMIT]
     taken_lower = {title.lower() for title in taken}
     title, number = base, 2
@@ -135,7 +135,9 @@ class TableWriter:
         self.worksheet.freeze_panes = "A2"
         header = []
         for column in self.columns:
-            cell = WriteOnlyCell(self.worksheet, column.name)
+            # A heading is a column name, which a lead's SQL chooses: cleaned
+            # like any text (a control character would raise in openpyxl).
+            cell = WriteOnlyCell(self.worksheet, clean_text(column.name))
             cell.data_type = "s"
             cell.font = _HEADER_FONT
             header.append(cell)
