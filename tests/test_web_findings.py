@@ -385,3 +385,28 @@ def test_qa_post_without_csrf_is_refused(web, review_store, ids):
     assert response.status_code == 400
     assert count(review_store, "SELECT count(*) FROM findings WHERE qa_status = 'accepted'") == 0
     assert csrf_token(web, "/")  # the session still works
+
+
+def test_a_comment_refused_because_another_lead_acted_first_is_handed_back(web, review_store, ids):
+    record(review_store, "ofsted1", ids, submit=True)
+    login_as(web, "moderator")
+    assert qa_action(web, "EF-OFS-01-0001", "accept").status_code == 302
+    login_as(web, "lead")  # had the page open before the moderator accepted it
+    response = qa_action(web, "EF-OFS-01-0001", "return", "Five careful <paragraphs> of feedback")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Five careful &lt;paragraphs&gt; of feedback</textarea>" in page
+    assert count(review_store, "SELECT count(*) FROM qa_actions WHERE action = 'return'") == 0
+
+
+def test_an_edit_refused_because_the_record_was_withdrawn_is_handed_back(web, review_store, ids):
+    record(review_store, "ofsted1", ids)
+    login_as(web, "ofsted1")
+    page = web.get("/findings/EF-OFS-01-0001/edit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert qa_action(web, "EF-OFS-01-0001", "withdraw", "Recorded twice").status_code == 302  # in another tab
+    form = {k: v for k, v in finding_form(ids, evidence_text="Ten minutes of new notes", action="save").items()
+            if k != "client_uuid"}
+    response = web.post("/findings/EF-OFS-01-0001/edit", data={**form, "expected_version": "1", "csrf_token": token})
+    assert response.status_code == 409
+    assert "Ten minutes of new notes</textarea>" in response.get_data(as_text=True)

@@ -47,8 +47,22 @@ DEFAULT_MESSAGES = {
 
 
 # Free-text fields worth handing back when a form cannot be accepted at all.
-RESCUED_FIELDS = ("evidence_text", "evaluation_text", "description", "concern", "comment", "reason", "response")
+RESCUED_FIELDS = ("evidence_text", "evaluation_text", "description", "concern", "comment", "reason", "response",
+                  "note")
 RESCUE_LIMIT = 20_000
+
+
+def typed_text() -> dict[str, str]:
+    """The free text of a refused form post, to hand back on the error page
+    (issue 3: a refusal never costs anyone their typed notes). Empty for
+    anything but a page's form post, and when the body cannot be read."""
+    if request.method != "POST" or request.path.startswith("/api/"):
+        return {}
+    try:
+        form = request.form
+    except Exception:  # an unreadable or oversized body: nothing to hand back
+        return {}
+    return {name: form[name][:RESCUE_LIMIT] for name in RESCUED_FIELDS if form.get(name, "").strip()}
 
 
 def render_error(status: int, message: str | None = None, *, field_errors: dict[str, str] | None = None,
@@ -63,17 +77,17 @@ def render_error(status: int, message: str | None = None, *, field_errors: dict[
 
 
 def handle_domain_error(error: InspectKitError):
-    return render_error(error.status, error.message, field_errors=error.field_errors)
+    # A 403, 404 or 409 on a form post (the record was withdrawn, or another
+    # lead acted first, while this person typed) still hands back their text.
+    return render_error(error.status, error.message, field_errors=error.field_errors, rescued=typed_text())
 
 
 def handle_csrf_error(error: CSRFError):
     # Nothing is stored, but typed notes are handed back (escaped, as text) so a
     # session that ended while someone was typing never costs them their text.
-    rescued = {name: request.form[name][:RESCUE_LIMIT] for name in RESCUED_FIELDS
-               if request.form.get(name, "").strip()}
     return render_error(400, "The form could not be checked (its security token was missing, wrong or from an "
                              "old session). Nothing was saved. Go back, reload the page and submit it again.",
-                        rescued=rescued)
+                        rescued=typed_text())
 
 
 def handle_too_large(error: HTTPException):
@@ -88,7 +102,7 @@ def handle_http_error(error: HTTPException):
         return error
     # abort(403, "message") carries our own words; Werkzeug's stock descriptions are replaced.
     custom = error.description if error.description != type(error).description else None
-    return render_error(error.code, custom)
+    return render_error(error.code, custom, rescued=typed_text())
 
 
 def handle_unexpected(error: InternalServerError):
@@ -96,7 +110,7 @@ def handle_unexpected(error: InternalServerError):
     if isinstance(original, InspectKitError):
         return handle_domain_error(original)
     log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=original or error)
-    return render_error(500)
+    return render_error(500, rescued=typed_text())
 
 
 def init_app(app: Flask) -> None:
