@@ -138,31 +138,52 @@ def form_for(kind, ids):
     return {**kind, "client_uuid": new_uuid()}
 
 
+STATE_SQL = ("SELECT count(*) FROM findings", "SELECT count(*) FROM finding_versions",
+             "SELECT count(*) FROM qa_actions", "SELECT count(*) FROM attachments",
+             "SELECT count(*) FROM chronology_events", "SELECT count(*) FROM safeguarding_alerts",
+             "SELECT group_concat(status) FROM safeguarding_alerts", "SELECT group_concat(qa_status) FROM findings")
+
+
+def stored_state(store: Store) -> list:
+    db = store.evidence()
+    try:
+        return [db.execute(sql).fetchone()[0] for sql in STATE_SQL]
+    finally:
+        db.close()
+
+
+def post_data(form, ids, token) -> dict:
+    import io
+
+    if form == "upload":
+        return {"csrf_token": token, "client_uuid": new_uuid(), "file": (io.BytesIO(PDF + b"more"), "more.pdf")}
+    return {**form_for(form, ids), "csrf_token": token}
+
+
 @pytest.mark.parametrize(("rule", "path", "form", "allowed"), POST_TABLE, ids=[row[0] for row in POST_TABLE])
-def test_anonymous_posts_are_sent_to_sign_in_and_change_nothing(seeded_client, ids, rule, path, form, allowed):
-    data = {"csrf_token": csrf_token(seeded_client)}
-    response = seeded_client.post(path, data=data)
+def test_anonymous_posts_are_sent_to_sign_in_and_change_nothing(seeded_client, review_store, ids, rule, path, form,
+                                                                allowed):
+    before = stored_state(review_store)
+    # A complete, valid form with a valid CSRF token: only the missing login stops it.
+    response = seeded_client.post(path, data=post_data(form, ids, csrf_token(seeded_client)))
     assert response.status_code == 302
     assert response.headers["Location"] == "/login"
+    assert stored_state(review_store) == before
 
 
 @pytest.mark.parametrize("role", sorted(ALL))
 @pytest.mark.parametrize(("rule", "path", "form", "allowed"), POST_TABLE, ids=[row[0] for row in POST_TABLE])
-def test_post_routes_by_role(seeded_client, ids, rule, path, form, allowed, role):
-    import io
-
+def test_post_routes_by_role(seeded_client, review_store, ids, rule, path, form, allowed, role):
     login_as(seeded_client, role)
-    token = csrf_token(seeded_client, "/")
-    if form == "upload":
-        data = {"csrf_token": token, "client_uuid": new_uuid(), "file": (io.BytesIO(PDF + b"more"), "more.pdf")}
-    else:
-        data = {**form_for(form, ids), "csrf_token": token}
-    response = seeded_client.post(path, data=data)
+    before = stored_state(review_store)
+    response = seeded_client.post(path, data=post_data(form, ids, csrf_token(seeded_client, "/")))
     if role in allowed:
         assert response.status_code == 302, response.get_data(as_text=True)[:800]
         assert not response.headers["Location"].startswith("/login")
+        assert stored_state(review_store) != before  # the post did its work
     else:
         assert response.status_code == 403
+        assert stored_state(review_store) == before
 
 
 @pytest.fixture
