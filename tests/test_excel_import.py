@@ -299,3 +299,31 @@ def test_formula_typed_in_excel_is_imported_as_its_text(review, template):
     template.write_bytes(buffer.getvalue())
     import_capture_workbook(review.db, review.health, review.review_id, template)
     assert review.db.execute("SELECT evidence_text FROM findings").fetchone()[0] == "=1+2"
+
+
+def test_a_damaged_sheet_is_refused_not_a_traceback(review, template, tmp_path):
+    """read_only openpyxl parses a sheet only as its rows are read: a damaged
+    sheet fails after load_workbook succeeded, and must still be refused cleanly."""
+    fill(template, [a_finding()])
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(damaged, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet2.xml":  # the Findings sheet, cut in half
+                data = data[: len(data) // 2]
+            target.writestr(name, data)
+    with pytest.raises(WorkbookRefused, match="Findings sheet is damaged"):
+        import_capture_workbook(review.db, review.health, review.review_id, damaged)
+    assert review.db.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
+
+
+def test_more_problems_than_are_listed_are_still_counted(review, template, monkeypatch):
+    from inspect_kit.excel import importer
+
+    monkeypatch.setattr(importer, "MAX_ERRORS_LISTED", 2)
+    fill(template, [a_finding(activity="x"), a_finding(activity="y"), a_finding(activity="z")])
+    with pytest.raises(WorkbookInvalid) as raised:
+        import_capture_workbook(review.db, review.health, review.review_id, template)
+    assert len(raised.value.errors) == 2 and raised.value.total_errors == 3
+    assert "3 problem(s) in 3 of 3 row(s)" in raised.value.message
+    assert "The first 2 are listed." in raised.value.message

@@ -78,13 +78,20 @@ class RowError:
 
 
 class WorkbookInvalid(ValidationError):
-    """Some rows are wrong; ``errors`` lists each as a :class:`RowError`. Nothing was stored."""
+    """Some rows are wrong; nothing was stored.
+
+    ``errors`` lists the first :data:`MAX_ERRORS_LISTED` faults as
+    :class:`RowError`; the message counts every fault and says when the
+    list is shorter than that.
+    """
 
     def __init__(self, errors: list[RowError], rows_checked: int, workbook: str):
         rows = len({(error.sheet, error.row) for error in errors})
+        listed = "" if len(errors) <= MAX_ERRORS_LISTED else f" The first {MAX_ERRORS_LISTED} are listed."
         super().__init__(f"Nothing was imported from {workbook}: {len(errors)} problem(s) in {rows} of "
-                         f"{rows_checked} row(s). Correct them in the workbook and import it again.")
-        self.errors = errors
+                         f"{rows_checked} row(s). Correct them in the workbook and import it again.{listed}")
+        self.errors = errors[:MAX_ERRORS_LISTED]
+        self.total_errors = len(errors)
         self.rows_checked = rows_checked
 
 
@@ -197,7 +204,8 @@ def _marker(workbook: Any, name: str, review_slug: str) -> str | None:
     if INSTRUCTIONS not in workbook.sheetnames:
         raise WorkbookRefused(f"{name} is not an inspect_kit capture workbook (it has no {INSTRUCTIONS} sheet). "
                               "Make one with `inspect-kit template` or the 'Download a capture workbook' link.")
-    first = next(workbook[INSTRUCTIONS].iter_rows(min_row=1, max_row=1, values_only=True), ())
+    first = next(_read_rows(workbook[INSTRUCTIONS].iter_rows(min_row=1, max_row=1, values_only=True), name,
+                            INSTRUCTIONS), ())
     first = list(first) + [None] * 7
     if first[0] != MARKER:
         raise WorkbookRefused(f"{name} is not an inspect_kit capture workbook (its {INSTRUCTIONS} sheet does not "
@@ -213,6 +221,26 @@ def _marker(workbook: Any, name: str, review_slug: str) -> str | None:
     return first[6] or None
 
 
+def _read_rows(rows: Iterator[tuple[Any, ...]], name: str, sheet: str) -> Iterator[tuple[Any, ...]]:
+    """``rows`` as they are read; a sheet whose XML is damaged is refused, not a traceback.
+
+    In ``read_only`` mode openpyxl parses a sheet only as its rows are read,
+    so a damaged sheet fails here, after ``load_workbook`` succeeded.
+
+    :raises WorkbookRefused: the sheet cannot be read.
+    """
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as error:  # ParseError, ValueError, KeyError…: openpyxl raises many types
+            raise WorkbookRefused(f"{name}: the {sheet} sheet is damaged and cannot be read "
+                                  f"({type(error).__name__}). Open it in Excel, save it as .xlsx and try "
+                                  "again.") from None
+        yield row
+
+
 def _sheet_rows(workbook: Any, sheet: str, columns: tuple[str, ...], name: str,
                 counter: list[int], limits: ImportLimits) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (Excel row number, {heading: value}) for every non-empty row.
@@ -224,7 +252,7 @@ def _sheet_rows(workbook: Any, sheet: str, columns: tuple[str, ...], name: str,
     worksheet = workbook[sheet]
     # The dimension tag some writers leave behind can be wrong; read every row.
     worksheet.reset_dimensions()
-    rows = worksheet.iter_rows(values_only=True)
+    rows = _read_rows(worksheet.iter_rows(values_only=True), name, sheet)
     header = [(_text(value) or "").strip() for value in next(rows, ())]
     positions = {heading: index for index, heading in enumerate(header) if heading}
     missing = [heading for heading in columns if heading not in positions]
@@ -416,7 +444,7 @@ def import_capture_workbook(db: Database, actor: Actor, review_id: int, path: Pa
             raise Forbidden(f"{name} was made for inspector {checked.inspector}; import it with that inspector's "
                             "account.")
     if checked.errors and not partial:
-        raise WorkbookInvalid(checked.errors[:MAX_ERRORS_LISTED], checked.rows_checked, name)
+        raise WorkbookInvalid(checked.errors, checked.rows_checked, name)
     report = ImportReport(workbook=name, skipped=list(checked.errors))
     conflicts: list[RowError] = []
     with write_transaction(db):
