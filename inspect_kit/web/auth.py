@@ -100,8 +100,16 @@ def review_required() -> dict:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: never redirect to another host after sign-in."""
+    """Only same-site paths: never redirect to another host after sign-in.
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so a
+    ``next`` of slash-backslash-host, or slash-tab-slash-host, would mean
+    ``//host``. Werkzeug percent-encodes the backslash in ``Location`` today;
+    this does not rely on it.
+    """
     if not target:
+        return None
+    if "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
