@@ -212,3 +212,13 @@ def test_the_pinned_govuk_frontend_is_the_one_the_jinja_macros_support():
     assert {4: 6, 3: 5, 2: 4}[jinja_major] == int(pinned.group(1))
     script = (paths.static_dir() / "govuk-frontend" / "govuk-frontend.min.js").read_text()
     assert f'const version="{".".join(pinned.groups())}"' in script  # what make assets installed
+
+
+@pytest.mark.parametrize("path", ["/alerts/99999999999999999999999", "/attachments/99999999999999999999999",
+                                  "/api/chronology/99999999999999999999999"])
+def test_an_id_too_large_for_sqlite_in_the_url_is_a_404(review_store, path):
+    client = make_app(review_store, PROPAGATE_EXCEPTIONS=False).test_client()  # a 500 would show as a page
+    login_as(client, "lead")
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Traceback" not in response.get_data(as_text=True)

@@ -16,6 +16,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from .. import paths
 from ..attachments import DEFAULT_MAX_BYTES
@@ -34,6 +35,16 @@ GOVUK_CSS = Path("govuk-frontend") / "govuk-frontend.min.css"
 FORM_OVERHEAD_BYTES = 256 * 1024
 
 log = logging.getLogger(__name__)
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in our URLs is a SQLite row id: a number past SQLite's
+    INTEGER range (``/alerts/99999999999999999999``) is a 404, not an
+    OverflowError from the driver and a 500 page."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -77,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.get("SECURE_COOKIES") or app.config.get("PREFERRED_URL_SCHEME") == "https"
     )
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_ATTACHMENT_BYTES"] + FORM_OVERHEAD_BYTES
+    app.url_map.converters["int"] = RowIdConverter
     store = Store(Path(app.config["INSPECT_KIT_HOME"]))
     app.extensions[STORE_EXTENSION] = store
     if not app.config.get("SECRET_KEY"):
