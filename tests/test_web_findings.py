@@ -104,6 +104,14 @@ def test_bad_input_is_named_next_to_its_field_and_in_the_summary(inspector, revi
     assert count(review_store) == 0
 
 
+def test_the_criteria_error_and_hint_are_announced_with_every_area(inspector, ids):
+    page = submit_finding(inspector, ids, criteria=None).get_data(as_text=True)
+    fieldsets = re.findall(r'<fieldset class="govuk-fieldset"([^>]*)>\s*<legend[^>]*>\s*\d\. ', page)
+    assert len(fieldsets) >= 3  # one per judgement area
+    assert all('aria-describedby="criteria-hint criteria-error"' in attrs for attrs in fieldsets), fieldsets
+    assert 'id="criteria-error"' in page and 'id="criteria-hint"' in page
+
+
 def test_a_foreign_case_or_agency_is_refused(inspector, review_store, ids):
     response = submit_finding(inspector, ids, case_id=str(ids.foreign_case_id), agency_id=str(ids.foreign_agency_id))
     page = html.unescape(response.get_data(as_text=True))
