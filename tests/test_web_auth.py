@@ -65,7 +65,9 @@ def test_wrong_password_is_refused_with_a_message(web):
     assert response.status_code == 401
     page = response.get_data(as_text=True)
     assert "The username or password is not right" in page
-    assert 'href="#username"' in page  # the error summary links to the field
+    assert 'href="#username"' in page  # the error summary links to the field …
+    assert "<title>Error: Sign in" in page
+    assert 'id="username-error"' in page and 'aria-describedby="username-error"' in page  # … that carries the error
     assert web.get("/").status_code == 302  # still sent to sign in
 
 

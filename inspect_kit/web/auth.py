@@ -145,8 +145,10 @@ def login():
     elif form.is_submitted():
         status = 422
     if error:
-        form.password.errors = [error]
-    return render_template("auth/login.html", form=form, error=error), status
+        # On the username field, where the error summary's link lands (GOV.UK:
+        # the link and the message belong to the same field).
+        form.username.errors = [error]
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.post("/logout")
