@@ -82,3 +82,26 @@ async def test_sql_export_is_for_leads_only(server):
     assert (await get(server, path, "police_inspector")).status_code == 403
     rows, about = sheet_rows(await get(server, path, "lead"), "evidence")
     assert len(rows) == 2 and about["SQL"] == "select public_id, evidence_text from findings"
+
+
+async def test_a_strand_with_more_than_a_page_of_findings_is_not_cut_silently(server, store):
+    """1,100 police findings: the page says it is truncated at Datasette's 1,000,
+    and the .xlsx holds every one of them (a LIMIT in the SQL cut both at 1,000)."""
+    with store.evidence() as db:
+        db.execute("""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100)
+            INSERT INTO findings (public_id, client_uuid, content_hash, review_id, strand_id, inspector_id,
+                                  inspector_seq, agency_id, case_id, activity, collected_on, evidence_text,
+                                  finding_type, qa_status, version, created_at, updated_at)
+            SELECT 'EF-POL-01-' || printf('%05d', 100 + i), printf('%08d-0000-4000-8000-000000000000', i),
+                   content_hash, review_id, strand_id, inspector_id, 100 + i, agency_id, case_id, activity,
+                   collected_on, evidence_text || ' copy ' || i, finding_type, qa_status, version, created_at,
+                   updated_at
+            FROM findings, n WHERE findings.public_id = 'EF-POL-01-0001'""")
+        db.conn.commit()
+    page = (await get(server, "/data/evidence/my_strand_findings.json", "police_inspector")).json()
+    assert len(page["rows"]) == 1000 and page["truncated"] is True
+    rows, about = sheet_rows(await get(server, "/data/evidence/my_strand_findings.xlsx", "police_inspector"),
+                             "my_strand_findings")
+    assert len(rows) == 1101 and about["Rows"] == "1,101"
+    assert {row[0][:7] for row in rows} == {"EF-POL-"}
