@@ -91,6 +91,15 @@ async def test_chronology_as_a_timeline(ds):
     assert 'href="/cases/C-001"' in html
 
 
+async def test_a_timeline_cut_at_the_row_limit_says_so(store, small_review):
+    ds = make_datasette(store, SECRET, settings={"max_returned_rows": 3})
+    html = await page(ds, "/evidence/case_chronology?case_ref=C-001", "police_inspector")
+    assert "Only the first 3 events are shown: this case has more." in html
+    assert "More than 3 events</strong>" in html
+    full = await page(make_datasette(store, SECRET), "/evidence/case_chronology?case_ref=C-001")  # 4 of 4
+    assert "Only the first" not in full and "More than" not in full
+
+
 async def test_chronology_form_without_a_case(ds):
     html = await page(ds, "/evidence/case_chronology")
     assert 'name="case_ref"' in html and "ik-timeline\"" not in html
