@@ -439,19 +439,25 @@ def _summary_criteria(db: Database, workbook: Any, review_id: int, finding_where
 def _summary_agencies(db: Database, workbook: Any, finding_where: str, finding_params: list[Any],
                       stats: CellStats) -> SheetResult:
     types = list(vocab.FINDING_TYPES)
-    per_agency: dict[str, dict[str, Any]] = {}
-    for agency, agency_type, finding_type, count in db.conn.execute(
-            f"""SELECT coalesce(agencies.name, '(partnership-wide)'), coalesce(agencies.agency_type, ''),
-                       findings.finding_type, count(*) {FINDINGS_FROM} {finding_where}
-                GROUP BY 1, 2, 3 ORDER BY 1""", finding_params):
-        entry = per_agency.setdefault(agency, {"type": vocab.AGENCY_TYPES.get(agency_type, agency_type)})
+    # Keyed by the agency's id: two agencies of the same name stay two rows.
+    per_agency: dict[int, dict[str, Any]] = {}
+    for agency_id, agency, agency_type, finding_type, count in db.conn.execute(
+            f"""SELECT coalesce(findings.agency_id, 0), coalesce(agencies.name, '(partnership-wide)'),
+                       coalesce(agencies.agency_type, ''), findings.finding_type, count(*)
+                {FINDINGS_FROM} {finding_where}
+                GROUP BY 1, 2, 3, 4 ORDER BY 2, 1""", finding_params):
+        entry = per_agency.setdefault(agency_id, {"name": agency,
+                                                  "type": vocab.AGENCY_TYPES.get(agency_type, agency_type)})
         entry[finding_type] = count
     rows = []
-    for agency, entry in per_agency.items():
+    for entry in per_agency.values():
         cells = [entry.get(code, 0) for code in types]
-        rows.append([agency, entry["type"], *cells, sum(cells)])
+        rows.append([entry["name"], entry["type"], *cells, sum(cells)])
     sheet = write_table(workbook, "Summary – agencies", SUMMARY_AGENCY_COLUMNS, rows, stats=stats)
-    sheet.expected_rows = len(per_agency)
+    # Checked against the database, not against the rows just built (which could not differ).
+    sheet.expected_rows = db.conn.execute(
+        f"SELECT count(DISTINCT coalesce(findings.agency_id, 0)) {FINDINGS_FROM} {finding_where}",
+        finding_params).fetchone()[0]
     return sheet
 
 
