@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from . import audit, validation, vocab
 from .actors import Actor
-from .errors import Conflict, ValidationError
+from .errors import Conflict, Forbidden, ValidationError
 from .findings import RecordResult
 from .store import now, write_transaction
 
@@ -60,9 +60,14 @@ def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, clien
                  review_id: int | None = None) -> RecordResult:
     """Record a chronology event; idempotent by ``client_uuid`` like findings.
 
+    :raises Forbidden: the actor is not linked to an inspector of the review
+        (administrators, or a lead's account without an inspector code): every
+        event names the inspector who recorded it.
     :raises ValidationError: bad input or uuid.
     :raises Conflict: the uuid was already used for different content.
     """
+    if actor.inspector_id is None:
+        raise Forbidden("Only inspectors of the review record chronology events; this account is not linked to one.")
     review_id = int(review_id if review_id is not None else fields.get("review_id") or 0)
     uuid = validation.submission_uuid(client_uuid)
     values = normalise(db, review_id, fields)

@@ -213,3 +213,21 @@ def test_an_alert_about_another_reviews_case_is_refused(web, review_store, ids):
     response = raise_alert(web, case_id=str(ids.foreign_case_id))
     assert response.status_code == 422
     assert scalar(review_store, "SELECT count(*) FROM safeguarding_alerts") == 0
+
+
+def test_an_account_not_linked_to_an_inspector_records_no_events(web, review_store, ids):
+    """As in the API: every event names the inspector who recorded it, so a lead
+    account without an inspector of this review cannot add one (it could, with
+    recorded_by empty)."""
+    from inspect_kit import accounts
+
+    private = review_store.private()
+    accounts.add_account(private, username="visiting-lead", password="correct-horse-battery", role="lead")
+    private.close()
+    with web.session_transaction() as session:
+        session["actor"] = {"id": "visiting-lead", "role": "lead", "strand": None, "inspector": None}
+    assert 'id="add-event"' not in web.get("/cases/C-017").get_data(as_text=True)
+    assert web.get("/cases/C-017/events/new").status_code == 403
+    response = post(web, "/cases/C-017/events/new", event_form(ids), token_from="/cases/C-017")
+    assert response.status_code == 403
+    assert scalar(review_store, "SELECT count(*) FROM chronology_events") == 0
