@@ -145,12 +145,15 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
 
 
 def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[str, Any], *,
-                 reason: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
+                 reason: str | None = None, expected_version: int | None = None,
+                 submit: bool = False) -> dict[str, Any]:
     """Change a finding's content, keeping the old version.
 
     Only the author may edit. After submission an edit needs a ``reason``; an
     accepted finding that is edited goes back to the QA queue. An edit that
-    changes nothing makes no new version.
+    changes nothing makes no new version. With ``submit`` a draft or returned
+    finding is also submitted for QA (criteria then required), in the same
+    transaction: either both happen or neither.
 
     :raises NotFound, Forbidden: as usual.
     :raises InvalidTransition: the finding is withdrawn.
@@ -167,7 +170,8 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
             raise Conflict(
                 f"This finding changed since you opened it (now version {current['version']}); "
                 "your text is kept below — compare it with the current version before saving again.")
-        values = normalise(db, current["review_id"], fields, require_criteria=current["qa_status"] != "draft")
+        values = normalise(db, current["review_id"], fields,
+                           require_criteria=submit or current["qa_status"] != "draft")
         errors: dict[str, str] = {}
         reason = validation.text({"reason": reason}, "reason", errors, label="reason for the change",
                                  required=current["qa_status"] != "draft", limit=2000)
@@ -176,7 +180,7 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
         before = _snapshot(db, finding_id)
         changed = {k: v for k, v in values.items() if k != "criteria" and current[k] != v}
         if not changed and before["criteria"] == values["criteria"]:
-            return current
+            return _submit_if_open(db, actor, current) if submit else current
         version = current["version"] + 1
         updates = {**changed, "version": version, "updated_at": now()}
         if current["qa_status"] == "accepted":
@@ -198,7 +202,17 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
         _write_version(db, finding_id, version, after, actor, reason=reason)
         audit.record(db, actor, "finding.edit", table="findings", row_id=finding_id, before=before, after=after,
                      detail=reason)
-        return get_finding(db, finding_id)
+        updated = get_finding(db, finding_id)
+        return _submit_if_open(db, actor, updated) if submit else updated
+
+
+def _submit_if_open(db: Database, actor: Actor, finding: dict[str, Any]) -> dict[str, Any]:
+    """Submit a draft or returned finding for QA (an edit's "save and submit"); others are left as they are."""
+    if finding["qa_status"] not in ("draft", "returned"):
+        return finding
+    from . import qa
+
+    return qa.submit(db, actor, finding["id"])
 
 
 def get_finding(db: Database, finding_id: int | str, actor: Actor | None = None) -> dict[str, Any]:

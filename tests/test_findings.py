@@ -140,6 +140,22 @@ def test_editing_an_accepted_finding_sends_it_back_to_qa(review):
     assert edited["qa_status"] == "submitted"
 
 
+def test_save_and_submit_is_one_step_or_none(review):
+    draft = findings.record_finding(review.db, review.health, review.finding(criteria=[]), client_uuid=new_uuid()).record
+    with pytest.raises(ValidationError) as raised:  # a submission needs criteria: nothing is saved either
+        findings.edit_finding(review.db, review.health, draft["id"], review.finding(evidence_text="New", criteria=[]),
+                              submit=True)
+    assert "criteria" in raised.value.field_errors
+    assert findings.get_finding(review.db, draft["id"])["version"] == 1
+    submitted = findings.edit_finding(review.db, review.health, draft["id"], review.finding(evidence_text="New"),
+                                      submit=True)
+    assert (submitted["version"], submitted["qa_status"]) == (2, "submitted")
+    qa.return_finding(review.db, review.lead, draft["id"], "Add the date")
+    unchanged = findings.edit_finding(review.db, review.health, draft["id"], review.finding(evidence_text="New"),
+                                      reason="Resubmitted as it was", submit=True)
+    assert (unchanged["version"], unchanged["qa_status"]) == (2, "submitted")  # no new version, but resubmitted
+
+
 def test_a_stale_edit_is_refused_so_no_update_is_lost(review):
     finding = findings.record_finding(review.db, review.health, review.finding(), client_uuid=new_uuid()).record
     findings.edit_finding(review.db, review.health, finding["id"], review.finding(evidence_text="First edit"),

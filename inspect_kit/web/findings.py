@@ -133,13 +133,8 @@ def edit(public_id: str):
         fields = form.domain_fields(request.form)
         submit = request.form.get("action") == "submit"
         try:
-            if submit:
-                # Check everything a submission needs before saving anything.
-                findings.normalise(db, finding["review_id"], fields, require_criteria=True)
             updated = findings.edit_finding(db, g.actor, finding["id"], fields, reason=form.reason.data,
-                                            expected_version=_version(form.expected_version.data))
-            if submit and updated["qa_status"] in ("draft", "returned"):
-                updated = qa.submit(db, g.actor, updated["id"])
+                                            expected_version=_version(form.expected_version.data), submit=submit)
         except ValidationError as error:
             form.show_errors(error.field_errors or {"evidence_text": error.message})
             status = 422
