@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 
 import pytest
 from datasette.app import Datasette
@@ -236,3 +237,24 @@ async def test_admin_reads_reference_lists_only(ds):
     assert "findings" not in visible and "chronology_events" not in visible
     assert {"cases", "agencies", "strands"} <= visible
     assert json.dumps(tables).count("evidence_text") == 0
+
+
+@pytest.mark.parametrize("role, listed", [
+    ("police_inspector", {"chronology_events"}),
+    ("admin", set()),
+    ("lead", {"findings", "chronology_events", "safeguarding_alerts"}),
+])
+async def test_a_row_page_counts_only_tables_the_reader_may_open(ds, role, listed):
+    """A case's row page listed a count from every table pointing at it: an
+    inspector learnt how many findings of every strand and how many
+    safeguarding alerts the child has."""
+    html = (await ds.client.get("/evidence/cases/1", cookies=cookies_for(role))).text
+    links = set(re.findall(r"from case_id in (\w+)", html))
+    assert links == listed
+
+
+async def test_row_json_gives_no_counts_from_other_tables(ds):
+    for role in ("police_inspector", "lead"):
+        for extras in ("foreign_key_tables", "foreign_key_tables,foreign_key_tables"):
+            body = (await ds.client.get(f"/evidence/cases/1.json?_extras={extras}", cookies=cookies_for(role))).json()
+            assert "foreign_key_tables" not in body and body["rows"][0][2] == "C-001"

@@ -8,7 +8,9 @@ helpers (:mod:`.session`, :mod:`inspect_kit.catalogue`):
 - :mod:`.auth` — ``actor_from_request``: the intake app's signed session;
 - :mod:`.metadata` — ``get_metadata`` and ``startup``: the catalogue with its
   ``allow`` blocks, and the refusal to serve ``private.db``;
-- :mod:`.pages` — templates, links back to the intake app, cell links.
+- :mod:`.pages` — templates, links back to the intake app, cell links;
+- :mod:`.extras` — ``asgi_wrapper``: no ``_extras=foreign_key_tables`` (counts
+  from tables the reader may not see).
 
 Run by hand there is no intake secret (only :func:`configure` sets one), so
 everyone is anonymous and every page is 403: access fails closed.
@@ -18,10 +20,11 @@ from __future__ import annotations
 
 from .auth import actor_from_request
 from .config import configure, intake_session
+from .extras import asgi_wrapper
 from .metadata import get_metadata, startup
 from .pages import extra_template_vars, menu_links, prepare_jinja2_environment, render_cell
 
 __all__ = [
-    "actor_from_request", "configure", "extra_template_vars", "get_metadata", "intake_session", "menu_links",
+    "actor_from_request", "asgi_wrapper", "configure", "extra_template_vars", "get_metadata", "intake_session", "menu_links",
     "prepare_jinja2_environment", "render_cell", "startup",
 ]

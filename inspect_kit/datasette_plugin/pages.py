@@ -76,13 +76,37 @@ def prepare_jinja2_environment(env, datasette):
     env.globals["ik"] = page_globals(datasette)
 
 
+async def readable_referring_tables(datasette, actor, database: str, table: str) -> list[str]:
+    """The tables with a foreign key to ``table`` that ``actor`` may read.
+
+    A row page lists "Links from other tables" with a count from each, whatever
+    the reader's rights: an inspector saw how many findings of every strand and
+    how many safeguarding alerts a case has. The row template lists only these.
+    """
+    incoming = (await datasette.get_database(database).get_all_foreign_keys()).get(table, {}).get("incoming", [])
+    readable = []
+    for other in sorted({fk["other_table"] for fk in incoming}):
+        visible, _ = await datasette.check_visibility(
+            actor, permissions=[("view-table", (database, other)), ("view-database", database), "view-instance"])
+        if visible:
+            readable.append(other)
+    return readable
+
+
 @hookimpl
-def extra_template_vars(request, datasette):
-    intake = intake_session(datasette)
-    csrf = None
-    if intake is not None and request is not None:
-        csrf = logout_csrf_token(decode_session(request.cookies.get(intake.cookie_name), intake), intake.secret)
-    return {"ik_logout_csrf": csrf}
+def extra_template_vars(request, datasette, view_name, database, table):
+    async def template_vars():
+        intake = intake_session(datasette)
+        csrf = None
+        if intake is not None and request is not None:
+            csrf = logout_csrf_token(decode_session(request.cookies.get(intake.cookie_name), intake),
+                                     intake.secret)
+        readable: list[str] = []
+        if view_name == "row" and database and table:
+            readable = await readable_referring_tables(datasette, request.actor if request else None, database, table)
+        return {"ik_logout_csrf": csrf, "ik_readable_tables": readable}
+
+    return template_vars
 
 
 @hookimpl
