@@ -536,3 +536,46 @@ def test_reused_connections_stay_per_thread_and_clean(env, monkeypatch):
         for database in getattr(web_db._thread_connections, "databases", {}).values():
             database.close()
         web_db._thread_connections.databases = {}
+
+
+# ----------------------------------------------------------------- every route for every role (issue 3, item 10)
+
+API_ROLES = [None, "health1", "police2", "lead", "moderator", "admin"]
+READERS = {"health1", "police2", "lead", "moderator"}
+# (method, rule, who succeeds, with what status); anonymous callers get 401, other accounts 403.
+API_TABLE = [
+    ("POST", "/api/findings", READERS, 201),
+    ("GET", "/api/findings", READERS, 200),
+    ("GET", "/api/findings/<public_id>", {"health1", "lead", "moderator"}, 200),  # a health finding
+    ("POST", "/api/findings/<public_id>/qa", {"lead", "moderator"}, 200),  # accept
+    ("POST", "/api/chronology", READERS, 201),
+    ("GET", "/api/chronology/<int:event_id>", READERS, 200),
+    ("GET", "/api/cases/<case_ref>/chronology", READERS, 200),
+]
+API_OPEN = {"/api/openapi.json", "/api/", "/api/<path:rest>"}
+
+
+def test_the_role_table_covers_every_api_route(env):
+    routes = {(method, rule.rule) for rule in env.app.url_map.iter_rules() if rule.rule.startswith("/api/")
+              for method in rule.methods - {"HEAD", "OPTIONS"} if rule.rule not in API_OPEN}
+    assert routes == {(method, rule) for method, rule, _, _ in API_TABLE}
+
+
+@pytest.mark.parametrize("user", API_ROLES, ids=[user or "anonymous" for user in API_ROLES])
+@pytest.mark.parametrize(("method", "rule", "allowed", "status"), API_TABLE, ids=[f"{m} {r}" for m, r, _, _ in API_TABLE])
+def test_every_api_route_for_every_role(env, user, method, rule, allowed, status):
+    finding = env.post("/api/findings", env.finding(submit=True)).get_json()
+    event = env.post("/api/chronology", env.event()).get_json()
+    path = (rule.replace("<public_id>", finding["public_id"]).replace("<int:event_id>", str(event["id"]))
+            .replace("<case_ref>", "C-017"))
+    before = (env.count(), env.count("chronology_events"), env.count("qa_actions"))
+    if method == "GET":
+        response = env.get(path, user=user)
+    else:
+        body = {"action": "accept"} if rule.endswith("/qa") else env.finding() if "findings" in rule else env.event()
+        response = env.post(path, body, user=user)
+    if user in allowed:
+        assert response.status_code == status, response.get_json()
+    else:
+        assert_error(response, 401 if user is None else 403)
+        assert (env.count(), env.count("chronology_events"), env.count("qa_actions")) == before
