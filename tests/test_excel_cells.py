@@ -139,3 +139,13 @@ def test_headings_and_sheet_titles_are_cleaned_too(tmp_path):
     assert sheet["A1"].data_type == "s" and sheet["A1"].value == "=HYPERLINK(\"http://x\")"
     assert sheet["B1"].value == "bellname"
     assert sheet_title("tab\x01le") == "table"
+
+
+def test_dates_excel_cannot_hold_stay_text(tmp_path):
+    """Before 1900 Excel has no dates: openpyxl wrote a negative serial (#####) or a bare time."""
+    rows = [["0208-03-27"], ["1899-12-31T10:00:00"], [dt.date(1899, 12, 31)], ["1900-01-01"]]
+    book, _, _ = write_and_read(tmp_path, [Column("event_date", cells.DATE)], rows)
+    sheet = book["Data"]
+    assert [(sheet[f"A{n}"].data_type, sheet[f"A{n}"].value) for n in (2, 3, 4)] == [
+        ("s", "0208-03-27"), ("s", "1899-12-31T10:00:00"), ("s", "1899-12-31")]
+    assert sheet["A5"].is_date and sheet["A5"].value == dt.datetime(1900, 1, 1)

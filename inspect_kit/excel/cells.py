@@ -10,8 +10,9 @@ The rules (issue 5, DESIGN.md §3):
   written as Excel's ``_x000D_`` so it survives the XML round trip;
 - text longer than Excel's 32,767 characters is cut, ends with
   :data:`CUT_MARKER` and is counted (openpyxl would cut it silently);
-- ISO dates and datetimes in date columns become real Excel dates; numbers
-  stay numbers; identifiers such as ``"0123"`` stay text.
+- ISO dates and datetimes in date columns become real Excel dates (from
+  1900, Excel's first year; earlier ones, typos such as 0208-03-27, stay
+  text); numbers stay numbers; identifiers such as ``"0123"`` stay text.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ MAX_CELL_CHARS = 32_767
 CUT_MARKER = " […cut: the full text is in the evidence store]"
 # Excel keeps only 15 significant digits: bigger integers are written as text.
 MAX_EXACT_INT = 10**15
+# Excel has no dates before 1900: openpyxl writes 0208-03-27 as a negative
+# serial (shown as #####) and 1899-12-31 as a bare time, so these stay text.
+EXCEL_FIRST_YEAR = 1900
 
 # Kept: tab, newline, carriage return. Everything else below 0x20 (and DEL)
 # breaks the file or hides text. U+FFFE and U+FFFF are not XML characters:
@@ -177,7 +181,7 @@ class CellWriter:
                 parsed: dt.date | None = parse_date(value)
                 if parsed is None:
                     parsed = parse_datetime(value)
-                if parsed is not None:
+                if parsed is not None and parsed.year >= EXCEL_FIRST_YEAR:
                     return parsed
             return self.text(value, where)
         if isinstance(value, bool):
@@ -191,6 +195,8 @@ class CellWriter:
                 return self.text(repr(value), where)
             return value
         if isinstance(value, (dt.date, dt.datetime)):
+            if value.year < EXCEL_FIRST_YEAR:
+                return self.text(value.isoformat(), where)
             return self.date(value)
         if isinstance(value, (bytes, bytearray, memoryview)):
             return self.text(f"<binary data, {len(bytes(value)):,} bytes: not exported>", where)
