@@ -222,3 +222,15 @@ def test_an_id_too_large_for_sqlite_in_the_url_is_a_404(review_store, path):
     response = client.get(path)
     assert response.status_code == 404
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_long_panel_says_it_is_cut_and_links_to_the_rest(web, review_store, ids):
+    from inspect_kit.dashboard import RECENT_LIMIT
+
+    for n in range(RECENT_LIMIT + 1):
+        record(review_store, "ofsted1", ids, evidence_text=f"Draft number {n}")
+    login_as(web, "ofsted1")
+    drafts = web.get("/").get_data(as_text=True).split('id="drafts"')[1].split('id="submitted"')[0]
+    assert drafts.count('href="/findings/EF-OFS-01-') == RECENT_LIMIT
+    assert 'href="/findings?mine=1&amp;status=draft"' in drafts
+    assert "see all of them" in drafts

@@ -16,7 +16,8 @@ bp = Blueprint("dashboard", __name__)
 def index():
     db = get_db()
     review = g.review
-    context = {"review": review, "days_left": dashboard.days_left(review) if review else None}
+    context = {"review": review, "days_left": dashboard.days_left(review) if review else None,
+               "recent_limit": dashboard.RECENT_LIMIT}
     if review is not None:
         context["mine"] = dashboard.my_findings(db, g.actor, review["id"])
         if g.actor.reads_everything:
