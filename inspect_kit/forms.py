@@ -43,8 +43,8 @@ from wtforms.validators import InputRequired
 from . import vocab
 from .findings import FIELDS as FINDING_FIELDS
 
-# Not a domain rule: a cap on what one form field may carry before the
-# library's own (lower) limits speak.
+# The empty first option of a select: left as it is, the field reaches the
+# library empty and its message names what to choose.
 PLACEHOLDER = ("", "Choose…")
 
 
