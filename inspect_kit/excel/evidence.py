@@ -22,7 +22,7 @@ from .. import audit, vocab
 from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..store import now, write_transaction
-from .cells import DATE, DATETIME, NUMBER, TEXT, CellStats
+from .cells import CUT_MARKER, DATE, DATETIME, NUMBER, TEXT, CellStats
 from .sheets import Column, SheetResult, new_workbook, save_workbook, write_about, write_table
 
 Progress = Callable[[int], None]
@@ -409,7 +409,7 @@ def _cut_note(stats: CellStats) -> str:
         return "none: every text is complete"
     examples = ", ".join(stats.cut_examples)
     return (f"{stats.cut_cells:,} cell(s) longer than Excel's 32,767 characters were cut and end with "
-            f"'[…cut]'" + (f" (e.g. {examples})" if examples else ""))
+            f"'{CUT_MARKER.strip()}'" + (f" (e.g. {examples})" if examples else ""))
 
 
 def _summary_criteria(db: Database, workbook: Any, review_id: int, finding_where: str,

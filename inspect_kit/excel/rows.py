@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cells import CellStats, kind_for_column
+from .cells import CUT_MARKER, CellStats, kind_for_column
 from .sheets import Column, TableWriter, new_workbook, save_workbook, write_about
 
 DEFAULT_MAX_ROWS = 100_000
@@ -94,7 +94,7 @@ class RowsExport:
             about.append(("Row cap", f"not reached (limit {self.max_rows:,} rows): every row is here"))
         if self.stats.cut_cells:
             about.append(("Cells cut", f"{self.stats.cut_cells:,} cell(s) longer than Excel's 32,767 characters "
-                                       "were cut and end with '[…cut]'"))
+                                       f"were cut and end with '{CUT_MARKER.strip()}'"))
         else:
             about.append(("Cells cut", "none: every text is complete"))
         if self.stats.stripped_cells:
