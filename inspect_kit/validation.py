@@ -18,6 +18,9 @@ from sqlite_utils import Database
 # Tab, newline and carriage return are ordinary in typed notes; every other
 # control character is refused (they break Excel exports and hide text).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# JSON's "\ud800" escapes decode to a lone surrogate, which no database or
+# file can store as UTF-8: refused, not a 500 when SQLite cannot encode it.
+LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 LONG_TEXT_LIMIT = 20_000
 SHORT_TEXT_LIMIT = 200
 
@@ -39,6 +42,9 @@ def text(fields: dict[str, Any], name: str, errors: dict[str, str], *, label: st
         return None
     if CONTROL_CHARS.search(value):
         errors[name] = f"The {label} contains control characters; remove them (they are often pasted by accident)"
+        return None
+    if LONE_SURROGATES.search(value):
+        errors[name] = f"The {label} contains characters that are not valid text (half of an emoji or symbol); retype them"
         return None
     return value
 

@@ -191,6 +191,7 @@ TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     ({"evidence_text": "   "}, "evidence_text"),
     ({"evidence_text": OVERSIZE}, "evidence_text"),
     ({"evidence_text": "bell\x07 in the text"}, "evidence_text"),
+    ({"evidence_text": "half an emoji \ud83d here"}, "evidence_text"),  # JSON "\ud83d": a lone surrogate
     ({"evaluation_text": 42}, "evaluation_text"),
     ({"criteria": {"9.9": "primary"}}, "criteria"),
     ({"criteria": {"2.1": ["primary"]}}, "criteria"),
