@@ -200,6 +200,7 @@ TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     ({"case_id": "other_case"}, "case_id"),
     ({"case_id": 10**30}, "case_id"),
     ({"case_ref": "C-999", "case_id": None}, "case_ref"),
+    ({"case_ref": "C-\ud800", "case_id": None}, "case_ref"),
     ({"agency": "Nowhere clinic", "agency_id": None}, "agency"),
     ({"case_ref": "C-017"}, "case_ref"),
     ({"client_uuid": "not-a-uuid"}, "client_uuid"),

@@ -20,7 +20,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfRefused
 
-from .. import accounts, chronology, findings, qa, reviews, vocab
+from .. import accounts, chronology, findings, qa, reviews, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
 from ..openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, openapi_document
@@ -222,8 +222,8 @@ def resolve_refs(body: dict[str, Any], fields: dict[str, Any]) -> dict[str, str]
             continue
         if body.get(id_field) not in (None, ""):
             errors[ref] = f"Give the {label} by {id_field} or by {ref}, not both"
-        elif not isinstance(value, str):
-            errors[ref] = f"The {label} must be text"
+        elif not isinstance(value, str) or validation.LONE_SURROGATES.search(value):
+            errors[ref] = f"The {label} must be text"  # a lone surrogate cannot even be looked up in SQLite
         elif ref == "case_ref":
             try:
                 fields["case_id"] = chronology.case_by_ref(get_db(), review_id(), value)["id"]
