@@ -17,6 +17,9 @@ JSON = "application/json"
 # two long texts at their limit, with room for JSON escapes.
 MAX_BODY_BYTES = 256 * 1024
 PAGE_SIZE = 50
+# The intake app's session cookie (inspect_kit.web.SESSION_COOKIE_NAME; kept
+# literal here so this module stays Flask-free, and tested to match).
+SESSION_COOKIE = "inspect_kit_session"
 MAX_PAGE_SIZE = 200
 
 
@@ -374,7 +377,7 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
             "securitySchemes": {
                 "bearerToken": {"type": "http", "scheme": "bearer",
                                 "description": "A per-user API token from `inspect-kit user token USERNAME`."},
-                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session",
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
                                   "description": "The intake app's login session."},
                 "csrfHeader": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
                                "description": "The page's CSRF token; required with a session for changes."},

@@ -133,6 +133,13 @@ def test_openapi_document_is_valid_and_served(env):
     assert set(document["components"]["responses"]) >= {"E400", "E401", "E403", "E404", "E409", "E413", "E422"}
 
 
+def test_openapi_names_the_real_session_cookie():
+    from inspect_kit.web import SESSION_COOKIE_NAME
+
+    scheme = openapi_document()["components"]["securitySchemes"]["sessionCookie"]
+    assert (scheme["in"], scheme["name"]) == ("cookie", SESSION_COOKIE_NAME)
+
+
 def test_openapi_documents_every_api_route_and_no_other(env):
     documented = openapi_document()["paths"]
     served = {}
