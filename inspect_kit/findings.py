@@ -102,7 +102,9 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
     """Record a new finding authored by ``actor`` (who must be an inspector of the review).
 
     ``review_id`` defaults to ``fields["review_id"]``. With ``submit`` the
-    finding goes straight to the QA queue (criteria are then required).
+    finding goes straight to the QA queue (criteria are then required); a
+    replay of the same uuid and content with ``submit`` submits the stored
+    record if it is still a draft.
 
     :raises ValidationError: bad input (``field_errors`` per field), or a bad uuid.
     :raises Forbidden: the actor is not an inspector of this review.
@@ -120,7 +122,11 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
                 raise Conflict(
                     "This submission id was already used for a different record. Your text has not been saved "
                     "twice; reload the form to start a new record.")
-            return RecordResult(get_finding(db, existing[0]), created=False)
+            stored = get_finding(db, existing[0])
+            # A "submit" replaying a draft save (saved, then the submit button on the
+            # same form) submits the stored record rather than refusing or ignoring it.
+            return RecordResult(_submit_if_open(db, actor, stored) if submit and stored["qa_status"] == "draft"
+                                else stored, created=False)
         (seq,) = db.execute("SELECT coalesce(max(inspector_seq), 0) + 1 FROM findings WHERE inspector_id = ?",
                             [author["id"]]).fetchone()
         stamp = now()

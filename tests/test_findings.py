@@ -40,6 +40,15 @@ def test_retrying_a_submission_with_the_same_uuid_never_creates_a_second_record(
     assert review.db["qa_actions"].count == 1
 
 
+def test_a_submit_replaying_a_draft_save_submits_the_stored_record(review):
+    uuid = new_uuid()
+    draft = findings.record_finding(review.db, review.health, review.finding(), client_uuid=uuid).record
+    replay = findings.record_finding(review.db, review.health, review.finding(), client_uuid=uuid, submit=True)
+    assert not replay.created
+    assert (replay.record["id"], replay.record["qa_status"]) == (draft["id"], "submitted")
+    assert review.db["findings"].count == 1
+
+
 def test_the_same_uuid_with_other_content_is_a_conflict_and_stores_nothing(review):
     uuid = new_uuid()
     findings.record_finding(review.db, review.health, review.finding(), client_uuid=uuid)

@@ -103,8 +103,6 @@ def new():
             record = result.record
             if not result.created:
                 # A double click, a back-button resubmit or a retry: the record exists already.
-                if submit and record["qa_status"] == "draft":
-                    record = qa.submit(db, g.actor, record["id"])
                 flash(f"{record['public_id']} was already saved; nothing was recorded twice.")
             elif record["qa_status"] == "submitted":
                 flash(f"{record['public_id']} has been submitted for QA.")
