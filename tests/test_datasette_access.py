@@ -101,15 +101,28 @@ def _page_key(path: str) -> str:
 
 
 async def test_anonymous_is_refused_everywhere_even_metadata(ds):
-    for path in ("/", "/-/metadata.json", "/evidence.json", "/-/databases.json", "/evidence/findings.csv",
-                 "/evidence/case_chronology.csv?case_ref=C-001"):
+    for path in ("/", "/-/metadata.json", "/evidence.json", "/-/databases.json", "/evidence/findings.xlsx",
+                 "/evidence/case_chronology.xlsx?case_ref=C-001"):
         assert (await ds.client.get(path)).status_code == 403, path
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+async def test_csv_is_refused_for_everyone_with_a_pointer_to_xlsx(ds, role):
+    """Datasette's CSV does no formula escaping, is cut silently past max_csv_mb and is not audited."""
+    for path in ("/evidence/findings.csv", "/evidence/findings.csv?_stream=1", "/evidence/chronology_events.csv",
+                 "/evidence/case_chronology.csv?case_ref=C-001", "/evidence.csv?sql=select+1",
+                 "/evidence/cases/1.csv", "/evidence/cases.json?_format=csv", "/evidence/cases?_format=CSV"):
+        response = await ds.client.get(path, cookies=cookies_for(role))
+        assert response.status_code == 400, (role, path)
+        assert "Use the .xlsx link" in response.text
+    page = await ds.client.get("/evidence/chronology_events", cookies=cookies_for("lead"))
+    assert page.status_code == 200  # the page itself is untouched
 
 
 async def test_inspector_sql_refused_in_every_form(ds):
     police = cookies_for("police_inspector")
     for path in ("/evidence?sql=select+*+from+findings", "/evidence.json?sql=select+*+from+findings",
-                 "/evidence.csv?sql=select+1", "/evidence/strands?_where=1%3D1",
+                 "/evidence.xlsx?sql=select+1", "/evidence/strands?_where=1%3D1",
                  "/evidence/chronology_events.json?_where=1%3D1"):
         response = await ds.client.get(path, cookies=police)
         assert response.status_code == 403, path

@@ -105,3 +105,8 @@ async def test_a_strand_with_more_than_a_page_of_findings_is_not_cut_silently(se
                              "my_strand_findings")
     assert len(rows) == 1101 and about["Rows"] == "1,101"
     assert {row[0][:7] for row in rows} == {"EF-POL-"}
+
+
+async def test_csv_is_refused_through_the_server_too(server):
+    response = await get(server, "/data/evidence/findings.csv?_stream=1", "lead")
+    assert response.status_code == 400 and "Use the .xlsx link" in response.text

@@ -9,8 +9,9 @@ helpers (:mod:`.session`, :mod:`inspect_kit.catalogue`):
 - :mod:`.metadata` — ``get_metadata`` and ``startup``: the catalogue with its
   ``allow`` blocks, and the refusal to serve ``private.db``;
 - :mod:`.pages` — templates, links back to the intake app, cell links;
-- :mod:`.extras` — ``asgi_wrapper``: no ``_extras=foreign_key_tables`` (counts
-  from tables the reader may not see).
+- :mod:`.extras` — ``asgi_wrapper``: no CSV (no formula escaping, silent
+  truncation, not audited: the ``.xlsx`` is the export) and no
+  ``_extras=foreign_key_tables`` (counts from tables the reader may not see).
 
 Run by hand there is no intake secret (only :func:`configure` sets one), so
 everyone is anonymous and every page is 403: access fails closed.
