@@ -52,8 +52,9 @@ async def test_a_lead_exports_the_findings_table_and_it_is_audited(server, store
 
 
 async def test_a_row_page_exports_its_row(server):
-    rows, _ = sheet_rows(await get(server, "/data/evidence/findings/1.xlsx", "lead"), "findings")
+    rows, about = sheet_rows(await get(server, "/data/evidence/findings/1.xlsx", "lead"), "findings")
     assert len(rows) == 1 and rows[0][0] == 1
+    assert about["Rows"] == "1"  # one "Rows" line: the scope has its own label
 
 
 @pytest.mark.parametrize("role", ["anonymous", "police_inspector"])

@@ -208,7 +208,7 @@ async def render_xlsx(datasette, request, database, table, sql, query_name, colu
             facts.append(("Parameters", ", ".join(f"{k} = {v}" for k, v in shown.items()) or "none"))
         else:
             await asyncio.to_thread(export.add, rows)
-            facts.append(("Rows", "this page's rows"))
+            facts.append(("Scope", "the rows of this page (a single row's page)"))
     except PageRefused as refused:
         return Response.text(f"The export was refused: {refused}", status=refused.status)
     except Exception as error:  # sqlite3 interrupt (time limit) or a broken query
