@@ -103,6 +103,37 @@ async def test_5_cp_children_not_seen(ds):
     assert "C-017" in {row["case_ref"] for row in rows}  # an infant never seen alone
 
 
+@pytest.mark.parametrize("gap_days", [14, 200])
+async def test_5_lists_exactly_the_children_an_independent_count_finds(ds, demo_store, gap_days):
+    """The same rule worked out in Python from the chronology: the query lists
+    those children and no others. On the demo every child on a plan is listed
+    at 14 days; at 200 days those seen alone and often enough drop out."""
+    import datetime as dt
+
+    from inspect_kit.questions import CHILD_SEEN_EVENT_TYPES
+
+    with contextlib.closing(demo_store.evidence()) as db:
+        review_id, start = db.execute("SELECT id, fieldwork_start FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
+        cp_cases = dict(db.execute("SELECT id, case_ref FROM cases WHERE review_id = ? AND legal_status = 'cp_plan'",
+                                   [review_id]).fetchall())
+        seen: dict[int, list[tuple[str, str]]] = {case_id: [] for case_id in cp_cases}
+        for case_id, day, event_type in db.execute("SELECT case_id, event_date, event_type FROM chronology_events"):
+            if case_id in seen and event_type in CHILD_SEEN_EVENT_TYPES:
+                seen[case_id].append((day, event_type))
+    expected = set()
+    as_of = dt.date.fromisoformat(start)
+    for case_id, events in seen.items():
+        days = sorted(dt.date.fromisoformat(day) for day, _ in events)
+        alone = sum(event_type == "child_seen_alone" for _, event_type in events)
+        gaps = [(later - earlier).days for earlier, later in zip(days, days[1:])]
+        if not days or alone == 0 or (gaps and max(gaps) > gap_days) or (as_of - days[-1]).days > gap_days:
+            expected.add(cp_cases[case_id])
+    rows = await ask(ds, "cp_children_not_seen", gap_days=str(gap_days))
+    assert {row["case_ref"] for row in rows} == expected
+    if gap_days == 200:
+        assert "C-018" not in expected and "C-017" in expected  # seen alone once, gaps under 200 days
+
+
 async def test_6_coverage_matrix_gaps(ds):
     rows = await ask(ds, "coverage_matrix")
     cells = {row["criterion"]: row for row in rows}
