@@ -125,7 +125,7 @@ async def test_5_lists_exactly_the_children_an_independent_count_finds(ds, demo_
     for case_id, events in seen.items():
         days = sorted(dt.date.fromisoformat(day) for day, _ in events)
         alone = sum(event_type == "child_seen_alone" for _, event_type in events)
-        gaps = [(later - earlier).days for earlier, later in zip(days, days[1:])]
+        gaps = [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]
         if not days or alone == 0 or (gaps and max(gaps) > gap_days) or (as_of - days[-1]).days > gap_days:
             expected.add(cp_cases[case_id])
     rows = await ask(ds, "cp_children_not_seen", gap_days=str(gap_days))
