@@ -44,6 +44,7 @@ def review_finding(finding_ref: int | str) -> dict:
     :raise 403: the actor may not read the finding (another strand, or an administrator).
     """
     review = review_required()
+    require_reader()
     db = get_db()
     finding = findings.get_finding(db, finding_ref)
     if finding["review_id"] != review["id"]:
