@@ -56,6 +56,24 @@ async def test_1_cases_with_concerns_across_strands(ds):
     assert all(row["strands"] >= 2 or row["agencies"] >= 2 for row in rows)
 
 
+async def test_1_lists_exactly_the_cases_an_independent_count_finds(ds, demo_store):
+    strands: dict[str, set] = {}
+    agencies: dict[str, set] = {}
+    with contextlib.closing(demo_store.evidence()) as db:
+        for case_ref, strand_id, agency_id in db.execute(
+                "SELECT cases.case_ref, findings.strand_id, findings.agency_id FROM findings"
+                " JOIN cases ON cases.id = findings.case_id WHERE findings.qa_status != 'withdrawn'"
+                " AND (findings.finding_type IN ('area_for_improvement', 'serious_weakness')"
+                "      OR findings.impact_on_child = 'negative')"):
+            strands.setdefault(case_ref, set()).add(strand_id)
+            agencies.setdefault(case_ref, set()).update({agency_id} - {None})
+    expected = {case for case in strands if len(strands[case]) >= 2 or len(agencies[case]) >= 2}
+    rows = await ask(ds, "cases_with_concerns_across_agencies")
+    assert {row["case_ref"] for row in rows} == expected
+    assert all(row["strands"] == len(strands[row["case_ref"]]) for row in rows)
+    assert len(expected) < len(strands)  # some cases with concerns from one source only are left out
+
+
 async def test_2_merged_chronology_of_c017(ds):
     rows = await ask(ds, "case_chronology", case_ref="C-017")
     assert 55 <= len(rows) <= 70  # "about 62 contacts"
