@@ -149,3 +149,14 @@ def test_dates_excel_cannot_hold_stay_text(tmp_path):
     assert [(sheet[f"A{n}"].data_type, sheet[f"A{n}"].value) for n in (2, 3, 4)] == [
         ("s", "0208-03-27"), ("s", "1899-12-31T10:00:00"), ("s", "1899-12-31")]
     assert sheet["A5"].is_date and sheet["A5"].value == dt.datetime(1900, 1, 1)
+
+
+def test_the_cut_counts_characters_as_excel_does(tmp_path):
+    """Excel counts UTF-16 units: 20,000 emoji are 40,000 characters to Excel, over its limit."""
+    emoji = "😀" * 20_000
+    book, _, stats = write_and_read(tmp_path, [Column("t")], [[emoji], ["😀" * 16_383]])
+    value = book["Data"]["A2"].value
+    assert value.endswith(CUT_MARKER) and cells.excel_length(value) <= MAX_CELL_CHARS
+    assert set(value[: -len(CUT_MARKER)]) == {"😀"}  # no half of a pair left behind
+    assert book["Data"]["A3"].value == "😀" * 16_383  # 32,766 units: kept whole
+    assert stats.cut_cells == 1

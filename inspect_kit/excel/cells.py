@@ -8,8 +8,9 @@ The rules (issue 5, DESIGN.md §3):
 - control characters are stripped (openpyxl raises ``IllegalCharacterError``
   on them); tab, newline and carriage return are kept, the carriage return
   written as Excel's ``_x000D_`` so it survives the XML round trip;
-- text longer than Excel's 32,767 characters is cut, ends with
-  :data:`CUT_MARKER` and is counted (openpyxl would cut it silently);
+- text longer than Excel's 32,767 characters (UTF-16 units, as Excel counts:
+  an emoji is 2) is cut, ends with :data:`CUT_MARKER` and is counted
+  (openpyxl would cut it silently);
 - ISO dates and datetimes in date columns become real Excel dates (from
   1900, Excel's first year; earlier ones, typos such as 0208-03-27, stay
   text); numbers stay numbers; identifiers such as ``"0123"`` stay text.
@@ -98,11 +99,19 @@ def clean_text(value: str, stats: CellStats | None = None, where: str = "") -> s
         value = XSTRING_ESCAPE.sub(r"_x005F_\1", value)
     if "\r" in value:
         value = value.replace("\r", "_x000D_")
-    if len(value) > MAX_CELL_CHARS:
-        value = value[: MAX_CELL_CHARS - len(CUT_MARKER)] + CUT_MARKER
+    if len(value) > MAX_CELL_CHARS // 2 and excel_length(value) > MAX_CELL_CHARS:
+        # Cut by UTF-16 units; a surrogate pair split by the cut is dropped whole.
+        room = 2 * (MAX_CELL_CHARS - len(CUT_MARKER))
+        value = value.encode("utf-16-le")[:room].decode("utf-16-le", errors="ignore") + CUT_MARKER
         if stats is not None:
             stats.note_cut(where)
     return value
+
+
+def excel_length(value: str) -> int:
+    """The length Excel counts against its 32,767 limit: UTF-16 units, so a
+    character outside the Basic Multilingual Plane (an emoji) counts 2."""
+    return len(value.encode("utf-16-le")) // 2
 
 
 def unescape_text(value: str) -> str:
@@ -152,7 +161,7 @@ class CellWriter:
     def text(self, value: str, where: str = "") -> Any:
         """A text cell (or plain str openpyxl will store as text) for ``value``."""
         # The common case (clean, short, plain text) does no work beyond these checks.
-        if len(value) > MAX_CELL_CHARS or "_x" in value or "\r" in value or CONTROL_CHARS.search(value):
+        if len(value) > MAX_CELL_CHARS // 2 or "_x" in value or "\r" in value or CONTROL_CHARS.search(value):
             value = clean_text(value, self.stats, where)
         if value[:1] == "=" or value in _NEEDS_FORCING:
             cell = WriteOnlyCell(self.worksheet, value)
