@@ -171,6 +171,21 @@ def test_the_alert_moves_through_referred_responded_closed(web, review_store):
     assert 'id="alerts-banner"' not in web.get("/").get_data(as_text=True)
 
 
+def test_a_different_response_recorded_second_is_handed_back_not_dropped(web, review_store):
+    login_as(web, "police1")
+    path = raise_alert(web).headers["Location"]
+    login_as(web, "lead")
+    assert post(web, path + "/refer", {"referred_to": "MASH duty manager"}, token_from=path).status_code == 302
+    assert post(web, path + "/respond", {"response": "Strategy discussion held"}, token_from=path).status_code == 302
+    # The same response again (a double click): harmless.
+    assert post(web, path + "/respond", {"response": "Strategy discussion held\r\n"}, token_from=path).status_code == 302
+    login_as(web, "moderator")  # had the page open, and typed another response
+    response = post(web, path + "/respond", {"response": "Child seen <alone> by the duty worker"}, token_from=path)
+    assert response.status_code == 409
+    assert "Child seen &lt;alone&gt; by the duty worker</textarea>" in response.get_data(as_text=True)
+    assert scalar(review_store, "SELECT response FROM safeguarding_alerts") == "Strategy discussion held"
+
+
 def test_overdue_alerts_are_marked(web, review_store, ids):
     from inspect_kit import alerts
     from inspect_kit.actors import SYSTEM

@@ -107,9 +107,22 @@ def move(alert_id: int, step: str):
         form.step.data = step
         return render_alert(alert_id, form=form, status=422)
     except InvalidTransition:
-        if alerts.get_alert(db, alert_id)["status"] == STEPS[step]:
+        if _already_done(alerts.get_alert(db, alert_id), step, form):
             flash(f"Alert {alert_id} was already {STEPS[step]}.")
             return redirect(url_for("alerts.show", alert_id=alert_id))
-        raise
+        raise  # the 409 page hands back what was typed
     flash(f"Alert {alert_id} is now {STEPS[step]}.")
     return redirect(url_for("alerts.show", alert_id=alert_id))
+
+
+def _already_done(alert: dict, step: str, form: AlertStepForm) -> bool:
+    """Whether a refused step repeats the one stored (a double click or a retry)
+    rather than another lead's different referral or response, whose typed
+    text must not be dropped with an "already done" message."""
+    if alert["status"] != STEPS[step]:
+        return False
+    typed = {"refer": (form.referred_to.data, alert["referred_to"]),
+             "respond": (form.response.data, alert["response"])}.get(step)
+    if typed is None:
+        return True  # closing: its optional note is in the audit log
+    return (typed[0] or "").replace("\r\n", "\n").strip() == (typed[1] or "")
