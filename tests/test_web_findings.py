@@ -371,6 +371,17 @@ def test_pressing_accept_twice_is_harmless(web, review_store, ids):
     assert count(review_store, "SELECT count(*) FROM qa_actions WHERE action = 'accept'") == 1
 
 
+def test_returning_twice_with_another_comment_hands_the_second_back(web, review_store, ids):
+    record(review_store, "ofsted1", ids, submit=True)
+    login_as(web, "lead")
+    assert qa_action(web, "EF-OFS-01-0001", "return", "Name the agency").status_code == 302
+    assert qa_action(web, "EF-OFS-01-0001", "return", "Name the agency\r\n").status_code == 302  # a double click
+    response = qa_action(web, "EF-OFS-01-0001", "return", "Also give the date")  # from another tab
+    assert response.status_code == 409
+    assert "Also give the date</textarea>" in response.get_data(as_text=True)
+    assert count(review_store, "SELECT count(*) FROM qa_actions WHERE action = 'return'") == 1
+
+
 def test_inspectors_cannot_accept_and_unknown_actions_are_refused(inspector, review_store, ids):
     record(review_store, "ofsted2", ids, submit=True)
     assert qa_action(inspector, "EF-OFS-02-0001", "accept").status_code == 403

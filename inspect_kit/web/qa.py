@@ -40,8 +40,10 @@ def act(public_id: str):
         return render_finding(finding, qa_form=form, status=422)
     except InvalidTransition:
         last = (qa.history(db, finding["id"]) or [{}])[-1]
-        if last.get("action") == action and last.get("actor") == g.actor.username:
-            # The same button pressed twice: the first press did the work.
+        typed = (form.comment.data or "").replace("\r\n", "\n").strip()
+        if (last.get("action"), last.get("actor"), last.get("comment") or "") == (action, g.actor.username, typed):
+            # The same button pressed twice: the first press did the work. (Another
+            # comment is not dropped: the 409 page hands it back.)
             flash(f"{public_id} was already {DONE.get(action, action)}.")
             return redirect(url_for("findings.show", public_id=public_id))
         raise
