@@ -115,6 +115,18 @@ def test_summaries(review, tmp_path):
     assert balance["Elm GP practice"]["area_for_improvement"] == 1
 
 
+def test_summaries_leave_withdrawn_findings_out(review, tmp_path):
+    """As the coverage and balance questions do: counted, a withdrawn finding hid an empty cell."""
+    police = review.db.execute("SELECT id FROM findings WHERE public_id = 'EF-POL-02-0001'").fetchone()[0]
+    qa.withdraw(review.db, review.lead, police, "recorded against the wrong case")
+    _, book = export(review, tmp_path)
+    coverage = {row["criterion"]: row for row in rows_of(book, "Summary – criteria")}
+    assert coverage["2.3"]["police"] == 0 and coverage["2.1"]["police"] == 0
+    assert coverage["2.1"]["strands_with_evidence"] == 1
+    assert "Elm GP practice" not in {row["agency"] for row in rows_of(book, "Summary – agencies")}
+    assert "EF-POL-02-0001" in {row["public_id"] for row in rows_of(book, "Findings")}  # still listed
+
+
 def test_filters_accepted_only_strand_and_case(review, tmp_path):
     result, book = export(review, tmp_path, accepted_only=True)
     assert [row["public_id"] for row in rows_of(book, "Findings")] == ["EF-POL-02-0001"]

@@ -1,7 +1,8 @@
 """The review's evidence workbook, for the lead inspector and the report team.
 
 Sheets: About this export, Summary – criteria (criterion × strand counts),
-Summary – agencies (strengths vs areas for improvement), Findings, Chronology,
+Summary – agencies (strengths vs areas for improvement), both without
+withdrawn findings, Findings (every QA status unless filtered), Chronology,
 Safeguarding alerts, Judgements and a Data dictionary. Written streaming
 (write-only) from one read transaction, so every sheet's row count can be
 checked against the database's count of the same snapshot; every export is
@@ -190,8 +191,8 @@ JUDGEMENTS_SELECT = f"""
 SUMMARY_AGENCY_COLUMNS = [
     Column("agency", TEXT, "The agency (service)"),
     Column("agency_type", TEXT, "The kind of service"),
-    *[Column(code, NUMBER, f"Findings of type {label}") for code, label in vocab.FINDING_TYPES.items()],
-    Column("total", NUMBER, "All findings about the agency in this export"),
+    *[Column(code, NUMBER, f"Findings (not withdrawn) of type {label}") for code, label in vocab.FINDING_TYPES.items()],
+    Column("total", NUMBER, "All findings about the agency in this export, withdrawn ones left out"),
 ]
 
 
@@ -322,8 +323,12 @@ def export_evidence_workbook(
             chrono_conditions.append(("chronology_events.case_id = ?", scope["case_id"]))
         chrono_where, chrono_params = _where("chronology_events", review_id, chrono_conditions)
 
-        result.sheets.append(_summary_criteria(db, workbook, review_id, finding_where, finding_params, stats))
-        result.sheets.append(_summary_agencies(db, workbook, finding_where, finding_params, stats))
+        # The summaries leave withdrawn findings out, as the lead's coverage and
+        # balance questions do (6, 8): a withdrawn finding is not evidence, and
+        # counted it could hide an empty criterion × strand cell.
+        summary_where = finding_where + " AND findings.qa_status != 'withdrawn'"
+        result.sheets.append(_summary_criteria(db, workbook, review_id, summary_where, finding_params, stats))
+        result.sheets.append(_summary_agencies(db, workbook, summary_where, finding_params, stats))
 
         sheet = write_table(workbook, "Findings", FINDING_COLUMNS,
                             _rows(db, FINDINGS_SELECT + finding_where + " ORDER BY findings.id", finding_params),
@@ -423,7 +428,8 @@ def _summary_criteria(db: Database, workbook: Any, review_id: int, finding_where
                 {finding_where} GROUP BY criteria.code, strands.code""", finding_params):
         counts[(criterion, strand)] = count
     columns = [Column("criterion", TEXT, "Framework criterion code"), Column("title", TEXT, "The criterion"),
-               *[Column(code, NUMBER, f"Findings of strand {code} linked to the criterion") for code in strands],
+               *[Column(code, NUMBER, f"Findings (not withdrawn) of strand {code} linked to the criterion")
+                 for code in strands],
                Column("strands_with_evidence", NUMBER, "How many strands have evidence (0 or 1 = a gap to check)")]
     rows = []
     for code, title in db.conn.execute("SELECT code, title FROM criteria WHERE review_id = ? ORDER BY position",
