@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from . import audit
 from .actors import Actor
-from .errors import Forbidden, NotFound, StoreError, ValidationError
+from .errors import Forbidden, InvalidTransition, NotFound, StoreError, ValidationError
 from .findings import get_finding
 from .store import Store, now, write_transaction
 
@@ -57,7 +57,9 @@ def clean_filename(filename: str | None) -> str:
 
 
 def may_attach(actor: Actor, finding: dict[str, Any]) -> bool:
-    """The finding's author, a lead or a moderator may attach files to it."""
+    """The finding's author, a lead or a moderator may attach files to it, unless it was withdrawn."""
+    if finding["qa_status"] == "withdrawn":
+        return False
     return actor.reads_everything or (actor.inspector_id is not None and actor.inspector_id == finding["inspector_id"])
 
 
@@ -66,11 +68,13 @@ def add_attachment(db: Database, store: Store, actor: Actor, finding_id: int | s
     """Attach ``content`` to a finding and return the attachment row.
 
     :raises NotFound: no such finding. :raises Forbidden: the actor may not see
-        or attach to it.
+        or attach to it. :raises InvalidTransition: the finding was withdrawn.
     :raises ValidationError: empty, too large, or not a PDF, PNG or JPEG
         (``field_errors["file"]``).
     """
     finding = get_finding(db, finding_id, actor)
+    if finding["qa_status"] == "withdrawn":
+        raise InvalidTransition("This finding was withdrawn; files can no longer be attached to it.")
     if not may_attach(actor, finding):
         raise Forbidden("Only the inspector who recorded this finding, a lead or a moderator can attach files to it.")
     if not content:

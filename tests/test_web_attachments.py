@@ -154,3 +154,16 @@ def test_same_strand_readers_cannot_attach_to_someone_elses_finding(author, web)
 ])
 def test_clean_filename(name, expected):
     assert attachments.clean_filename(name) == expected
+
+
+def test_a_withdrawn_finding_takes_no_more_files(author, review_store):
+    from .test_web_fixtures import post
+
+    assert post(author, "/findings/EF-OFS-01-0001/qa", {"action": "withdraw", "comment": "Duplicate"},
+                token_from="/findings/EF-OFS-01-0001").status_code == 302
+    assert 'action="/findings/EF-OFS-01-0001/attachments"' not in author.get("/findings/EF-OFS-01-0001").get_data(
+        as_text=True)
+    response = upload(author, PDF, "late.pdf")
+    assert response.status_code == 409
+    assert "withdrawn" in response.get_data(as_text=True)
+    assert stored(review_store) == []

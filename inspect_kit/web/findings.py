@@ -195,7 +195,7 @@ def render_finding(finding: dict, *, qa_form: QaForm | None = None, attachment_f
         is_author=g.actor.inspector_id == finding["inspector_id"],
         qa_form=qa_form or QaForm(),
         attachments=attachments.list_attachments(db, finding["id"]),
-        may_attach=attachments.may_attach(g.actor, finding) and finding["qa_status"] != "withdrawn",
+        may_attach=attachments.may_attach(g.actor, finding),
         attachment_form=attachment_form or AttachmentForm(),
     ), status
 
