@@ -454,6 +454,8 @@ def test_review_can_be_named(env):
     assert env.get(url + "?review=testshire").status_code == 200
     assert_error(env.get(url + "?review=otherton"), 404)
     assert_error(env.post(url + "/qa?review=otherton", {"action": "submit"}), 404)
+    # Asked within another review, a finding of another strand is not found either (not "another strand").
+    assert "another strand" not in assert_error(env.get(url + "?review=otherton", user="police2"), 404)["message"]
 
 
 # ----------------------------------------------------------------- the CLI

@@ -258,11 +258,15 @@ def require_uuid(body: dict[str, Any]) -> Any:
 
 
 def review_finding(public_id: str, actor: Actor) -> dict[str, Any]:
-    """A finding of the request's review that ``actor`` may read. :raise 403, 404:"""
-    finding = findings.get_finding(get_db(), public_id, actor)
+    """A finding of the request's review that ``actor`` may read. :raise 403, 404:
+
+    The review is checked first: another review's finding is a 404 for
+    everyone, never a 403 that tells its strand.
+    """
+    finding = findings.get_finding(get_db(), public_id)
     if finding["review_id"] != review_id():
         raise NotFound(f"No finding {public_id} in this review.")
-    return finding
+    return findings.get_finding(get_db(), finding["id"], actor)
 
 
 def finding_json(finding: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
