@@ -271,3 +271,17 @@ async def test_row_json_gives_no_counts_from_other_tables(ds):
         for extras in ("foreign_key_tables", "foreign_key_tables,foreign_key_tables"):
             body = (await ds.client.get(f"/evidence/cases/1.json?_extras={extras}", cookies=cookies_for(role))).json()
             assert "foreign_key_tables" not in body and body["rows"][0][2] == "C-001"
+
+
+async def test_the_url_cannot_choose_another_full_text_index(ds):
+    """With _fts_table=findings_fts a search of the shared chronology returned the
+    events whose ids are those of findings (any strand) containing the word."""
+    police = cookies_for("police_inspector")
+    # "same" is only in the health finding's text, never in a chronology event.
+    for extra in ("&_fts_table=findings_fts", "&_fts_table=findings_fts&_fts_pk=id", "&_fts_pk=case_id", ""):
+        rows = (await ds.client.get(f"/evidence/chronology_events.json?_shape=array&_search=same{extra}",
+                                    cookies=police)).json()
+        assert rows == [], extra
+    rows = (await ds.client.get("/evidence/chronology_events.json?_shape=array&_search=bruise"
+                                "&_fts_table=findings_fts", cookies=police)).json()
+    assert [row["id"] for row in rows] == [1]  # the chronology's own index, whatever the URL says

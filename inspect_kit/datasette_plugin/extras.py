@@ -15,6 +15,12 @@ findings of every strand and how many safeguarding alerts it has. Datasette
 request's query string before Datasette sees it (leads and moderators can
 count anything with SQL). The row *page* lists only readable tables
 (``templates/datasette/row.html``).
+
+**No ``_fts_table`` or ``_fts_pk`` in the URL.** Datasette lets a URL choose
+the full-text index a table's ``_search`` uses: a police inspector searching
+``chronology_events`` with ``_fts_table=findings_fts`` got back the events
+whose ids are those of findings (of every strand) containing the word, an
+oracle on text they may not read. The index is the catalogue's choice only.
 """
 
 from __future__ import annotations
@@ -31,14 +37,18 @@ CSV_REFUSED = (
 )
 
 REMOVED_EXTRA = "foreign_key_tables"
+REMOVED_KEYS = ("_fts_table", "_fts_pk")
 
 
 def without_foreign_key_tables(query_string: bytes) -> bytes:
-    """``query_string`` with ``foreign_key_tables`` taken out of every ``_extras`` value."""
-    if REMOVED_EXTRA.encode() not in query_string:
+    """``query_string`` without ``_fts_table`` and ``_fts_pk``, and with
+    ``foreign_key_tables`` taken out of every ``_extras`` value."""
+    if not any(word.encode() in query_string for word in (REMOVED_EXTRA, "_fts_")):
         return query_string
     pairs = []
     for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if key in REMOVED_KEYS:
+            continue
         if key == "_extras":
             value = ",".join(extra for extra in value.split(",") if extra.strip() != REMOVED_EXTRA)
             if not value:
