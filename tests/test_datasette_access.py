@@ -285,3 +285,28 @@ async def test_the_url_cannot_choose_another_full_text_index(ds):
     rows = (await ds.client.get("/evidence/chronology_events.json?_shape=array&_search=bruise"
                                 "&_fts_table=findings_fts", cookies=police)).json()
     assert [row["id"] for row in rows] == [1]  # the chronology's own index, whatever the URL says
+
+
+async def test_a_folder_name_with_hash_or_question_mark_does_not_hide_private_db(tmp_path):
+    """The read-only URI was not quoted: "#" cut the path short, the private
+    store was not recognised and was served; accounts could not be read."""
+    from inspect_kit.store import Store
+
+    store = Store(tmp_path / "review #2?" / "evidence")
+    store.init()
+    build_small_review(store)
+    by_hand = Datasette([str(store.evidence_path), str(store.private_path)])
+    await by_hand.invoke_startup()
+    assert set(by_hand.databases) - {"_internal"} == {"evidence"}
+    # (Datasette itself cannot serve such a path: its own URI is unquoted too.)
+    from inspect_kit.datasette_plugin.standing import read_account
+
+    assert read_account(store.private_path, "lead") == {"role": "lead", "strand": None, "disabled": False}
+
+
+async def test_a_file_that_cannot_be_checked_is_not_served(tmp_path, store):
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_bytes(b"this is not a database" * 100)
+    ds = Datasette([str(store.evidence_path), str(not_sqlite)])
+    await ds.invoke_startup()
+    assert set(ds.databases) - {"_internal"} == {"evidence"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from .session import IntakeSession, intake_defaults
 
@@ -18,6 +19,13 @@ if TYPE_CHECKING:  # datasette.app imports this module while loading plugins
     from datasette.app import Datasette
 
 ATTRIBUTE = "_inspect_kit_intake"
+
+
+def read_only_uri(path: str | Path) -> str:
+    """A SQLite URI opening ``path`` read-only. The path is quoted: unquoted, a
+    ``#`` or ``?`` in a folder name cut the path short and SQLite opened some
+    other file (or none), so a private store was not recognised."""
+    return f"file:{quote(str(path))}?mode=ro"
 
 
 def configure(datasette: Datasette, *, secret: str, max_age: timedelta | None = None,

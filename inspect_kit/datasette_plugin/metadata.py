@@ -20,6 +20,7 @@ from datasette import hookimpl
 from sqlite_utils import Database
 
 from .. import catalogue
+from .config import read_only_uri
 
 if TYPE_CHECKING:  # datasette.app imports this module while loading plugins
     from datasette.app import Datasette
@@ -38,7 +39,7 @@ _CACHE: weakref.WeakKeyDictionary[Datasette, _Cached] = weakref.WeakKeyDictionar
 
 
 def _open_read_only(path: str) -> Database:
-    return Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    return Database(sqlite3.connect(read_only_uri(path), uri=True))
 
 
 def database_metadata(path: str | None) -> dict[str, Any]:
@@ -88,14 +89,19 @@ def get_metadata(datasette, key, database, table):
 
 @hookimpl
 def startup(datasette):
-    """Refuse to serve a private store (accounts, password hashes, identity keys)."""
+    """Refuse to serve a private store (accounts, password hashes, identity keys),
+    or a file that cannot be opened to check."""
     for name, database in list(datasette.databases.items()):
         if database.is_memory or not database.path:
             continue
         try:
             with contextlib.closing(_open_read_only(database.path)) as db:
                 private = catalogue.is_private_store(db)
-        except sqlite3.Error:
+        except sqlite3.Error as error:
+            # Fail closed: a file we cannot check might be the private store.
+            datasette.remove_database(name)
+            print(f"inspect_kit: not serving {database.path}: it could not be checked ({error}), so it might "
+                  "hold accounts and identity keys.", file=sys.stderr)
             continue
         if private:
             datasette.remove_database(name)

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .config import read_only_uri
+
 CACHE_SECONDS = 5.0
 
 _cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
@@ -22,7 +24,7 @@ _cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
 def read_account(private_path: Path, username: str) -> dict[str, Any] | None:
     """The account's role, strand and disabled flag, or None (no such account, no readable file)."""
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{private_path}?mode=ro", uri=True, timeout=1)) as conn:
+        with contextlib.closing(sqlite3.connect(read_only_uri(private_path), uri=True, timeout=1)) as conn:
             row = conn.execute("SELECT role, strand, disabled FROM accounts WHERE username = ?", [username]).fetchone()
     except sqlite3.Error:
         return None
