@@ -327,3 +327,19 @@ def test_more_problems_than_are_listed_are_still_counted(review, template, monke
     assert len(raised.value.errors) == 2 and raised.value.total_errors == 3
     assert "3 problem(s) in 3 of 3 row(s)" in raised.value.message
     assert "The first 2 are listed." in raised.value.message
+
+
+def test_template_names_from_the_database_are_text_never_formulas(review, tmp_path):
+    """Review titles and agency names are typed by people: in the template they stay text."""
+    review.db.execute("UPDATE reviews SET title = '=HYPERLINK(\"http://evil.example\",\"Review\")'")
+    review.db.execute("UPDATE agencies SET name = '=cmd|'' /C calc''!A0' WHERE id = ?", [review.gp])
+    path = tmp_path / "capture.xlsx"
+    write_capture_template(review.db, review.review_id, path, finding_rows=3, event_rows=3)
+    book = load_workbook(path)
+    for sheet in book:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+    texts = {cell.value for sheet in book for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
+    assert "=cmd|' /C calc'!A0" in texts
+    assert any(text.startswith('=HYPERLINK("http://evil.example"') for text in texts)
