@@ -31,6 +31,16 @@ def _actor(store: Store, evidence_db, username: str | None, review_id: int) -> A
     return actor_for(account, evidence_db, review_id)
 
 
+@contextlib.contextmanager
+def _writing(output: Path):
+    """Turn a file that cannot be written (no such folder, no permission, disk
+    full) into a one-line message instead of a traceback."""
+    try:
+        yield
+    except OSError as error:
+        raise click.ClickException(f"Could not write {output}: {error.strerror or error}.") from None
+
+
 def _options(function):
     return click.option("--review", "review_slug", metavar="SLUG",
                         help="The review (default: the latest created).")(function)
@@ -68,8 +78,8 @@ def export(store: Store, review_slug, output, accepted_only, strand, case_ref, u
         actor = _actor(store, db, username, review["id"])
         output = output or Path(export_filename(review["slug"]))
         total = planned_rows(db, actor, review["id"], wanted)
-        with click.progressbar(length=total, label=f"Writing {output.name}", file=sys.stderr,
-                               show_pos=True) as bar:
+        with _writing(output), click.progressbar(length=total, label=f"Writing {output.name}", file=sys.stderr,
+                                                 show_pos=True) as bar:
             result = export_evidence_workbook(db, actor, review["id"], output, wanted=wanted, progress=bar.update,
                                               source="inspect-kit export (command line)")
     click.echo(f"Wrote {result.path}:")
@@ -112,8 +122,9 @@ def template(store: Store, review_slug, output, inspector_code, rows):
         review = current_review(db, review_slug)
         suffix = f"-{inspector_code}" if inspector_code else ""
         output = output or Path(f"{review['slug']}-capture{suffix}.xlsx")
-        result = write_capture_template(db, review["id"], output, inspector_code=inspector_code,
-                                        finding_rows=rows, event_rows=rows, actor=SYSTEM)
+        with _writing(output):
+            result = write_capture_template(db, review["id"], output, inspector_code=inspector_code,
+                                            finding_rows=rows, event_rows=rows, actor=SYSTEM)
     made_for = f" for {result.inspector}" if result.inspector else ""
     click.echo(f"Wrote {result.path}{made_for} (template version {TEMPLATE_VERSION}): {result.finding_rows} finding "
                f"rows and {result.event_rows} chronology rows ready.")

@@ -106,3 +106,14 @@ def test_export_filters_and_rights(home, tmp_path):
     about = dict(load_workbook(tmp_path / "c017.xlsx")["About this export"].iter_rows(values_only=True))
     assert about["Filters"] == "accepted findings only; every strand the exporter may see; case C-017"
     assert about["Exported by"] == "system (Administrator)"
+
+
+@pytest.mark.parametrize("command", ["template", "export"])
+def test_an_output_that_cannot_be_written_is_a_message(home, tmp_path, command):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    output = blocked / "workbook.xlsx"  # a folder that cannot exist
+    result = run(command, "--home", home, "-o", output)
+    assert result.exit_code == 1
+    assert f"Could not write {output}" in result.output and "Traceback" not in result.output
+    assert not output.exists()

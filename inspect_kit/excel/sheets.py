@@ -209,9 +209,16 @@ def new_workbook() -> Workbook:
 
 
 def save_workbook(workbook: Workbook, path: Path) -> None:
-    """Save to a temporary file in the same folder, then rename into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=path.parent)
+    """Save to a temporary file in the same folder, then rename into place.
+
+    :raises OSError: the folder cannot be made or written; nothing is left behind.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=path.parent)
+    except OSError:
+        _discard(workbook)
+        raise
     os.close(handle)
     try:
         workbook.save(temporary)
@@ -219,3 +226,13 @@ def save_workbook(workbook: Workbook, path: Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _discard(workbook: Workbook) -> None:
+    """Close the write-only sheets of a workbook that will not be saved: left
+    open, each printed an "Exception ignored" traceback when collected."""
+    for worksheet in workbook.worksheets:
+        try:
+            worksheet.close()
+        except Exception:  # already closed, or never written: nothing to discard
+            pass
