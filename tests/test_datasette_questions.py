@@ -98,10 +98,18 @@ async def test_2_inspectors_read_chronologies_too(ds):
     assert len(await ask(ds, "case_chronology", role="police_inspector", case_ref="C-017")) >= 55
 
 
-async def test_3_contacts_and_unshared(ds):
+async def test_3_contacts_and_unshared(ds, demo_store):
     rows = await ask(ds, "contacts_without_information_shared")
     c017 = next(row for row in rows if row["case_ref"] == "C-017")
     assert c017["agencies"] == 8 and 0 < c017["unshared"] <= c017["contacts"]
+    # Checked against the chronology itself: every contact, and the unshared ones listed one by one.
+    from inspect_kit.questions import CONTACT_EVENT_TYPES
+
+    contacts = scalar(demo_store, "SELECT count(*) FROM chronology_events JOIN cases ON cases.id = case_id"
+                                  f" WHERE case_ref = 'C-017' AND event_type IN ({', '.join('?' * len(CONTACT_EVENT_TYPES))})",
+                      list(CONTACT_EVENT_TYPES))
+    assert c017["contacts"] == contacts
+    assert len(c017["unshared_contacts"].split("; ")) == c017["unshared"]
     narrow = await ask(ds, "contacts_without_information_shared", period_from="2026-11-01", period_to="2026-11-30")
     assert sum(row["contacts"] for row in narrow) < sum(row["contacts"] for row in rows)
 
