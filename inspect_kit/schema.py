@@ -557,9 +557,11 @@ def m006_rename_case_chronologies(db: Database) -> None:
     ``case_chronology``, and in Datasette a canned query hides a table or view
     of the same name: the view could not be opened.
     """
-    db.executescript(
-        f"""
-        DROP VIEW IF EXISTS case_chronology;
-        CREATE VIEW case_chronologies AS {_case_chronology_select()};
-        """
-    )
+    # Re-create it from the stored definition rather than from today's code, so
+    # this step does the same on every store whatever later steps change.
+    (definition,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'case_chronology'").fetchone()
+    renamed = definition.replace("CREATE VIEW case_chronology AS", "CREATE VIEW case_chronologies AS", 1)
+    if renamed == definition:
+        raise ValueError(f"m006: unexpected definition of case_chronology: {definition[:80]!r}")
+    db.execute("DROP VIEW case_chronology")
+    db.execute(renamed)
