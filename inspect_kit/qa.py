@@ -123,12 +123,21 @@ def _move(db: Database, actor: Actor, finding_id: int, action: str, comment: str
             db.execute("UPDATE findings SET qa_status = ?, submitted_at = ? WHERE id = ?", [to_status, stamp, finding_id])
         else:
             db.execute("UPDATE findings SET qa_status = ? WHERE id = ?", [to_status, finding_id])
-        db.execute(
-            "INSERT INTO qa_actions (finding_id, action, from_status, to_status, actor, at, comment)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [finding_id, action, finding["qa_status"], to_status, actor.username, stamp, comment],
-        )
-        audit.record(db, actor, f"finding.{action}", table="findings", row_id=finding_id,
-                     before={"qa_status": finding["qa_status"]}, after={"qa_status": to_status},
-                     detail=comment)
+        record_action(db, actor, finding_id, action, finding["qa_status"], to_status, comment, at=stamp)
         return get_finding(db, finding_id)
+
+
+def record_action(db: Database, actor: Actor, finding_id: int, action: str, from_status: str, to_status: str,
+                  comment: str | None, *, at: str) -> None:
+    """Write a QA action and its audit row for a move the caller has already checked and made.
+
+    For :mod:`inspect_kit.findings`, which records a finding and submits it in
+    one insert; everything else moves findings through :func:`perform` and friends.
+    """
+    db.execute(
+        "INSERT INTO qa_actions (finding_id, action, from_status, to_status, actor, at, comment)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [finding_id, action, from_status, to_status, actor.username, at, comment],
+    )
+    audit.record(db, actor, f"finding.{action}", table="findings", row_id=finding_id,
+                 before={"qa_status": from_status}, after={"qa_status": to_status}, detail=comment)
