@@ -57,8 +57,10 @@ def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, today:
 
 
 def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, client_uuid: str,
-                 review_id: int | None = None) -> RecordResult:
+                 review_id: int | None = None, audit_detail: str | None = None) -> RecordResult:
     """Record a chronology event; idempotent by ``client_uuid`` like findings.
+
+    ``audit_detail`` is kept on the creation's audit row (an import names its workbook and row).
 
     :raises Forbidden: the actor is not linked to an inspector of the review
         (administrators, or a lead's account without an inspector code): every
@@ -85,7 +87,8 @@ def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, clien
             f"INSERT INTO chronology_events ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
             list(row.values()),
         ).lastrowid
-        audit.record(db, actor, "chronology_event.create", table="chronology_events", row_id=event_id, after=row)
+        audit.record(db, actor, "chronology_event.create", table="chronology_events", row_id=event_id, after=row,
+                     detail=audit_detail)
         return RecordResult(get_event(db, event_id), created=True)
 
 

@@ -98,10 +98,12 @@ def _criteria(db: Database, review_id: int, raw: Any, errors: dict[str, str], re
 
 
 def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, client_uuid: str,
-                   submit: bool = False, review_id: int | None = None) -> RecordResult:
+                   submit: bool = False, review_id: int | None = None,
+                   audit_detail: str | None = None) -> RecordResult:
     """Record a new finding authored by ``actor`` (who must be an inspector of the review).
 
-    ``review_id`` defaults to ``fields["review_id"]``. With ``submit`` the
+    ``review_id`` defaults to ``fields["review_id"]``; ``audit_detail`` is kept
+    on the creation's audit row (an import names its workbook and row). With ``submit`` the
     finding goes straight to the QA queue (criteria are then required); a
     replay of the same uuid and content with ``submit`` submits the stored
     record if it is still a draft.
@@ -147,7 +149,8 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
         snapshot = {**{key: row[key] for key in SNAPSHOT_COLUMNS}, "qa_status": "draft",
                     "criteria": values["criteria"]}
         _write_version(db, finding_id, 1, snapshot, actor, reason=None)
-        audit.record(db, actor, "finding.create", table="findings", row_id=finding_id, after=snapshot)
+        audit.record(db, actor, "finding.create", table="findings", row_id=finding_id, after=snapshot,
+                     detail=audit_detail)
         if submit:
             from . import qa
 

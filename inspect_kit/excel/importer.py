@@ -451,25 +451,23 @@ def import_capture_workbook(db: Database, actor: Actor, review_id: int, path: Pa
         for row in checked.findings:
             try:
                 outcome = findings.record_finding(db, actor, row.fields, client_uuid=row.client_uuid,
-                                                  review_id=review_id)
+                                                  review_id=review_id, audit_detail=_source(name, row))
             except Conflict:
                 conflicts.append(_conflict(row))
                 continue
             if outcome.created:
                 report.findings_created += 1
-                _note_source(db, "findings", "finding.create", outcome.record["id"], name, row)
             else:
                 report.findings_existing += 1
         for row in checked.events:
             try:
                 outcome = chronology.record_event(db, actor, row.fields, client_uuid=row.client_uuid,
-                                                  review_id=review_id)
+                                                  review_id=review_id, audit_detail=_source(name, row))
             except Conflict:
                 conflicts.append(_conflict(row))
                 continue
             if outcome.created:
                 report.events_created += 1
-                _note_source(db, "chronology_events", "chronology_event.create", outcome.record["id"], name, row)
             else:
                 report.events_existing += 1
         if conflicts and not partial:
@@ -492,9 +490,6 @@ def _conflict(row: CaptureRow) -> RowError:
                     "by an import; edit the stored record in the app, or use an unused row's uuid for a new one")
 
 
-def _note_source(db: Database, table: str, action: str, row_id: int, workbook: str, row: CaptureRow) -> None:
-    """Name the workbook and row on the record's creation audit row."""
-    db.execute(
-        "UPDATE audit_log SET detail = ? WHERE id = (SELECT max(id) FROM audit_log"
-        " WHERE table_name = ? AND row_id = ? AND action = ?)",
-        [f"imported from {workbook}, {row.sheet} row {row.row}", table, row_id, action])
+def _source(workbook: str, row: CaptureRow) -> str:
+    """Where an imported record came from, for its creation audit row."""
+    return f"imported from {workbook}, {row.sheet} row {row.row}"
