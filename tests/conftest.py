@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -106,18 +107,13 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-@pytest.fixture
-def live_server(tmp_path) -> Iterator[LiveServer]:
-    """The real server in a subprocess on a free port, with an initialised store.
+@contextlib.contextmanager
+def serving(store: Store, log_path: Path) -> Iterator[LiveServer]:
+    """Run the real ``inspect-kit serve`` on ``store`` on a free port until the block ends.
 
-    Add accounts or data through the library on ``live_server.store``: the
-    store is live, the server sees writes at once.
+    Waits for ``/healthz`` first; the server's output goes to ``log_path``.
     """
-    store = Store(tmp_path / "live-store")
-    store.init()
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "live-server.log"
     env = {**os.environ, "INSPECT_KIT_SECRET_KEY": TEST_SECRET}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -127,7 +123,7 @@ def live_server(tmp_path) -> Iterator[LiveServer]:
             stdin=subprocess.DEVNULL,
             env=env,
         )
-    server = LiveServer(url=url, store=store, process=process, log_path=log_path)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", store=store, process=process, log_path=log_path)
     try:
         _wait_until_healthy(server)
         yield server
@@ -138,6 +134,19 @@ def live_server(tmp_path) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[LiveServer]:
+    """The real server in a subprocess on a free port, with an initialised store.
+
+    Add accounts or data through the library on ``live_server.store``: the
+    store is live, the server sees writes at once.
+    """
+    store = Store(tmp_path / "live-store")
+    store.init()
+    with serving(store, tmp_path / "live-server.log") as server:
+        yield server
 
 
 def _wait_until_healthy(server: LiveServer) -> None:

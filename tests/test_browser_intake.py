@@ -26,35 +26,16 @@ def demo_server(tmp_path_factory):
     """The real ``inspect-kit serve`` on a demo store, shared by this module's tests
     (building the demo and starting the server is most of their time). Each test
     records its own findings, so they do not depend on each other's order."""
-    import os
-    import subprocess
-
     from inspect_kit.store import Store
 
-    from .conftest import TEST_SECRET, LiveServer, _wait_until_healthy, free_port, inspect_kit_command
+    from .conftest import serving
 
     folder = tmp_path_factory.mktemp("browser-intake")
     store = Store(folder / "demo-store")
     store.init()
     create_demo(store)
-    port = free_port()
-    log_path = folder / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [*inspect_kit_command(), "serve", "--home", str(store.home), "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, "INSPECT_KIT_SECRET_KEY": TEST_SECRET})
-    server = LiveServer(url=f"http://127.0.0.1:{port}", store=store, process=process, log_path=log_path)
-    try:
-        _wait_until_healthy(server)
+    with serving(store, folder / "server.log") as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def sign_in(page, base, username):
