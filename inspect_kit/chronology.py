@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from . import audit, validation, vocab
 from .actors import Actor
-from .errors import Conflict, Forbidden, ValidationError
+from .errors import Conflict, Forbidden, NotFound, ValidationError
 from .findings import RecordResult
 from .store import now, write_transaction
 
@@ -104,8 +104,6 @@ EVENT_SELECT = """
 
 def get_event(db: Database, event_id: int) -> dict[str, Any]:
     """:raises NotFound:"""
-    from .errors import NotFound
-
     rows = list(db.query(EVENT_SELECT + " WHERE chronology_events.id = ?", [event_id]))
     if not rows:
         raise NotFound(f"No chronology event {event_id}.")
@@ -130,8 +128,6 @@ def case_chronology(db: Database, case_id: int) -> list[dict[str, Any]]:
 
 def case_by_ref(db: Database, review_id: int, case_ref: str) -> dict[str, Any]:
     """:raises NotFound: no such case in the review."""
-    from .errors import NotFound
-
     rows = list(db.query("SELECT * FROM cases WHERE review_id = ? AND case_ref = ?", [review_id, case_ref]))
     if not rows:
         raise NotFound(f"No case {case_ref} in this review.")

@@ -11,9 +11,12 @@ import datetime as dt
 import hashlib
 import json
 import re
+import uuid
 from typing import Any
 
 from sqlite_utils import Database
+
+from .errors import ValidationError
 
 # Tab, newline and carriage return are ordinary in typed notes; every other
 # control character is refused (they break Excel exports and hide text).
@@ -145,8 +148,6 @@ def client_uuid(value: Any) -> str:
 
     :raises ValueError: when ``value`` is not a uuid.
     """
-    import uuid
-
     return str(uuid.UUID(str(value)))
 
 
@@ -155,8 +156,6 @@ def submission_uuid(value: Any) -> str:
 
     :raises ValidationError: when it is not a uuid (a damaged form or client).
     """
-    from .errors import ValidationError
-
     try:
         return client_uuid(value)
     except ValueError:
