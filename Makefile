@@ -2,7 +2,7 @@
 #
 #   make run     create .venv, install, create the demo review if the store is
 #                empty, serve on http://127.0.0.1:$(PORT)
-#   make test    create .venv, install test dependencies and Chromium, run pytest
+#   make test    create .venv, install test dependencies, Chromium and wrk, run pytest
 #   make lint    ruff
 #   make bench   run every bench/*.py script
 #
@@ -29,7 +29,7 @@ run: install assets
 	@echo "Open http://$(HOST):$(PORT)/ (Datasette: http://$(HOST):$(PORT)/data/)"
 	$(BIN)/inspect-kit serve --home $(HOME_DIR) --host $(HOST) --port $(PORT)
 
-test: install-test assets chromium
+test: install-test assets chromium wrk
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-test
