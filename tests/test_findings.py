@@ -209,3 +209,40 @@ def test_every_write_leaves_an_audit_row_with_who_and_before_after(review):
     assert json.loads(edit["before"])["evidence_text"].startswith("ED notes")
     assert json.loads(edit["after"])["evidence_text"] == "Edited"
     assert trail[3]["detail"] == "Say which visit this was"
+
+
+def test_two_reviews_sharing_inspector_codes_and_case_refs_both_record_with_distinct_public_ids(fresh_db):
+    first = small_review(fresh_db, "testshire")
+    second = small_review(fresh_db, "otherton")  # POL-02, HLT-01, C-017 again
+    made: dict[str, list[dict]] = {"testshire": [], "otherton": []}
+    for review, name in ((first, "testshire"), (second, "otherton"), (first, "testshire"), (second, "otherton")):
+        for actor in (review.police, review.health):
+            made[name].append(findings.record_finding(review.db, actor, review.finding(), client_uuid=new_uuid()).record)
+    ids = [row["public_id"] for rows in made.values() for row in rows]
+    assert len(ids) == len(set(ids)) == 8
+    # The number counts on across the store: the second review's POL-02 follows the first's.
+    assert [row["public_id"] for row in made["testshire"] if row["inspector"] == "POL-02"] == \
+        ["EF-POL-02-0001", "EF-POL-02-0003"]
+    assert [row["public_id"] for row in made["otherton"] if row["inspector"] == "POL-02"] == \
+        ["EF-POL-02-0002", "EF-POL-02-0004"]
+    for review, name in ((first, "testshire"), (second, "otherton")):
+        for row in made[name]:
+            found = findings.get_finding(fresh_db, row["public_id"], review.lead)
+            assert (found["id"], found["review_id"], found["case_ref"]) == (row["id"], review.review_id, "C-017")
+        listed = findings.list_findings(fresh_db, review.lead, review.review_id)
+        assert sorted(row["public_id"] for row in listed) == sorted(row["public_id"] for row in made[name])
+
+
+def test_a_public_id_written_out_of_step_by_another_tool_is_skipped_not_reused(fresh_db):
+    review = small_review(fresh_db)
+    first = findings.record_finding(review.db, review.police, review.finding(), client_uuid=new_uuid()).record
+    # A row whose public id does not follow its inspector's numbering (here
+    # HLT-01's first row carries POL-02's next id), as a careless tool could write.
+    fresh_db.execute(
+        "INSERT INTO findings (public_id, client_uuid, content_hash, review_id, strand_id, inspector_id, inspector_seq,"
+        " activity, collected_on, evidence_text, finding_type, created_at, updated_at)"
+        " SELECT 'EF-POL-02-0002', ?, 'x', review_id, strand_id, ?, 1, activity, collected_on,"
+        " evidence_text, finding_type, created_at, updated_at FROM findings WHERE id = ?",
+        [new_uuid(), review.health.inspector_id, first["id"]])
+    following = findings.record_finding(review.db, review.police, review.finding(), client_uuid=new_uuid()).record
+    assert (first["public_id"], following["public_id"]) == ("EF-POL-02-0001", "EF-POL-02-0003")
