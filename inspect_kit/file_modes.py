@@ -25,6 +25,23 @@ PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
 # Bits that let another account read, write or enter a file or folder.
 SHARED_BITS = 0o077
+# A filesystem without Unix modes (FAT or exFAT on a USB stick, some network
+# shares) refuses a chmod it cannot represent (EPERM) or every chmod (ENOTSUP):
+# there its mount options decide who may read, so the write goes ahead and
+# `inspect-kit check` reports the modes as they really are.
+NO_UNIX_MODES = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP})
+
+
+def set_mode(target: Path | int, mode: int) -> None:
+    """``chmod`` a path or open file, unless its filesystem cannot hold Unix modes.
+
+    :raises OSError: any other failure.
+    """
+    try:
+        os.chmod(target, mode)
+    except OSError as error:
+        if error.errno not in NO_UNIX_MODES:
+            raise
 
 
 def make_private_folder(path: Path) -> None:
@@ -48,8 +65,8 @@ def make_private_folder(path: Path) -> None:
             folder.mkdir(mode=PRIVATE_FOLDER)
         except FileExistsError:  # made by another process in between: it is still checked below
             continue
-        os.chmod(folder, PRIVATE_FOLDER)  # mkdir's mode is filtered by the umask
-    os.chmod(path, PRIVATE_FOLDER)
+        set_mode(folder, PRIVATE_FOLDER)  # mkdir's mode is filtered by the umask
+    set_mode(path, PRIVATE_FOLDER)
 
 
 def create_private_file(path: Path) -> None:
@@ -64,14 +81,14 @@ def create_private_file(path: Path) -> None:
     except FileExistsError:
         return
     try:
-        os.fchmod(fd, PRIVATE_FILE)
+        set_mode(fd, PRIVATE_FILE)
     finally:
         os.close(fd)
 
 
 def make_private(fd: int) -> None:
     """Make an open file 0600 (``mkstemp`` and ``os.open`` modes are filtered by the umask)."""
-    os.fchmod(fd, PRIVATE_FILE)
+    set_mode(fd, PRIVATE_FILE)
 
 
 def loose_mode(path: Path) -> str | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .errors import StoreError
-from .file_modes import create_private_file, loose_mode, make_private, make_private_folder
+from .file_modes import create_private_file, loose_mode, make_private, make_private_folder, set_mode
 from .schema import FTS_COLUMNS, evidence_migrations, private_migrations
 from .secret import SECRET_FILE
 from .store import Store, connect
@@ -339,11 +339,18 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:,.1f} MB"
 
 
-def _failure_line(error: BaseException, place: Path, store: Store) -> str:
+def _failure_line(error: BaseException, place: Path, store: Store, destination: Path) -> str:
     """One line saying what went wrong writing the backup to ``place`` and what to do."""
     code = getattr(error, "errno", None)
     sqlite_code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
     nothing = "Nothing was kept"
+    filename = getattr(error, "filename", None)
+    if filename and Path(filename).resolve().is_relative_to(store.home.resolve()):
+        # Reading the store failed, not writing the copy.
+        return (f"Backup failed: {filename} could not be read ({getattr(error, 'strerror', None) or error}). "
+                f"{nothing}; run `inspect-kit check` on the store.")
+    if code in (errno.EEXIST, errno.ENOTEMPTY):
+        return f"Backup failed: {destination} was made by something else while the backup ran. {nothing}; run it again."
     if code in (errno.ENOSPC, errno.EDQUOT) or sqlite_code == sqlite3.SQLITE_FULL:
         try:
             free = _megabytes(shutil.disk_usage(place).free)
@@ -461,8 +468,8 @@ def backup_store(store: Store, destination: Path | str, progress: Progress | Non
         raise StoreError(f"No evidence store at {store.home}: nothing to back up.")
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise StoreError(f"{destination} already exists and is not empty; choose a new folder for the backup.")
-    if destination.resolve() == store.home.resolve():
-        raise StoreError("The backup folder must not be the store itself.")
+    if destination.resolve().is_relative_to(store.home.resolve()):
+        raise StoreError("The backup folder must not be the store itself or inside it.")
     report = BackupReport(destination=destination)
     inside = destination.is_dir()
     staging: Path | None = None
@@ -474,7 +481,7 @@ def backup_store(store: Store, destination: Path | str, progress: Progress | Non
             if not destination.parent.is_dir():
                 make_private_folder(destination.parent)
             staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.backup-", dir=destination.parent))
-        os.chmod(staging, 0o700)
+        set_mode(staging, 0o700)
         create_private_file(staging / UNFINISHED_MARKER)
         _copy_store(store, staging, report, progress)
         _fsync_folder(staging)
@@ -484,8 +491,10 @@ def backup_store(store: Store, destination: Path | str, progress: Progress | Non
                 os.rename(entry, destination / entry.name)
                 placed.append(destination / entry.name)
             staging.rmdir()
+            set_mode(destination, 0o700)  # the folder of a store, like the store's own
         else:
             os.rename(staging, destination)
+            placed.append(destination)
         staging = None
         _fsync_folder(destination.parent if not inside else destination)
         (destination / UNFINISHED_MARKER).unlink()
@@ -493,7 +502,8 @@ def backup_store(store: Store, destination: Path | str, progress: Progress | Non
         _discard(staging, placed)
         if isinstance(error, BackupFailed):
             raise
-        raise BackupFailed(_failure_line(error, destination if inside else destination.parent, store)) from None
+        place = destination if inside else destination.parent
+        raise BackupFailed(_failure_line(error, place, store, destination)) from None
     except BaseException:
         _discard(staging, placed)
         raise

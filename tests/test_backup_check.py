@@ -171,5 +171,28 @@ def test_backup_into_an_existing_empty_folder_works(store, tmp_path):
     result = inspect_kit("backup", "--home", store.home, destination)
     assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in destination.iterdir()) == ["attachments", "evidence.db", "private.db"]
-    assert os.stat(destination).st_mode & 0o777 == 0o755  # the user's own folder keeps its mode
-    assert inspect_kit("check", "--home", destination).returncode == 0
+    assert os.stat(destination).st_mode & 0o777 == 0o700  # it is now the folder of a store
+    checked = inspect_kit("check", "--home", destination)
+    assert checked.returncode == 0 and "WARN" not in checked.stdout, checked.stdout
+
+
+def test_backup_refuses_a_folder_inside_the_store(store):
+    result = inspect_kit("backup", "--home", store.home, store.attachments_dir / "copy")
+    assert one_error_line(result) == "Error: The backup folder must not be the store itself or inside it."
+    assert not (store.attachments_dir / "copy").exists()
+
+
+def test_check_and_backup_show_progress_when_there_is_much_to_read(store, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from inspect_kit import cli
+
+    store_with_attachments(store, [60_000, 60_000])
+    runner = CliRunner()
+    quiet = runner.invoke(cli.cli, ["check", "--home", str(store.home)])
+    assert quiet.exit_code == 0 and "Reading attachments" not in quiet.stderr
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 100_000)  # as if the store were large
+    checked = runner.invoke(cli.cli, ["check", "--home", str(store.home)])
+    assert checked.exit_code == 0 and "Reading attachments" in checked.stderr
+    backed_up = runner.invoke(cli.cli, ["backup", "--home", str(store.home), str(tmp_path / "copy")])
+    assert backed_up.exit_code == 0 and "Copying and verifying attachments" in backed_up.stderr
