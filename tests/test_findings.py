@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from inspect_kit import audit, findings, qa
+from inspect_kit import alerts, audit, chronology, findings, qa
 from inspect_kit.errors import Conflict, Forbidden, InvalidTransition, ValidationError
 
 from .library_fixtures import new_uuid, small_review
@@ -231,6 +231,21 @@ def test_two_reviews_sharing_inspector_codes_and_case_refs_both_record_with_dist
             assert (found["id"], found["review_id"], found["case_ref"]) == (row["id"], review.review_id, "C-017")
         listed = findings.list_findings(fresh_db, review.lead, review.review_id)
         assert sorted(row["public_id"] for row in listed) == sorted(row["public_id"] for row in made[name])
+    # Chronology events and alerts carry no public id of their own; the same case ref
+    # in both reviews keeps each review's chronology and alerts apart.
+    for review in (first, second):
+        chronology.record_event(fresh_db, review.health, {
+            "review_id": review.review_id, "case_id": review.infant, "agency_id": review.ed,
+            "event_date": "2008-03-01", "event_type": "ed_attendance",
+            "description": f"Attended ED ({review.review_id})."}, client_uuid=new_uuid())
+        alerts.raise_alert(fresh_db, review.health, review_id=review.review_id, urgency="urgent",
+                           concern=f"Unexplained bruising ({review.review_id}).", case_id=review.infant)
+    for review in (first, second):
+        case = chronology.case_by_ref(fresh_db, review.review_id, "C-017")
+        assert [event["description"] for event in chronology.case_chronology(fresh_db, case["id"])] == \
+            [f"Attended ED ({review.review_id})."]
+        assert [alert["concern"] for alert in alerts.list_alerts(fresh_db, review.review_id)] == \
+            [f"Unexplained bruising ({review.review_id})."]
 
 
 def test_a_public_id_written_out_of_step_by_another_tool_is_skipped_not_reused(fresh_db):
