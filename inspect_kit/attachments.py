@@ -20,6 +20,7 @@ from sqlite_utils import Database
 from . import audit
 from .actors import Actor
 from .errors import Forbidden, InvalidTransition, NotFound, StoreError, ValidationError
+from .file_modes import make_private, make_private_folder
 from .findings import get_finding
 from .store import Store, now, write_transaction
 
@@ -147,10 +148,12 @@ def _write_blob(store: Store, sha256: str, content: bytes) -> None:
     path = blob_path(store, sha256)
     if path.is_file():
         return
-    store.attachments_dir.mkdir(parents=True, exist_ok=True)
+    if not store.attachments_dir.is_dir():
+        make_private_folder(store.attachments_dir)
     # Write then rename, so a crash never leaves a half file under its final name.
     fd, tmp = tempfile.mkstemp(dir=store.attachments_dir, prefix=".upload-")
     try:
+        make_private(fd)  # 0600 whatever the umask: the file is case evidence
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
         os.replace(tmp, path)

@@ -338,14 +338,44 @@ def serve(store: Store, port: int, host: str):
 # ----------------------------------------------------------------- maintenance
 
 
+# Below this much reading, a check or backup is over in well under a second
+# (sha256 ran at about 1.1 GB/s on these machines): no progress bar.
+PROGRESS_MIN_BYTES = 200_000_000
+
+
+class ByteProgress:
+    """A progress bar on stderr for reading attachments, shown only when there is a lot to read."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < PROGRESS_MIN_BYTES:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 @cli.command()
 @home_option
 @click.argument("destination", type=click.Path(path_type=Path))
 def backup(store: Store, destination: Path):
-    """Copy the whole store, safely, while it is in use.
+    """Copy the whole store, safely, while it is in use, and verify the copy.
 
     DESTINATION must be a new or empty folder; it becomes a store you can
-    check or serve with --home.
+    check or serve with --home. The copy is written to a temporary folder,
+    verified (both databases, every attachment's size and sha256), then
+    renamed into place; if anything fails (a full disk, say) nothing is left
+    and the command exits 1.
 
     Example:
 
@@ -354,10 +384,16 @@ def backup(store: Store, destination: Path):
     """
     from .maintenance import backup_store
 
-    report = backup_store(store, destination)
+    progress = ByteProgress("Copying and verifying attachments")
+    try:
+        report = backup_store(store, destination, progress=progress)
+    finally:
+        progress.close()
     for name, size in report.databases.items():
         click.echo(f"Copied {name} ({size:,} bytes).")
     click.echo(f"Copied {report.attachments} attachment file(s).")
+    click.echo("Verified: both databases pass their integrity and foreign-key checks; every attachment matches"
+               " its size and sha256.")
     click.echo(f"Backup complete: {report.destination}")
 
 
@@ -367,6 +403,10 @@ def backup(store: Store, destination: Path):
 def check(ctx: click.Context, store: Store):
     """Check the store's databases and attachments; exit 1 if anything is wrong.
 
+    Every attachment is read to compare its size and sha256 with its record.
+    Files other local users can read are warned about, with the chmod that
+    fixes each.
+
     Example:
 
     \b
@@ -374,17 +414,24 @@ def check(ctx: click.Context, store: Store):
     """
     from .maintenance import check_store
 
-    report = check_store(store)
-    click.echo(f"Checking the evidence store at {report.home}")
+    click.echo(f"Checking the evidence store at {store.home}")
+    progress = ByteProgress("Reading attachments")
+    try:
+        report = check_store(store, progress=progress)
+    finally:
+        progress.close()
     for section in report.sections:
-        click.echo(f"  {'ok  ' if section.ok else 'FAIL'} {section.name}")
-        for fault in section.faults:
-            click.echo(f"         {fault}")
-    if report.ok:
-        click.echo("The store is consistent.")
-    else:
+        state = "FAIL" if section.faults else "WARN" if section.warnings else "ok  "
+        click.echo(f"  {state} {section.name}")
+        for line in [*section.faults, *section.warnings, *([section.hint] if section.hint else [])]:
+            click.echo(f"         {line}")
+    if not report.ok:
         click.echo(f"{report.fault_count} problem(s) found.", err=True)
         ctx.exit(1)
+    if report.warning_count:
+        click.echo(f"The store is consistent, with {report.warning_count} warning(s) to put right.")
+    else:
+        click.echo("The store is consistent.")
 
 
 from .cli_excel import register as _register_excel_commands  # noqa: E402  (issue 5: export, template, import)

@@ -129,14 +129,13 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
             # same form) submits the stored record rather than refusing or ignoring it.
             return RecordResult(_submit_if_open(db, actor, stored) if submit and stored["qa_status"] == "draft"
                                 else stored, created=False)
-        (seq,) = db.execute("SELECT coalesce(max(inspector_seq), 0) + 1 FROM findings WHERE inspector_id = ?",
-                            [author["id"]]).fetchone()
+        seq = _next_seq(db, author)
         stamp = now()
         # Recorded and submitted in one insert: the same rows as recording a draft
         # and then qa.submit (version 1 is the draft, then a submit action), without
         # reading the new record back twice (bench/intake.py: fewer statements per request).
         row = {
-            "public_id": f"EF-{author['code']}-{seq:04d}", "client_uuid": uuid, "content_hash": digest,
+            "public_id": public_id(author["code"], seq), "client_uuid": uuid, "content_hash": digest,
             "review_id": review_id, "strand_id": author["strand_id"], "inspector_id": author["id"],
             "inspector_seq": seq, **{k: v for k, v in values.items() if k != "criteria"},
             "qa_status": "submitted" if submit else "draft", "version": 1, "created_at": stamp, "updated_at": stamp,
@@ -304,6 +303,36 @@ def finding_history(db: Database, finding_id: int, actor: Actor | None = None) -
         ]
         previous = snapshot
     return versions
+
+
+def public_id(inspector_code: str, seq: int) -> str:
+    """A finding's public id: ``EF-POL-02-0041`` (four digits at least)."""
+    return f"EF-{inspector_code}-{seq:04d}"
+
+
+def _next_seq(db: Database, author: Mapping[str, Any]) -> int:
+    """The number of the author's next finding, unique store-wide for their code.
+
+    An inspector code is only unique within a review (``POL-02`` is usually in
+    every review), and ``/findings/<public_id>`` and the API look findings up
+    by public id alone, so the number counts every finding whose inspector had
+    this code, in any review: ``EF-POL-02-0006`` in a second review follows
+    ``EF-POL-02-0005`` in the first. Counting per inspector (as before) gave
+    the second review ``EF-POL-02-0001`` again and every new finding failed
+    with a UNIQUE error. Existing ids keep their numbers.
+
+    Call it inside the write transaction that inserts the finding, so that two
+    writers cannot take the same number. Each per-inspector maximum is one
+    look-up in the ``(inspector_id, inspector_seq)`` index, so the cost does
+    not grow with the store. The last loop only matters for ids written by
+    another tool out of step with ``inspector_seq``: the id is never reused.
+    """
+    (seq,) = db.execute(
+        "SELECT coalesce(max((SELECT max(inspector_seq) FROM findings WHERE inspector_id = inspectors.id)), 0) + 1"
+        " FROM inspectors WHERE code = ?", [author["code"]]).fetchone()
+    while db.execute("SELECT 1 FROM findings WHERE public_id = ?", [public_id(author["code"], seq)]).fetchone():
+        seq += 1
+    return seq
 
 
 def _author(db: Database, actor: Actor, review_id: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 
+from .file_modes import PRIVATE_FILE, make_private, make_private_folder
 from .store import Store
 
 SECRET_ENV = "INSPECT_KIT_SECRET_KEY"
@@ -21,7 +22,7 @@ SECRET_FILE = "secret_key"
 def session_secret(store: Store) -> str:
     """Return the session-signing secret for ``store``, creating it if needed.
 
-    The file is created readable by its owner only. Raises ``OSError`` when the
+    The file is created readable by its owner only (0600 whatever the umask). Raises ``OSError`` when the
     store folder cannot be written.
     """
     from_env = os.environ.get(SECRET_ENV)
@@ -30,13 +31,15 @@ def session_secret(store: Store) -> str:
     path = store.home / SECRET_FILE
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    store.home.mkdir(parents=True, exist_ok=True)
+    if not store.home.exists():
+        make_private_folder(store.home)
     value = secrets.token_hex(32)
     # O_EXCL: if two processes race, one creates the file and the other reads it.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
         return path.read_text(encoding="ascii").strip()
+    make_private(fd)  # the mode given to os.open is filtered by the umask
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(value + "\n")
     return value

@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from .errors import StoreError
+from .file_modes import create_private_file, make_private_folder
 
 HOME_ENV = "INSPECT_KIT_HOME"
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -59,13 +60,16 @@ class Store:
     def init(self) -> list[str]:
         """Create the folder and both databases, apply migrations.
 
-        Safe to run on an existing store: only pending migrations run.
-        Returns the names of the migrations applied.
+        The store folder and ``attachments/`` are made 0700 and new databases
+        0600, whatever the umask. Safe to run on an existing store: only
+        pending migrations run. Returns the names of the migrations applied.
         """
         from .schema import migrate, migrate_private
 
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.attachments_dir.mkdir(exist_ok=True)
+        # Owner-only whatever the umask (file_modes.py says why); an existing
+        # folder too, such as the checkout's evidence/ made by git with 0755.
+        make_private_folder(self.home)
+        make_private_folder(self.attachments_dir)
         applied = []
         with contextlib.closing(connect(self.evidence_path, create=True)) as db:
             applied += migrate(db)
@@ -94,11 +98,14 @@ def connect(path: Path | str, *, create: bool = False, timeout: float = BUSY_TIM
     :raises StoreError: if the file is missing and ``create`` is false.
     """
     path = Path(path)
-    if path != Path(":memory:") and not create and not path.exists():
-        raise StoreError(
-            f"No evidence store at {path.parent}. Run `inspect-kit init --home {path.parent}` "
-            "(or `inspect-kit demo`) first."
-        )
+    if path != Path(":memory:") and not path.exists():
+        if not create:
+            raise StoreError(
+                f"No evidence store at {path.parent}. Run `inspect-kit init --home {path.parent}` "
+                "(or `inspect-kit demo`) first."
+            )
+        # SQLite would make it 0644; an empty 0600 file is a new database it keeps private.
+        create_private_file(path)
     conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")

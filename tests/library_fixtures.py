@@ -38,8 +38,9 @@ class SmallReview:
         }
 
 
-def small_review(db: Database) -> SmallReview:
-    review = reviews.create_review(db, slug="testshire", title="Special joint review of Testshire", area="Testshire",
+def small_review(db: Database, slug: str = "testshire") -> SmallReview:
+    """The review ``slug``; a second call with another slug makes a second review with the same codes and case refs."""
+    review = reviews.create_review(db, slug=slug, title=f"Special joint review of {slug.title()}", area=slug.title(),
                                    review_type="special_jar", framework="sjar-2008", actor=SYSTEM)
     rid = review["id"]
     ed = reviews.add_agency(db, review_id=rid, name="Emergency department", agency_type="emergency_department",

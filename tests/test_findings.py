@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from inspect_kit import audit, findings, qa
+from inspect_kit import alerts, audit, chronology, findings, qa
 from inspect_kit.errors import Conflict, Forbidden, InvalidTransition, ValidationError
 
 from .library_fixtures import new_uuid, small_review
@@ -209,3 +209,55 @@ def test_every_write_leaves_an_audit_row_with_who_and_before_after(review):
     assert json.loads(edit["before"])["evidence_text"].startswith("ED notes")
     assert json.loads(edit["after"])["evidence_text"] == "Edited"
     assert trail[3]["detail"] == "Say which visit this was"
+
+
+def test_two_reviews_sharing_inspector_codes_and_case_refs_both_record_with_distinct_public_ids(fresh_db):
+    first = small_review(fresh_db, "testshire")
+    second = small_review(fresh_db, "otherton")  # POL-02, HLT-01, C-017 again
+    made: dict[str, list[dict]] = {"testshire": [], "otherton": []}
+    for review, name in ((first, "testshire"), (second, "otherton"), (first, "testshire"), (second, "otherton")):
+        for actor in (review.police, review.health):
+            made[name].append(findings.record_finding(review.db, actor, review.finding(), client_uuid=new_uuid()).record)
+    ids = [row["public_id"] for rows in made.values() for row in rows]
+    assert len(ids) == len(set(ids)) == 8
+    # The number counts on across the store: the second review's POL-02 follows the first's.
+    assert [row["public_id"] for row in made["testshire"] if row["inspector"] == "POL-02"] == \
+        ["EF-POL-02-0001", "EF-POL-02-0003"]
+    assert [row["public_id"] for row in made["otherton"] if row["inspector"] == "POL-02"] == \
+        ["EF-POL-02-0002", "EF-POL-02-0004"]
+    for review, name in ((first, "testshire"), (second, "otherton")):
+        for row in made[name]:
+            found = findings.get_finding(fresh_db, row["public_id"], review.lead)
+            assert (found["id"], found["review_id"], found["case_ref"]) == (row["id"], review.review_id, "C-017")
+        listed = findings.list_findings(fresh_db, review.lead, review.review_id)
+        assert sorted(row["public_id"] for row in listed) == sorted(row["public_id"] for row in made[name])
+    # Chronology events and alerts carry no public id of their own; the same case ref
+    # in both reviews keeps each review's chronology and alerts apart.
+    for review in (first, second):
+        chronology.record_event(fresh_db, review.health, {
+            "review_id": review.review_id, "case_id": review.infant, "agency_id": review.ed,
+            "event_date": "2008-03-01", "event_type": "ed_attendance",
+            "description": f"Attended ED ({review.review_id})."}, client_uuid=new_uuid())
+        alerts.raise_alert(fresh_db, review.health, review_id=review.review_id, urgency="urgent",
+                           concern=f"Unexplained bruising ({review.review_id}).", case_id=review.infant)
+    for review in (first, second):
+        case = chronology.case_by_ref(fresh_db, review.review_id, "C-017")
+        assert [event["description"] for event in chronology.case_chronology(fresh_db, case["id"])] == \
+            [f"Attended ED ({review.review_id})."]
+        assert [alert["concern"] for alert in alerts.list_alerts(fresh_db, review.review_id)] == \
+            [f"Unexplained bruising ({review.review_id})."]
+
+
+def test_a_public_id_written_out_of_step_by_another_tool_is_skipped_not_reused(fresh_db):
+    review = small_review(fresh_db)
+    first = findings.record_finding(review.db, review.police, review.finding(), client_uuid=new_uuid()).record
+    # A row whose public id does not follow its inspector's numbering (here
+    # HLT-01's first row carries POL-02's next id), as a careless tool could write.
+    fresh_db.execute(
+        "INSERT INTO findings (public_id, client_uuid, content_hash, review_id, strand_id, inspector_id, inspector_seq,"
+        " activity, collected_on, evidence_text, finding_type, created_at, updated_at)"
+        " SELECT 'EF-POL-02-0002', ?, 'x', review_id, strand_id, ?, 1, activity, collected_on,"
+        " evidence_text, finding_type, created_at, updated_at FROM findings WHERE id = ?",
+        [new_uuid(), review.health.inspector_id, first["id"]])
+    following = findings.record_finding(review.db, review.police, review.finding(), client_uuid=new_uuid()).record
+    assert (first["public_id"], following["public_id"]) == ("EF-POL-02-0001", "EF-POL-02-0003")

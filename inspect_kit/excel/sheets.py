@@ -24,6 +24,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from ..file_modes import make_private, make_private_folder
 from .cells import AUTO, CONTROL_CHARS, TEXT, CellStats, CellWriter, clean_text
 
 WIDTH_SAMPLE_ROWS = 200
@@ -209,16 +210,21 @@ def new_workbook() -> Workbook:
 
 
 def save_workbook(workbook: Workbook, path: Path) -> None:
-    """Save to a temporary file in the same folder, then rename into place.
+    """Save to a temporary file in the same folder, then rename into place,
+    readable by its owner only (a missing folder is made 0700).
 
     :raises OSError: the folder cannot be made or written; nothing is left behind.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            make_private_folder(path.parent)
         handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=path.parent)
     except OSError:
         _discard(workbook)
         raise
+    # An export is case evidence: 0600 whatever the umask (openpyxl rewrites
+    # this file in place, so the mode survives, and so does the rename).
+    make_private(handle)
     os.close(handle)
     try:
         workbook.save(temporary)
