@@ -153,6 +153,11 @@ DATASETTE_TABLES: dict[str, str] = {
 }
 DATASETTE_DEFAULT_TABLE = WRITE_SQL
 
+# The audit log as administrators read it: who, when, what, on which record.
+# Not ``detail`` (QA comments, alert notes, export sources quote case content)
+# nor ``before``/``after`` (snapshots of the records themselves).
+AUDIT_OUTLINE_COLUMNS: tuple[str, ...] = ("id", "at", "actor", "action", "table_name", "row_id")
+
 EVERYONE = "everyone"
 """Not a permission: anonymous visitors too (Datasette's static files, which the 403 page needs)."""
 NOBODY = "nobody"
@@ -317,11 +322,10 @@ def export_scope(actor: Actor | None) -> str | None | bool:
 
 def audit_columns(actor: Actor | None) -> tuple[str, ...]:
     """The audit-log columns ``actor`` may read (none, who/when/what, or everything)."""
-    outline = ("id", "at", "actor", "action", "table_name", "row_id")
     if may(actor, READ_AUDIT):
-        return (*outline, "detail", "before", "after")
+        return (*AUDIT_OUTLINE_COLUMNS, "detail", "before", "after")
     if may(actor, READ_AUDIT_OUTLINE):
-        return outline
+        return AUDIT_OUTLINE_COLUMNS
     return ()
 
 

@@ -360,7 +360,8 @@ def export_evidence_workbook(
             sheet.expected_rows = _count(db, ALERTS_FROM, alert_where, alert_params)
             result.sheets.append(sheet)
         else:
-            result.sheets.append(SheetResult(title="Safeguarding alerts", rows=0, note="not exported: not readable by this account"))
+            result.sheets.append(SheetResult(title="Safeguarding alerts", rows=0,
+                                             note="not exported: not readable by this account"))
 
         if scope["judgements"]:
             judgement_where, judgement_params = _where("judgements", review_id, [])
