@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from datasette import hookimpl
-from datasette.plugins import pm
 from datasette.utils import await_me_maybe, derive_named_parameters, tilde_decode
 from datasette.utils.asgi import Request, Response
 
@@ -54,6 +53,10 @@ def asks_for_csv(path: str, query_string: bytes) -> bool:
 async def request_actor(datasette, scope, receive) -> dict[str, Any] | None:
     """The actor Datasette will see for this request, found the way Datasette finds it
     (``DatasetteRouter.route_path``: the first ``actor_from_request`` answer, else ``scope["actor"]``)."""
+    # Imported here: importing datasette.plugins loads the plugin entry points, this
+    # package among them, which would then be registered half-imported (without these hooks).
+    from datasette.plugins import pm
+
     request = Request(scope, receive)
     for candidate in pm.hook.actor_from_request(datasette=datasette, request=request):
         candidate = await await_me_maybe(candidate)

@@ -58,7 +58,9 @@ TABLE: dict[str, str | frozenset[str]] = {
 }
 QUERY: dict[str, str | frozenset[str]] = {**COMMON, "_hide_sql": ANY, "_show_sql": ANY}
 ROW: dict[str, str | frozenset[str]] = dict(COMMON)
-PLAIN: dict[str, str | frozenset[str]] = dict(COMMON)   # the instance and database pages
+# The instance and database pages: Datasette 0.65 answers 500 to some shapes there (_shape=array
+# on /evidence.json), and they list tables, not rows.
+PLAIN: dict[str, str | frozenset[str]] = {"_format": FORMATS}
 ENDPOINT: dict[str, str | frozenset[str]] = {}          # Datasette's /-/ pages take nothing
 
 

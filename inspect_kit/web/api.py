@@ -279,6 +279,7 @@ def review_finding(public_id: str, actor: Actor) -> dict[str, Any]:
     finding = findings.get_finding(get_db(), public_id)
     if finding["review_id"] != review_id():
         raise NotFound(f"No finding {public_id} in this review.")
+    require_reader(actor)
     return findings.get_finding(get_db(), finding["id"], actor)
 
 
@@ -374,7 +375,6 @@ def list_findings():
 def read_finding(public_id: str):
     """One finding with its QA history. :raise 401, 403, 404:"""
     actor = current_actor()
-    require_reader(actor)
     return jsonify(finding_json(review_finding(public_id, actor), actor))
 
 
@@ -383,7 +383,6 @@ def qa_finding(public_id: str):
     """Submit, accept, return or withdraw. :raise 401, 403, 404, 409, 422:"""
     actor = current_actor()
     body = json_body()
-    require_reader(actor)
     finding = review_finding(public_id, actor)
     action = body.get("action")
     if not isinstance(action, str):

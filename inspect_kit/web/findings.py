@@ -45,11 +45,11 @@ def review_finding(finding_ref: int | str) -> dict:
     :raise 403: the actor may not read the finding (another strand, or an administrator).
     """
     review = review_required()
-    require_reader()
     db = get_db()
     finding = findings.get_finding(db, finding_ref)
     if finding["review_id"] != review["id"]:
-        raise NotFound(f"No finding {finding_ref}.")
+        raise NotFound(f"No finding {finding_ref}.")  # for every caller, before any other answer
+    require_reader()
     return findings.get_finding(db, finding["id"], g.actor)
 
 
