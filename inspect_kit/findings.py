@@ -309,7 +309,8 @@ def finding_history(db: Database, finding_id: int, actor: Actor | None = None) -
 
 def _author(db: Database, actor: Actor, review_id: int) -> dict[str, Any]:
     if not policy.may_record_findings(actor):
-        raise Forbidden("Only inspectors record evidence; this account is not linked to an inspector of the review.")
+        raise Forbidden("Evidence is recorded by inspectors and leads linked to an inspector of the review; "
+                        "this account is not one.")
     rows = list(db.query("SELECT inspectors.*, strands.code AS strand FROM inspectors JOIN strands"
                          " ON strands.id = inspectors.strand_id WHERE inspectors.id = ?", [actor.inspector_id]))
     if not rows or rows[0]["review_id"] != review_id:

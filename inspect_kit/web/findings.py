@@ -23,8 +23,8 @@ bp = Blueprint("findings", __name__)
 def require_author() -> None:
     """Inspectors and leads linked to an inspector of the review record evidence (:mod:`inspect_kit.policy`)."""
     if not policy.may_record_findings(g.actor):
-        abort(403, "Evidence is recorded by inspectors and leads of the review. Moderators quality-assure it; "
-                   "administrators manage the review but are not authors.")
+        abort(403, "Evidence is recorded by inspectors and leads of the review. Administrators manage the review "
+                   "but are not authors; moderators quality-assure evidence.")
 
 
 def require_reader() -> None:
