@@ -328,3 +328,23 @@ async def test_a_file_that_cannot_be_checked_is_not_served(tmp_path, store):
     ds = Datasette([str(store.evidence_path), str(not_sqlite)])
     await ds.invoke_startup()
     assert set(ds.databases) - {"_internal"} == {"evidence"}
+
+
+@pytest.mark.parametrize("first", ["inspect_kit.datasette_plugin", "inspect_kit.datasette_plugin.extras",
+                                   "inspect_kit.server", "inspect_kit.catalogue", "datasette.app"])
+def test_every_hook_is_registered_whatever_is_imported_first(first):
+    """Importing datasette.plugins loads the plugin entry points: when one of our modules did so at
+    import time, the plugin was registered half-imported, without get_metadata and asgi_wrapper, and
+    every page was open to everyone (found by tests/test_access_walk.py)."""
+    import subprocess
+    import sys
+
+    script = (f"import {first}\n"
+              "from inspect_kit.datasette_app import ensure_plugin_registered\n"
+              "ensure_plugin_registered()\n"
+              "from datasette.plugins import pm\n"
+              "for hook in ('get_metadata', 'asgi_wrapper', 'actor_from_request', 'startup', 'menu_links'):\n"
+              "    names = [impl.plugin_name for impl in getattr(pm.hook, hook).get_hookimpls()]\n"
+              "    assert 'inspect_kit' in names, (hook, names)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
