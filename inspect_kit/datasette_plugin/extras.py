@@ -112,54 +112,57 @@ async def _refuse(send, path: str, status: int, message: str) -> None:
         await Response.text(message, status=status).asgi_send(send)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The guard's answer: refuse (with a status and a message), or pass on, without the query
+    string when the reader will be refused anyway (nothing they send is read)."""
+
+    refusal: params.Refusal | None = None
+    drop_query: bool = False
+
+
 async def judge_request(datasette, actor: dict[str, Any] | None, path: str, method: str,
-                        query_string: bytes) -> params.Refusal | None:
-    """Refuse a request the policy does not allow before Datasette sees it (None: let it through)."""
+                        query_string: bytes) -> Verdict:
+    """Judge a request by the policy before Datasette sees it."""
     role = (actor or {}).get("role")
     page = classify(path)
     if page is None:
-        return None
+        return Verdict()
     if page.kind == "endpoint":
         permission = policy.datasette_endpoint_permission(page.endpoint or "")
         if not policy.role_may(role, permission):
-            return params.Refusal(403, f"/-/{page.endpoint} is not open to this account.")
-    if actor is None or policy.role_may(role, policy.WRITE_SQL):
-        return None  # anonymous: no query string reaches Datasette; SQL writers read everything anyway
+            return Verdict(params.Refusal(403, f"/-/{page.endpoint} is not open to this account."))
+    if actor is None:
+        return Verdict(drop_query=True)  # every data page is a 403 for anonymous visitors
+    if policy.role_may(role, policy.WRITE_SQL):
+        return Verdict()  # they can read every table with SQL anyway
     if method not in ("GET", "HEAD") and page.kind != "endpoint":
-        return params.Refusal(405, "Datasette's pages are read-only here: use GET.")
+        return Verdict(params.Refusal(405, "Datasette's pages are read-only here: use GET."))
     pairs = params.decoded_pairs(query_string)
     if not pairs:
-        return None
+        return Verdict()
     if page.kind in ("table", "row"):
-        if not await _visible(datasette, actor, page):
-            return None  # Datasette answers 403 (its query string is dropped below)
-        database = datasette.get_database(page.database)
+        try:
+            database = datasette.get_database(page.database)
+        except KeyError:
+            return Verdict(drop_query=True)  # Datasette answers 404
+        # A canned query wins over a table of the same name, as in Datasette's TableView.
         query = await datasette.get_canned_query(page.database, page.name, actor) if page.kind == "table" else None
+        # PRAGMA table_info: a table's or a view's columns, none when there is no such table.
+        columns = [] if query is not None else await database.table_columns(page.name)
+        if query is None and not columns:
+            return Verdict(drop_query=True)  # Datasette answers 404
+        permission = ("view-query" if query is not None else "view-table", (page.database, page.name))
+        visible, _ = await datasette.check_visibility(
+            actor, permissions=[permission, ("view-database", page.database), "view-instance"])
+        if not visible:
+            return Verdict(drop_query=True)  # Datasette answers 403
         if query is not None:
             named = query.get("params") or [
                 name for name in await derive_named_parameters(database, query["sql"]) if not name.startswith("_")]
-            return params.judge("query", pairs, query_params=named)
-        columns = await database.table_columns(page.name)
-        return params.judge(page.kind, pairs, columns=columns)
-    return params.judge(page.kind, pairs)
-
-
-async def _visible(datasette, actor, page: Page) -> bool:
-    """Whether Datasette would show the table, view, row or query to ``actor`` at all."""
-    try:
-        database = datasette.get_database(page.database)
-    except KeyError:
-        return False
-    # A canned query wins over a table of the same name, as in Datasette's TableView.
-    if page.kind == "table" and await datasette.get_canned_query(page.database, page.name, actor) is not None:
-        permission: Any = ("view-query", (page.database, page.name))
-    elif await database.table_exists(page.name) or page.name in await database.view_names():
-        permission = ("view-table", (page.database, page.name))
-    else:
-        return False
-    visible, _ = await datasette.check_visibility(
-        actor, permissions=[permission, ("view-database", page.database), "view-instance"])
-    return visible
+            return Verdict(params.judge("query", pairs, query_params=named))
+        return Verdict(params.judge(page.kind, pairs, columns=columns))
+    return Verdict(params.judge(page.kind, pairs))
 
 
 @hookimpl
@@ -173,12 +176,11 @@ def asgi_wrapper(datasette):
                     return
                 path = route_path(datasette, scope)
                 actor = await request_actor(datasette, scope, receive)
-                refusal = await judge_request(datasette, actor, path, scope.get("method") or "GET", query_string)
-                if refusal is not None:
-                    await _refuse(send, path, refusal.status, refusal.message)
+                verdict = await judge_request(datasette, actor, path, scope.get("method") or "GET", query_string)
+                if verdict.refusal is not None:
+                    await _refuse(send, path, verdict.refusal.status, verdict.refusal.message)
                     return
-                if query_string and (actor is None or not await _visible_or_plain(datasette, actor, path)):
-                    # Nothing a refused reader sends is read: Datasette answers 403 without it.
+                if verdict.drop_query and query_string:
                     scope = {**scope, "query_string": b""}
             await app(scope, receive, send)
 
@@ -186,9 +188,3 @@ def asgi_wrapper(datasette):
 
     return wrap
 
-
-async def _visible_or_plain(datasette, actor, path: str) -> bool:
-    page = classify(path)
-    if page is None or page.kind not in ("table", "row") or policy.role_may(actor.get("role"), policy.WRITE_SQL):
-        return True
-    return await _visible(datasette, actor, page)

@@ -165,6 +165,9 @@ ALERTS_SELECT = f"""
            safeguarding_alerts.closed_at
     {ALERTS_FROM}"""
 
+# Who exported, in words: an account's role, or the terminal (policy.SYSTEM_ROLE).
+ROLE_WORDS = {**vocab.ACCOUNT_ROLES, policy.SYSTEM_ROLE: "command line"}
+
 JUDGEMENT_COLUMNS = [
     Column("criterion", TEXT, "The framework criterion code"),
     Column("criterion_title", TEXT, "The criterion"),
@@ -384,7 +387,7 @@ def export_evidence_workbook(
         ("Export", "The review's evidence workbook"),
         ("Review", f"{review['title']} ({review['slug']})"),
         ("Framework", review["framework_title"]),
-        ("Exported by", f"{actor.username} ({vocab.ACCOUNT_ROLES.get(actor.role, actor.role)})"),
+        ("Exported by", f"{actor.username} ({ROLE_WORDS.get(actor.role, actor.role)})"),
         ("Exported at (UTC)", exported_at.replace("+00:00", "")),
         ("Source", source),
         ("Filters", wanted.describe() + ("" if scope["full_access"] else f" (limited to strand {scope['strand']})")),
