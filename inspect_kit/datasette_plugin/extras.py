@@ -41,6 +41,7 @@ CSV_REFUSED = (
     "audited. Use the .xlsx link on the same page: every text stays text and the export is audited."
 )
 
+
 def asks_for_csv(path: str, query_string: bytes) -> bool:
     """True for a request of Datasette's CSV renderer (``….csv`` or ``_format=csv``)."""
     if path.lower().endswith(".csv"):
