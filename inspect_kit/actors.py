@@ -25,11 +25,8 @@ class Actor:
     strand: str | None = None
     inspector_id: int | None = None
 
-    # The access rules are in inspect_kit.policy; these ask it.
-
-    def may(self, permission: str) -> bool:
-        """True when this actor's role holds ``permission`` (see :mod:`inspect_kit.policy`)."""
-        return policy.may(self, permission)
+    # The access rules are in inspect_kit.policy; these ask it (kept for callers
+    # not yet moved to policy.may and its predicates).
 
     @property
     def reads_everything(self) -> bool:
