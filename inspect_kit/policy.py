@@ -257,7 +257,7 @@ def may_record_findings(actor: Actor | None) -> bool:
     return may(actor, AUTHOR_FINDINGS) and actor is not None and actor.inspector_id is not None
 
 
-def finding_strands(actor: Actor | None) -> str | None | bool:
+def finding_strands(actor: Actor | None) -> str | bool:
     """Which strands' findings ``actor`` reads: ``True`` for every strand, a strand code, or ``False`` for none."""
     if may(actor, READ_ALL_FINDINGS):
         return True
@@ -312,7 +312,7 @@ def may_write_chronology(actor: Actor | None) -> bool:
     return may(actor, WRITE_CHRONOLOGIES) and actor is not None and actor.inspector_id is not None
 
 
-def export_scope(actor: Actor | None) -> str | None | bool:
+def export_scope(actor: Actor | None) -> str | bool:
     """What the evidence workbook of ``actor`` holds: every strand (``True``), one strand, or ``False``
     when the actor may not export. Judgements go with :data:`READ_JUDGEMENTS`."""
     if not may(actor, EXPORT_EVIDENCE):
