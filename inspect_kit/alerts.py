@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, validation, vocab
+from . import audit, policy, validation, vocab
 from .actors import Actor
-from .errors import InvalidTransition, NotFound, ValidationError
+from .errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from .store import now, write_transaction
 
 REFERRAL_DAYS = {"urgent": 0, "routine": 2}
@@ -31,8 +31,11 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
     With ``client_uuid`` (the raising form's id) a repeat of the same request
     returns the alert already raised instead of raising a second one.
 
+    :raises Forbidden: the actor may not raise alerts (:data:`policy.RAISE_ALERTS`).
     :raises ValidationError: no case or finding, bad urgency, empty concern, bad uuid.
     """
+    if not policy.may(actor, policy.RAISE_ALERTS):
+        raise Forbidden("Inspectors raise safeguarding alerts; this account may not.")
     if client_uuid is not None:
         client_uuid = validation.submission_uuid(client_uuid)
         row = db.execute("SELECT id FROM safeguarding_alerts WHERE client_uuid = ?", [client_uuid]).fetchone()
@@ -159,6 +162,9 @@ def _annotate_due(alert: dict[str, Any], today_iso: str) -> None:
 
 def _move(db: Database, actor: Actor, alert: dict[str, Any], from_status: str, to_status: str,
           updates: dict[str, Any], detail: str | None = None) -> dict[str, Any]:
+    """:raises Forbidden: the actor may not progress alerts (:data:`policy.PROGRESS_ALERTS`)."""
+    if not policy.may(actor, policy.PROGRESS_ALERTS):
+        raise Forbidden("Lead inspectors refer, record the response to and close safeguarding alerts.")
     if alert["status"] != from_status:
         raise InvalidTransition(
             f"This alert is {alert['status']}; it can only become {to_status} when it is {from_status}.")

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit
+from . import audit, policy
 from .actors import Actor
 from .errors import Forbidden, InvalidTransition, NotFound, StoreError, ValidationError
 from .file_modes import make_private, make_private_folder
@@ -58,10 +58,8 @@ def clean_filename(filename: str | None) -> str:
 
 
 def may_attach(actor: Actor, finding: dict[str, Any]) -> bool:
-    """The finding's author, a lead or a moderator may attach files to it, unless it was withdrawn."""
-    if finding["qa_status"] == "withdrawn":
-        return False
-    return actor.reads_everything or (actor.inspector_id is not None and actor.inspector_id == finding["inspector_id"])
+    """The finding's author may attach files to it, unless it was withdrawn (:func:`policy.may_attach`)."""
+    return policy.may_attach(actor, finding)
 
 
 def add_attachment(db: Database, store: Store, actor: Actor, finding_id: int | str, *, filename: str | None,
@@ -77,7 +75,7 @@ def add_attachment(db: Database, store: Store, actor: Actor, finding_id: int | s
     if finding["qa_status"] == "withdrawn":
         raise InvalidTransition("This finding was withdrawn; files can no longer be attached to it.")
     if not may_attach(actor, finding):
-        raise Forbidden("Only the inspector who recorded this finding, a lead or a moderator can attach files to it.")
+        raise Forbidden("Only the inspector who recorded this finding can attach files to it.")
     if not content:
         raise ValidationError("The selected file is empty.", field_errors={"file": "The selected file is empty"})
     if len(content) > max_bytes:

@@ -5,13 +5,16 @@ databases: titles and descriptions, column descriptions built from
 :mod:`inspect_kit.vocab`, label columns for every foreign key, default facets
 and sort orders, full-text search, hidden internal tables, the lead's canned
 queries (:mod:`inspect_kit.questions`) and every access rule as an ``allow``
-block (DESIGN.md §2: rules live in metadata, not in a permission hook).
+block (rules live in metadata, not in a permission hook: Datasette 1.0 drops
+``permission_allowed``). Every ``allow`` block is generated from
+:mod:`inspect_kit.policy` (``DATASETTE_TABLES``, ``roles_with``), so the
+catalogue cannot drift from the intake app.
 
 Access fails closed: every table and view gets an explicit ``allow``; one
-not named below is readable by leads and moderators only, and a database that
-is not an evidence store is readable by them alone. Anonymous users match no
-block, so they get 403 everywhere. Metadata is readable by every logged-in
-user at ``/-/metadata.json``: nothing here is secret.
+the policy does not name is readable by those who may write SQL (who can read
+it with SQL anyway), and a database that is not an evidence store by them
+alone. Anonymous users match no block, so they get 403 everywhere. Metadata is
+readable by every logged-in user at ``/-/metadata.json``: nothing here is secret.
 """
 
 from __future__ import annotations
@@ -20,17 +23,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import questions, vocab
+from . import policy, questions, vocab
 
 TITLE = "inspect_kit evidence"
-ANY_ACCOUNT: dict[str, Any] = {"id": "*"}
-LEADS_AND_MODERATORS: dict[str, Any] = {"role": list(questions.LEADS)}
-READERS: dict[str, Any] = {"role": list(questions.READERS)}
-
-# Reference lists every account may read (no evidence in them).
-REFERENCE_TABLES = ("reviews", "strands", "agencies", "inspectors", "cases", "judgement_areas", "criteria", "grades")
-# Case chronologies are shared with inspectors of every strand (DESIGN.md §8).
-CHRONOLOGY_TABLES = ("chronology_events", "case_chronologies")
+# Every signed-in account (a role of the policy); anonymous visitors match nothing.
+ANY_ACCOUNT: dict[str, Any] | bool = policy.datasette_allow(policy.SIGN_IN)
+SQL_WRITERS: dict[str, Any] | bool = policy.datasette_allow(policy.WRITE_SQL)
+REFERENCE_TABLES = policy.REFERENCE_TABLES
 INTERNAL_TABLES = ("_sqlite_migrations",)
 
 TABLES: dict[str, dict[str, Any]] = {
@@ -158,18 +157,13 @@ def column_descriptions(db: Database, table: str) -> dict[str, str]:
     return described
 
 
-def table_allow(name: str) -> dict[str, Any]:
-    """Who may read a table or view. Anything not listed is for leads and moderators.
+def table_allow(name: str) -> dict[str, Any] | bool:
+    """Who may read a table or view: the holders of :func:`policy.datasette_table_permission`.
 
     The FTS index of a table gets its table's rule: an FTS5 table with
     external content returns the indexed text.
     """
-    base = name.split("_fts")[0] if "_fts" in name else name
-    if base in REFERENCE_TABLES:
-        return ANY_ACCOUNT
-    if base in CHRONOLOGY_TABLES:
-        return READERS
-    return LEADS_AND_MODERATORS
+    return policy.datasette_allow(policy.datasette_table_permission(name))
 
 
 def review_strands(db: Database) -> list[str]:
@@ -233,7 +227,7 @@ def evidence_database_metadata(db: Database) -> dict[str, Any]:
         "title": f"Evidence: {_review_title(db)}",
         "description": review_description(db),
         "allow": ANY_ACCOUNT,
-        "allow_sql": LEADS_AND_MODERATORS,
+        "allow_sql": SQL_WRITERS,
         "tables": tables,
         "queries": {q.name: q.as_metadata() for q in questions.questions(review_strands(db))},
     }
@@ -245,20 +239,20 @@ def _review_title(db: Database) -> str:
 
 
 def closed_database_metadata() -> dict[str, Any]:
-    """Metadata for a database that is not an evidence store: leads and moderators only."""
-    return {"allow": LEADS_AND_MODERATORS, "allow_sql": LEADS_AND_MODERATORS}
+    """Metadata for a database that is not an evidence store: for those who may write SQL only."""
+    return {"allow": SQL_WRITERS, "allow_sql": SQL_WRITERS}
 
 
 def build_metadata(databases: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The instance metadata around per-database metadata (name → dict).
 
     Anonymous users are refused at the instance (``allow``) and SQL is for
-    leads and moderators everywhere (``allow_sql``).
+    the policy's SQL writers everywhere (``allow_sql``).
     """
     return {
         "title": TITLE,
         "description": "Cross-reading the review's evidence. Log in through the intake app.",
         "allow": ANY_ACCOUNT,
-        "allow_sql": LEADS_AND_MODERATORS,
+        "allow_sql": SQL_WRITERS,
         "databases": databases,
     }

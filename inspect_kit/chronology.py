@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, validation, vocab
+from . import audit, policy, validation, vocab
 from .actors import Actor
 from .errors import Conflict, Forbidden, NotFound, ValidationError
 from .findings import RecordResult
@@ -62,14 +62,15 @@ def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, clien
 
     ``audit_detail`` is kept on the creation's audit row (an import names its workbook and row).
 
-    :raises Forbidden: the actor is not linked to an inspector of the review
-        (administrators, or a lead's account without an inspector code): every
-        event names the inspector who recorded it.
+    :raises Forbidden: the actor may not write chronologies (administrators,
+        moderators: :data:`policy.WRITE_CHRONOLOGIES`) or is not linked to an
+        inspector of the review: every event names the inspector who recorded it.
     :raises ValidationError: bad input or uuid.
     :raises Conflict: the uuid was already used for different content.
     """
-    if actor.inspector_id is None:
-        raise Forbidden("Only inspectors of the review record chronology events; this account is not linked to one.")
+    if not policy.may_write_chronology(actor):
+        raise Forbidden("Chronology events are recorded by inspectors and leads linked to an inspector of the "
+                        "review; this account is not one.")
     review_id = int(review_id if review_id is not None else fields.get("review_id") or 0)
     uuid = validation.submission_uuid(client_uuid)
     values = normalise(db, review_id, fields)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, validation, vocab
+from . import audit, policy, validation, vocab
 from .actors import Actor
 from .errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
 from .store import now, write_transaction
@@ -175,7 +175,7 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
     """
     with write_transaction(db):
         current = get_finding(db, finding_id)
-        if actor.inspector_id != current["inspector_id"]:
+        if not policy.may_edit_text(actor, current):
             raise Forbidden("Only the inspector who recorded this finding can edit it.")
         if current["qa_status"] == "withdrawn":
             raise InvalidTransition("This finding was withdrawn and can no longer be edited.")
@@ -250,7 +250,7 @@ def get_finding(db: Database, finding_id: int | str, actor: Actor | None = None)
     if not rows:
         raise NotFound(f"No finding {finding_id}.")
     finding = rows[0]
-    if actor is not None and not (actor.may_read_strand(finding["strand"]) or actor.inspector_id == finding["inspector_id"]):
+    if actor is not None and not policy.may_read_finding(actor, finding):
         raise Forbidden("This finding belongs to another strand; ask your lead inspector if you need to see it.")
     finding["criteria"] = _criteria_of(db, finding["id"])
     return finding
@@ -260,11 +260,12 @@ def list_findings(db: Database, actor: Actor, review_id: int, *, qa_status: str 
                   mine: bool = False, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
     """Findings the actor may see, newest first."""
     where, params = ["findings.review_id = ?"], [review_id]
-    if not actor.reads_everything:
-        if actor.role != "inspector":
-            return []
+    strands = policy.finding_strands(actor)
+    if strands is False:
+        return []
+    if strands is not True:
         where.append("strands.code = ?")
-        params.append(actor.strand)
+        params.append(strands)
     if mine:
         where.append("findings.inspector_id = ?")
         params.append(actor.inspector_id)
@@ -336,8 +337,9 @@ def _next_seq(db: Database, author: Mapping[str, Any]) -> int:
 
 
 def _author(db: Database, actor: Actor, review_id: int) -> dict[str, Any]:
-    if actor.inspector_id is None:
-        raise Forbidden("Only inspectors record evidence; this account is not linked to an inspector of the review.")
+    if not policy.may_record_findings(actor):
+        raise Forbidden("Evidence is recorded by inspectors and leads linked to an inspector of the review; "
+                        "this account is not one.")
     rows = list(db.query("SELECT inspectors.*, strands.code AS strand FROM inspectors JOIN strands"
                          " ON strands.id = inspectors.strand_id WHERE inspectors.id = ?", [actor.inspector_id]))
     if not rows or rows[0]["review_id"] != review_id:

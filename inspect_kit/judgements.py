@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, validation, vocab
+from . import audit, policy, validation, vocab
 from .actors import Actor
 from .errors import Forbidden, NotFound, ValidationError
 from .store import now, write_transaction
@@ -17,13 +17,13 @@ def record_judgement(db: Database, actor: Actor, *, review_id: int, criterion_co
     """Record or update the proposed judgement for a criterion (partnership-wide, or for one agency).
 
     Grades must come from the review's scale; an ungraded framework takes none.
-    Only leads and moderators propose judgements. A moderated grade, once set,
+    Only leads propose judgements (:data:`policy.PROPOSE_JUDGEMENTS`). A moderated grade, once set,
     is left as it is (see :func:`moderate_judgement`).
 
     :raises Forbidden, ValidationError:
     """
-    if not actor.reads_everything:
-        raise Forbidden("Only lead inspectors and moderators record judgements.")
+    if not policy.may(actor, policy.PROPOSE_JUDGEMENTS):
+        raise Forbidden("Only lead inspectors propose judgements; moderators moderate them.")
     criterion_id, scope, agency_id, narrative = _checked(db, review_id, criterion_code, scope, agency_id, narrative,
                                                          proposed_grade=proposed_grade)
     with write_transaction(db):
@@ -55,7 +55,7 @@ def moderate_judgement(db: Database, actor: Actor, *, review_id: int, criterion_
     :raises NotFound: no judgement has been proposed for this criterion and scope.
     :raises ValidationError: the grade is not on the review's scale, or no note.
     """
-    if actor.role != "moderator":
+    if not policy.may(actor, policy.MODERATE_JUDGEMENTS):
         raise Forbidden("Only a moderator sets the moderated grade.")
     errors: dict[str, str] = {}
     note = validation.text({"note": note}, "note", errors, label="moderation note", required=True, limit=5000)

@@ -308,8 +308,8 @@ def paths() -> dict[str, Any]:
         "/api/findings/{public_id}/qa": {"post": {
             "operationId": "qaFinding",
             "summary": "Submit, accept, return or withdraw a finding.",
-            "description": "Authors submit and withdraw their own findings; leads and moderators accept, return "
-                           "(with a comment) and withdraw. A move not allowed from the current status is 409.",
+            "description": "Authors submit and withdraw their own findings; leads and moderators accept and return "
+                           "(with a comment). A move not allowed from the current status is 409.",
             "security": WRITE_SECURITY, "parameters": [public_id],
             "requestBody": _body("QaActionInput"),
             "responses": _responses(_ok("200", "The finding after the action.", "Finding"),

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, validation
+from . import audit, policy, validation
 from .actors import Actor
 from .errors import Forbidden, InvalidTransition, ValidationError
 from .store import now, write_transaction
@@ -87,12 +87,7 @@ def queue(db: Database, review_id: int) -> list[dict[str, Any]]:
 
 
 def _may(actor: Actor, finding: dict[str, Any], action: str) -> bool:
-    is_author = actor.inspector_id is not None and actor.inspector_id == finding["inspector_id"]
-    if action == "submit":
-        return is_author
-    if action in ("accept", "return"):
-        return actor.reads_everything
-    return is_author or actor.reads_everything
+    return policy.may_qa(actor, finding, action)
 
 
 def _move(db: Database, actor: Actor, finding_id: int, action: str, comment: str | None) -> dict[str, Any]:
@@ -107,7 +102,8 @@ def _move(db: Database, actor: Actor, finding_id: int, action: str, comment: str
     with write_transaction(db):
         finding = get_finding(db, finding_id)
         if not _may(actor, finding, action):
-            who = "the inspector who recorded it" if action == "submit" else "a lead inspector or moderator"
+            who = ("the inspector who recorded it" if action in ("submit", "withdraw")
+                   else "a lead inspector or moderator")
             raise Forbidden(f"Only {who} can {action} this finding.")
         moves = TRANSITIONS[action]
         if finding["qa_status"] not in moves:

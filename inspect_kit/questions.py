@@ -19,14 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import vocab
+from . import policy, vocab
 from .schema import HEALTH_AGENCY_TYPES, POLICE_AGENCY_TYPES, SOCIAL_CARE_AGENCY_TYPES, _label_sql
 from .vocab import sql_in
 
-# Who may run a question: leads and moderators read everything; inspectors
-# read case chronologies and their own strand's evidence (DESIGN.md §8).
-LEADS = ("lead", "moderator")
-READERS = ("inspector", "lead", "moderator")
+# Who may run a question is the policy's: each question names the permission
+# its rows need (the allow block is generated from inspect_kit.policy).
 
 CURRENT_REVIEW = "SELECT id, fieldwork_start FROM reviews ORDER BY id DESC LIMIT 1"
 
@@ -76,8 +74,13 @@ class Question:
     description: str
     sql: str
     params: tuple[str, ...] = ()
-    allow_roles: tuple[str, ...] = LEADS
+    permission: str = policy.READ_ALL_FINDINGS
     defaults: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def allow_roles(self) -> tuple[str, ...]:
+        """The roles that may run this question (:func:`policy.roles_with` of its permission)."""
+        return policy.roles_with(self.permission)
 
     def as_metadata(self) -> dict[str, Any]:
         """This question as a Datasette canned query (metadata ``queries`` entry)."""
@@ -85,7 +88,7 @@ class Question:
             "title": self.title if self.number is None else f"{self.number}. {self.title}",
             "description": self.description,
             "sql": self.sql.strip(),
-            "allow": {"role": list(self.allow_roles)},
+            "allow": policy.datasette_allow(self.permission),
         }
         if self.params:
             entry["params"] = list(self.params)
@@ -180,7 +183,7 @@ def _carried_forward(column: str) -> str:
 
 
 def questions(strands: list[str] | None = None) -> list[Question]:
-    """Every canned query, in the order of DESIGN.md §6, then the strand-scoped one.
+    """Every canned query, in the order of DESIGN.md §6, then the strand-scoped one and the audit outline.
 
     ``strands``: the strand codes to give columns in the coverage matrix
     (default: the strands of the demo review).
@@ -265,7 +268,7 @@ JOIN agencies ON agencies.id = chronology_events.agency_id
 ORDER BY chronology_events.event_date, chronology_events.id
 """,
             params=("case_ref", "gap_days"),
-            allow_roles=READERS,
+            permission=policy.READ_CHRONOLOGIES,
         ),
         Question(
             name="contacts_without_information_shared",
@@ -310,7 +313,7 @@ GROUP BY cases.id
 ORDER BY unshared DESC, contacts DESC, cases.case_ref
 """,
             params=("period_from", "period_to", "within_days"),
-            allow_roles=READERS,
+            permission=policy.READ_CHRONOLOGIES,
         ),
         Question(
             name="strategy_discussions_missing_partners",
@@ -357,7 +360,7 @@ JOIN cases ON cases.id = attended.case_id
 WHERE NOT (attended.social_care AND attended.police AND attended.health)
 ORDER BY cases.case_ref, attended.event_date
 """,
-            allow_roles=READERS,
+            permission=policy.READ_CHRONOLOGIES,
         ),
         Question(
             name="cp_children_not_seen",
@@ -412,7 +415,7 @@ WHERE times_seen_alone = 0
 ORDER BY times_seen_alone, longest_gap_days DESC, case_ref
 """,
             params=("gap_days", "as_of"),
-            allow_roles=READERS,
+            permission=policy.READ_CHRONOLOGIES,
         ),
         Question(
             name="coverage_matrix",
@@ -618,7 +621,7 @@ WHERE first.review_id = (SELECT id FROM review)
 ORDER BY cases.case_ref, first.event_date
 """,
             params=("window_days",),
-            allow_roles=READERS,
+            permission=policy.READ_CHRONOLOGIES,
         ),
         Question(
             name="injuries_without_referral",
@@ -656,7 +659,7 @@ WHERE chronology_events.review_id = (SELECT id FROM review)
 ORDER BY chronology_events.event_date, cases.case_ref
 """,
             params=("within_days",),
-            allow_roles=READERS,
+            permission=policy.READ_CHRONOLOGIES,
         ),
         Question(
             name="identifier_check",
@@ -726,9 +729,35 @@ WHERE strands.code = :_actor_strand
 ORDER BY findings.collected_on DESC, findings.id DESC
 """,
             params=("search", "case_ref", "qa_status"),
-            allow_roles=("inspector",),
+            permission=policy.READ_OWN_STRAND_FINDINGS,
         ),
+        audit_outline(),
     ]
+
+
+def audit_outline() -> Question:
+    """The audit log without its content, for administrators (and leads, moderators)."""
+    columns = ", ".join(f"audit_log.{column}" for column in policy.AUDIT_OUTLINE_COLUMNS)
+    return Question(
+        name="audit_outline",
+        number=None,
+        title="Audit log: who did what, when",
+        description=(
+            "Every write and export in the store, newest first: when, which account, what action on which "
+            "record. Without the records' content (before/after snapshots, comments): administrators run the "
+            "system, not the inspection. Optional filters: who (an account's username), action (its start, "
+            "e.g. finding. or export)."
+        ),
+        sql=f"""
+SELECT {columns}
+FROM audit_log
+WHERE (coalesce(:who, '') = '' OR audit_log.actor = :who)
+  AND (coalesce(:action, '') = '' OR audit_log.action LIKE :action || '%')
+ORDER BY audit_log.id DESC
+""",
+        params=("who", "action"),
+        permission=policy.READ_AUDIT_OUTLINE,
+    )
 
 
 def question(name: str, strands: list[str] | None = None) -> Question:

@@ -555,11 +555,11 @@ API_ROLES = [None, "health1", "police2", "lead", "moderator", "admin"]
 READERS = {"health1", "police2", "lead", "moderator"}
 # (method, rule, who succeeds, with what status); anonymous callers get 401, other accounts 403.
 API_TABLE = [
-    ("POST", "/api/findings", READERS, 201),
+    ("POST", "/api/findings", READERS - {"moderator"}, 201),  # moderators QA, never author (inspect_kit.policy)
     ("GET", "/api/findings", READERS, 200),
     ("GET", "/api/findings/<public_id>", {"health1", "lead", "moderator"}, 200),  # a health finding
     ("POST", "/api/findings/<public_id>/qa", {"lead", "moderator"}, 200),  # accept
-    ("POST", "/api/chronology", READERS, 201),
+    ("POST", "/api/chronology", READERS - {"moderator"}, 201),
     ("GET", "/api/chronology/<int:event_id>", READERS, 200),
     ("GET", "/api/cases/<case_ref>/chronology", READERS, 200),
 ]

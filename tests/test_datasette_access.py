@@ -61,7 +61,9 @@ PAGES = {
     "/evidence/findings_readable": LEADS,
     "/evidence/finding_versions": LEADS,
     "/evidence/audit_log": LEADS,
-    "/evidence/safeguarding_alerts": LEADS,
+    "/evidence/safeguarding_alerts": READERS,  # every inspector reads every alert (inspect_kit.policy)
+    "/evidence/judgements": LEADS,
+    "/evidence/audit_outline": LEADS | {"admin"},
     "/evidence/criterion_strand_coverage": LEADS,
     "/evidence/chronology_events": READERS,
     "/evidence/chronology_events?_search=bruise": READERS,
@@ -151,8 +153,14 @@ async def test_inspectors_see_only_their_own_strand(ds, small_review):
 
 async def test_actor_strand_cannot_be_chosen_in_the_url(ds, small_review):
     # Datasette falls back to a URL parameter when the actor lacks the key;
-    # our actor always carries "strand", so this is ignored.
-    response = await ds.client.get("/evidence/my_strand_findings.json?_shape=array&_actor_strand=health",
+    # our actor always carries "strand", and the parameter is refused before
+    # Datasette sees it, however it is spelt.
+    for spelling in ("_actor_strand", "_actor%5Fstrand", "%5Factor_strand"):
+        response = await ds.client.get(f"/evidence/my_strand_findings.json?_shape=array&{spelling}=health",
+                                       cookies=cookies_for("police_inspector"))
+        assert response.status_code == 400, spelling
+        assert "This page takes: search, case_ref, qa_status" in response.json()["error"]
+    response = await ds.client.get("/evidence/my_strand_findings.json?_shape=array",
                                    cookies=cookies_for("police_inspector"))
     assert [row["public_id"] for row in response.json()] == [small_review.police_finding]
 
@@ -253,7 +261,7 @@ async def test_admin_reads_reference_lists_only(ds):
 
 
 @pytest.mark.parametrize("role, listed", [
-    ("police_inspector", {"chronology_events"}),
+    ("police_inspector", {"chronology_events", "safeguarding_alerts"}),
     ("admin", set()),
     ("lead", {"findings", "chronology_events", "safeguarding_alerts"}),
 ])
@@ -267,10 +275,16 @@ async def test_a_row_page_counts_only_tables_the_reader_may_open(ds, role, liste
 
 
 async def test_row_json_gives_no_counts_from_other_tables(ds):
-    for role in ("police_inspector", "lead"):
-        for extras in ("foreign_key_tables", "foreign_key_tables,foreign_key_tables"):
-            body = (await ds.client.get(f"/evidence/cases/1.json?_extras={extras}", cookies=cookies_for(role))).json()
-            assert "foreign_key_tables" not in body and body["rows"][0][2] == "C-001"
+    """Those who may not read every table are refused the counts, however the parameter is spelt;
+    leads and moderators, who read every table, get them."""
+    for role in ("police_inspector", "admin"):
+        for extras in ("_extras=foreign_key_tables", "_extras=foreign_key_tables,foreign_key_tables",
+                       "_extras=foreign%5Fkey%5Ftables", "%5Fextras=foreign_key_tables", "_extras=x&_extras=foreign_key_tables"):
+            response = await ds.client.get(f"/evidence/cases/1.json?{extras}", cookies=cookies_for(role))
+            assert response.status_code == 400, (role, extras)
+            assert "foreign_key_tables\"" not in response.text and "This page takes" in response.json()["error"]
+    body = (await ds.client.get("/evidence/cases/1.json?_extras=foreign_key_tables", cookies=cookies_for("lead"))).json()
+    assert "foreign_key_tables" in body
 
 
 async def test_the_url_cannot_choose_another_full_text_index(ds):
@@ -278,13 +292,17 @@ async def test_the_url_cannot_choose_another_full_text_index(ds):
     events whose ids are those of findings (any strand) containing the word."""
     police = cookies_for("police_inspector")
     # "same" is only in the health finding's text, never in a chronology event.
-    for extra in ("&_fts_table=findings_fts", "&_fts_table=findings_fts&_fts_pk=id", "&_fts_pk=case_id", ""):
-        rows = (await ds.client.get(f"/evidence/chronology_events.json?_shape=array&_search=same{extra}",
-                                    cookies=police)).json()
-        assert rows == [], extra
-    rows = (await ds.client.get("/evidence/chronology_events.json?_shape=array&_search=bruise"
-                                "&_fts_table=findings_fts", cookies=police)).json()
-    assert [row["id"] for row in rows] == [1]  # the chronology's own index, whatever the URL says
+    for extra in ("&_fts_table=findings_fts", "&_fts_table=findings_fts&_fts_pk=id", "&_fts_pk=case_id",
+                  "&_fts%5Ftable=findings_fts", "&%5Ffts_pk=rowid", "&_fts_table=x&_fts_table=findings_fts",
+                  "&_through=%7B%22table%22%3A%22findings%22%7D"):
+        response = await ds.client.get(f"/evidence/chronology_events.json?_shape=array&_search=same{extra}",
+                                       cookies=police)
+        assert response.status_code == 400, extra
+        assert "_search" in response.json()["error"]  # …and it says what the page does take
+    rows = (await ds.client.get("/evidence/chronology_events.json?_shape=array&_search=same", cookies=police)).json()
+    assert rows == []
+    rows = (await ds.client.get("/evidence/chronology_events.json?_shape=array&_search=bruise", cookies=police)).json()
+    assert [row["id"] for row in rows] == [1]  # the chronology's own index
 
 
 async def test_a_folder_name_with_hash_or_question_mark_does_not_hide_private_db(tmp_path):
@@ -310,3 +328,59 @@ async def test_a_file_that_cannot_be_checked_is_not_served(tmp_path, store):
     ds = Datasette([str(store.evidence_path), str(not_sqlite)])
     await ds.invoke_startup()
     assert set(ds.databases) - {"_internal"} == {"evidence"}
+
+
+@pytest.mark.parametrize("first", ["inspect_kit.datasette_plugin", "inspect_kit.datasette_plugin.extras",
+                                   "inspect_kit.server", "inspect_kit.catalogue", "datasette.app"])
+def test_every_hook_is_registered_whatever_is_imported_first(first):
+    """Importing datasette.plugins loads the plugin entry points: when one of our modules did so at
+    import time, the plugin was registered half-imported, without get_metadata and asgi_wrapper, and
+    every page was open to everyone (found by tests/test_access_walk.py)."""
+    import subprocess
+    import sys
+
+    script = (f"import {first}\n"
+              "from inspect_kit.datasette_app import ensure_plugin_registered\n"
+              "ensure_plugin_registered()\n"
+              "from datasette.plugins import pm\n"
+              "for hook in ('get_metadata', 'asgi_wrapper', 'actor_from_request', 'startup', 'menu_links'):\n"
+              "    names = [impl.plugin_name for impl in getattr(pm.hook, hook).get_hookimpls()]\n"
+              "    assert 'inspect_kit' in names, (hook, names)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("role", ["police_inspector", "admin"])
+async def test_every_link_datasette_draws_is_let_through(ds, role):
+    """The allow-lists must not break Datasette's own pages: every link with a query string that a
+    page draws for a reader (facets, sorting, paging, shapes, the .json and .xlsx links, column
+    actions) is answered, not refused with a 400."""
+    import html
+    from urllib.parse import urlsplit
+
+    cookies = cookies_for(role)
+    pages = ["/evidence/cases", "/evidence/strands?_facet=code", "/evidence/cases/1"]
+    if role == "police_inspector":
+        pages += ["/evidence/chronology_events", "/evidence/chronology_events?_search=bruise&_sort_desc=event_date",
+                  "/evidence/case_chronologies?case_ref=C-001", "/evidence/safeguarding_alerts",
+                  "/evidence/case_chronology?case_ref=C-001", "/evidence/my_strand_findings?search=strategy"]
+    else:
+        pages += ["/evidence/audit_outline"]
+    checked = set()
+    for page in pages:
+        response = await ds.client.get(page, cookies=cookies)
+        assert response.status_code == 200, page
+        for href in re.findall(r'href="([^"]+)"', response.text):
+            url = urlsplit(html.unescape(href))
+            path = url.path
+            while path.startswith("/data/"):  # base_url (doubled without the server's dispatcher): ds.client adds it
+                path = path[len("/data"):]
+            if not url.query or not path.startswith("/evidence") or path.endswith(".csv"):
+                continue
+            link = f"{path}?{url.query}"
+            if link in checked:
+                continue
+            checked.add(link)
+            followed = await ds.client.get(link, cookies=cookies)
+            assert followed.status_code in (200, 302), (page, link, followed.status_code, followed.text[:300])
+    assert len(checked) > 10

@@ -28,33 +28,41 @@ def test_every_table_and_view_has_a_rule(store, evidence_metadata):
     db.close()
     assert names == set(evidence_metadata["tables"])
     for name, entry in evidence_metadata["tables"].items():
-        assert entry["allow"] in (catalogue.ANY_ACCOUNT, catalogue.READERS, catalogue.LEADS_AND_MODERATORS), name
-        assert "id" not in entry["allow"] or entry["allow"] == {"id": "*"}
+        assert set(entry["allow"]) == {"role"} and entry["allow"]["role"], name
+        assert set(entry["allow"]["role"]) <= {"inspector", "lead", "moderator", "admin"}, name
+
+
+EVERY_ROLE = {"role": ["inspector", "lead", "moderator", "admin"]}
+READERS = {"role": ["inspector", "lead", "moderator"]}
+LEADS_AND_MODERATORS = {"role": ["lead", "moderator"]}
 
 
 @pytest.mark.parametrize(
     "table, rule",
     [
-        ("cases", catalogue.ANY_ACCOUNT),
-        ("strands", catalogue.ANY_ACCOUNT),
-        ("chronology_events", catalogue.READERS),
-        ("chronology_events_fts", catalogue.READERS),
-        ("case_chronologies", catalogue.READERS),
-        ("findings", catalogue.LEADS_AND_MODERATORS),
-        ("findings_fts", catalogue.LEADS_AND_MODERATORS),
-        ("findings_fts_data", catalogue.LEADS_AND_MODERATORS),
-        ("findings_readable", catalogue.LEADS_AND_MODERATORS),
-        ("audit_log", catalogue.LEADS_AND_MODERATORS),
-        ("a_table_added_later", catalogue.LEADS_AND_MODERATORS),
+        ("cases", EVERY_ROLE),
+        ("strands", EVERY_ROLE),
+        ("chronology_events", READERS),
+        ("chronology_events_fts", READERS),
+        ("case_chronologies", READERS),
+        ("safeguarding_alerts", READERS),
+        ("findings", LEADS_AND_MODERATORS),
+        ("findings_fts", LEADS_AND_MODERATORS),
+        ("findings_fts_data", LEADS_AND_MODERATORS),
+        ("findings_readable", LEADS_AND_MODERATORS),
+        ("judgements", LEADS_AND_MODERATORS),
+        ("audit_log", LEADS_AND_MODERATORS),
+        ("a_table_added_later", LEADS_AND_MODERATORS),
     ],
 )
 def test_table_rules_fail_closed(table, rule):
+    """The decided access table, as Datasette allow blocks generated from inspect_kit.policy."""
     assert catalogue.table_allow(table) == rule
 
 
 def test_sql_only_for_leads_and_moderators(evidence_metadata):
     whole = catalogue.build_metadata({"evidence": evidence_metadata})
-    assert whole["allow"] == {"id": "*"}
+    assert whole["allow"] == EVERY_ROLE
     assert whole["allow_sql"] == {"role": ["lead", "moderator"]}
     assert evidence_metadata["allow_sql"] == {"role": ["lead", "moderator"]}
 
@@ -100,7 +108,7 @@ def test_empty_store_still_catalogued():
     db = memory_db()
     metadata = catalogue.evidence_database_metadata(db)
     assert "No review yet" in metadata["description"]
-    assert metadata["tables"]["findings"]["allow"] == catalogue.LEADS_AND_MODERATORS
+    assert metadata["tables"]["findings"]["allow"] == LEADS_AND_MODERATORS
     db.close()
 
 
@@ -117,6 +125,8 @@ def test_all_thirteen_questions_with_title_description_allow(evidence_metadata):
     assert queries["case_chronology"]["params"] == ["case_ref", "gap_days"]
     assert queries["contacts_without_information_shared"]["params"] == ["period_from", "period_to", "within_days"]
     assert queries["my_strand_findings"]["allow"] == {"role": ["inspector"]}
+    assert queries["audit_outline"]["allow"] == {"role": ["lead", "moderator", "admin"]}
+    assert "before" not in queries["audit_outline"]["sql"] and "detail" not in queries["audit_outline"]["sql"]
     assert ":_actor_strand" in queries["my_strand_findings"]["sql"]
 
 

@@ -105,7 +105,7 @@ def test_export_filters_and_rights(home, tmp_path):
     assert result.exit_code == 0, result.output
     about = dict(load_workbook(tmp_path / "c017.xlsx")["About this export"].iter_rows(values_only=True))
     assert about["Filters"] == "accepted findings only; every strand the exporter may see; case C-017"
-    assert about["Exported by"] == "system (Administrator)"
+    assert about["Exported by"] == "system (command line)"
 
 
 @pytest.mark.parametrize("command", ["template", "export"])

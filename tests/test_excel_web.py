@@ -49,6 +49,11 @@ def test_the_page_offers_what_the_role_may_do(web):
     login_as(web, "police1")
     page = web.get("/excel/").get_data(as_text=True)
     assert "Download a capture workbook" in page and 'id="import-workbook"' in page
+    # An inspector's evidence workbook holds their own strand's findings (inspect_kit.policy.export_scope).
+    assert "Download the evidence workbook" in page
+    assert '<option value="police">' in page and '<option value="health">' not in page
+    login_as(web, "admin")
+    page = web.get("/excel/").get_data(as_text=True)
     assert "Download the evidence workbook" not in page
     login_as(web, "lead")
     page = web.get("/excel/").get_data(as_text=True)
@@ -134,9 +139,19 @@ def test_a_lead_downloads_the_evidence_workbook(web, review_store, ids):
     assert exported[0] == "lead"
 
 
-def test_inspectors_do_not_get_the_evidence_workbook(web):
+def test_an_inspectors_evidence_workbook_holds_only_their_strand(web, review_store, ids):
+    record(review_store, "ofsted1", ids, submit=True)
+    record(review_store, "police1", ids, submit=True)
     login_as(web, "police1")
-    assert web.get("/excel/evidence.xlsx").status_code == 403
+    book = download(web, "/excel/evidence.xlsx")
+    strands = {row[1] for row in book["Findings"].iter_rows(min_row=2, values_only=True)}
+    assert strands == {"police"}, strands
+    assert "Judgements" not in book.sheetnames
+    for path, who in (("/excel/evidence.xlsx?strand=ofsted", "police1"), ("/excel/evidence.xlsx", "admin")):
+        login_as(web, who)
+        response = web.get(path)
+        response.close()
+        assert response.status_code == 403, (path, who)
 
 
 def test_an_unknown_case_is_a_404_page_not_a_traceback(web):

@@ -38,7 +38,8 @@ def review(fresh_db):
     chronology.record_event(review.db, review.police, {
         "case_id": review.sibling, "agency_id": review.gp, "event_date": "2008-06-01", "event_type": "gp_appointment",
         "description": "GP visit"}, client_uuid=new_uuid(), review_id=review.review_id)
-    alerts.raise_alert(review.db, review.lead, review_id=review.review_id, urgency="urgent",
+    # Inspectors raise alerts; leads progress them (inspect_kit.policy).
+    alerts.raise_alert(review.db, review.police, review_id=review.review_id, urgency="urgent",
                        concern="=HYPERLINK(\"x\") child at risk", case_id=review.infant)
     judgements.record_judgement(review.db, review.lead, review_id=review.review_id, criterion_code="2.1",
                                 scope="partnership", narrative="@narrative", proposed_grade=2)
@@ -118,7 +119,7 @@ def test_summaries(review, tmp_path):
 def test_summaries_leave_withdrawn_findings_out(review, tmp_path):
     """As the coverage and balance questions do: counted, a withdrawn finding hid an empty cell."""
     police = review.db.execute("SELECT id FROM findings WHERE public_id = 'EF-POL-02-0001'").fetchone()[0]
-    qa.withdraw(review.db, review.lead, police, "recorded against the wrong case")
+    qa.withdraw(review.db, review.police, police, "recorded against the wrong case")  # its author
     _, book = export(review, tmp_path)
     coverage = {row["criterion"]: row for row in rows_of(book, "Summary – criteria")}
     assert coverage["2.3"]["police"] == 0 and coverage["2.1"]["police"] == 0
@@ -141,7 +142,8 @@ def test_filters_accepted_only_strand_and_case(review, tmp_path):
 def test_an_inspector_exports_only_their_strand(review, tmp_path):
     result, book = export(review, tmp_path, actor=review.police)
     assert {row["strand"] for row in rows_of(book, "Findings")} == {"police"}
-    assert "Safeguarding alerts" not in book.sheetnames
+    # Alerts are shared with every strand; judgements are for leads and moderators (inspect_kit.policy).
+    assert "Safeguarding alerts" in book.sheetnames and "Judgements" not in book.sheetnames
     about = dict(book["About this export"].iter_rows(values_only=True))
     assert "limited to strand police" in about["Filters"]
     with pytest.raises(Forbidden):

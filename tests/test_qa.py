@@ -75,6 +75,7 @@ def test_the_queue_lists_submitted_findings_oldest_first(review, submitted):
 
 
 def test_allowed_actions_follow_role_and_status(review, submitted):
-    assert qa.allowed_actions(review.lead, submitted) == ["accept", "return", "withdraw"]
+    # Leads QA (accept, return); only the author withdraws (inspect_kit.policy).
+    assert qa.allowed_actions(review.lead, submitted) == ["accept", "return"]
     assert qa.allowed_actions(review.health, submitted) == ["withdraw"]
     assert qa.allowed_actions(review.police, submitted) == []

@@ -179,7 +179,7 @@ def test_a_different_response_recorded_second_is_handed_back_not_dropped(web, re
     assert post(web, path + "/respond", {"response": "Strategy discussion held"}, token_from=path).status_code == 302
     # The same response again (a double click): harmless.
     assert post(web, path + "/respond", {"response": "Strategy discussion held\r\n"}, token_from=path).status_code == 302
-    login_as(web, "moderator")  # had the page open, and typed another response
+    login_as(web, "lead")  # another tab had the page open, and typed another response
     response = post(web, path + "/respond", {"response": "Child seen <alone> by the duty worker"}, token_from=path)
     assert response.status_code == 409
     assert "Child seen &lt;alone&gt; by the duty worker</textarea>" in response.get_data(as_text=True)

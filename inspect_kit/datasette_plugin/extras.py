@@ -7,54 +7,39 @@ streamed CSV is cut at ``max_csv_mb`` with status 200; and it is not audited
 with a pointer to the page's ``.xlsx``, which has none of these faults; the
 CSV links are hidden by ``inspect_kit.css``.
 
-**No ``_extras=foreign_key_tables`` on a row's JSON.** Datasette's row JSON
-can list every table with a foreign key to the row and a count from each,
-whatever the reader may see: an inspector asking for a case learnt how many
-findings of every strand and how many safeguarding alerts it has. Datasette
-0.65 has no hook to filter that list, so the extra is removed from every
-request's query string before Datasette sees it (leads and moderators can
-count anything with SQL). The row *page* lists only readable tables
-(``templates/datasette/row.html``).
-
-**No ``_fts_table`` or ``_fts_pk`` in the URL.** Datasette lets a URL choose
-the full-text index a table's ``_search`` uses: a police inspector searching
-``chronology_events`` with ``_fts_table=findings_fts`` got back the events
-whose ids are those of findings (of every strand) containing the word, an
-oracle on text they may not read. The index is the catalogue's choice only.
+**Parameters judged after decoding, and Datasette's own pages decided.**
+Every request is judged by :mod:`inspect_kit.policy` before Datasette sees
+it: a ``/-/`` page (``/-/databases`` shows the store's path) opens only for
+the holders of its permission in ``policy.DATASETTE_ENDPOINTS``; an
+anonymous visitor's query string is dropped (every data page is a 403 for
+them anyway); and for those who may not write SQL every query-string
+parameter, decoded as Datasette decodes it, must be one the page takes
+(:mod:`.params`), or the request is refused with a 400 saying what the page
+takes. That is what keeps ``_extras=foreign_key_tables`` (how many findings
+and alerts of every strand point at a case), ``_fts_table`` (searching the
+shared chronology with the findings' index: an oracle on other strands'
+text) and ``_through`` (filtering by a join through a table the reader may
+not open) from ever reaching Datasette for them.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette.utils import await_me_maybe, derive_named_parameters, tilde_decode
+from datasette.utils.asgi import Request, Response
+
+from .. import policy
+from . import params
 
 CSV_REFUSED = (
     "CSV downloads are switched off: Excel runs formulas it finds in CSV files (an =HYPERLINK(...) typed as "
     "evidence would become a live link), big CSV files are cut without warning, and CSV downloads are not "
     "audited. Use the .xlsx link on the same page: every text stays text and the export is audited."
 )
-
-REMOVED_EXTRA = "foreign_key_tables"
-REMOVED_KEYS = ("_fts_table", "_fts_pk")
-
-
-def without_foreign_key_tables(query_string: bytes) -> bytes:
-    """``query_string`` without ``_fts_table`` and ``_fts_pk``, and with
-    ``foreign_key_tables`` taken out of every ``_extras`` value."""
-    if not any(word.encode() in query_string for word in (REMOVED_EXTRA, "_fts_")):
-        return query_string
-    pairs = []
-    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if key in REMOVED_KEYS:
-            continue
-        if key == "_extras":
-            value = ",".join(extra for extra in value.split(",") if extra.strip() != REMOVED_EXTRA)
-            if not value:
-                continue
-        pairs.append((key, value))
-    return urlencode(pairs).encode("latin-1")
 
 
 def asks_for_csv(path: str, query_string: bytes) -> bool:
@@ -66,6 +51,121 @@ def asks_for_csv(path: str, query_string: bytes) -> bool:
         for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
+async def request_actor(datasette, scope, receive) -> dict[str, Any] | None:
+    """The actor Datasette will see for this request, found the way Datasette finds it
+    (``DatasetteRouter.route_path``: the first ``actor_from_request`` answer, else ``scope["actor"]``)."""
+    # Imported here: importing datasette.plugins loads the plugin entry points, this
+    # package among them, which would then be registered half-imported (without these hooks).
+    from datasette.plugins import pm
+
+    request = Request(scope, receive)
+    for candidate in pm.hook.actor_from_request(datasette=datasette, request=request):
+        candidate = await await_me_maybe(candidate)
+        if candidate:
+            return candidate
+    return scope.get("actor") or None
+
+
+def route_path(datasette, scope) -> str:
+    """The path Datasette routes on: the raw (still percent-encoded) path, without ``base_url``."""
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("ascii", "replace") if raw_path else scope.get("path") or "/"
+    path = path.partition("?")[0]
+    base_url = datasette.setting("base_url") or "/"
+    if base_url != "/" and path.startswith(base_url):
+        path = "/" + path[len(base_url):]
+    return path
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a path asks Datasette for: ``kind`` as :func:`params.judge` takes it, and the names."""
+
+    kind: str
+    database: str | None = None
+    name: str | None = None
+    endpoint: str | None = None
+
+
+def classify(path: str) -> Page | None:
+    """The page a routed path names, mirroring Datasette 0.65's routes; None for static files."""
+    if path in ("/", "/.json", "/.jsono", "/favicon.ico"):
+        return Page("plain")
+    if path.startswith("/-/"):
+        name = path[3:].split("/", 1)[0]
+        if name in ("static", "static-plugins"):
+            return None
+        return Page("endpoint", endpoint=name.split(".", 1)[0])
+    parts = path[1:].split("/")
+    database = tilde_decode(parts[0].split(".", 1)[0])
+    if len(parts) == 1:
+        return Page("plain", database=database)
+    if len(parts) == 2:
+        return Page("table", database=database, name=tilde_decode(parts[1].split(".", 1)[0]))
+    return Page("row", database=database, name=tilde_decode(parts[1]))
+
+
+async def _refuse(send, path: str, status: int, message: str) -> None:
+    if path.endswith(".json"):
+        await Response.json({"ok": False, "status": status, "title": "Refused", "error": message},
+                            status=status).asgi_send(send)
+    else:
+        await Response.text(message, status=status).asgi_send(send)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The guard's answer: refuse (with a status and a message), or pass on, without the query
+    string when the reader will be refused anyway (nothing they send is read)."""
+
+    refusal: params.Refusal | None = None
+    drop_query: bool = False
+
+
+async def judge_request(datasette, actor: dict[str, Any] | None, path: str, method: str,
+                        query_string: bytes) -> Verdict:
+    """Judge a request by the policy before Datasette sees it."""
+    role = (actor or {}).get("role")
+    page = classify(path)
+    if page is None:
+        return Verdict()
+    if page.kind == "endpoint":
+        permission = policy.datasette_endpoint_permission(page.endpoint or "")
+        if not policy.role_may(role, permission):
+            return Verdict(params.Refusal(403, f"/-/{page.endpoint} is not open to this account."))
+    if actor is None:
+        return Verdict(drop_query=True)  # every data page is a 403 for anonymous visitors
+    if policy.role_may(role, policy.WRITE_SQL):
+        return Verdict()  # they can read every table with SQL anyway
+    if method not in ("GET", "HEAD") and page.kind != "endpoint":
+        return Verdict(params.Refusal(405, "Datasette's pages are read-only here: use GET."))
+    pairs = params.decoded_pairs(query_string)
+    if not pairs:
+        return Verdict()
+    if page.kind in ("table", "row"):
+        try:
+            database = datasette.get_database(page.database)
+        except KeyError:
+            return Verdict(drop_query=True)  # Datasette answers 404
+        # A canned query wins over a table of the same name, as in Datasette's TableView.
+        query = await datasette.get_canned_query(page.database, page.name, actor) if page.kind == "table" else None
+        # PRAGMA table_info: a table's or a view's columns, none when there is no such table.
+        columns = [] if query is not None else await database.table_columns(page.name)
+        if query is None and not columns:
+            return Verdict(drop_query=True)  # Datasette answers 404
+        permission = ("view-query" if query is not None else "view-table", (page.database, page.name))
+        visible, _ = await datasette.check_visibility(
+            actor, permissions=[permission, ("view-database", page.database), "view-instance"])
+        if not visible:
+            return Verdict(drop_query=True)  # Datasette answers 403
+        if query is not None:
+            named = query.get("params") or [
+                name for name in await derive_named_parameters(database, query["sql"]) if not name.startswith("_")]
+            return Verdict(params.judge("query", pairs, query_params=named))
+        return Verdict(params.judge(page.kind, pairs, columns=columns))
+    return Verdict(params.judge(page.kind, pairs))
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
@@ -75,10 +175,17 @@ def asgi_wrapper(datasette):
                 if asks_for_csv(scope.get("path") or "", query_string):
                     await Response.text(CSV_REFUSED, status=400).asgi_send(send)
                     return
-                if query_string:
-                    scope = {**scope, "query_string": without_foreign_key_tables(query_string)}
+                path = route_path(datasette, scope)
+                actor = await request_actor(datasette, scope, receive)
+                verdict = await judge_request(datasette, actor, path, scope.get("method") or "GET", query_string)
+                if verdict.refusal is not None:
+                    await _refuse(send, path, verdict.refusal.status, verdict.refusal.message)
+                    return
+                if verdict.drop_query and query_string:
+                    scope = {**scope, "query_string": b""}
             await app(scope, receive, send)
 
         return guarded
 
     return wrap
+

@@ -20,10 +20,12 @@ from typing import Any
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from .. import policy
+
 # The intake app's constants; kept here as fallbacks only so that this module
 # imports before the intake app defines them (see intake_defaults()).
 DEFAULT_COOKIE_NAME = "inspect_kit_session"
-ROLES = ("inspector", "lead", "moderator", "admin")
+ROLES = policy.ROLES
 # Flask-WTF signs its CSRF token with this salt (flask_wtf.csrf.generate_csrf).
 WTF_CSRF_SALT = "wtf-csrf-token"
 WTF_CSRF_FIELD = "csrf_token"

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import policy
 from .config import read_only_uri
 
 CACHE_SECONDS = 5.0
@@ -41,9 +42,7 @@ def account_allows(private_path: Path, actor: dict[str, Any]) -> bool:
     if cached is None or now - cached[0] > CACHE_SECONDS:
         cached = (now, read_account(private_path, actor["id"]))
         _cache[key] = cached
-    account = cached[1]
-    return (account is not None and not account["disabled"] and account["role"] == actor["role"]
-            and (actor["role"] != "inspector" or account["strand"] == actor["strand"]))
+    return policy.session_still_valid(cached[1], actor["role"], actor["strand"])
 
 
 def forget() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import audit, vocab
+from .. import audit, policy, vocab
 from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..store import now, write_transaction
@@ -165,6 +165,9 @@ ALERTS_SELECT = f"""
            safeguarding_alerts.closed_at
     {ALERTS_FROM}"""
 
+# Who exported, in words: an account's role, or the terminal (policy.SYSTEM_ROLE).
+ROLE_WORDS = {**vocab.ACCOUNT_ROLES, policy.SYSTEM_ROLE: "command line"}
+
 JUDGEMENT_COLUMNS = [
     Column("criterion", TEXT, "The framework criterion code"),
     Column("criterion_title", TEXT, "The criterion"),
@@ -211,14 +214,16 @@ def _scope(db: Database, actor: Actor, review_id: int, wanted: EvidenceFilter) -
     :raises Forbidden: an inspector asks for another strand.
     :raises NotFound, ValidationError: unknown strand or case.
     """
-    full_access = actor.reads_everything or actor.is_admin
+    readable = policy.export_scope(actor)
+    if readable is False:
+        raise Forbidden("This account may not export evidence: administrators run the system and see no case "
+                        "content.")
+    full_access = readable is True
     strand = wanted.strand
     if not full_access:
-        if actor.role != "inspector" or not actor.strand:
-            raise Forbidden("This account may not export evidence.")
-        if strand and strand != actor.strand:
-            raise Forbidden(f"You may export your own strand's evidence ({actor.strand}), not {strand}'s.")
-        strand = actor.strand
+        if strand and strand != readable:
+            raise Forbidden(f"You may export your own strand's evidence ({readable}), not {strand}'s.")
+        strand = readable
     strand_id = None
     if strand:
         row = db.execute("SELECT id FROM strands WHERE code = ?", [strand]).fetchone()
@@ -233,7 +238,8 @@ def _scope(db: Database, actor: Actor, review_id: int, wanted: EvidenceFilter) -
         if row is None:
             raise NotFound(f"No case {wanted.case_ref} in this review.")
         case_id = row[0]
-    return {"full_access": full_access, "strand": strand, "strand_id": strand_id, "case_id": case_id}
+    return {"full_access": full_access, "strand": strand, "strand_id": strand_id, "case_id": case_id,
+            "alerts": policy.may(actor, policy.READ_ALERTS), "judgements": policy.may(actor, policy.READ_JUDGEMENTS)}
 
 
 def _finding_conditions(wanted: EvidenceFilter, scope: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -271,10 +277,11 @@ def planned_rows(db: Database, actor: Actor, review_id: int, wanted: EvidenceFil
     chrono = [("chronology_events.case_id = ?", scope["case_id"])] if scope["case_id"] is not None else []
     where, params = _where("chronology_events", review_id, chrono)
     total += _count(db, CHRONOLOGY_FROM, where, params)
-    if scope["full_access"]:
+    if scope["alerts"]:
         alerts = [("safeguarding_alerts.case_id = ?", scope["case_id"])] if scope["case_id"] is not None else []
         where, params = _where("safeguarding_alerts", review_id, alerts)
         total += _count(db, ALERTS_FROM, where, params)
+    if scope["judgements"]:
         where, params = _where("judgements", review_id, [])
         total += _count(db, JUDGEMENTS_FROM, where, params)
     return total
@@ -292,9 +299,10 @@ def export_evidence_workbook(
 ) -> EvidenceExport:
     """Write the review's evidence workbook to ``path`` and audit the export.
 
-    Only what ``actor`` may see is exported: inspectors get their own strand's
-    findings (and the case chronologies, which every strand may read); leads,
-    moderators and administrators everything. The file is written to a
+    Only what ``actor`` may see is exported (:func:`policy.export_scope`):
+    inspectors get their own strand's findings, and the case chronologies and
+    safeguarding alerts, which every strand may read; leads and moderators
+    everything; administrators nothing (they see no case content). The file is written to a
     temporary file beside ``path`` and moved into place only when complete.
     ``progress`` is called with the number of rows written since its last call.
 
@@ -344,7 +352,7 @@ def export_evidence_workbook(
         sheet.expected_rows = _count(db, CHRONOLOGY_FROM, chrono_where, chrono_params)
         result.sheets.append(sheet)
 
-        if scope["full_access"]:
+        if scope["alerts"]:
             alert_conditions: list[tuple[str, Any]] = []
             if scope["case_id"] is not None:
                 alert_conditions.append(("safeguarding_alerts.case_id = ?", scope["case_id"]))
@@ -354,7 +362,11 @@ def export_evidence_workbook(
                                       alert_params), stats=stats, on_row=tick)
             sheet.expected_rows = _count(db, ALERTS_FROM, alert_where, alert_params)
             result.sheets.append(sheet)
+        else:
+            result.sheets.append(SheetResult(title="Safeguarding alerts", rows=0,
+                                             note="not exported: not readable by this account"))
 
+        if scope["judgements"]:
             judgement_where, judgement_params = _where("judgements", review_id, [])
             sheet = write_table(workbook, "Judgements", JUDGEMENT_COLUMNS,
                                 _rows(db, JUDGEMENTS_SELECT + judgement_where
@@ -363,9 +375,8 @@ def export_evidence_workbook(
             sheet.expected_rows = _count(db, JUDGEMENTS_FROM, judgement_where, judgement_params)
             result.sheets.append(sheet)
         else:
-            for title in ("Safeguarding alerts", "Judgements"):
-                result.sheets.append(SheetResult(title=title, rows=0,
-                                                 note="not exported: leads and moderators only"))
+            result.sheets.append(SheetResult(title="Judgements", rows=0,
+                                             note="not exported: leads and moderators only"))
     finally:
         if own_transaction:
             db.conn.execute("COMMIT")
@@ -376,7 +387,7 @@ def export_evidence_workbook(
         ("Export", "The review's evidence workbook"),
         ("Review", f"{review['title']} ({review['slug']})"),
         ("Framework", review["framework_title"]),
-        ("Exported by", f"{actor.username} ({vocab.ACCOUNT_ROLES.get(actor.role, actor.role)})"),
+        ("Exported by", f"{actor.username} ({ROLE_WORDS.get(actor.role, actor.role)})"),
         ("Exported at (UTC)", exported_at.replace("+00:00", "")),
         ("Source", source),
         ("Filters", wanted.describe() + ("" if scope["full_access"] else f" (limited to strand {scope['strand']})")),

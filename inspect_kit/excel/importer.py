@@ -33,7 +33,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlite_utils import Database
 
-from .. import audit, chronology, findings, validation, vocab
+from .. import audit, chronology, findings, policy, validation, vocab
 from ..actors import Actor
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..store import write_transaction
@@ -435,8 +435,9 @@ def import_capture_workbook(db: Database, actor: Actor, review_id: int, path: Pa
     """
     path = Path(path)
     name = name or path.name
-    if actor.inspector_id is None:
-        raise Forbidden("Only inspectors import evidence: this account is not linked to an inspector of the review.")
+    if not policy.may_record_findings(actor):
+        raise Forbidden("Only inspectors and leads import evidence: this account is not linked to an inspector of "
+                        "the review, or does not record evidence.")
     checked = read_capture_workbook(db, review_id, path, actor=actor, limits=limits, name=name, today=today)
     if checked.inspector:
         code = db.execute("SELECT code FROM inspectors WHERE id = ?", [actor.inspector_id]).fetchone()

@@ -1,26 +1,26 @@
-"""Safeguarding alerts: raised from a finding or a case by anyone doing
-fieldwork, then referred, responded to and closed by a lead or moderator.
+"""Safeguarding alerts: raised from a finding or a case by an inspector, then
+referred, responded to and closed by a lead; every inspector, lead and
+moderator reads them (:mod:`inspect_kit.policy`).
 Open alerts are on the leads' dashboard from the moment they are raised."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from .. import alerts, chronology, reviews, vocab
+from .. import alerts, chronology, policy, reviews, vocab
 from ..errors import InvalidTransition, NotFound, ValidationError
 from ..forms import AlertForm, AlertStepForm
-from .auth import review_required, roles_required
+from .auth import permission_required, review_required
 from .db import get_db
 from .findings import review_finding
 
 bp = Blueprint("alerts", __name__)
 
-FIELDWORK_ROLES = ("inspector", "lead", "moderator")
 STEPS = {"refer": "referred", "respond": "responded", "close": "closed"}
 
 
 @bp.get("/alerts")
-@roles_required(*FIELDWORK_ROLES)
+@permission_required(policy.READ_ALERTS)
 def index():
     review = review_required()
     status = request.args.get("status")
@@ -30,7 +30,7 @@ def index():
 
 
 @bp.route("/alerts/new", methods=["GET", "POST"])
-@roles_required(*FIELDWORK_ROLES)
+@permission_required(policy.RAISE_ALERTS, "Inspectors raise safeguarding alerts; lead inspectors progress them.")
 def new():
     review = review_required()
     db = get_db()
@@ -65,7 +65,7 @@ def new():
 
 
 @bp.get("/alerts/<int:alert_id>")
-@roles_required(*FIELDWORK_ROLES)
+@permission_required(policy.READ_ALERTS)
 def show(alert_id: int):
     return render_alert(alert_id)
 
@@ -83,11 +83,11 @@ def render_alert(alert_id: int, form: AlertStepForm | None = None, status: int =
     """The alert's page; a step's form may come back with errors."""
     alert = review_alert(alert_id)
     return render_template("alerts/show.html", alert=alert, form=form or AlertStepForm(),
-                           may_act=g.actor.reads_everything), status
+                           may_act=policy.may(g.actor, policy.PROGRESS_ALERTS)), status
 
 
 @bp.post("/alerts/<int:alert_id>/<step>")
-@roles_required("lead", "moderator")
+@permission_required(policy.PROGRESS_ALERTS, "Lead inspectors refer, record the response to and close alerts.")
 def move(alert_id: int, step: str):
     if step not in STEPS:
         abort(404)

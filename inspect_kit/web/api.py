@@ -20,7 +20,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfRefused
 
-from .. import accounts, chronology, findings, qa, reviews, validation, vocab
+from .. import accounts, chronology, findings, policy, qa, reviews, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
 from ..openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, openapi_document
@@ -44,6 +44,8 @@ EVENT_OUT = (
     "created_at",
 )
 FLAGS = ("key_event", "missed_opportunity", "good_practice")
+CHRONOLOGY_READERS = ("Case chronologies are for inspectors, leads and moderators; administrators run the system "
+                      "and see no case content.")
 
 
 class ApiError(InspectKitError):
@@ -167,17 +169,28 @@ def current_actor() -> Actor:
         except NotFound:
             account = None
         # Like the pages (web/auth.py): a disabled account or a changed role ends the session.
-        if account is None or account["disabled"] or account["role"] != actor.get("role"):
+        if not policy.session_still_valid(account, actor.get("role"), actor.get("strand")):
             raise ApiError(401, "Your session has ended: log in again.", headers={"WWW-Authenticate": REALM})
-    g.api_actor = accounts.actor_for(account, get_db(), review_id())
+    actor = accounts.actor_for(account, get_db(), review_id())
+    if request.args.get("review"):
+        latest = g.get("review") or reviews.current_review(get_db())
+        if not policy.may_open_review(actor, current=latest["id"] == review_id()):
+            raise NotFound(f"No review {request.args['review']!r}.")
+    g.api_actor = actor
     return g.api_actor
 
 
 def require_reader(actor: Actor) -> None:
     """Inspectors, leads and moderators read evidence; administrators do not. :raise 403:"""
-    if not (actor.reads_everything or actor.role == "inspector"):
+    if policy.finding_strands(actor) is False:
         raise Forbidden("Administrators manage accounts and the review; reading evidence needs an inspector, "
                         "lead or moderator account.")
+
+
+def require(actor: Actor, permission: str, message: str) -> None:
+    """:raise 403: ``actor`` lacks ``permission`` of :mod:`inspect_kit.policy`."""
+    if not policy.may(actor, permission):
+        raise Forbidden(message)
 
 
 def json_body() -> dict[str, Any]:
@@ -266,6 +279,7 @@ def review_finding(public_id: str, actor: Actor) -> dict[str, Any]:
     finding = findings.get_finding(get_db(), public_id)
     if finding["review_id"] != review_id():
         raise NotFound(f"No finding {public_id} in this review.")
+    require_reader(actor)
     return findings.get_finding(get_db(), finding["id"], actor)
 
 
@@ -361,7 +375,6 @@ def list_findings():
 def read_finding(public_id: str):
     """One finding with its QA history. :raise 401, 403, 404:"""
     actor = current_actor()
-    require_reader(actor)
     return jsonify(finding_json(review_finding(public_id, actor), actor))
 
 
@@ -370,7 +383,6 @@ def qa_finding(public_id: str):
     """Submit, accept, return or withdraw. :raise 401, 403, 404, 409, 422:"""
     actor = current_actor()
     body = json_body()
-    require_reader(actor)
     finding = review_finding(public_id, actor)
     action = body.get("action")
     if not isinstance(action, str):
@@ -385,9 +397,9 @@ def record_event():
     """Record a chronology event. :raise 401, 403, 400, 409, 413, 422:"""
     actor = current_actor()
     body = json_body()
-    if actor.inspector_id is None:
-        raise Forbidden("Only inspectors of the review record chronology events; this account is not linked "
-                        "to one.")
+    if not policy.may_write_chronology(actor):
+        raise Forbidden("Chronology events are recorded by inspectors and leads linked to an inspector of the "
+                        "review; this account is not one.")
     uuid = require_uuid(body)
     fields = {name: body[name] for name in chronology.FIELDS if name in body}
     ref_errors = resolve_refs(body, fields)
@@ -401,7 +413,7 @@ def record_event():
 @bp.get("/chronology/<int:event_id>")
 def read_event(event_id: int):
     """One chronology event. :raise 401, 403, 404:"""
-    require_reader(current_actor())
+    require(current_actor(), policy.READ_CHRONOLOGIES, CHRONOLOGY_READERS)
     event = chronology.get_event(get_db(), event_id)
     if event["review_id"] != review_id():
         raise NotFound(f"No chronology event {event_id} in this review.")
@@ -411,7 +423,7 @@ def read_event(event_id: int):
 @bp.get("/cases/<case_ref>/chronology")
 def case_chronology(case_ref: str):
     """A case's merged chronology. :raise 401, 403, 404:"""
-    require_reader(current_actor())
+    require(current_actor(), policy.READ_CHRONOLOGIES, CHRONOLOGY_READERS)
     case = chronology.case_by_ref(get_db(), review_id(), case_ref)
     events = chronology.case_chronology(get_db(), case["id"])
     return jsonify({

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from .. import accounts, reviews
+from .. import accounts, policy, reviews
 from ..errors import NotFound, StoreError
 from ..forms import LoginForm
 from .db import get_db, get_private_db
@@ -49,7 +49,7 @@ def load_actor() -> None:
     except StoreError:
         # No store yet: pages render their own "not ready" message.
         return
-    if account["disabled"] or account["role"] != signed_in.get("role"):
+    if not policy.session_still_valid(account, signed_in.get("role"), signed_in.get("strand")):
         session.clear()
         return
     g.actor = accounts.actor_for(account, db, g.review["id"] if g.review else None)
@@ -74,16 +74,17 @@ def login_required(view):
     return wrapped
 
 
-def roles_required(*roles: str):
-    """Allow only signed-in actors with one of ``roles`` (others get the 403 page)."""
+def permission_required(permission: str, message: str | None = None):
+    """Allow only signed-in actors holding ``permission`` of :mod:`inspect_kit.policy`
+    (anonymous visitors go to sign in; others get the 403 page with ``message``)."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(**kwargs):
             if g.get("actor") is None:
                 return redirect(url_for("auth.login", next=_here()))
-            if g.actor.role not in roles:
-                abort(403)
+            if not policy.may(g.actor, permission):
+                abort(403, message)
             return view(**kwargs)
 
         return wrapped

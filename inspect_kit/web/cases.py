@@ -1,15 +1,16 @@
 """Cases and their merged chronology. ``/cases/<case_ref>`` is linked to from
-Datasette: keep it. Every inspector may read every case's chronology
-(DESIGN.md §8); administrators, who set up the case list, may read it too."""
+Datasette: keep it. Every inspector, lead and moderator reads every case's
+chronology; inspectors and leads write it; administrators, who run the system
+rather than the inspection, see no case content (:mod:`inspect_kit.policy`)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from .. import chronology, reviews
+from .. import chronology, policy, reviews
 from ..errors import ValidationError
 from ..forms import EventForm
-from .auth import login_required, review_required
+from .auth import permission_required, review_required
 from .db import get_db
 
 bp = Blueprint("cases", __name__)
@@ -18,14 +19,14 @@ DEFAULT_GAP_DAYS = 28
 
 
 @bp.get("/cases")
-@login_required
+@permission_required(policy.READ_CHRONOLOGIES)
 def index():
     review = review_required()
     return render_template("cases/index.html", cases=chronology.case_list(get_db(), review["id"]))
 
 
 @bp.get("/cases/<case_ref>")
-@login_required
+@permission_required(policy.READ_CHRONOLOGIES)
 def show(case_ref: str):
     review = review_required()
     db = get_db()
@@ -43,12 +44,12 @@ def show(case_ref: str):
 
 
 @bp.route("/cases/<case_ref>/events/new", methods=["GET", "POST"])
-@login_required
+@permission_required(policy.WRITE_CHRONOLOGIES, "Chronology events are recorded by inspectors and leads.")
 def new_event(case_ref: str):
     review = review_required()
-    if g.actor.inspector_id is None:  # the library refuses too; this keeps the form from being shown
-        abort(403, "Chronology events are recorded by inspectors of the review (leads and moderators included); "
-                   "this account is not linked to one.")
+    if not policy.may_write_chronology(g.actor):  # the library refuses too; this keeps the form from being shown
+        abort(403, "Chronology events are recorded by inspectors and leads of the review; this account is not "
+                   "linked to an inspector of it.")
     db = get_db()
     case = chronology.case_by_ref(db, review["id"], case_ref)
     form = EventForm()

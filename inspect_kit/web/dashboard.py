@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template
 
-from .. import accounts, dashboard
+from .. import accounts, dashboard, policy
 from .auth import login_required
 from .db import get_db, get_private_db
 
@@ -20,10 +20,10 @@ def index():
                "recent_limit": dashboard.RECENT_LIMIT}
     if review is not None:
         context["mine"] = dashboard.my_findings(db, g.actor, review["id"])
-        if g.actor.reads_everything:
+        if policy.may(g.actor, policy.QA_FINDINGS):
             context["qa"] = dashboard.qa_summary(db, review["id"])
-        if g.actor.is_admin:
+        if policy.may(g.actor, policy.ADMINISTER):
             context["summary"] = dashboard.review_summary(db, review["id"])
-    if g.actor.is_admin:
+    if policy.may(g.actor, policy.ADMINISTER):
         context["accounts_count"] = len(accounts.list_accounts(get_private_db()))
     return render_template("dashboard/index.html", **context)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from .. import attachments, findings, qa, reviews, vocab
+from .. import attachments, findings, policy, qa, reviews, vocab
 from ..errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..forms import AttachmentForm, FindingForm, QaForm
 from .auth import login_required, review_required
@@ -21,14 +21,15 @@ bp = Blueprint("findings", __name__)
 
 
 def require_author() -> None:
-    """Only accounts linked to an inspector of the review record evidence."""
-    if g.actor.inspector_id is None:
-        abort(403, "Only inspectors record evidence. Administrators manage the review but are not authors.")
+    """Inspectors and leads linked to an inspector of the review record evidence (:mod:`inspect_kit.policy`)."""
+    if not policy.may_record_findings(g.actor):
+        abort(403, "Evidence is recorded by inspectors and leads of the review. Administrators manage the review "
+                   "but are not authors; moderators quality-assure evidence.")
 
 
 def require_reader() -> None:
-    """Administrators do not read raw evidence (DESIGN.md §8)."""
-    if g.actor.is_admin:
+    """Administrators do not read raw evidence: they run the system, not the inspection."""
+    if policy.finding_strands(g.actor) is False:
         abort(403, "Administrators manage the review and accounts; evidence records are for inspectors, "
                    "leads and moderators.")
 
@@ -44,11 +45,11 @@ def review_finding(finding_ref: int | str) -> dict:
     :raise 403: the actor may not read the finding (another strand, or an administrator).
     """
     review = review_required()
-    require_reader()
     db = get_db()
     finding = findings.get_finding(db, finding_ref)
     if finding["review_id"] != review["id"]:
-        raise NotFound(f"No finding {finding_ref}.")
+        raise NotFound(f"No finding {finding_ref}.")  # for every caller, before any other answer
+    require_reader()
     return findings.get_finding(db, finding["id"], g.actor)
 
 
@@ -119,7 +120,7 @@ def edit(public_id: str):
     review = review_required()
     db = get_db()
     finding = review_finding(public_id)
-    if g.actor.inspector_id != finding["inspector_id"]:
+    if not policy.may_edit_text(g.actor, finding):
         abort(403, "Only the inspector who recorded this finding can edit it.")
     if finding["qa_status"] == "withdrawn":
         raise InvalidTransition("This finding was withdrawn and can no longer be edited.")
@@ -192,7 +193,7 @@ def render_finding(finding: dict, *, qa_form: QaForm | None = None, attachment_f
         qa_history=qa_history,
         last_return=returns[-1] if returns and finding["qa_status"] == "returned" else None,
         actions=qa.allowed_actions(g.actor, finding),
-        is_author=g.actor.inspector_id == finding["inspector_id"],
+        is_author=policy.is_author(g.actor, finding),
         qa_form=qa_form or QaForm(),
         attachments=attachments.list_attachments(db, finding["id"]),
         may_attach=attachments.may_attach(g.actor, finding),

@@ -1,5 +1,6 @@
 """Excel in the intake app: the capture workbook (download, fill offline,
-upload) and, for leads and moderators, the review's evidence workbook.
+upload) and the review's evidence workbook, holding what the exporter may read
+(:func:`inspect_kit.policy.export_scope`: an inspector's holds their strand's findings).
 
 Views only translate: the checks, the import and the workbooks themselves are
 in :mod:`inspect_kit.excel`. ``EXCEL_IMPORT_MAX_ROWS`` (app config, default
@@ -21,20 +22,19 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
 from werkzeug.utils import secure_filename
 from wtforms import BooleanField
 
-from .. import reviews
+from .. import policy, reviews
 from ..errors import InspectKitError
 from ..excel.capture import TEMPLATE_VERSION, write_capture_template
 from ..excel.evidence import EvidenceFilter, export_evidence_workbook
 from ..excel.evidence import export_filename as evidence_filename
 from ..excel.importer import ImportLimits, WorkbookInvalid, WorkbookRefused, import_capture_workbook
 from ..forms import GovForm
-from .auth import login_required, review_required, roles_required
+from .auth import login_required, permission_required, review_required
 from .db import get_db
 
 bp = Blueprint("imports", __name__, url_prefix="/excel")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXPORT_ROLES = ("lead", "moderator")
 
 
 class WorkbookUploadForm(GovForm):
@@ -64,10 +64,12 @@ def _page(form: WorkbookUploadForm, *, problems: list | None = None, refused: st
           summary: str | None = None, status: int = 200):
     review = review_required()
     db = get_db()
+    scope = policy.export_scope(g.actor)
     return render_template(
         "imports/index.html", form=form, problems=problems or [], refused=refused, summary=summary,
-        template_version=TEMPLATE_VERSION, may_import=g.actor.inspector_id is not None,
-        may_export=g.actor.role in EXPORT_ROLES, strands=reviews.strands(db),
+        template_version=TEMPLATE_VERSION, may_import=policy.may_record_findings(g.actor),
+        may_export=scope is not False,
+        strands=[strand for strand in reviews.strands(db) if scope is True or strand["code"] == scope],
         cases=reviews.cases(db, review["id"])), status
 
 
@@ -133,7 +135,7 @@ def upload():
 
 
 @bp.get("/evidence.xlsx")
-@roles_required(*EXPORT_ROLES)
+@permission_required(policy.EXPORT_EVIDENCE, "Administrators run the system and export no case content.")
 def evidence_workbook():
     """The review's evidence workbook, filtered by ``accepted_only``, ``strand`` and ``case``."""
     review = review_required()

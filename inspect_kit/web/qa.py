@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 
-from .. import qa
+from .. import policy, qa
 from ..errors import InvalidTransition, ValidationError
 from ..forms import QaForm
-from .auth import login_required, review_required, roles_required
+from .auth import login_required, permission_required, review_required
 from .db import get_db
 from .findings import render_finding, review_finding
 
@@ -20,7 +20,7 @@ DONE = {"submit": "submitted for QA", "accept": "accepted", "return": "returned 
 
 
 @bp.get("/qa")
-@roles_required("lead", "moderator")
+@permission_required(policy.QA_FINDINGS)
 def queue():
     review = review_required()
     return render_template("qa/queue.html", queue=qa.queue(get_db(), review["id"]))
@@ -48,6 +48,6 @@ def act(public_id: str):
             return redirect(url_for("findings.show", public_id=public_id))
         raise
     flash(f"{public_id} has been {DONE.get(action, action)}.")
-    if action in ("accept", "return") and g.actor.reads_everything:
+    if action in ("accept", "return") and policy.may(g.actor, policy.QA_FINDINGS):
         return redirect(url_for("qa.queue"))
     return redirect(url_for("findings.show", public_id=public_id))

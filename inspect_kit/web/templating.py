@@ -7,7 +7,7 @@ import datetime as dt
 
 from flask import Flask, current_app, g, request, url_for
 
-from .. import vocab
+from .. import policy, vocab
 
 LABELS = {
     "activity": vocab.ACTIVITIES,
@@ -71,13 +71,15 @@ def navigation() -> list[dict]:
     actor = g.get("actor")
     if actor is None:
         return []
+    # Each link shows when the policy lets the actor open its page.
     items = [("dashboard.index", "Dashboard")]
-    if actor.role != "admin":
+    if policy.finding_strands(actor) is not False:
         items.append(("findings.index", "Evidence records"))
-    items.append(("cases.index", "Cases"))
-    if actor.role != "admin":
+    if policy.may(actor, policy.READ_CHRONOLOGIES):
+        items.append(("cases.index", "Cases"))
+    if policy.may(actor, policy.READ_ALERTS):
         items.append(("alerts.index", "Safeguarding alerts"))
-    if actor.reads_everything:
+    if policy.may(actor, policy.QA_FINDINGS):
         items.append(("qa.queue", "QA queue"))
     items.append(("imports.index", "Excel"))
     links = []
@@ -99,6 +101,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(TAG_CLASSES, "tag_classes")
     app.add_template_global(FIELD_LABELS, "field_labels")
     app.add_template_global(vocab, "vocab")
+    app.add_template_global(policy, "policy")
     app.add_template_global(lambda: dt.date.today().isoformat(), "today_iso")
 
     @app.context_processor
