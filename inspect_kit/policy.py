@@ -17,7 +17,8 @@ anonymous          –                      –             –             – 
 inspector (S)      read S's; write own;   read all;     read all;     –           –             –            –
                    resubmit/withdraw own  write         raise
 lead               read all; write own;   read all;     read all;     propose,    read all      review       yes
-                   QA; never edit         write         progress      cite                      status
+                   QA; never edit         write         raise;        cite                      status
+                                                        progress
                    others' text
 moderator          read all; QA; never    read all      read all      moderate    read all      –            yes
                    edit others' text
@@ -42,7 +43,8 @@ Why the cells are what they are:
   audit log as who/when/what without the before/after content; they see no
   finding, chronology, alert or judgement.
 - **Leads progress alerts, moderators moderate.** A lead refers, records the
-  response to and closes an alert, proposes and cites judgements and sets the
+  response to and closes an alert (and raises one: a lead who finds a child at
+  risk while cross-reading must not wait for an inspector to do it), proposes and cites judgements and sets the
   review's status; a moderator quality-assures and moderates grades but
   neither writes the chronology nor moves alerts.
 - **File paths of the store are shown to leads only** (Datasette's
@@ -117,7 +119,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     }),
     "lead": frozenset({
         SIGN_IN, READ_ALL_FINDINGS, AUTHOR_FINDINGS, QA_FINDINGS, EXPORT_EVIDENCE,
-        READ_CHRONOLOGIES, WRITE_CHRONOLOGIES, READ_ALERTS, PROGRESS_ALERTS,
+        READ_CHRONOLOGIES, WRITE_CHRONOLOGIES, READ_ALERTS, RAISE_ALERTS, PROGRESS_ALERTS,
         READ_JUDGEMENTS, PROPOSE_JUDGEMENTS, READ_AUDIT, READ_AUDIT_OUTLINE, SET_REVIEW_STATUS,
         WRITE_SQL, SEE_STORE_PATHS,
     }),

@@ -35,7 +35,7 @@ DECIDED = {
     policy.READ_CHRONOLOGIES: {"ofsted", "police", "lead", "moderator"},
     policy.WRITE_CHRONOLOGIES: {"ofsted", "police", "lead"},
     policy.READ_ALERTS: {"ofsted", "police", "lead", "moderator"},
-    policy.RAISE_ALERTS: {"ofsted", "police"},
+    policy.RAISE_ALERTS: {"ofsted", "police", "lead"},
     policy.PROGRESS_ALERTS: {"lead"},
     policy.READ_JUDGEMENTS: {"lead", "moderator"},
     policy.PROPOSE_JUDGEMENTS: {"lead"},
