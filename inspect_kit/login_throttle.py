@@ -24,6 +24,12 @@ username (any address)    50        ten addresses' worth of the pair limit: one 
                                     it then gets at most 200 guesses an hour
 ========================  ========  ==================================================
 
+An attempt refused because every password-check slot was busy
+(:class:`inspect_kit.accounts.PasswordCheckSlots`) counts towards its
+address's limit only: a flood from one address still reaches 429 (a read, no
+write) within 30 attempts, while a real user told "busy, retry" is not
+counted against their username nor taken for a guesser on the retry.
+
 Before this (issue 8), five wrong passwords from anywhere locked the account for
 15 minutes everywhere, unknown usernames were never throttled, and every wrong
 guess held a worker thread for a hash plus a growing sleep: 300 guesses from
@@ -73,12 +79,15 @@ class Limit:
     failures: int
     window: dt.timedelta
     message: str
+    # Whether attempts refused for a busy server (password never checked) count too.
+    counts_unchecked: bool = False
 
 
 LIMITS = (
     Limit("username_address", ("username", "address"), 5, WINDOW,
           "Too many failed attempts to sign in with this username from here."),
-    Limit("address", ("address",), 30, WINDOW, "Too many failed sign-in attempts from this address."),
+    Limit("address", ("address",), 30, WINDOW, "Too many failed sign-in attempts from this address.",
+          counts_unchecked=True),
     Limit("username", ("username",), 50, WINDOW, "Too many failed attempts to sign in with this username."),
 )
 
@@ -117,12 +126,23 @@ def address_key(address: str | None) -> str:
     return str(ip)
 
 
-def reserve_attempt(private_db: Database, username: str, address: str | None, *,
-                    at: dt.datetime | None = None) -> int:
-    """Count one sign-in attempt before its password is checked; return its row id.
+@dataclass(frozen=True)
+class CountedAttempt:
+    """An attempt counted by :func:`reserve_attempt`: its row id, and how many
+    other attempts from its address had their password checked in the window
+    (0: a clean address)."""
 
-    The attempt counts as a failure until :func:`forget_failures` (on success)
-    or :func:`release_attempt` (the check never ran) says otherwise.
+    id: int
+    earlier_from_address: int
+
+
+def reserve_attempt(private_db: Database, username: str, address: str | None, *,
+                    at: dt.datetime | None = None) -> CountedAttempt:
+    """Count one sign-in attempt before its password is checked.
+
+    The attempt counts as a failure until :func:`forget_failures` (on
+    success) says otherwise; :func:`record_unchecked` (its password was never
+    checked) leaves it counting for its address only.
 
     :raises TooManyAttempts: a limit is reached; nothing is written.
     """
@@ -133,17 +153,23 @@ def reserve_attempt(private_db: Database, username: str, address: str | None, *,
     _refuse_when_over(private_db, username, address, now)
     with write_transaction(private_db):
         _refuse_when_over(private_db, username, address, now)
+        (earlier,) = private_db.execute(
+            "SELECT count(*) FROM login_attempts WHERE address = ? AND at > ? AND checked = 1",
+            [address, now - WINDOW.total_seconds()]).fetchone()
         longest = max(limit.window for limit in LIMITS).total_seconds()
         private_db.execute("DELETE FROM login_attempts WHERE at <= ?", [now - longest])
         cursor = private_db.execute("INSERT INTO login_attempts (username, address, at) VALUES (?, ?, ?)",
                                     [username, address, now])
-    return cursor.lastrowid
+    return CountedAttempt(cursor.lastrowid, earlier)
 
 
-def release_attempt(private_db: Database, attempt_id: int) -> None:
-    """Stop counting an attempt whose password was never checked (the server was busy)."""
+def record_unchecked(private_db: Database, attempt_id: int) -> None:
+    """The attempt's password was never checked (no slot was free): it no longer
+    counts against its username, nor makes its address look like a guesser's,
+    but still counts towards its address's limit, so a flood from one address
+    is refused before long with no write at all."""
     with write_transaction(private_db):
-        private_db.execute("DELETE FROM login_attempts WHERE id = ?", [attempt_id])
+        private_db.execute("UPDATE login_attempts SET checked = 0 WHERE id = ?", [attempt_id])
 
 
 def forget_failures(private_db: Database, username: str, address: str | None) -> None:
@@ -161,13 +187,18 @@ def forget_username(private_db: Database, username: str) -> int:
     return cursor.rowcount
 
 
-def _refuse_when_over(private_db: Database, username: str, address: str, now: float) -> None:
+def _refuse_when_over(private_db: Database, username: str, address: str, now: float) -> dict[str, int]:
+    """The count under each limit (by name). :raises TooManyAttempts: one is reached."""
     values = {"username": username, "address": address}
+    counts = {}
     for limit in LIMITS:
         where = " AND ".join(f"{column} = ?" for column in limit.columns)
+        if not limit.counts_unchecked:
+            where += " AND checked = 1"
         params = [values[column] for column in limit.columns] + [now - limit.window.total_seconds()]
         (count,) = private_db.execute(
             f"SELECT count(*) FROM login_attempts WHERE {where} AND at > ?", params).fetchone()
+        counts[limit.name] = count
         if count < limit.failures:
             continue
         # The attempt that must age out for the count to drop below the limit.
@@ -180,6 +211,7 @@ def _refuse_when_over(private_db: Database, username: str, address: str, now: fl
         shown = (until + dt.timedelta(seconds=59)).replace(second=0)  # "after 09:15", never a minute early
         raise TooManyAttempts(f"{limit.message} Try again after {shown:%H:%M} UTC ({_in_words(retry_after)}).",
                               retry_after=retry_after, until=until, limit=limit.name)
+    return counts
 
 
 def _in_words(seconds: int) -> str:

@@ -194,15 +194,42 @@ def test_a_burst_on_many_threads_cannot_slip_past_the_limit(tmp_path):
     assert (len(counted), len(refused)) == (PAIR, 24 - PAIR)
 
 
-def test_a_busy_process_refuses_with_retry_after_and_does_not_count_it(private_db, hashes):
+def test_a_busy_process_refuses_with_retry_after_and_no_hash(private_db, hashes):
     slots = accounts.PasswordCheckSlots(concurrency=2, wait=0.01)
     with slots.slot(), slots.slot():
         with pytest.raises(accounts.PasswordCheckBusy) as busy:
             sign_in(private_db, "lead", PASSWORD, slots=slots)
     assert busy.value.status == 503 and busy.value.retry_after >= 1
     assert hashes == []
+    # Counted for the address only: the retry is still a clean address's, not queued with the guessers …
+    assert private_db.execute("SELECT checked FROM login_attempts").fetchall() == [(0,)]
+    with slots.slot(suspect=True):
+        assert sign_in(private_db, "lead", PASSWORD, slots=slots)["username"] == "lead"
+    # … and the success forgets it.
     assert private_db.execute("SELECT count(*) FROM login_attempts").fetchone()[0] == 0
-    assert sign_in(private_db, "lead", PASSWORD, slots=slots)["username"] == "lead"  # slots given back
+
+
+def test_busy_refusals_never_throttle_the_username_but_a_flood_reaches_the_address_limit(private_db, hashes):
+    slots = accounts.PasswordCheckSlots(concurrency=2, wait=0.01)
+    with slots.slot(), slots.slot():
+        for _ in range(ADDRESS):
+            with pytest.raises(accounts.PasswordCheckBusy):
+                sign_in(private_db, "lead", slots=slots)
+        with pytest.raises(login_throttle.TooManyAttempts) as refused:
+            sign_in(private_db, "lead", slots=slots)
+    assert refused.value.limit == "address" and hashes == []
+    assert sign_in(private_db, "lead", PASSWORD, address=OFFICE, slots=slots)["username"] == "lead"
+
+
+def test_guessing_addresses_share_one_slot_and_a_clean_address_gets_the_other(private_db, hashes):
+    slots = accounts.PasswordCheckSlots(concurrency=2, wait=0.01)
+    fail(private_db, "nobody", address=HOME)
+    with slots.slot(suspect=True):  # a guess from some address already counted is being hashed
+        with pytest.raises(accounts.PasswordCheckBusy):
+            sign_in(private_db, "lead", PASSWORD, address=HOME, slots=slots)
+        assert sign_in(private_db, "lead", PASSWORD, address=OFFICE, slots=slots)["username"] == "lead"
+    assert len(hashes) == 2  # the failure from HOME, then the clean sign-in from OFFICE
+    assert sign_in(private_db, "lead", PASSWORD, address=HOME, slots=slots)["username"] == "lead"
 
 
 @pytest.mark.parametrize("address, key", [
