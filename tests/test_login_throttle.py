@@ -265,3 +265,46 @@ def test_the_timing_equalising_hash_is_made_with_the_stored_hashes_parameters(pr
     fail(private_db, "nobody")
     stored = private_db.execute("SELECT password_hash FROM accounts").fetchone()[0]
     assert hashes[0].split("$")[0] == stored.split("$")[0]  # e.g. scrypt:32768:8:1
+
+
+def test_user_unlock_lets_the_owner_in_again_at_once(tmp_path):
+    from click.testing import CliRunner
+
+    from inspect_kit.cli import cli
+
+    store = Store(tmp_path / "evidence")
+    store.init()
+    db = store.private()
+    try:
+        accounts.add_account(db, username="pol02", password=PASSWORD, role="lead")
+        counted_failures(db, "pol02", at=None, times=PAIR)
+        counted_failures(db, "pol02", address=OFFICE, at=None, times=PAIR)
+        with pytest.raises(login_throttle.TooManyAttempts):
+            accounts.authenticate(db, "pol02", PASSWORD, address=HOME)
+        result = CliRunner().invoke(cli, ["user", "unlock", "POL02", "--home", str(store.home)])
+        assert result.exit_code == 0, result.output
+        assert f"forgot {2 * PAIR} failed sign-in attempt(s)" in result.output
+        assert accounts.authenticate(db, "pol02", PASSWORD, address=HOME)["username"] == "pol02"
+    finally:
+        db.close()
+
+
+def test_messages_name_only_commands_that_exist():
+    """No message promises a command the CLI lacks (one promised `user unlock` before it existed)."""
+    import re
+    from pathlib import Path
+
+    from inspect_kit.cli import cli
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [(root / "README.md").read_text()] + [
+        path.read_text() for path in (root / "inspect_kit").rglob("*.py")] + [
+        path.read_text() for path in (root / "templates" / "auth").rglob("*.html")]
+    named = {match for text in texts for match in re.findall(r"`inspect-kit ([a-z-]+(?: [a-z-]+)?)", text)}
+    assert "user unlock" in named
+    for command in named:
+        group, _, sub = command.partition(" ")
+        assert group in cli.commands, command
+        found = cli.commands[group]
+        if sub and hasattr(found, "commands"):
+            assert sub in found.commands, command
