@@ -4,6 +4,7 @@ nothing hashed at import time."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import subprocess
 import sys
@@ -308,3 +309,33 @@ def test_messages_name_only_commands_that_exist():
         found = cli.commands[group]
         if sub and hasattr(found, "commands"):
             assert sub in found.commands, command
+
+
+@pytest.mark.slow
+def test_the_real_server_refuses_a_guessing_address_and_lets_the_owner_in(live_server):
+    """Through uvicorn, a2wsgi and Flask: the client address is uvicorn's (X-Forwarded-For
+    from 127.0.0.1, as behind a local reverse proxy), the state is the store's."""
+    import re
+
+    import httpx
+
+    with contextlib.closing(live_server.store.private()) as db:
+        accounts.add_account(db, username="pol02", password=PASSWORD, role="inspector", strand="police")
+
+    def attempt(client, password, address):
+        headers = {"X-Forwarded-For": address}
+        page = client.get("/login", headers=headers).text
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        return client.post("/login", headers=headers,
+                           data={"username": "POL02", "password": password, "csrf_token": token})
+
+    with httpx.Client(base_url=live_server.url, timeout=30) as guesser:
+        statuses = [attempt(guesser, "wrong password!", HOME).status_code for _ in range(PAIR + 1)]
+        assert statuses == [401] * PAIR + [429]
+        refused = attempt(guesser, PASSWORD, HOME)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert "Try again after" in refused.text
+    with httpx.Client(base_url=live_server.url, timeout=30) as owner:
+        assert attempt(owner, PASSWORD, OFFICE).status_code == 302
+    with contextlib.closing(live_server.store.private()) as db:
+        assert db.execute("SELECT count(*) FROM login_attempts WHERE address = ?", [HOME]).fetchone()[0] == PAIR
