@@ -55,9 +55,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store's shared session secret, see :mod:`inspect_kit.secret`),
     ``PERMANENT_SESSION_LIFETIME``, ``MAX_ATTACHMENT_BYTES`` (default 10 MB),
     ``SECURE_COOKIES`` (mark the session cookie Secure; implied by
-    ``PREFERRED_URL_SCHEME = "https"``), ``PASSWORD_CHECK_CONCURRENCY`` and
-    ``PASSWORD_CHECK_WAIT`` (password hashes at once, and how long a sign-in
-    waits for one; see :class:`inspect_kit.accounts.PasswordCheckSlots`).
+    ``PREFERRED_URL_SCHEME = "https"``), ``PASSWORD_CHECK_CONCURRENCY``,
+    ``PASSWORD_CHECK_WAIT`` and ``PASSWORD_CHECK_WAITING`` (password hashes at
+    once, how long a sign-in waits for one and how many may wait; see
+    :class:`inspect_kit.accounts.PasswordCheckSlots`).
     ``test_config`` overrides any of them.
     The store is not opened here: each request opens its own connection.
     """

@@ -36,7 +36,8 @@ def _password_check_slots(state) -> None:
     config = state.app.config
     state.app.extensions[PASSWORD_CHECK_SLOTS] = accounts.PasswordCheckSlots(
         config.get("PASSWORD_CHECK_CONCURRENCY", accounts.PASSWORD_CHECK_CONCURRENCY),
-        config.get("PASSWORD_CHECK_WAIT", accounts.PASSWORD_CHECK_WAIT))
+        config.get("PASSWORD_CHECK_WAIT", accounts.PASSWORD_CHECK_WAIT),
+        config.get("PASSWORD_CHECK_WAITING", accounts.PASSWORD_CHECK_WAITING))
 
 
 @bp.before_app_request
