@@ -183,10 +183,18 @@ def owner_sign_in(url: str) -> dict[str, Any]:
 
 
 def clear_throttle(home: Path) -> None:
-    """Forget every counted attempt, so each burst starts from the same state."""
+    """Forget every counted attempt, so each burst starts from the same state.
+
+    A store from before the throttle (no ``login_attempts``; run with
+    ``PYTHONPATH`` set to an older checkout to measure it) has its lock-outs
+    cleared instead."""
     with contextlib.closing(sqlite3.connect(home / "private.db", timeout=10)) as conn:
         with conn:
-            conn.execute("DELETE FROM login_attempts")
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "login_attempts" in tables:
+                conn.execute("DELETE FROM login_attempts")
+            else:
+                conn.execute("UPDATE accounts SET failed_logins = 0, locked_until = NULL")
 
 
 def main(argv: list[str] | None = None) -> int:
