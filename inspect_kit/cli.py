@@ -242,6 +242,28 @@ def user_disable(store: Store, username: str):
     click.echo(f"Disabled {username}.")
 
 
+@user.command("unlock")
+@home_option
+@click.argument("username")
+def user_unlock(store: Store, username: str):
+    """Let a username sign in again at once, from any address.
+
+    Sign-in refuses a username for up to 15 minutes after repeated wrong
+    passwords (per address, or from many addresses); this forgets its
+    counted attempts. It works for a username with no account too.
+
+    Example:
+
+    \b
+        inspect-kit user unlock pol02
+    """
+    from .accounts import unlock_account
+
+    with contextlib.closing(store.private()) as db:
+        forgotten = unlock_account(db, username)
+    click.echo(f"Unlocked {username}: forgot {forgotten} failed sign-in attempt(s).")
+
+
 @user.command("token")
 @home_option
 @click.argument("username")

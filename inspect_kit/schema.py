@@ -345,6 +345,32 @@ def p001_accounts(db: Database) -> None:
     )
 
 
+@private_migrations()
+def p002_login_attempts(db: Database) -> None:
+    """Sign-in attempts, for throttling (issue 8): one row per attempt still
+    counted, keyed by the case-folded username typed (known or not) and the
+    client address; ``at`` is Unix time; ``checked`` is 0 when the server was
+    too busy to check the password. Kept in ``private.db`` rather than in
+    process memory so that every worker process sees the same counts; rows
+    older than the longest window are pruned as attempts are written, so the
+    table stays small. The old per-account lock-out columns
+    (``accounts.failed_logins``, ``locked_until``) are no longer read."""
+    db.executescript(
+        """
+        CREATE TABLE login_attempts (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL,
+            address TEXT NOT NULL,
+            at REAL NOT NULL,
+            checked INTEGER NOT NULL DEFAULT 1 CHECK (checked IN (0, 1))
+        );
+        CREATE INDEX idx_login_attempts_username ON login_attempts(username, at);
+        CREATE INDEX idx_login_attempts_address ON login_attempts(address, at);
+        CREATE INDEX idx_login_attempts_at ON login_attempts(at);
+        """
+    )
+
+
 def ensure_fts(db: Database) -> None:
     """Make sure the full-text indexes and their triggers exist and are current.
 

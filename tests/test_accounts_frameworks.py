@@ -1,4 +1,4 @@
-"""Accounts log in, lock after repeated failures and carry API tokens; framework files are checked."""
+"""Accounts log in, are throttled after repeated failures and carry API tokens; framework files are checked."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from inspect_kit import accounts, frameworks
+from inspect_kit import accounts, frameworks, login_throttle
 from inspect_kit.errors import Conflict, FrameworkError, ValidationError
 from inspect_kit.schema import migrate_private
 from inspect_kit.store import connect
@@ -46,19 +46,18 @@ def test_a_username_is_unique(private_db):
         accounts.add_account(private_db, username="lead", password="long enough password", role="lead")
 
 
-def test_repeated_failures_lock_the_account_for_a_while(private_db):
+def test_repeated_failures_refuse_that_address_for_a_while(private_db):
     accounts.add_account(private_db, username="lead", password="long enough password", role="lead")
     start = dt.datetime(2008, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
-    for attempt in range(1, accounts.LOCK_AFTER_FAILURES):
-        with pytest.raises(accounts.LoginFailed) as failed:
-            accounts.authenticate(private_db, "lead", "wrong", at=start)
-        assert failed.value.failures == attempt
-    with pytest.raises(accounts.AccountLocked):
-        accounts.authenticate(private_db, "lead", "wrong", at=start)
-    with pytest.raises(accounts.AccountLocked, match="locked until 09:15"):
-        accounts.authenticate(private_db, "lead", "long enough password", at=start + dt.timedelta(minutes=5))
-    later = start + dt.timedelta(minutes=accounts.LOCK_MINUTES + 1)
-    assert accounts.authenticate(private_db, "lead", "long enough password", at=later)["username"] == "lead"
+    for _ in range(5):
+        with pytest.raises(accounts.LoginFailed):
+            accounts.authenticate(private_db, "lead", "wrong", address="192.0.2.7", at=start)
+    with pytest.raises(login_throttle.TooManyAttempts, match="after 09:15 UTC"):
+        accounts.authenticate(private_db, "lead", "long enough password", address="192.0.2.7",
+                              at=start + dt.timedelta(minutes=5))
+    later = start + login_throttle.WINDOW + dt.timedelta(seconds=1)
+    assert accounts.authenticate(private_db, "lead", "long enough password", address="192.0.2.7",
+                                 at=later)["username"] == "lead"
 
 
 def test_unknown_and_disabled_accounts_cannot_log_in(private_db):

@@ -122,7 +122,7 @@ async def test_one_login_through_the_real_intake_app(store, small_review):
     """Log in through Flask's /login, read Datasette with that cookie, log out from a Datasette page."""
     with contextlib.closing(store.private()) as db:
         accounts.add_account(db, username="realead", password="correct horse battery", role="lead")
-    server = build_app(store, secret_key=SECRET, flask_config={"LOGIN_FAILURE_DELAY": 0})
+    server = build_app(store, secret_key=SECRET)
     transport = httpx.ASGITransport(app=server)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         assert (await client.get("/data/evidence")).status_code == 403

@@ -23,7 +23,8 @@ PDF = b"%PDF-1.4\n% a tiny test file\n"
 
 ALL = set(ACCOUNTS)
 FIELDWORK = ALL - {"admin"}  # everyone reading chronologies and alerts (inspect_kit.policy)
-INSPECTORS = {"ofsted1", "ofsted2", "police1", "health1"}  # raise alerts
+INSPECTORS = {"ofsted1", "ofsted2", "police1", "health1"}
+RAISE_ALERTS = INSPECTORS | {"lead"}
 AUTHORS = INSPECTORS | {"lead"}  # record findings and chronology events (moderators QA, admins set up)
 READS_OFSTED = {"ofsted1", "ofsted2", "lead", "moderator"}
 LEADS = {"lead", "moderator"}
@@ -42,7 +43,7 @@ GET_TABLE = [
     ("/cases/<case_ref>", "/cases/C-017", FIELDWORK),
     ("/cases/<case_ref>/events/new", "/cases/C-017/events/new", AUTHORS),
     ("/alerts", "/alerts", FIELDWORK),
-    ("/alerts/new", "/alerts/new?case=C-017", INSPECTORS),
+    ("/alerts/new", "/alerts/new?case=C-017", RAISE_ALERTS),
     ("/alerts/<int:alert_id>", "/alerts/1", FIELDWORK),
     ("/excel/", "/excel/", ALL),  # GET the page; POST uploads (tested in test_excel_web.py)
     ("/excel/capture.xlsx", "/excel/capture.xlsx", ALL),
@@ -57,7 +58,7 @@ POST_TABLE = [
     ("/findings/new", "/findings/new", "finding", AUTHORS),
     ("/findings/<public_id>/edit", f"/findings/{FINDING}/edit", "edit", {"ofsted1"}),
     ("/cases/<case_ref>/events/new", "/cases/C-017/events/new", "event", AUTHORS),
-    ("/alerts/new", "/alerts/new", "alert", INSPECTORS),
+    ("/alerts/new", "/alerts/new", "alert", RAISE_ALERTS),
 ]
 # Routes every visitor may use signed in or not.
 PUBLIC = {"/login", "/logout", "/healthz", "/status", "/static/<path:filename>"}
@@ -227,8 +228,8 @@ def test_another_reviews_records_are_not_found(web, review_store, other_review_r
         response = web.get(path)
         page = response.get_data(as_text=True)
         response.close()
-        # Leads and moderators may not raise alerts at all: refused before any record is looked up.
-        assert response.status_code == (403 if "/alerts/new" in path and role in LEADS else 404), path
+        # Moderators may not raise alerts at all: refused before any record is looked up.
+        assert response.status_code == (403 if "/alerts/new" in path and role == "moderator" else 404), path
         assert "another area" not in page, path
     token = csrf_token(web, "/")
     posts = [(f"/findings/{public_id}/qa", {"action": "accept"}, 404),

@@ -135,11 +135,10 @@ TEMPLATE_CACHE = MemoryBytecodeCache()
 
 
 def make_app(store: Store, **config):
-    """The intake app on ``store`` for tests (no login delay, shared template cache)."""
+    """The intake app on ``store`` for tests (shared template cache)."""
     from inspect_kit.web import create_app
 
-    app = create_app({"TESTING": True, "INSPECT_KIT_HOME": str(store.home), "SECRET_KEY": "test-secret",
-                      "LOGIN_FAILURE_DELAY": 0, **config})
+    app = create_app({"TESTING": True, "INSPECT_KIT_HOME": str(store.home), "SECRET_KEY": "test-secret", **config})
     app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     return app
 

@@ -55,8 +55,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store's shared session secret, see :mod:`inspect_kit.secret`),
     ``PERMANENT_SESSION_LIFETIME``, ``MAX_ATTACHMENT_BYTES`` (default 10 MB),
     ``SECURE_COOKIES`` (mark the session cookie Secure; implied by
-    ``PREFERRED_URL_SCHEME = "https"``) and ``LOGIN_FAILURE_DELAY`` (seconds
-    added per recent failed login). ``test_config`` overrides any of them.
+    ``PREFERRED_URL_SCHEME = "https"``), ``PASSWORD_CHECK_CONCURRENCY``,
+    ``PASSWORD_CHECK_WAIT`` and ``PASSWORD_CHECK_WAITING`` (password hashes at
+    once, how long a sign-in waits for one and how many may wait; see
+    :class:`inspect_kit.accounts.PasswordCheckSlots`).
+    ``test_config`` overrides any of them.
     The store is not opened here: each request opens its own connection.
     """
     app = Flask(
@@ -72,7 +75,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SECURE_COOKIES=False,
         MAX_ATTACHMENT_BYTES=DEFAULT_MAX_BYTES,
-        LOGIN_FAILURE_DELAY=0.25,
         # A CSRF token lives as long as the login: an inspector may type for
         # more than Flask-WTF's default hour before saving (issue 3: never
         # lose typed text).

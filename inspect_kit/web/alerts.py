@@ -30,7 +30,8 @@ def index():
 
 
 @bp.route("/alerts/new", methods=["GET", "POST"])
-@permission_required(policy.RAISE_ALERTS, "Inspectors and lead inspectors raise safeguarding alerts; moderators and administrators do not.")
+@permission_required(policy.RAISE_ALERTS,
+                     "Inspectors and lead inspectors raise safeguarding alerts; moderators and administrators do not.")
 def new():
     review = review_required()
     db = get_db()

@@ -4,24 +4,40 @@ The session holds ``session["actor"] = {"id", "role", "strand", "inspector"}``:
 a contract with the Datasette plugin, which reads the same signed cookie
 (DESIGN.md §2, "One login"). Each request re-reads the account, so a disabled
 account is signed out at once.
+
+Sign-in never sleeps in a worker: a guess over the throttle's limits
+(:mod:`inspect_kit.login_throttle`) is refused with 429 and ``Retry-After``
+before any password hash, and the hashes that do run share a few slots per
+process (:class:`inspect_kit.accounts.PasswordCheckSlots`), so a burst of
+wrong passwords cannot hold every thread that serves signed-in pages.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 
-from .. import accounts, policy, reviews
+from .. import accounts, login_throttle, policy, reviews
 from ..errors import NotFound, StoreError
 from ..forms import LoginForm
 from .db import get_db, get_private_db
 
 bp = Blueprint("auth", __name__)
 
-MAX_FAILURE_DELAY = 3.0
+PASSWORD_CHECK_SLOTS = "inspect_kit.password_check_slots"
+
+
+@bp.record_once
+def _password_check_slots(state) -> None:
+    # One set of slots per app, i.e. per worker process (the server runs one
+    # app on WSGI_WORKERS threads).
+    config = state.app.config
+    state.app.extensions[PASSWORD_CHECK_SLOTS] = accounts.PasswordCheckSlots(
+        config.get("PASSWORD_CHECK_CONCURRENCY", accounts.PASSWORD_CHECK_CONCURRENCY),
+        config.get("PASSWORD_CHECK_WAIT", accounts.PASSWORD_CHECK_WAIT),
+        config.get("PASSWORD_CHECK_WAITING", accounts.PASSWORD_CHECK_WAITING))
 
 
 @bp.before_app_request
@@ -123,15 +139,16 @@ def login():
     form = LoginForm()
     status = 200
     error = None
+    headers = {}
     if form.validate_on_submit():
         try:
-            account = accounts.authenticate(get_private_db(), form.username.data.strip(), form.password.data)
-        except accounts.AccountLocked as locked:
-            error, status = locked.message, 429
+            account = accounts.authenticate(get_private_db(), form.username.data, form.password.data,
+                                            address=request.remote_addr,
+                                            slots=current_app.extensions[PASSWORD_CHECK_SLOTS])
+        except (login_throttle.TooManyAttempts, accounts.PasswordCheckBusy) as refused:
+            error, status = refused.message, refused.status
+            headers["Retry-After"] = str(refused.retry_after)
         except accounts.LoginFailed as failed:
-            # Slow each further guess a little; the account locks after
-            # accounts.LOCK_AFTER_FAILURES failures in a row.
-            time.sleep(min(MAX_FAILURE_DELAY, current_app.config["LOGIN_FAILURE_DELAY"] * (failed.failures or 1)))
             error, status = failed.message, 401
         else:
             session.clear()
@@ -149,7 +166,17 @@ def login():
         # On the username field, where the error summary's link lands (GOV.UK:
         # the link and the message belong to the same field).
         form.username.errors = [error]
-    return render_template("auth/login.html", form=form), status
+    if status != 200 and _wants_json():
+        errors = {name: field.errors[0] for name, field in form._fields.items() if field.errors}
+        response = jsonify({"status": status, "message": error or "Check the fields named in errors.",
+                            "errors": errors})
+        return response, status, headers
+    return render_template("auth/login.html", form=form), status, headers
+
+
+def _wants_json() -> bool:
+    """A client that asks for JSON over HTML (``Accept: application/json``) gets the API's error shape."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
 @bp.post("/logout")
