@@ -7,18 +7,19 @@ cannot be sent in the browser's IndexedDB (one database per account) and
 sends it through the JSON API when the connection returns; ``static/sw.js``
 caches the pages an inspector needs on site, for the signed-in account only.
 
-Only accounts that record (linked to an inspector of the review) get the
-worker: administrators and moderators read evidence that must not sit in a
-browser cache, and the worker caches an allow-list of pages (the dashboard,
+Only inspectors and leads linked to an inspector of the review (the roles
+that write their own evidence) get the worker: administrators record nothing
+and moderators only read and QA, and the worker caches an allow-list of pages (the dashboard,
 the two forms, the case list and the outbox), never the QA, admin,
 cross-reading or Datasette pages.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, send_from_directory, url_for
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 
 from .. import reviews, vocab
@@ -27,6 +28,8 @@ from .db import get_db
 
 bp = Blueprint("offline", __name__)
 
+#: The roles that record their own findings and events on site.
+RECORDING_ROLES = ("inspector", "lead")
 #: The response header that names the account a page was rendered for. The
 #: worker caches a page only when it names the worker's own account, so a page
 #: rendered for the next person on the same browser never lands in the last
@@ -37,7 +40,7 @@ ACCOUNT_HEADER = "X-Inspect-Kit-Account"
 def offline_account() -> str | None:
     """The signed-in account's username when it may use the offline app, else None."""
     actor = g.get("actor")
-    if actor is None or actor.inspector_id is None or g.get("review") is None:
+    if actor is None or actor.role not in RECORDING_ROLES or actor.inspector_id is None or g.get("review") is None:
         return None
     return actor.username
 
@@ -47,7 +50,7 @@ def require_offline_account() -> str:
     account = offline_account()
     if account is None:
         review_required()
-        abort(403, "The offline outbox is for accounts that record evidence; this account does not.")
+        abort(403, "The offline outbox is for inspectors and leads who record evidence; this account does not.")
     return account
 
 
@@ -60,7 +63,9 @@ def service_worker():
     with its own caches. ``no-cache`` makes the browser check for a new
     version on every registration.
     """
-    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
+    # Read whole (a few KB): no open file handle left to the WSGI server.
+    script = (Path(current_app.static_folder) / "sw.js").read_bytes()
+    response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
