@@ -241,6 +241,7 @@ def test_server_killed_between_sends_and_a_refused_record_comes_back(chromium_pa
     lost_answer = f"Kill test event ({tag}): the school nurse phoned the MASH."
     refused = f"Kill test refused ({tag}): submitted without saying what type of finding it is."
     last = f"Kill test last ({tag}): the plan was reviewed on time."
+    posted_while_down = f"Kill test posted while the server was down ({tag}): the health visitor called."
     with demo_serving(tmp_path) as server, chromium(chromium_path, tmp_path / "profile") as context:
         base = server.url
         port = int(base.rsplit(":", 1)[1])
@@ -275,14 +276,30 @@ def test_server_killed_between_sends_and_a_refused_record_comes_back(chromium_pa
         assert len(stored(server.store, "findings", "evidence_text", first)) == 1
         assert len(stored(server.store, "chronology_events", "description", lost_answer)) == 1
         assert len(page.locator(".ik-outbox-record").all()) == 3  # the lost answer's record still waits
-
         page.unroute(re.compile(r".*/api/(findings|chronology)$"))
+
+        # With the server down but the browser online, the plain form post fails
+        # and the worker keeps the event in the outbox instead of an error page.
+        page.goto(f"{base}/cases/C-017/events/new")
+        assert page.get_attribute("body", "data-ik-served") == "cache"
+        page.select_option("#agency_id", index=1)
+        page.fill("#practitioner_role", "health visitor")
+        page.select_option("#event_type", index=1)
+        page.fill("#description", posted_while_down)
+        assert page.evaluate("() => navigator.onLine") is True  # so the page posts the form itself
+        page.click("#save-event")
+        page.wait_for_url(re.compile(r".*/offline/outbox\?saved="))
+        assert posted_while_down in outbox_texts(page)
+        assert len(page.locator(".ik-outbox-record").all()) == 4
+
         server = start_server(server.store, port, server.log_path)
         try:
             page.click("#ik-send-now")
             page.wait_for_function("() => document.querySelectorAll('.ik-outbox-record').length === 1", timeout=20_000)
             assert len(stored(server.store, "chronology_events", "description", lost_answer)) == 1  # replayed, not doubled
             assert len(stored(server.store, "findings", "evidence_text", last)) == 1
+            assert len(stored(server.store, "chronology_events", "description", posted_while_down)) == 1
+            assert "Sent from this page" in page.inner_text("#ik-outbox")
             assert not stored(server.store, "findings", "evidence_text", refused)
             card = page.inner_text(".ik-outbox-record")
             assert "Needs your attention" in card and "Select the type of finding" in card

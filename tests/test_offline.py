@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from inspect_kit.cli import cli
-from inspect_kit.web.offline import ACCOUNT_HEADER
+from inspect_kit.web.offline import ACCOUNT_HEADER, FLASHED_HEADER, PREFETCH_HEADER
 
 from .conftest import TEST_SECRET, LiveServer, free_port, inspect_kit_command
 from .test_web_fixtures import login_as
@@ -191,3 +191,18 @@ def _wait_for_https(server: LiveServer, client: httpx.Client) -> None:
         except httpx.HTTPError:
             time.sleep(0.1)
     pytest.fail(f"inspect-kit serve --certfile did not answer over HTTPS:\n{server.log()}")
+
+
+def test_background_fetches_leave_the_next_message_for_the_inspector(web, ids):
+    from .test_web_fixtures import finding_form, post
+
+    login_as(web, "ofsted2")
+    saved = post(web, "/findings/new", finding_form(ids), token_from="/findings/new")
+    assert saved.status_code == 302
+    # The worker refreshes its copy of the dashboard while the redirect is followed.
+    prefetched = web.get("/", headers={PREFETCH_HEADER: "1"})
+    assert "has been submitted for QA" not in prefetched.get_data(as_text=True)
+    assert FLASHED_HEADER not in prefetched.headers
+    shown = web.get(saved.headers["Location"])
+    assert "has been submitted for QA" in shown.get_data(as_text=True)
+    assert shown.headers[FLASHED_HEADER] == "1"  # so the worker does not keep this page with its message

@@ -86,6 +86,9 @@
       var fields = [];
       var file = null;
       formData.forEach(function (value, name) {
+        if (name === "csrf_token") {
+          return;  // a session's token: the sender asks for a fresh one
+        }
         if (typeof value === "string") {
           fields.push([name, value]);
         } else if (value && value.size) {

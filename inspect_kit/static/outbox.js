@@ -164,12 +164,14 @@ async function sendOne(record, token) {
       Object.assign(record, { state: "refused", status: response.status,
         message: answer.message || `The server refused it (${response.status}).`, errors: answer.errors || {} });
       await outbox.put(account, record);
-      return;
+      return null;
     }
     record.publicId = answer.public_id || null;
+    record.sentUrl = record.publicId ? `/findings/${encodeURIComponent(record.publicId)}`
+      : `/cases/${encodeURIComponent(record.caseRef)}#event-${answer.id}`;
     if (!record.file) {
       await outbox.remove(account, record.uuid);
-      return;
+      return record;
     }
     record.state = "attachment";
     await outbox.put(account, record);
@@ -179,22 +181,28 @@ async function sendOne(record, token) {
     Object.assign(record, { state: "refused", status: 422, message: `${record.publicId} is saved, but its attachment ` +
       `was refused: ${refusal}`, errors: {} });
     await outbox.put(account, record);
-    return;
+    return null;
   }
   await outbox.remove(account, record.uuid);
+  return record;
 }
+
+// The records sent from this page, for the outbox's "Sent" list.
+const sent = [];
 
 async function sendAll() {
   let token = await session();
   for (const record of await outbox.all(account)) {
     if (record.state === "refused") continue;
+    let done;
     try {
-      await sendOne(record, token);
+      done = await sendOne(record, token);
     } catch (error) {
       if (!(error instanceof Stop) || error.message !== "retry-token") throw error;
       token = await session();
-      await sendOne(record, token);
+      done = await sendOne(record, token);
     }
+    if (done) sent.push(done);
   }
 }
 
@@ -253,6 +261,13 @@ function renderOutbox(records, message) {
       "You are offline: they will be sent when the connection returns.") : "");
   }
   list.replaceChildren();
+  if (sent.length) {
+    list.append(element("h2", { className: "govuk-heading-m", text: "Sent from this page" }),
+      element("ul", { className: "govuk-list", id: "ik-outbox-sent" }, ...sent.map((record) => element("li", {},
+        element("a", { className: "govuk-link", href: record.sentUrl,
+          text: record.publicId || `Event for ${record.caseRef}` }),
+        ` – ${recordText(record).slice(0, 80)}${recordText(record).length > 80 ? "…" : ""}`))));
+  }
   if (!records.length) {
     list.append(element("p", { className: "govuk-body", id: "ik-outbox-empty",
       text: "Nothing is waiting: everything recorded on this device has been sent." }));
@@ -422,9 +437,10 @@ async function enhanceForm(form) {
   }
   const attachment = what.kind === "finding" ? addFileField(form, record) : null;
 
+  let bypass = false;
   form.addEventListener("submit", async (event) => {
     const file = attachment && attachment.input.files[0];
-    if (navigator.onLine && !record && !file) return;  // the plain form post, as without JavaScript
+    if (bypass || (navigator.onLine && !record && !file)) return;  // the plain form post, as without JavaScript
     event.preventDefault();
     if (file) {
       const problem = fileError(file, attachment.limit);
@@ -440,14 +456,38 @@ async function enhanceForm(form) {
       kept.uuid = newUuid();
       kept.fields = kept.fields.map(([name, fieldValue]) => [name, name === "client_uuid" ? kept.uuid : fieldValue]);
     }
-    if (record && record.uuid !== kept.uuid) {
-      await outbox.remove(account, record.uuid);
-    } else if (record) {
-      kept.savedAt = record.savedAt;
+    try {
+      if (record && record.uuid !== kept.uuid) {
+        await outbox.remove(account, record.uuid);
+      } else if (record) {
+        kept.savedAt = record.savedAt;
+      }
+      await outbox.put(account, kept);
+    } catch {
+      // The browser refuses to store (private browsing, no space): keep the page as it is.
+      if (navigator.onLine && !file) {
+        bypass = true;
+        form.requestSubmit(event.submitter);
+        return;
+      }
+      showStorageProblem(form);
+      return;
     }
-    await outbox.put(account, kept);
     location.assign(`/offline/outbox?saved=${encodeURIComponent(kept.uuid)}`);
   });
+}
+
+function showStorageProblem(form) {
+  document.getElementById("ik-storage-problem")?.remove();
+  const box = element("div", { className: "govuk-error-summary", id: "ik-storage-problem", tabindex: "-1" },
+    element("div", { role: "alert" },
+      element("h2", { className: "govuk-error-summary__title", text: "This record could not be kept on this device" }),
+      element("div", { className: "govuk-error-summary__body" },
+        element("p", { className: "govuk-body", text: "The browser would not store it (private browsing, or the " +
+          "device is full). What you typed is still in the form: keep this page open and save again when the " +
+          "connection returns." }))));
+  form.before(box);
+  box.focus();
 }
 
 // ------------------------------------------------------------------ sign out
@@ -485,6 +525,11 @@ async function forgetDevice() {
   if (!("serviceWorker" in navigator)) return;
   try {
     const registrations = await navigator.serviceWorker.getRegistrations();
+    for (const registration of registrations) {
+      for (const worker of [registration.active, registration.waiting, registration.installing]) {
+        worker?.postMessage({ type: "forget" });
+      }
+    }
     await Promise.all(registrations.map((registration) => registration.unregister()));
     const names = await caches.keys();
     await Promise.all(names.filter((name) => name.startsWith("inspect-kit:")).map((name) => caches.delete(name)));

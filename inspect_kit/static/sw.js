@@ -41,17 +41,34 @@ function cachedPage(path) {
 
 function forThisAccount(response) {
   return response && response.status === 200 && response.type === "basic" && !response.redirected &&
+    !response.headers.get("X-Inspect-Kit-Flashed") &&
     decodeURIComponent(response.headers.get("X-Inspect-Kit-Account") || "") === ACCOUNT;
 }
 
+// Background fetches say so: the server then keeps any one-time message
+// ("… has been submitted for QA") for the page the inspector opens next.
+var PREFETCH = { credentials: "same-origin", cache: "no-store", headers: { "X-Inspect-Kit-Prefetch": "1" } };
+
+// Set when the account signs out (a "forget" message): a page or refresh still
+// in flight must not write the caches back after they were deleted.
+var forgotten = false;
+var lastRefresh = 0;
+var REFRESH_EVERY_MS = 10 * 60 * 1000;
+
 function keep(cacheName, path, response) {
-  return caches.open(cacheName).then(function (cache) { return cache.put(path, response); });
+  if (forgotten) {
+    return Promise.resolve();
+  }
+  return caches.open(cacheName).then(function (cache) {
+    return forgotten ? null : cache.put(path, response);
+  });
 }
 
 // Fetch the pages of the allow-list for this account (the reference list names
 // them, one event form per case); a page that fails is fetched on the next visit.
 function refresh() {
-  return fetch(REFERENCE, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+  lastRefresh = Date.now();
+  return fetch(REFERENCE, PREFETCH).then(function (response) {
     if (!forThisAccount(response)) {
       return null;
     }
@@ -59,7 +76,7 @@ function refresh() {
     return response.json().then(function (reference) {
       var pages = (reference.pages || []).filter(cachedPage);
       return Promise.all([keep(PAGES, REFERENCE, copy)].concat(pages.map(function (path) {
-        return fetch(path, { credentials: "same-origin", cache: "no-store" }).then(function (page) {
+        return fetch(path, PREFETCH).then(function (page) {
           return forThisAccount(page) ? keep(PAGES, path, page) : null;
         }).catch(function () { return null; });
       })));
@@ -91,8 +108,12 @@ self.addEventListener("activate", function (event) {
 });
 
 self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "refresh") {
+  var type = event.data && event.data.type;
+  if (type === "refresh" && !forgotten && Date.now() - lastRefresh > REFRESH_EVERY_MS) {
+    lastRefresh = Date.now();
     event.waitUntil(refresh());
+  } else if (type === "forget") {
+    forgotten = true;
   }
 });
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, session, url_for
+from flask.globals import request_ctx
 from flask_wtf.csrf import generate_csrf
 
 from .. import reviews, vocab
@@ -28,6 +29,13 @@ from .db import get_db
 
 bp = Blueprint("offline", __name__)
 
+#: Sent by the worker when it fetches pages to keep in the background: such a
+#: page must not show (and so use up) a message meant for the page the
+#: inspector opens next ("EF-… has been submitted for QA").
+PREFETCH_HEADER = "X-Inspect-Kit-Prefetch"
+#: Set on a page that showed a one-time message: the worker does not keep it,
+#: or the message would show again on every offline visit.
+FLASHED_HEADER = "X-Inspect-Kit-Flashed"
 #: The roles that record their own findings and events on site.
 RECORDING_ROLES = ("inspector", "lead")
 #: The response header that names the account a page was rendered for. The
@@ -144,10 +152,20 @@ def session_state():
     return response
 
 
+@bp.before_app_request
+def keep_messages_from_prefetches() -> None:
+    if request.headers.get(PREFETCH_HEADER) and "_flashes" in session:
+        g.kept_flashes = session.pop("_flashes")
+
+
 @bp.after_app_request
 def name_the_account(response):
     if response.mimetype in ("text/html", "application/json") and g.get("actor") is not None:
         response.headers[ACCOUNT_HEADER] = quote(g.actor.username, safe="")
+    if g.get("kept_flashes"):
+        session["_flashes"] = g.kept_flashes
+    elif getattr(request_ctx, "flashes", None):
+        response.headers[FLASHED_HEADER] = "1"
     if request.path.startswith("/offline/") and response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "private, no-cache")
     return response
