@@ -25,6 +25,7 @@ ALL = set(ACCOUNTS)
 FIELDWORK = ALL - {"admin"}
 READS_OFSTED = {"ofsted1", "ofsted2", "lead", "moderator"}
 LEADS = {"lead", "moderator"}
+RECORDS_ON_SITE = {"ofsted1", "ofsted2", "police1", "health1", "lead"}  # the offline outbox: inspectors and leads
 
 # (method, URL rule, concrete path, roles that get 200; everyone else signed in gets 403)
 GET_TABLE = [
@@ -45,6 +46,8 @@ GET_TABLE = [
     ("/excel/", "/excel/", ALL),  # GET the page; POST uploads (tested in test_excel_web.py)
     ("/excel/capture.xlsx", "/excel/capture.xlsx", ALL),
     ("/excel/evidence.xlsx", "/excel/evidence.xlsx", LEADS),
+    ("/offline/outbox", "/offline/outbox", RECORDS_ON_SITE),
+    ("/offline/reference.json", "/offline/reference.json", RECORDS_ON_SITE),
 ]
 
 # POSTs that change something: (rule, path, form, roles that succeed with a redirect)
@@ -58,7 +61,10 @@ POST_TABLE = [
     ("/alerts/new", "/alerts/new", "alert", FIELDWORK),
 ]
 # Routes every visitor may use signed in or not.
-PUBLIC = {"/login", "/logout", "/healthz", "/status", "/static/<path:filename>"}
+# (The offline app's worker and manifest hold no evidence; /offline/session answers 401 to
+# anyone signed out: tests/test_offline.py.)
+PUBLIC = {"/login", "/logout", "/healthz", "/status", "/static/<path:filename>",
+          "/sw.js", "/manifest.webmanifest", "/offline/session"}
 
 
 def seed(store: Store, ids) -> None:
