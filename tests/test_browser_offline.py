@@ -311,6 +311,8 @@ def test_server_killed_between_sends_and_a_refused_record_comes_back(chromium_pa
             assert "Select the type of finding" in page.inner_text("#ik-outbox-refused")
             assert page.input_value("#evidence_text") == refused
             assert page.is_checked("#criteria")
+            criterion = page.get_attribute("#criteria", "value")
+            assert page.locator(f"input[name='relevance-{criterion}'][value='primary']").is_visible()
             assert axe_serious(page) == []
             page.check("input[name='finding_type'][value='strength']")
             page.click("#submit-for-qa")
@@ -332,7 +334,30 @@ def test_another_inspector_on_the_same_profile_sees_none_of_it(demo_server, chro
         sign_in(page, base, INSPECTOR)
         wait_for_offline_app(page)
         context.set_offline(True)
-        record_finding(page, base, text)
+        record_finding(page, base, "A first try, to be changed below.")
+        record_finding(page, base, "Typed by mistake: discarded below.")
+        assert "2 records waiting to send" in page.inner_text("#ik-outbox-count")
+
+        # Discard one (after confirming) …
+        mistake = page.locator(".ik-outbox-record", has_text="Typed by mistake")
+        mistake.locator(".ik-outbox-discard").click()
+        assert "cannot be recovered" in mistake.inner_text()
+        assert axe_serious(page) == []
+        mistake.locator("button:has-text('Discard it')").click()
+        page.wait_for_function("() => document.querySelectorAll('.ik-outbox-record').length === 1")
+        # … and change the other: it keeps its place and its client uuid.
+        waiting = page.locator(".ik-outbox-record")
+        uuid_before = waiting.get_attribute("data-uuid")
+        waiting.locator(".ik-outbox-open").click()
+        page.locator("#ik-outbox-note").wait_for()
+        assert page.input_value("#evidence_text") == "A first try, to be changed below."
+        assert page.input_value("input[name=client_uuid]") == uuid_before
+        page.fill("#evidence_text", text)
+        page.click("#save-draft")
+        page.wait_for_url(re.compile(r".*/offline/outbox\?saved="))
+        assert outbox_texts(page) == [text]
+        assert page.get_attribute(".ik-outbox-record", "data-uuid") == uuid_before
+
         # Online again, but the server cannot take it (the API is unreachable): it keeps waiting.
         page.route(re.compile(r".*/api/.*"), lambda route: route.abort("connectionrefused"))
         context.set_offline(False)
@@ -367,4 +392,7 @@ def test_another_inspector_on_the_same_profile_sees_none_of_it(demo_server, chro
         sign_in(page, base, INSPECTOR)
         page.goto(base + "/offline/outbox")
         page.locator("#ik-outbox-empty").wait_for(timeout=20_000)  # sent now that the server can take it
-        assert len(stored(server.store, "findings", "evidence_text", text)) == 1
+        rows = stored(server.store, "findings", "evidence_text", text)
+        assert len(rows) == 1 and rows[0]["client_uuid"] == uuid_before
+        assert not stored(server.store, "findings", "evidence_text", "Typed by mistake: discarded below.")
+        assert not stored(server.store, "findings", "evidence_text", "A first try, to be changed below.")

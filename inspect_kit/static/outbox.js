@@ -293,10 +293,14 @@ function recordCard(record) {
   if (record.publicId) row("Saved as", record.publicId);
   if (refused) row("Server’s message", element("span", { className: "ik-outbox-message", text: record.message }));
   const label = record.kind === "event" ? `the event for ${record.caseRef}` : "this evidence record";
+  // A record the server has stored (its attachment still waits) is changed on its own page, not here.
+  const open = record.state === "attachment" && record.sentUrl
+    ? element("a", { className: "govuk-link", href: record.sentUrl }, "View",
+      element("span", { className: "govuk-visually-hidden", text: ` ${label}` }))
+    : element("a", { className: "govuk-link ik-outbox-open", href: formPath(record) },
+      refused ? "Correct" : "Open", element("span", { className: "govuk-visually-hidden", text: ` ${label}` }));
   const actions = element("ul", { className: "govuk-summary-card__actions" },
-    element("li", { className: "govuk-summary-card__action" },
-      element("a", { className: "govuk-link ik-outbox-open", href: formPath(record) },
-        refused ? "Correct" : "Open", element("span", { className: "govuk-visually-hidden", text: ` ${label}` }))),
+    element("li", { className: "govuk-summary-card__action" }, open),
     element("li", { className: "govuk-summary-card__action" },
       element("button", { type: "button", className: "govuk-link ik-link-button ik-outbox-discard",
         "data-uuid": record.uuid }, "Discard", element("span", { className: "govuk-visually-hidden", text: ` ${label}` }))));
@@ -342,7 +346,7 @@ function fillForm(form, record) {
     const posted = byName.get(name) || [];
     if (field.type === "checkbox" || field.type === "radio") {
       field.checked = posted.includes(field.value);
-      field.dispatchEvent(new Event("change", { bubbles: true }));  // GOV.UK conditional reveals
+      showConditional(field);
     } else if (field.tagName === "SELECT" && field.multiple) {
       for (const option of field.options) option.selected = posted.includes(option.value);
     } else {
@@ -351,6 +355,16 @@ function fillForm(form, record) {
       field.value = posted[index] ?? "";
     }
   }
+}
+
+// GOV.UK checkboxes and radios reveal their conditional part on a click; a
+// field filled in by script shows or hides it the same way (a criterion's relevance).
+function showConditional(field) {
+  const target = document.getElementById(field.getAttribute("aria-controls") || "");
+  if (!target) return;
+  const kind = field.type === "radio" ? "radios" : "checkboxes";
+  target.classList.toggle(`govuk-${kind}__conditional--hidden`, !field.checked);
+  field.setAttribute("aria-expanded", String(field.checked));
 }
 
 function fieldAnchor(form, name) {
