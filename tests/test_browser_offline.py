@@ -2,15 +2,18 @@
 persistent profile, the real ``inspect-kit serve``, Playwright's offline
 emulation and a server killed mid-send.
 
-- Offline, an inspector records three findings (one with a PDF) and one
-  chronology event, closes the tab, reopens the app still offline and sees all
-  four waiting with their text; online again, each is stored exactly once and
-  the outbox empties.
+- Offline, an inspector records three findings (one with a PDF; a file over
+  the cap is refused in the browser) and one chronology event, closes the tab,
+  reopens the app still offline and sees all four waiting with their text;
+  online again (the PDF's first upload failing), each is stored exactly once,
+  the file attached once, and the outbox empties.
 - The server is killed between two sends, after storing a record whose answer
   never arrives; after a restart the outbox finishes, the lost answer's record
   is not stored twice, and the one record the server refuses (422) comes back
   into its form with the message and the text.
-- Another inspector signing in on the same browser profile sees none of it.
+- Waiting records can be changed (same uuid) or discarded; signing out with
+  records waiting warns and keeps them; another inspector signing in on the
+  same browser profile sees none of them.
 """
 
 from __future__ import annotations
@@ -190,6 +193,15 @@ def test_offline_records_wait_survive_closing_the_tab_and_are_stored_once(demo_s
         }""", ["/findings", "/data/", "/api/findings"]) == []
 
         context.set_offline(True)
+        # A file over the online cap is refused in the browser, next to the field, with the text kept.
+        page.goto(base + "/findings/new")
+        page.fill("#evidence_text", texts[1])
+        page.set_input_files("#ik-attachment", files=[{"name": "scan.pdf", "mimeType": "application/pdf",
+                                                        "buffer": PDF + b"0" * (10 * 1024 * 1024)}])
+        page.click("#save-draft")
+        assert "must be smaller than 10 MB" in page.inner_text("#ik-attachment-group")
+        assert page.input_value("#evidence_text") == texts[1] and page.url.endswith("/findings/new")
+
         served = [record_finding(page, base, texts[0]),
                   record_finding(page, base, texts[1], submit=True,
                                  attachment={"name": "whiteboard.pdf", "mimeType": "application/pdf", "buffer": PDF}),
@@ -212,9 +224,21 @@ def test_offline_records_wait_survive_closing_the_tab_and_are_stored_once(demo_s
         assert axe_serious(page) == []
         assert not stored(server.store, "findings", "evidence_text", texts[0])
 
-        # The network returns: the outbox sends itself and empties.
+        # The network returns, but the attachment's upload fails once: its record is
+        # stored and waits for the file alone, which is sent on the next try.
+        uploads: list[str] = []
+
+        def fail_first_upload(route):
+            uploads.append(route.request.url)
+            route.abort("connectionreset") if len(uploads) == 1 else route.continue_()
+
+        page.route(re.compile(r".*/findings/[^/]+/attachments$"), fail_first_upload)
         context.set_offline(False)
+        page.locator(".ik-outbox-record", has_text="Saved; attachment waiting").wait_for(timeout=20_000)
+        assert len(stored(server.store, "findings", "evidence_text", texts[1])) == 1
+        page.click("#ik-send-now")
         page.locator("#ik-outbox-empty").wait_for(timeout=20_000)
+        assert len(uploads) == 2
         for text in texts:
             assert len(stored(server.store, "findings", "evidence_text", text)) == 1, text
         events = stored(server.store, "chronology_events", "description", event_text)

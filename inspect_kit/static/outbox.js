@@ -40,10 +40,10 @@ function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }
 
+// As the server words it (attachments.human_size): "10 MB", "9.54 MB", "100 KB".
 function humanSize(bytes) {
-  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${bytes} bytes`;
+  if (bytes >= 1024 * 1024) return `${Number((bytes / (1024 * 1024)).toPrecision(3))} MB`;
+  return `${Math.max(1, Math.floor(bytes / 1024))} KB`;
 }
 
 function when(iso) {
