@@ -140,7 +140,9 @@ async function uploadAttachment(record, token) {
   form.append("file", record.file.blob, record.file.name);
   const response = await fetch(`/findings/${encodeURIComponent(record.publicId)}/attachments`,
     { method: "POST", body: form, credentials: "same-origin" });
-  if (response.ok && response.redirected) return null;
+  // Stored: the upload redirects to the finding's page (a redirect to sign in is not success).
+  if (response.ok && response.redirected && new URL(response.url).pathname === record.sentUrl) return null;
+  if (response.ok && response.redirected) throw new Stop(`Sign in as ${account} to send them.`);
   if (TRANSIENT(response.status)) throw new Stop("The server could not take the attachment; it will be sent again.");
   const page = new DOMParser().parseFromString(await response.text(), "text/html");
   const message = page.querySelector(".govuk-error-message, .govuk-error-summary__list");
@@ -293,8 +295,9 @@ function recordCard(record) {
   if (record.publicId) row("Saved as", record.publicId);
   if (refused) row("Server’s message", element("span", { className: "ik-outbox-message", text: record.message }));
   const label = record.kind === "event" ? `the event for ${record.caseRef}` : "this evidence record";
-  // A record the server has stored (its attachment still waits) is changed on its own page, not here.
-  const open = record.state === "attachment" && record.sentUrl
+  // A record the server has stored (its attachment waits, or was refused) is changed on its own page,
+  // where a file can be attached again; here it can only be discarded.
+  const open = record.publicId && record.sentUrl
     ? element("a", { className: "govuk-link", href: record.sentUrl }, "View",
       element("span", { className: "govuk-visually-hidden", text: ` ${label}` }))
     : element("a", { className: "govuk-link ik-outbox-open", href: formPath(record) },
