@@ -293,7 +293,10 @@ function recordCard(record) {
     element("span", { className: "ik-pre ik-outbox-text", text: recordText(record) }));
   if (record.file) row("Attachment", `${record.file.name} (${humanSize(record.file.size)})`);
   if (record.publicId) row("Saved as", record.publicId);
-  if (refused) row("Server’s message", element("span", { className: "ik-outbox-message", text: record.message }));
+  if (refused) {
+    const said = Object.values(record.errors || {}).join("; ") || record.message;
+    row("Server’s message", element("span", { className: "ik-outbox-message", text: said }));
+  }
   const label = record.kind === "event" ? `the event for ${record.caseRef}` : "this evidence record";
   // A record the server has stored (its attachment waits, or was refused) is changed on its own page,
   // where a file can be attached again; here it can only be discarded.
@@ -391,15 +394,17 @@ function showServerErrors(form, record) {
       if (after) after.after(note); else group.prepend(note);
     }
   }
-  if (!items.length) items.push({ text: record.message, href: "#main-content" });
-  const list = element("ul", { className: "govuk-list govuk-error-summary__list" },
-    ...items.map((item) => element("li", {}, element("a", { href: item.href, text: item.text }))));
+  // Field errors are listed (each linked to its field); a refusal without them (a 409) is said in words.
+  const intro = items.length ? null : element("p", { className: "govuk-body", text: record.message });
+  const list = items.length ? element("ul", { className: "govuk-list govuk-error-summary__list" },
+    ...items.map((item) => element("li", {}, element("a", { href: item.href, text: item.text })))) : null;
   const summary = element("div", { className: "govuk-error-summary", id: "ik-outbox-refused", tabindex: "-1" },
     element("div", { role: "alert" },
       element("h2", { className: "govuk-error-summary__title", text: "The server could not accept this record" }),
-      element("div", { className: "govuk-error-summary__body" },
-        element("p", { className: "govuk-body", text: record.message }), list)));
-  form.before(summary);
+      element("div", { className: "govuk-error-summary__body" }, intro, list)));
+  // At the top of the page's column, where the server puts its own error summary.
+  const column = form.closest(".govuk-grid-column-two-thirds-from-desktop");
+  if (column) column.prepend(summary); else form.before(summary);
   summary.focus();
   document.title = `Error: ${document.title.replace(/^Error: /, "")}`;
 }
