@@ -106,7 +106,7 @@ def sign_in(page, base, username):
     page.wait_for_url(base + "/")
 
 
-def wait_for_offline_app(page, case_ref="C-017"):
+def wait_for_offline_app(page):
     """Until the worker controls the page and has kept the forms for offline use."""
     page.wait_for_function(
         """async (paths) => {
@@ -116,7 +116,7 @@ def wait_for_offline_app(page, case_ref="C-017"):
                 if (found.every(Boolean)) return true;
             }
             return false;
-        }""", arg=["/", "/findings/new", "/offline/outbox", f"/cases/{case_ref}/events/new"])
+        }""", arg=["/", "/findings/new", "/cases", "/offline/outbox", "/cases/-/events/new"])
     # Activated and in control (clients.claim): from here on navigations go through it.
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
@@ -137,8 +137,15 @@ def record_finding(page, base, text, *, submit=False, finding_type="strength", a
     return page.get_attribute("body", "data-ik-served")
 
 
-def record_event(page, base, case_ref, text):
-    page.goto(f"{base}/cases/{case_ref}/events/new")
+def record_event(page, base, case_ref, text, *, via_case_list=False):
+    if via_case_list:
+        page.goto(base + "/cases")
+        page.click(f"a.ik-add-event:has-text('to {case_ref}')")
+        page.wait_for_url(f"{base}/cases/{case_ref}/events/new")
+    else:
+        page.goto(f"{base}/cases/{case_ref}/events/new")
+    # One cached event form serves every case: it must name this one.
+    assert case_ref in page.inner_text(".govuk-caption-l") and case_ref in page.title()
     page.select_option("#agency_id", index=1)
     page.fill("#practitioner_role", "duty social worker")
     page.select_option("#event_type", index=1)
@@ -207,7 +214,7 @@ def test_offline_records_wait_survive_closing_the_tab_and_are_stored_once(demo_s
                                  attachment={"name": "whiteboard.pdf", "mimeType": "application/pdf", "buffer": PDF}),
                   record_finding(page, base, texts[2])]
         assert served == ["cache"] * 3  # the form came from the worker's cache, not the network
-        record_event(page, base, "C-017", event_text)
+        record_event(page, base, "C-017", event_text, via_case_list=True)
         assert "4 records waiting to send" in page.inner_text("#ik-outbox-count")
         page.close()
 
@@ -243,6 +250,7 @@ def test_offline_records_wait_survive_closing_the_tab_and_are_stored_once(demo_s
             assert len(stored(server.store, "findings", "evidence_text", text)) == 1, text
         events = stored(server.store, "chronology_events", "description", event_text)
         assert len(events) == 1
+        assert stored(server.store, "cases", "id", events[0]["case_id"])[0]["case_ref"] == "C-017"
         with_file = stored(server.store, "findings", "evidence_text", texts[1])[0]
         assert with_file["qa_status"] == "submitted"
         db = sqlite_utils.Database(server.store.evidence_path)
@@ -401,7 +409,7 @@ def test_another_inspector_on_the_same_profile_sees_none_of_it(demo_server, chro
         page.wait_for_function("async () => (await caches.keys()).every(name => !name.startsWith('inspect-kit:'))")
 
         sign_in(page, base, OTHER_INSPECTOR)
-        wait_for_offline_app(page, case_ref="C-017")
+        wait_for_offline_app(page)
         assert page.locator("#ik-outbox-status").is_hidden()
         page.goto(base + "/offline/outbox")
         page.locator("#ik-outbox-empty").wait_for()

@@ -101,6 +101,8 @@ def test_reference_lists_and_the_pages_to_keep(web, ids):
     assert reference["event_types"]
     # Only the allow-listed pages: never QA, admin, a finding's page or Datasette.
     assert reference["pages"] and all(ALLOWED_PAGES.match(page) for page in reference["pages"])
+    # One event form, whatever the number of cases (the worker serves it for every case).
+    assert len([page for page in reference["pages"] if page.endswith("/events/new")]) == 1
     for page in reference["pages"]:
         assert web.get(page).status_code == 200, page
 

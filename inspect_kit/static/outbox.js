@@ -440,9 +440,24 @@ function showFileError(attachment, message) {
   input.focus();
 }
 
+// The worker keeps one event form for every case: the copy opened offline names
+// the case it was cached for, so write in the case of this page's address.
+function showCase(cachedRef, caseRef) {
+  document.title = document.title.replace(cachedRef, caseRef);
+  for (const node of document.querySelectorAll(".govuk-caption-l, .govuk-back-link")) {
+    node.textContent = node.textContent.replace(cachedRef, caseRef);
+  }
+  const back = document.querySelector(".govuk-back-link");
+  if (back) back.href = `/cases/${encodeURIComponent(caseRef)}`;
+  document.querySelector("form[data-ik-outbox]").dataset.ikCaseRef = caseRef;
+}
+
 async function enhanceForm(form) {
   const what = outbox.kindOfPath(location.pathname);
   if (!what) return;
+  if (what.kind === "event" && form.dataset.ikCaseRef && form.dataset.ikCaseRef !== what.caseRef) {
+    showCase(form.dataset.ikCaseRef, what.caseRef);
+  }
   const opened = new URLSearchParams(location.search).get("outbox");
   let record = opened ? await outbox.get(account, opened) : null;
   const uuidField = form.querySelector("input[name=client_uuid]");

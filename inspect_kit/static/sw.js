@@ -35,8 +35,17 @@ var REFERENCE = "/offline/reference.json";
 // and is never stored here.
 var CACHED_PAGES = [/^\/$/, /^\/findings\/new$/, /^\/cases$/, /^\/cases\/[^/]+\/events\/new$/, /^\/offline\/outbox$/];
 
+var EVENT_FORM = /^\/cases\/[^/]+\/events\/new$/;
+// Every case's event form is the same page but for the case's reference, which
+// outbox.js writes in: one copy serves them all.
+var EVENT_FORM_KEY = "/cases/-/events/new";
+
 function cachedPage(path) {
   return CACHED_PAGES.some(function (pattern) { return pattern.test(path); });
+}
+
+function cacheKey(path) {
+  return EVENT_FORM.test(path) ? EVENT_FORM_KEY : path;
 }
 
 function forThisAccount(response) {
@@ -60,7 +69,7 @@ function keep(cacheName, path, response) {
     return Promise.resolve();
   }
   return caches.open(cacheName).then(function (cache) {
-    return forgotten ? null : cache.put(path, response);
+    return forgotten ? null : cache.put(cacheKey(path), response);
   });
 }
 
@@ -145,7 +154,7 @@ function page(request, path) {
     return response;
   }).catch(function () {
     return caches.open(PAGES).then(function (cache) {
-      return cache.match(path);
+      return cache.match(cacheKey(path));
     }).then(function (cached) {
       if (!cached) {
         return request.mode === "navigate" ? offlinePage() : Response.error();
