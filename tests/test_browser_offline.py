@@ -366,6 +366,11 @@ def test_another_inspector_on_the_same_profile_sees_none_of_it(demo_server, chro
         sign_in(page, base, INSPECTOR)
         wait_for_offline_app(page)
         context.set_offline(True)
+        # Signing out needs the server: offline it is refused, and nothing is removed.
+        page.goto(base + "/")
+        page.click("button:has-text('Sign out')")
+        assert "You are offline" in page.inner_text("#ik-signout-offline")
+        assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 1
         record_finding(page, base, "A first try, to be changed below.")
         record_finding(page, base, "Typed by mistake: discarded below.")
         assert "2 records waiting to send" in page.inner_text("#ik-outbox-count")

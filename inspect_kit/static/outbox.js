@@ -533,6 +533,12 @@ function guardSignOut(form) {
   let confirmed = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (!navigator.onLine) {
+      // Signing out needs the server; removing the offline copy now would leave nothing to work with.
+      showSignOutNote("You are offline: sign out when the connection returns. Until then this device keeps " +
+        "your pages and any records waiting to send.");
+      return;
+    }
     const count = await outbox.count(account).catch(() => 0);
     if (count && !confirmed) {
       if (document.getElementById("ik-signout-warning")) return;
@@ -555,6 +561,14 @@ function guardSignOut(form) {
     await forgetDevice();
     form.submit();
   });
+}
+
+function showSignOutNote(text) {
+  document.getElementById("ik-signout-offline")?.remove();
+  const note = element("div", { className: "govuk-inset-text", id: "ik-signout-offline", role: "alert",
+    tabindex: "-1", text });
+  document.getElementById("main-content").prepend(note);
+  note.focus();
 }
 
 /** Remove this browser's worker and cached pages (the outbox itself stays, for the account). */
