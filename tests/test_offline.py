@@ -11,6 +11,7 @@ import re
 import shutil
 import ssl
 import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
@@ -208,3 +209,20 @@ def test_background_fetches_leave_the_next_message_for_the_inspector(web, ids):
     shown = web.get(saved.headers["Location"])
     assert "has been submitted for QA" in shown.get_data(as_text=True)
     assert shown.headers[FLASHED_HEADER] == "1"  # so the worker does not keep this page with its message
+
+
+def test_the_worker_keeps_every_script_the_offline_pages_load():
+    """A module the cached pages import but the worker does not keep breaks the outbox offline."""
+    from inspect_kit import paths
+
+    static = paths.static_dir()
+    kept = set(re.findall(r'"(/static/[^"]+)"', (static / "sw.js").read_text()))
+    needed, queue = set(), ["outbox.js", "outbox-store.js", "app.js"]
+    while queue:
+        name = queue.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        queue += [Path(name).parent.joinpath(imported).as_posix().removeprefix("./")
+                  for imported in re.findall(r'^import .* from "\./([^"]+)";', (static / name).read_text(), re.M)]
+    assert {f"/static/{name}" for name in needed} <= kept

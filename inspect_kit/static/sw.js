@@ -27,6 +27,10 @@ var STATIC_FILES = [
   "/static/app.js",
   "/static/outbox-store.js",
   "/static/outbox.js",
+  "/static/outbox-util.js",
+  "/static/outbox-send.js",
+  "/static/outbox-list.js",
+  "/static/outbox-form.js",
   "/manifest.webmanifest",
 ];
 var REFERENCE = "/offline/reference.json";
