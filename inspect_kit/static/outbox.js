@@ -114,6 +114,7 @@ async function start() {
   if (document.getElementById("ik-outbox")) {
     const saved = new URLSearchParams(location.search).get("saved");
     if (saved) document.getElementById("ik-saved-banner")?.removeAttribute("hidden");
+    document.getElementById("ik-send-now")?.removeAttribute("hidden");
     document.getElementById("ik-send-now")?.addEventListener("click", () => {
       document.getElementById("ik-send-status").textContent = "Sending…";
       send();
