@@ -332,13 +332,21 @@ def demo(store: Store, if_empty: bool):
 @home_option
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def serve(store: Store, port: int, host: str):
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Serve HTTPS with this certificate (PEM; with --keyfile). Session cookies are then marked Secure.")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The certificate's private key (PEM).")
+def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str | None):
     """Serve the intake app and Datasette (under /data/) in one process.
+
+    With --certfile and --keyfile it serves HTTPS, which browsers need for the
+    offline app on any address but localhost.
 
     Example:
 
     \b
         inspect-kit serve --home evidence --port 8000
+        inspect-kit serve --host 0.0.0.0 --port 8443 --certfile site.pem --keyfile site-key.pem
     """
     import uvicorn
 
@@ -351,10 +359,15 @@ def serve(store: Store, port: int, host: str):
     applied = store.init()
     if applied:
         click.echo(f"Applied migrations: {', '.join(applied)}.")
-    app = build_app(store)
-    click.echo(f"inspect_kit {__version__} serving {store.home} on http://{host}:{port}/ (Datasette at /data/).")
+    if bool(certfile) != bool(keyfile):
+        raise click.UsageError("Give both --certfile and --keyfile to serve HTTPS, or neither.")
+    https = certfile is not None
+    app = build_app(store, flask_config={"SECURE_COOKIES": True} if https else None)
+    scheme = "https" if https else "http"
+    click.echo(f"inspect_kit {__version__} serving {store.home} on {scheme}://{host}:{port}/ (Datasette at /data/).")
     click.echo("Press Ctrl+C to stop.")
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on",
+                ssl_certfile=certfile, ssl_keyfile=keyfile)
 
 
 # ----------------------------------------------------------------- maintenance

@@ -288,6 +288,11 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
             policy.may(actor, policy.READ_CHRONOLOGIES), ref == CASE)) for ref in (CASE, OTHER_REVIEW_CASE)],
         "api.unknown": [("/api/nothing-here", lambda actor: 404)],
         "imports.index": [("/excel/", lambda actor: 200)],
+        # The offline outbox and the lists it keeps: for those who record their own evidence.
+        "offline.outbox": [("/offline/outbox", lambda actor: allowed(policy.may_record_findings(actor)))],
+        "offline.reference": [("/offline/reference.json", lambda actor: allowed(policy.may_record_findings(actor)))],
+        # Who is signed in, for the outbox before it sends: a JSON 401 when nobody is.
+        "offline.session_state": [("/offline/session", lambda actor: 401 if actor is None else 200)],
         "imports.capture_workbook": [("/excel/capture.xlsx", lambda actor: 200)],
         "imports.evidence_workbook": [("/excel/evidence.xlsx", lambda actor: allowed(policy.may(
             actor, policy.EXPORT_EVIDENCE)))] + [(f"/excel/evidence.xlsx?strand={strand}", lambda actor, strand=strand:
@@ -297,8 +302,9 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
 
 
 # Routes anyone may use, signed in or not, and POST-only routes (walked in test_flask_posts).
-PUBLIC = {"static", "health.healthz", "health.status", "auth.login", "auth.logout"}
-NO_AUTH_NEEDED = {"api.openapi", "api.index", "api.unknown"}
+PUBLIC = {"static", "health.healthz", "health.status", "auth.login", "auth.logout",
+          "offline.service_worker", "offline.manifest"}  # the worker's script and the manifest hold no evidence
+NO_AUTH_NEEDED = {"api.openapi", "api.index", "api.unknown", "offline.session_state"}
 POST_ONLY = {"attachments.upload", "qa.act", "alerts.move", "api.record_finding", "api.qa_finding",
              "api.record_event", "imports.upload"}
 

@@ -28,6 +28,7 @@ RAISE_ALERTS = INSPECTORS | {"lead"}
 AUTHORS = INSPECTORS | {"lead"}  # record findings and chronology events (moderators QA, admins set up)
 READS_OFSTED = {"ofsted1", "ofsted2", "lead", "moderator"}
 LEADS = {"lead", "moderator"}
+RECORDS_ON_SITE = {"ofsted1", "ofsted2", "police1", "health1", "lead"}  # the offline outbox: inspectors and leads
 
 # (method, URL rule, concrete path, roles that get 200; everyone else signed in gets 403)
 GET_TABLE = [
@@ -48,6 +49,8 @@ GET_TABLE = [
     ("/excel/", "/excel/", ALL),  # GET the page; POST uploads (tested in test_excel_web.py)
     ("/excel/capture.xlsx", "/excel/capture.xlsx", ALL),
     ("/excel/evidence.xlsx", "/excel/evidence.xlsx", FIELDWORK),  # inspectors: their strand's findings
+    ("/offline/outbox", "/offline/outbox", RECORDS_ON_SITE),
+    ("/offline/reference.json", "/offline/reference.json", RECORDS_ON_SITE),
 ]
 
 # POSTs that change something: (rule, path, form, roles that succeed with a redirect)
@@ -61,7 +64,10 @@ POST_TABLE = [
     ("/alerts/new", "/alerts/new", "alert", RAISE_ALERTS),
 ]
 # Routes every visitor may use signed in or not.
-PUBLIC = {"/login", "/logout", "/healthz", "/status", "/static/<path:filename>"}
+# (The offline app's worker and manifest hold no evidence; /offline/session answers 401 to
+# anyone signed out: tests/test_offline.py.)
+PUBLIC = {"/login", "/logout", "/healthz", "/status", "/static/<path:filename>",
+          "/sw.js", "/manifest.webmanifest", "/offline/session"}
 
 
 def seed(store: Store, ids) -> None:

@@ -26,6 +26,8 @@ def add_headers(response):
             "Content-Security-Policy",
             "default-src 'self'; "
             f"script-src 'self' 'nonce-{csp_nonce()}'; "
+            # The offline app's service worker and manifest: our own origin only.
+            "worker-src 'self'; manifest-src 'self'; "
             "style-src 'self'; img-src 'self' data:; font-src 'self'; "
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
         )
