@@ -129,3 +129,41 @@ def many_rows(source: Path, out: Path, *, first: int = 100, last: int = EXCEL_LA
 def copy(source: Path, out: Path) -> Path:
     shutil.copyfile(source, out)
     return out
+
+
+def strings_at_limit(source: Path, out: Path, *, strings: int, total_bytes: int) -> Path:
+    """A shared-strings part just inside the limits: ``strings`` random strings in
+    about ``total_bytes`` (what a checked workbook can still make openpyxl hold)."""
+    with zipfile.ZipFile(source) as original:
+        types = original.read(CONTENT_TYPES).decode()
+    if SST_TYPE not in types:
+        types = types.replace("</Types>", f'<Override PartName="/{SHARED_STRINGS}" ContentType="{SST_TYPE}"/></Types>')
+    rnd = random.Random(13)
+    text_length = max(1, (total_bytes - 200) // strings - len("<si><t></t></si>"))
+
+    def chunks():
+        yield b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        for start in range(0, strings, 4096):
+            yield b"".join(f"<si><t>{rnd.randbytes(text_length // 2 + 1).hex()[:text_length]}</t></si>".encode()
+                           for _ in range(min(4096, strings - start)))
+        yield b"</sst>"
+
+    return _rewrite(source, out, SHARED_STRINGS, chunks(), content_types=types.encode())
+
+
+def rows_at_limit(source: Path, out: Path, *, rows: int, cells_per_row: int, total_bytes: int,
+                  first: int = 100) -> Path:
+    """Rows ``first``.. (``rows`` of them, ``cells_per_row`` inline-text cells each, about
+    ``total_bytes`` of sheet XML): a sheet just inside the limits, none of its rows valid."""
+    per_cell = max(1, total_bytes // (rows * cells_per_row) - len('<c r="ZZ1000000" t="inlineStr"><is><t></t></is></c>'))
+    text = "x" * per_cell
+    columns = [chr(ord("A") + i) if i < 26 else "A" + chr(ord("A") + i - 26) for i in range(cells_per_row)]
+
+    def chunks():
+        for start in range(first, first + rows, 512):
+            yield "".join(
+                f'<row r="{n}">' + "".join(f'<c r="{col}{n}" t="inlineStr"><is><t>{text}</t></is></c>'
+                                          for col in columns) + "</row>"
+                for n in range(start, min(start + 512, first + rows))).encode()
+
+    return _sheet_with_rows(source, out, chunks())
