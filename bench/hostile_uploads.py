@@ -178,13 +178,14 @@ def round_of(name: str, path: Path, clients: list[httpx.Client], pid: int) -> di
 
 BASELINE_SCRIPT = r"""
 import json, resource, sys, time
+from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from inspect_kit.actors import Actor
 from inspect_kit.errors import InspectKitError
 from inspect_kit.excel.importer import import_capture_workbook
 from inspect_kit.excel.safety import ImportLimits
 from inspect_kit.store import Store
-db = Store(sys.argv[2]).evidence()
+db = Store(Path(sys.argv[2])).evidence()
 review_id = db.execute("SELECT id FROM reviews ORDER BY id DESC").fetchone()[0]
 inspector_id = db.execute("SELECT id FROM inspectors WHERE code = 'HLT-01'").fetchone()[0]
 big = 1 << 40
@@ -241,14 +242,15 @@ def main() -> None:
             server.stop()
             if args.show_log:
                 print(server.log(), file=sys.stderr)
+        print(table([[r["workbook"], r["file_mib"], r["clients"], " ".join(map(str, r["statuses"])),
+                      r["slowest_s"], r["idle_rss_mib"], r["peak_rss_mib"], r["message"][:70]] for r in rounds],
+                    ["workbook", "MiB", "clients", "statuses", "slowest s", "idle MiB", "peak MiB", "answer"]),
+              flush=True)
         baselines = {}
         if args.baseline:
             for name in ("formatted", "sst-bomb"):
                 if name in files:
                     baselines[name] = baseline(store, files[name], work)
-    print(table([[r["workbook"], r["file_mib"], r["clients"], " ".join(map(str, r["statuses"])), r["slowest_s"],
-                  r["idle_rss_mib"], r["peak_rss_mib"], r["message"][:70]] for r in rounds],
-                ["workbook", "MiB", "clients", "statuses", "slowest s", "idle MiB", "peak MiB", "answer"]))
     if baselines:
         print()
         print(table([[name, b["seconds"], b["peak_rss_mib"], b["outcome"][:70]] for name, b in baselines.items()],

@@ -39,8 +39,8 @@ def upload(public_id: str):
         return render_finding(finding, attachment_form=form, status=422)
     except StorageFault as fault:
         note_storage_fault(fault)
-        form.show_errors({"file": fault.message + " Nothing was attached; attach the file again once space has "
-                                                  "been freed."})
+        form.show_errors({"file": fault.message + " Nothing was attached; attach the file again once the disk "
+                                                  "has been put right."})
         return render_finding(finding, attachment_form=form, status=fault.status)
     flash(f"{attachment['filename']} is attached to {public_id}.")
     return redirect(url_for("findings.show", public_id=public_id) + "#attachments")

@@ -122,20 +122,18 @@ def handle_unexpected(error: InternalServerError):
 # happened and what to do, the typed text kept, and the fault noted for
 # /healthz. Kept apart from the handlers above, which shape other errors.
 
-KEPT_IN_FORM = " What you typed is kept in the form below: save again once space has been freed (it will be stored once)."
+KEPT_IN_FORM = (" What you typed is kept in the form below: save it again once the disk has been put right (it will be "
+                "stored once).")
 KEPT_TEXT = " Your text is kept below: copy it somewhere safe if you need to leave this page."
-API_RETRY = (" Send the same request again (with the same client_uuid) once space has been freed: it will be "
-             "stored once.")
+API_RETRY = (" Send the same request again (with the same client_uuid) once the disk has been put right: it will "
+             "be stored once.")
 
 
 def storage_fault_response(fault: StorageFault):
     """The answer to a disk fault: JSON ``{"status","message","errors"}`` under
     ``/api/``, else the error page with the typed text handed back. Notes the
     fault for ``/healthz``."""
-    from .health import write_health
-
-    write_health().fault(fault, request.path)
-    log.error("Disk fault (%s) on %s %s: %s", fault.kind, request.method, request.path, fault.__cause__ or fault)
+    note_storage_fault(fault)
     if request.path.startswith("/api/"):
         response = jsonify({"status": fault.status, "message": fault.message + API_RETRY, "errors": {}})
         response.status_code = fault.status
