@@ -222,3 +222,22 @@ def test_other_forms_hand_back_the_text_on_the_error_page(full_store, ids):
     page = response.get_data(as_text=True)
     assert response.status_code == 507, page[:2000]
     assert "disk is full" in page and refused["description"][:200] in page
+
+
+def test_an_export_on_a_full_disk_is_507_and_leaves_no_file(full_store, ids, monkeypatch):
+    import tempfile
+
+    app = make_app(full_store)
+    client = app.test_client()
+    login_as(client, "lead")
+    exports = full_store.home / "exports"
+    exports.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(exports))  # the workbook is written to the full disk
+    fill(full_store.home)
+    response = client.get("/excel/evidence.xlsx")
+    page = response.get_data(as_text=True)
+    response.close()
+    assert response.status_code == 507, page[:2000]
+    assert "disk is full" in page and "administrator" in page
+    assert list(exports.iterdir()) == []
+    assert client.get("/healthz").get_json()["last_write_error"]["kind"] == "disk_full"
