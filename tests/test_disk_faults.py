@@ -143,6 +143,10 @@ def test_api_on_a_full_disk_is_507_then_stores_the_retry_once(full_store, ids):
     assert any("free space" in reason for reason in report["degraded"])
 
     filler.unlink()
+    # Space is back, but the last write failed and none has succeeded since: still degraded.
+    health = client.get("/healthz")
+    assert health.status_code == 507 and not health.get_json()["disk"]["low"]
+    assert [reason for reason in health.get_json()["degraded"] if "a write failed" in reason]
     retried = session_post_json(client, "/api/findings", refused)
     assert retried.status_code == 201, retried.get_data(as_text=True)
     again = session_post_json(client, "/api/findings", refused)
