@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from . import audit, policy
 from .actors import Actor
+from .disk import storage_fault
 from .errors import Forbidden, InvalidTransition, NotFound, StoreError, ValidationError
 from .file_modes import make_private, make_private_folder
 from .findings import get_finding
@@ -70,6 +71,8 @@ def add_attachment(db: Database, store: Store, actor: Actor, finding_id: int | s
         or attach to it. :raises InvalidTransition: the finding was withdrawn.
     :raises ValidationError: empty, too large, or not a PDF, PNG or JPEG
         (``field_errors["file"]``).
+    :raises StorageFault: the disk is full or failing; neither the row nor a
+        new file is left behind.
     """
     finding = get_finding(db, finding_id, actor)
     if finding["qa_status"] == "withdrawn":
@@ -87,19 +90,25 @@ def add_attachment(db: Database, store: Store, actor: Actor, finding_id: int | s
         raise ValidationError(message + " (its contents are not one of these, whatever its name).",
                               field_errors={"file": message})
     sha256 = hashlib.sha256(content).hexdigest()
-    _write_blob(store, sha256, content)
-    with write_transaction(db):
-        existing = list(db.query("SELECT * FROM attachments WHERE finding_id = ? AND sha256 = ?",
-                                 [finding["id"], sha256]))
-        if existing:
-            return existing[0]
-        row = {"sha256": sha256, "finding_id": finding["id"], "filename": clean_filename(filename),
-               "media_type": media_type, "size_bytes": len(content), "uploaded_by": actor.username,
-               "uploaded_at": now()}
-        attachment_id = db.execute(
-            f"INSERT INTO attachments ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
-        ).lastrowid
-        audit.record(db, actor, "attachment.add", table="attachments", row_id=attachment_id, after=row)
+    created = _write_blob(store, sha256, content)
+    try:
+        with write_transaction(db):
+            existing = list(db.query("SELECT * FROM attachments WHERE finding_id = ? AND sha256 = ?",
+                                     [finding["id"], sha256]))
+            if existing:
+                return existing[0]
+            row = {"sha256": sha256, "finding_id": finding["id"], "filename": clean_filename(filename),
+                   "media_type": media_type, "size_bytes": len(content), "uploaded_by": actor.username,
+                   "uploaded_at": now()}
+            attachment_id = db.execute(
+                f"INSERT INTO attachments ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                list(row.values())
+            ).lastrowid
+            audit.record(db, actor, "attachment.add", table="attachments", row_id=attachment_id, after=row)
+    except BaseException:
+        if created:
+            _discard_unreferenced_blob(db, store, sha256)
+        raise
     return get_attachment(db, attachment_id)
 
 
@@ -142,19 +151,46 @@ def blob_path(store: Store, sha256: str) -> Path:
     return store.attachments_dir / sha256
 
 
-def _write_blob(store: Store, sha256: str, content: bytes) -> None:
+def _write_blob(store: Store, sha256: str, content: bytes) -> bool:
+    """Store the file under its sha256; True when this call created it.
+
+    :raises StorageFault: the disk is full or failing; no file (whole or
+        partial) is left behind.
+    """
     path = blob_path(store, sha256)
     if path.is_file():
-        return
-    if not store.attachments_dir.is_dir():
-        make_private_folder(store.attachments_dir)
-    # Write then rename, so a crash never leaves a half file under its final name.
-    fd, tmp = tempfile.mkstemp(dir=store.attachments_dir, prefix=".upload-")
+        return False
+    try:
+        if not store.attachments_dir.is_dir():
+            make_private_folder(store.attachments_dir)
+        # Write then rename, so a crash never leaves a half file under its final name.
+        fd, tmp = tempfile.mkstemp(dir=store.attachments_dir, prefix=".upload-")
+    except OSError as error:
+        raise storage_fault(error) or error from error
     try:
         make_private(fd)  # 0600 whatever the umask: the file is case evidence
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
+            # Flushed inside the block so that a full disk is reported here
+            # (ENOSPC on close would otherwise surface as a failed rename).
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        fault = storage_fault(error) if isinstance(error, OSError) else None
+        if fault is not None:
+            raise fault from error
         raise
+    return True
+
+
+def _discard_unreferenced_blob(db: Database, store: Store, sha256: str) -> None:
+    """Remove a file this upload created when its row was not stored (the disk
+    filled up at COMMIT, say), unless another row names the same content."""
+    try:
+        referenced = db.execute("SELECT 1 FROM attachments WHERE sha256 = ? LIMIT 1", [sha256]).fetchone()
+    except Exception:  # the database is failing too: keep the file rather than risk another row's content
+        return
+    if referenced is None:
+        blob_path(store, sha256).unlink(missing_ok=True)

@@ -53,3 +53,15 @@ class FrameworkError(InspectKitError):
 
 class StoreError(InspectKitError):
     """The evidence store is missing, unreadable or not migrated."""
+
+
+class StorageFault(InspectKitError):
+    """The store's disk is full (``kind="disk_full"``, 507 Insufficient Storage)
+    or failing (``kind="io_error"``, 503): nothing was written, and the same
+    request succeeds once the disk is put right. Made by
+    :func:`inspect_kit.disk.storage_fault`."""
+
+    def __init__(self, message: str, *, kind: str):
+        super().__init__(message)
+        self.kind = kind
+        self.status = 507 if kind == "disk_full" else 503

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from .disk import storage_fault
 from .errors import StoreError
 from .file_modes import create_private_file, make_private_folder
 
@@ -131,20 +132,32 @@ def write_transaction(db: Database) -> Iterator[Database]:
     ``BEGIN IMMEDIATE`` takes the write lock before the first read, so two
     writers cannot both read the same state and then collide (plain ``BEGIN``
     lost 724 of 800 increments in DESIGN.md §3). Nested use joins the outer
-    transaction. Rolls back and re-raises on any exception.
+    transaction. Rolls back and re-raises on any exception, the COMMIT's own
+    included.
+
+    :raises StorageFault: the disk is full or failing (SQLite's ``SQLITE_FULL``
+        / ``SQLITE_IOERR``); nothing of the transaction was written.
     """
     if db.conn.in_transaction:
         yield db
         return
-    db.conn.execute("BEGIN IMMEDIATE")
     try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    else:
-        db.conn.execute("COMMIT")
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            # COMMIT is where WAL frames are written, so a full disk usually
+            # fails here; SQLite may leave the transaction open (holding the
+            # write lock) after SQLITE_FULL/IOERR, so it is rolled back too.
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as error:
+        fault = storage_fault(error)
+        if fault is None:
+            raise
+        raise fault from error
 
 
 # Set only by :func:`clock_at`: lets the demo generator (and tests) record

@@ -30,7 +30,7 @@ from ..actors import Actor
 from ..errors import NotFound
 from ..store import write_transaction
 from .cells import CellStats, CellWriter
-from .sheets import new_workbook, save_workbook
+from .sheets import discarded_on_failure, new_workbook, save_workbook
 
 TEMPLATE_VERSION = 1
 MARKER = "inspect_kit capture workbook"
@@ -150,13 +150,15 @@ def write_capture_template(db: Database, review_id: int, path: Path | str, *, in
         strand = row[0]
     lists = capture_lists(db, review_id)
     workbook = new_workbook()
-    stats = CellStats()
-    _instructions(workbook, review, inspector_code, strand, stats)
-    ranges = _lists_sheet(workbook, lists)
-    _capture_sheet(workbook, FINDINGS, FINDING_CAPTURE_COLUMNS, finding_rows, ranges)
-    _capture_sheet(workbook, CHRONOLOGY, EVENT_CAPTURE_COLUMNS, event_rows, ranges)
-    workbook.move_sheet(LISTS, len(workbook.sheetnames))
-    save_workbook(workbook, path)
+    # A full disk mid-export leaves none of openpyxl's temporary files behind (issue 8).
+    with discarded_on_failure(workbook):
+        stats = CellStats()
+        _instructions(workbook, review, inspector_code, strand, stats)
+        ranges = _lists_sheet(workbook, lists)
+        _capture_sheet(workbook, FINDINGS, FINDING_CAPTURE_COLUMNS, finding_rows, ranges)
+        _capture_sheet(workbook, CHRONOLOGY, EVENT_CAPTURE_COLUMNS, event_rows, ranges)
+        workbook.move_sheet(LISTS, len(workbook.sheetnames))
+        save_workbook(workbook, path)
     if actor is not None:
         with write_transaction(db):
             audit.record(db, actor, "export.capture_template", table="reviews", row_id=review_id,

@@ -24,7 +24,7 @@ from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..store import now, write_transaction
 from .cells import CUT_MARKER, DATE, DATETIME, NUMBER, TEXT, CellStats
-from .sheets import Column, SheetResult, new_workbook, save_workbook, write_about, write_table
+from .sheets import Column, SheetResult, discarded_on_failure, new_workbook, save_workbook, write_about, write_table
 
 Progress = Callable[[int], None]
 
@@ -318,98 +318,100 @@ def export_evidence_workbook(
     result = EvidenceExport(path=path)
     stats = result.stats
     workbook = new_workbook()
-    tick = (lambda: progress(1)) if progress else None
+    # A full disk mid-export leaves none of openpyxl's temporary files behind (issue 8).
+    with discarded_on_failure(workbook):
+        tick = (lambda: progress(1)) if progress else None
 
-    # One read transaction: every count and every sheet see the same snapshot.
-    own_transaction = not db.conn.in_transaction
-    if own_transaction:
-        db.conn.execute("BEGIN")
-    try:
-        finding_where, finding_params = _where("findings", review_id, _finding_conditions(wanted, scope))
-        chrono_conditions: list[tuple[str, Any]] = []
-        if scope["case_id"] is not None:
-            chrono_conditions.append(("chronology_events.case_id = ?", scope["case_id"]))
-        chrono_where, chrono_params = _where("chronology_events", review_id, chrono_conditions)
-
-        # The summaries leave withdrawn findings out, as the lead's coverage and
-        # balance questions do (6, 8): a withdrawn finding is not evidence, and
-        # counted it could hide an empty criterion × strand cell.
-        summary_where = finding_where + " AND findings.qa_status != 'withdrawn'"
-        result.sheets.append(_summary_criteria(db, workbook, review_id, summary_where, finding_params, stats))
-        result.sheets.append(_summary_agencies(db, workbook, summary_where, finding_params, stats))
-
-        sheet = write_table(workbook, "Findings", FINDING_COLUMNS,
-                            _rows(db, FINDINGS_SELECT + finding_where + " ORDER BY findings.id", finding_params),
-                            stats=stats, on_row=tick)
-        sheet.expected_rows = _count(db, FINDINGS_FROM, finding_where, finding_params)
-        result.sheets.append(sheet)
-
-        sheet = write_table(
-            workbook, "Chronology", CHRONOLOGY_COLUMNS,
-            _rows(db, CHRONOLOGY_SELECT + chrono_where
-                  + " ORDER BY cases.case_ref, chronology_events.event_date, chronology_events.id", chrono_params),
-            stats=stats, on_row=tick)
-        sheet.expected_rows = _count(db, CHRONOLOGY_FROM, chrono_where, chrono_params)
-        result.sheets.append(sheet)
-
-        if scope["alerts"]:
-            alert_conditions: list[tuple[str, Any]] = []
-            if scope["case_id"] is not None:
-                alert_conditions.append(("safeguarding_alerts.case_id = ?", scope["case_id"]))
-            alert_where, alert_params = _where("safeguarding_alerts", review_id, alert_conditions)
-            sheet = write_table(workbook, "Safeguarding alerts", ALERT_COLUMNS,
-                                _rows(db, ALERTS_SELECT + alert_where + " ORDER BY safeguarding_alerts.id",
-                                      alert_params), stats=stats, on_row=tick)
-            sheet.expected_rows = _count(db, ALERTS_FROM, alert_where, alert_params)
-            result.sheets.append(sheet)
-        else:
-            result.sheets.append(SheetResult(title="Safeguarding alerts", rows=0,
-                                             note="not exported: not readable by this account"))
-
-        if scope["judgements"]:
-            judgement_where, judgement_params = _where("judgements", review_id, [])
-            sheet = write_table(workbook, "Judgements", JUDGEMENT_COLUMNS,
-                                _rows(db, JUDGEMENTS_SELECT + judgement_where
-                                      + " ORDER BY criteria.position, judgements.scope, agencies.name",
-                                      judgement_params), stats=stats, on_row=tick)
-            sheet.expected_rows = _count(db, JUDGEMENTS_FROM, judgement_where, judgement_params)
-            result.sheets.append(sheet)
-        else:
-            result.sheets.append(SheetResult(title="Judgements", rows=0,
-                                             note="not exported: leads and moderators only"))
-    finally:
+        # One read transaction: every count and every sheet see the same snapshot.
+        own_transaction = not db.conn.in_transaction
         if own_transaction:
-            db.conn.execute("COMMIT")
+            db.conn.execute("BEGIN")
+        try:
+            finding_where, finding_params = _where("findings", review_id, _finding_conditions(wanted, scope))
+            chrono_conditions: list[tuple[str, Any]] = []
+            if scope["case_id"] is not None:
+                chrono_conditions.append(("chronology_events.case_id = ?", scope["case_id"]))
+            chrono_where, chrono_params = _where("chronology_events", review_id, chrono_conditions)
 
-    result.sheets.append(_data_dictionary(workbook, stats))
-    exported_at = now()
-    facts: list[tuple[str, Any]] = [
-        ("Export", "The review's evidence workbook"),
-        ("Review", f"{review['title']} ({review['slug']})"),
-        ("Framework", review["framework_title"]),
-        ("Exported by", f"{actor.username} ({ROLE_WORDS.get(actor.role, actor.role)})"),
-        ("Exported at (UTC)", exported_at.replace("+00:00", "")),
-        ("Source", source),
-        ("Filters", wanted.describe() + ("" if scope["full_access"] else f" (limited to strand {scope['strand']})")),
-    ]
-    for sheet in result.sheets:
-        if sheet.note:
-            facts.append((f"Sheet: {sheet.title}", sheet.note))
-            continue
-        line = f"{sheet.rows:,} rows"
-        if sheet.expected_rows is not None:
-            line += (f"; the database holds {sheet.expected_rows:,}: count checked"
-                     if sheet.count_checked else
-                     f"; MISMATCH: the database holds {sheet.expected_rows:,}")
-        if sheet.capped:
-            line += "; CAPPED at Excel's row limit: the rest is not in this file"
-        facts.append((f"Sheet: {sheet.title}", line))
-    facts.append(("Cells cut", _cut_note(stats)))
-    facts.append(("Control characters", f"stripped from {stats.stripped_cells:,} cell(s)"))
-    facts.append(("Text cells", "Every recorded text is a text cell: nothing in this workbook is a formula."))
-    facts.append(("Times", "Times are UTC; dates are Excel dates."))
-    write_about(workbook, facts, stats=stats)
-    save_workbook(workbook, path)
+            # The summaries leave withdrawn findings out, as the lead's coverage and
+            # balance questions do (6, 8): a withdrawn finding is not evidence, and
+            # counted it could hide an empty criterion × strand cell.
+            summary_where = finding_where + " AND findings.qa_status != 'withdrawn'"
+            result.sheets.append(_summary_criteria(db, workbook, review_id, summary_where, finding_params, stats))
+            result.sheets.append(_summary_agencies(db, workbook, summary_where, finding_params, stats))
+
+            sheet = write_table(workbook, "Findings", FINDING_COLUMNS,
+                                _rows(db, FINDINGS_SELECT + finding_where + " ORDER BY findings.id", finding_params),
+                                stats=stats, on_row=tick)
+            sheet.expected_rows = _count(db, FINDINGS_FROM, finding_where, finding_params)
+            result.sheets.append(sheet)
+
+            sheet = write_table(
+                workbook, "Chronology", CHRONOLOGY_COLUMNS,
+                _rows(db, CHRONOLOGY_SELECT + chrono_where
+                      + " ORDER BY cases.case_ref, chronology_events.event_date, chronology_events.id", chrono_params),
+                stats=stats, on_row=tick)
+            sheet.expected_rows = _count(db, CHRONOLOGY_FROM, chrono_where, chrono_params)
+            result.sheets.append(sheet)
+
+            if scope["alerts"]:
+                alert_conditions: list[tuple[str, Any]] = []
+                if scope["case_id"] is not None:
+                    alert_conditions.append(("safeguarding_alerts.case_id = ?", scope["case_id"]))
+                alert_where, alert_params = _where("safeguarding_alerts", review_id, alert_conditions)
+                sheet = write_table(workbook, "Safeguarding alerts", ALERT_COLUMNS,
+                                    _rows(db, ALERTS_SELECT + alert_where + " ORDER BY safeguarding_alerts.id",
+                                          alert_params), stats=stats, on_row=tick)
+                sheet.expected_rows = _count(db, ALERTS_FROM, alert_where, alert_params)
+                result.sheets.append(sheet)
+            else:
+                result.sheets.append(SheetResult(title="Safeguarding alerts", rows=0,
+                                                 note="not exported: not readable by this account"))
+
+            if scope["judgements"]:
+                judgement_where, judgement_params = _where("judgements", review_id, [])
+                sheet = write_table(workbook, "Judgements", JUDGEMENT_COLUMNS,
+                                    _rows(db, JUDGEMENTS_SELECT + judgement_where
+                                          + " ORDER BY criteria.position, judgements.scope, agencies.name",
+                                          judgement_params), stats=stats, on_row=tick)
+                sheet.expected_rows = _count(db, JUDGEMENTS_FROM, judgement_where, judgement_params)
+                result.sheets.append(sheet)
+            else:
+                result.sheets.append(SheetResult(title="Judgements", rows=0,
+                                                 note="not exported: leads and moderators only"))
+        finally:
+            if own_transaction:
+                db.conn.execute("COMMIT")
+
+        result.sheets.append(_data_dictionary(workbook, stats))
+        exported_at = now()
+        facts: list[tuple[str, Any]] = [
+            ("Export", "The review's evidence workbook"),
+            ("Review", f"{review['title']} ({review['slug']})"),
+            ("Framework", review["framework_title"]),
+            ("Exported by", f"{actor.username} ({ROLE_WORDS.get(actor.role, actor.role)})"),
+            ("Exported at (UTC)", exported_at.replace("+00:00", "")),
+            ("Source", source),
+            ("Filters", wanted.describe() + ("" if scope["full_access"] else f" (limited to strand {scope['strand']})")),
+        ]
+        for sheet in result.sheets:
+            if sheet.note:
+                facts.append((f"Sheet: {sheet.title}", sheet.note))
+                continue
+            line = f"{sheet.rows:,} rows"
+            if sheet.expected_rows is not None:
+                line += (f"; the database holds {sheet.expected_rows:,}: count checked"
+                         if sheet.count_checked else
+                         f"; MISMATCH: the database holds {sheet.expected_rows:,}")
+            if sheet.capped:
+                line += "; CAPPED at Excel's row limit: the rest is not in this file"
+            facts.append((f"Sheet: {sheet.title}", line))
+        facts.append(("Cells cut", _cut_note(stats)))
+        facts.append(("Control characters", f"stripped from {stats.stripped_cells:,} cell(s)"))
+        facts.append(("Text cells", "Every recorded text is a text cell: nothing in this workbook is a formula."))
+        facts.append(("Times", "Times are UTC; dates are Excel dates."))
+        write_about(workbook, facts, stats=stats)
+        save_workbook(workbook, path)
 
     with write_transaction(db):
         result.audit_id = audit.record(

@@ -3,7 +3,9 @@
 The order of work:
 
 1. :func:`~.safety.check_workbook_file` refuses files that are not plain
-   ``.xlsx`` workbooks (wrong type, password, decompression bomb);
+   ``.xlsx`` workbooks (wrong type, password, decompression bomb) and files
+   openpyxl would need too much memory or time to read (big text tables,
+   sheets formatted down to row 1,048,576), within a second;
 2. openpyxl opens it ``read_only``; the Instructions sheet's marker row must
    name this template version and this review (and, when the template was made
    for one inspector, the importing inspector);
@@ -250,9 +252,12 @@ def _sheet_rows(workbook: Any, sheet: str, columns: tuple[str, ...], name: str,
     if sheet not in workbook.sheetnames:
         raise WorkbookRefused(f"{name} has no {sheet} sheet: start again from a new capture workbook.")
     worksheet = workbook[sheet]
-    # The dimension tag some writers leave behind can be wrong; read every row.
+    # The dimension tag some writers leave behind can be wrong; read every row,
+    # but never past the rows check_workbook_file allows (openpyxl yields an
+    # empty row for every gap, so one row numbered 1,048,576 would otherwise
+    # cost a million).
     worksheet.reset_dimensions()
-    rows = _read_rows(worksheet.iter_rows(values_only=True), name, sheet)
+    rows = _read_rows(worksheet.iter_rows(max_row=limits.max_sheet_rows, values_only=True), name, sheet)
     header = [(_text(value) or "").strip() for value in next(rows, ())]
     positions = {heading: index for index, heading in enumerate(header) if heading}
     missing = [heading for heading in columns if heading not in positions]

@@ -9,11 +9,12 @@ write-only mode column widths must be set before the first row, so the first
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,14 +214,15 @@ def save_workbook(workbook: Workbook, path: Path) -> None:
     """Save to a temporary file in the same folder, then rename into place,
     readable by its owner only (a missing folder is made 0700).
 
-    :raises OSError: the folder cannot be made or written; nothing is left behind.
+    :raises OSError: the folder cannot be made or written (a full disk, say);
+        nothing is left behind, openpyxl's own temporary files included.
     """
     try:
         if not path.parent.is_dir():
             make_private_folder(path.parent)
         handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=path.parent)
     except OSError:
-        _discard(workbook)
+        discard_workbook(workbook)
         raise
     # An export is case evidence: 0600 whatever the umask (openpyxl rewrites
     # this file in place, so the mode survives, and so does the rename).
@@ -231,14 +233,34 @@ def save_workbook(workbook: Workbook, path: Path) -> None:
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        discard_workbook(workbook)
         raise
 
 
-def _discard(workbook: Workbook) -> None:
-    """Close the write-only sheets of a workbook that will not be saved: left
-    open, each printed an "Exception ignored" traceback when collected."""
+@contextlib.contextmanager
+def discarded_on_failure(workbook: Workbook) -> Iterator[Workbook]:
+    """Within the block, any exception discards the workbook (see :func:`discard_workbook`)."""
+    try:
+        yield workbook
+    except BaseException:
+        discard_workbook(workbook)
+        raise
+
+
+def discard_workbook(workbook: Workbook) -> None:
+    """Close the write-only sheets of a workbook that will not be saved, and
+    remove the temporary file each sheet was written to. Left open, each
+    printed an "Exception ignored" traceback when collected; and openpyxl
+    removes those files only when the process exits, so a server whose disk
+    filled up mid-export would keep every one (issue 8)."""
     for worksheet in workbook.worksheets:
         try:
             worksheet.close()
-        except Exception:  # already closed, or never written: nothing to discard
+        except Exception:  # already closed, never written, or the disk is full: nothing more to write
             pass
+        writer = getattr(worksheet, "_writer", None)
+        if writer is not None and getattr(writer, "out", None):
+            try:
+                writer.cleanup()
+            except (OSError, ValueError):  # already removed (saved sheets clean up after themselves)
+                pass

@@ -110,10 +110,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         log.warning("govuk-frontend styles are missing from %s: run `make assets`; pages will be unstyled.",
                     paths.static_dir() / GOVUK_CSS)
 
-    from . import db, errors, security, templating
+    from . import db, errors, health, security, templating
 
     db.init_app(app)
     errors.init_app(app)
+    health.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     register_blueprints(app)

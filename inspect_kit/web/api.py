@@ -25,6 +25,7 @@ from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
 from ..openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, openapi_document
 from .db import get_db, get_private_db
+from .errors import register_storage_handlers
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -121,6 +122,10 @@ def _server_error(error: Exception):
     current_app.logger.exception("API request failed: %s %s", request.method, request.path)
     return _error(500, "The server could not complete this request; it has been logged. Nothing was half-saved: "
                        "retry with the same client_uuid.")
+
+
+# A full or failing disk is a 507/503 saying so (web/errors.py), not the catch-all's 500.
+register_storage_handlers(bp, _server_error)
 
 
 def review_id() -> int:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, send_file, url_for
 
 from .. import attachments
-from ..errors import ValidationError
+from ..errors import StorageFault, ValidationError
 from ..forms import AttachmentForm
 from .auth import login_required
 from .db import get_db, get_store
+from .errors import note_storage_fault
 from .findings import render_finding, review_finding
 
 bp = Blueprint("attachments", __name__)
@@ -36,6 +37,11 @@ def upload(public_id: str):
     except ValidationError as error:
         form.show_errors(error.field_errors or {"file": error.message})
         return render_finding(finding, attachment_form=form, status=422)
+    except StorageFault as fault:
+        note_storage_fault(fault)
+        form.show_errors({"file": fault.message + " Nothing was attached; attach the file again once the disk "
+                                                  "has been put right."})
+        return render_finding(finding, attachment_form=form, status=fault.status)
     flash(f"{attachment['filename']} is attached to {public_id}.")
     return redirect(url_for("findings.show", public_id=public_id) + "#attachments")
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from .. import chronology, policy, reviews
-from ..errors import ValidationError
+from ..errors import StorageFault, ValidationError
 from ..forms import EventForm
 from .auth import permission_required, review_required
 from .db import get_db
+from .errors import KEPT_IN_FORM, note_storage_fault
 
 bp = Blueprint("cases", __name__)
 
@@ -62,6 +63,10 @@ def new_event(case_ref: str):
         except ValidationError as error:
             form.show_errors(error.field_errors or {"description": error.message})
             status = 422
+        except StorageFault as fault:
+            note_storage_fault(fault)
+            form.form_errors.append(fault.message + KEPT_IN_FORM)
+            status = fault.status
         else:
             flash("The event was already recorded; nothing was saved twice." if not result.created
                   else "The event has been added to the chronology.")

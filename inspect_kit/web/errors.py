@@ -9,13 +9,16 @@ the same information as JSON.
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Callable
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..attachments import human_size
-from ..errors import InspectKitError
+from ..disk import storage_fault
+from ..errors import InspectKitError, StorageFault
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ TITLES = {
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
     503: "The service is not ready",
+    507: "The evidence store's disk is full",
 }
 
 DEFAULT_MESSAGES = {
@@ -113,8 +117,66 @@ def handle_unexpected(error: InternalServerError):
     return render_error(500, rescued=typed_text())
 
 
+# ----------------------------------------------------------------- disk faults
+# A full or failing disk (issue 8): 507 (full) or 503 (I/O error) with what
+# happened and what to do, the typed text kept, and the fault noted for
+# /healthz. Kept apart from the handlers above, which shape other errors.
+
+KEPT_IN_FORM = (" What you typed is kept in the form below: save it again once the disk has been put right (it will be "
+                "stored once).")
+KEPT_TEXT = " Your text is kept below: copy it somewhere safe if you need to leave this page."
+API_RETRY = (" Send the same request again (with the same client_uuid) once the disk has been put right: it will "
+             "be stored once.")
+
+
+def storage_fault_response(fault: StorageFault):
+    """The answer to a disk fault: JSON ``{"status","message","errors"}`` under
+    ``/api/``, else the error page with the typed text handed back. Notes the
+    fault for ``/healthz``."""
+    note_storage_fault(fault)
+    if request.path.startswith("/api/"):
+        response = jsonify({"status": fault.status, "message": fault.message + API_RETRY, "errors": {}})
+        response.status_code = fault.status
+        response.headers["Retry-After"] = "60"
+        return response
+    rescued = typed_text()
+    response, status = render_error(fault.status, fault.message + (KEPT_TEXT if rescued else ""), rescued=rescued)
+    return response, status, {"Retry-After": "60"}
+
+
+def note_storage_fault(fault: StorageFault) -> None:
+    """Note a disk fault a view answered itself (a form re-rendered with the typed text)."""
+    from .health import write_health
+
+    write_health().fault(fault, request.path)
+    log.error("Disk fault (%s) on %s %s: %s", fault.kind, request.method, request.path, fault.__cause__ or fault)
+
+
+def register_storage_handlers(scaffold, fallback: Callable) -> None:
+    """Answer disk faults on ``scaffold`` (the app, or a blueprint with its own
+    catch-all handler, which Flask would otherwise prefer): a
+    :class:`StorageFault`, or an ``sqlite3.Error`` / ``OSError`` that is one.
+    Any other ``sqlite3.Error`` / ``OSError`` goes to ``fallback``."""
+
+    def handle(error: Exception):
+        fault = storage_fault(error)
+        if fault is None:
+            return fallback(error)
+        return storage_fault_response(fault)
+
+    for kind in (StorageFault, sqlite3.Error, OSError):
+        scaffold.register_error_handler(kind, handle)
+
+
+def reraise(error: Exception):
+    """Not a disk fault: leave it to Flask's unhandled-error path (logged, a
+    500 page with the typed text, the request's connections discarded)."""
+    raise error
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    register_storage_handlers(app, reraise)
     app.register_error_handler(InspectKitError, handle_domain_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(413, handle_too_large)

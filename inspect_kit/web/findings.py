@@ -12,10 +12,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from .. import attachments, findings, policy, qa, reviews, vocab
-from ..errors import Conflict, InvalidTransition, NotFound, ValidationError
+from ..errors import Conflict, InvalidTransition, NotFound, StorageFault, ValidationError
 from ..forms import AttachmentForm, FindingForm, QaForm
 from .auth import login_required, review_required
 from .db import get_db
+from .errors import KEPT_IN_FORM, note_storage_fault
 
 bp = Blueprint("findings", __name__)
 
@@ -101,6 +102,11 @@ def new():
         except ValidationError as error:
             form.show_errors(error.field_errors or {"evidence_text": error.message})
             status = 422
+        except StorageFault as fault:
+            # Same client_uuid in the re-rendered form: saving again stores it once.
+            note_storage_fault(fault)
+            form.form_errors.append(fault.message + KEPT_IN_FORM)
+            status = fault.status
         else:
             record = result.record
             if not result.created:
@@ -138,6 +144,10 @@ def edit(public_id: str):
         except ValidationError as error:
             form.show_errors(error.field_errors or {"evidence_text": error.message})
             status = 422
+        except StorageFault as fault:
+            note_storage_fault(fault)
+            form.form_errors.append(fault.message + KEPT_IN_FORM)
+            status = fault.status
         except Conflict as error:
             current = findings.get_finding(db, finding["id"])
             if _same_content(current, fields, db):

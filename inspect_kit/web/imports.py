@@ -4,7 +4,12 @@ upload) and the review's evidence workbook, holding what the exporter may read
 
 Views only translate: the checks, the import and the workbooks themselves are
 in :mod:`inspect_kit.excel`. ``EXCEL_IMPORT_MAX_ROWS`` (app config, default
-10,000) caps the filled rows of an uploaded workbook. An upload is written to a temporary file (openpyxl
+10,000) caps the filled rows of an uploaded workbook. At most
+``EXCEL_IMPORT_CONCURRENCY`` (default 2) workbooks are checked and imported
+at once; another upload waits up to ``EXCEL_IMPORT_WAIT_SECONDS`` (default 60)
+for its turn, then is asked to try again. With the memory limits of
+:mod:`inspect_kit.excel.safety` this bounds what uploads can cost the server,
+however many arrive together (bench/hostile_uploads.py measures it). An upload is written to a temporary file (openpyxl
 reads files, and the safety checks look at the zip before openpyxl opens it)
 and removed afterwards; a workbook download is written to a temporary file
 and removed once sent.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -23,7 +29,7 @@ from werkzeug.utils import secure_filename
 from wtforms import BooleanField
 
 from .. import policy, reviews
-from ..errors import InspectKitError
+from ..errors import InspectKitError, StorageFault
 from ..excel.capture import TEMPLATE_VERSION, write_capture_template
 from ..excel.evidence import EvidenceFilter, export_evidence_workbook
 from ..excel.evidence import export_filename as evidence_filename
@@ -31,10 +37,12 @@ from ..excel.importer import ImportLimits, WorkbookInvalid, WorkbookRefused, imp
 from ..forms import GovForm
 from .auth import login_required, permission_required, review_required
 from .db import get_db
+from .errors import note_storage_fault
 
 bp = Blueprint("imports", __name__, url_prefix="/excel")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORT_GATE_EXTENSION = "inspect_kit.import_gate"
 
 
 class WorkbookUploadForm(GovForm):
@@ -44,6 +52,18 @@ class WorkbookUploadForm(GovForm):
                          description="The .xlsx file you downloaded from this page and filled in")
     partial = BooleanField("Import the rows that pass even if some rows have problems", widget=GovCheckboxInput(),
                            description="Leave this unticked to import nothing until every row is right")
+
+
+class ImportsBusy(InspectKitError):
+    """Every import slot stayed taken while this upload waited."""
+
+    status = 503
+
+
+def _import_gate() -> threading.BoundedSemaphore:
+    # setdefault is atomic, so two first requests share one semaphore.
+    return current_app.extensions.setdefault(
+        IMPORT_GATE_EXTENSION, threading.BoundedSemaphore(current_app.config.get("EXCEL_IMPORT_CONCURRENCY", 2)))
 
 
 def _temporary(suffix: str = ".xlsx") -> Path:
@@ -115,14 +135,23 @@ def upload():
         limits = ImportLimits(
             max_file_bytes=current_app.config.get("MAX_CONTENT_LENGTH") or ImportLimits.max_file_bytes,
             max_rows=current_app.config.get("EXCEL_IMPORT_MAX_ROWS", ImportLimits.max_rows))
-        report = import_capture_workbook(get_db(), g.actor, review["id"], path, name=name, limits=limits,
-                                         partial=bool(form.partial.data))
+        gate = _import_gate()
+        if not gate.acquire(timeout=current_app.config.get("EXCEL_IMPORT_WAIT_SECONDS", 60)):
+            raise ImportsBusy("Other workbooks are being imported right now, so this one was not checked and "
+                              "nothing was stored. Try again in a minute.")
+        try:
+            report = import_capture_workbook(get_db(), g.actor, review["id"], path, name=name, limits=limits,
+                                             partial=bool(form.partial.data))
+        finally:
+            gate.release()
     except WorkbookInvalid as invalid:
         return _page(form, problems=invalid.errors, summary=invalid.message, status=422)
     except WorkbookRefused as refused:
         form.show_errors({"workbook": refused.message})
         return _page(form, refused=refused.message, status=400)
     except InspectKitError as error:
+        if isinstance(error, StorageFault):
+            note_storage_fault(error)
         form.show_errors({"workbook": error.message})
         return _page(form, refused=error.message, status=error.status)
     finally:
