@@ -16,6 +16,7 @@ import click
 
 from . import __version__, vocab
 from .errors import InspectKitError
+from .server import BodyLimits
 from .store import HOME_ENV, Store
 
 
@@ -310,8 +311,16 @@ def demo(store: Store, if_empty: bool):
 @home_option
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def serve(store: Store, port: int, host: str):
+@click.option("--body-timeout", default=BodyLimits.timeout, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a request body may take, plus one for every --body-min-rate bytes received; a body "
+                   "that falls behind (or pauses for three times this) is answered 408.")
+@click.option("--body-min-rate", default=BodyLimits.min_rate, show_default=True, type=click.FloatRange(min=1),
+              help="Bytes per second that extend --body-timeout.")
+def serve(store: Store, port: int, host: str, body_timeout: float, body_min_rate: float):
     """Serve the intake app and Datasette (under /data/) in one process.
+
+    Request bodies are read before the app takes them, so a slow upload
+    never holds up anyone else.
 
     Example:
 
@@ -329,10 +338,13 @@ def serve(store: Store, port: int, host: str):
     applied = store.init()
     if applied:
         click.echo(f"Applied migrations: {', '.join(applied)}.")
-    app = build_app(store)
+    app = build_app(store, body_limits=BodyLimits(timeout=body_timeout, min_rate=body_min_rate))
     click.echo(f"inspect_kit {__version__} serving {store.home} on http://{host}:{port}/ (Datasette at /data/).")
     click.echo("Press Ctrl+C to stop.")
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    # reset_contextvars: every request starts in an empty context, so nothing a
+    # request's task left behind (CPython issue 140947) reaches the next request
+    # on the same connection; see inspect_kit/server.py.
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on", reset_contextvars=True)
 
 
 # ----------------------------------------------------------------- maintenance
