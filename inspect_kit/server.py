@@ -74,6 +74,11 @@ LINGER_IDLE_SECONDS = 5.0
 # Keys through which the event loop hands the buffered body (or a refusal) to
 # the worker thread: the ASGI scope is the WSGI environ's "asgi.scope".
 BODY_SCOPE_KEY = "inspect_kit.body"
+# The CSP nonce of the Datasette response being made. Datasette's templates read
+# it through the ik_csp_nonce() Jinja global (templates/datasette/_ik_csp.html):
+# its error pages are rendered without the request, so the scope cannot carry it.
+_datasette_csp_nonce: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "inspect_kit_datasette_csp_nonce", default=None)
 REFUSAL_ENVIRON_KEY = "inspect_kit.body_refusal"
 
 
@@ -141,7 +146,14 @@ class InspectKitServer:
             stripped = dict(scope)
             stripped["path"] = path[len(PREFIX) :]
             stripped["raw_path"] = raw_path[len(PREFIX) :] if raw_path.startswith(PREFIX.encode()) else raw_path
-            await self._datasette_asgi(stripped, receive, send)
+            from .web.security import new_nonce  # here, not at the top: the CLI imports this module, not Flask
+
+            nonce = new_nonce()
+            token = _datasette_csp_nonce.set(nonce)
+            try:
+                await self._datasette_asgi(stripped, receive, _with_security_headers(send, nonce))
+            finally:
+                _datasette_csp_nonce.reset(token)
             return
         if scope["type"] != "http":
             await self._flask_asgi(scope, receive, send)
@@ -302,6 +314,29 @@ async def _drain(receive) -> None:
         return
 
 
+def _with_security_headers(send, nonce: str):
+    """``send`` for Datasette: the intake app's security headers on every
+    response (web/security.py), the CSP on HTML with this request's nonce.
+
+    They replace Datasette's own values: its ``Referrer-Policy: no-referrer``
+    would strip the Referer from the header's sign-out form, which Flask-WTF
+    requires on an https post to the intake app's ``/logout``.
+    """
+    from .web.security import security_headers
+
+    async def send_with_headers(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
+            ours = {name.lower().encode(): value.encode() for name, value in
+                    security_headers(content_type.decode("latin-1"), nonce, inline_styles=True).items()}
+            headers = [(name, value) for name, value in headers if name.lower() not in ours]
+            message = {**message, "headers": [*headers, *ours.items()]}
+        await send(message)
+
+    return send_with_headers
+
+
 async def _redirect(send, location: str) -> None:
     await send(
         {
@@ -334,4 +369,5 @@ def build_app(
     flask = create_app({"INSPECT_KIT_HOME": str(store.home), "SECRET_KEY": secret_key,
                         "REUSE_DB_CONNECTIONS": True, **(flask_config or {})})
     datasette = make_datasette(store, secret_key, metadata=datasette_metadata)
+    datasette.jinja_env.globals["ik_csp_nonce"] = _datasette_csp_nonce.get
     return InspectKitServer(flask, datasette, body_limits=body_limits)
