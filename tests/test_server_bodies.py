@@ -237,6 +237,43 @@ def test_a_body_that_arrives_too_slowly_is_answered_408(review_store, ids, tmp_p
         assert fast.status_code == 201, fast.text
 
 
+@pytest.mark.slow
+def test_clients_that_read_slowly_do_not_starve_the_app(review_server, ids):
+    """12 clients ask for a 4 MB attachment and read none of it: a worker
+    thread writes the answer into the server's queue and is free again (with
+    a2wsgi's 10-message queue it waited for the client to read)."""
+    server, police, csrf, police_finding, health_token = review_server
+    from inspect_kit import attachments
+
+    with contextlib.closing(server.store.evidence()) as db, contextlib.closing(server.store.private()) as private:
+        actor = accounts.actor_for(accounts.get_account(private, "police1"), db, ids.review_id)
+        attachment = attachments.add_attachment(db, server.store, actor, police_finding, filename="scan.pdf",
+                                                content=pdf(4 * 1024 * 1024))
+    downloads = []
+    for _ in range(TRICKLERS):
+        request = RawRequest(server.url, "GET", f"/attachments/{attachment['id']}", {"Cookie": _cookie_header(police)})
+        request.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        downloads.append(request)
+    try:
+        time.sleep(1.0)
+        with httpx.Client(base_url=server.url, timeout=ANSWER_WITHIN_SECONDS) as client:
+            for _ in range(3):
+                assert client.get("/login").status_code == 200
+                answer = client.get("/api/findings", headers={"Authorization": f"Bearer {health_token}"})
+                assert answer.status_code == 200
+        # The slow readers' answers are on their way.
+        for request in downloads:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = request.sock.recv(4096)
+                assert chunk, "the server closed a slow reader's connection"
+                head += chunk
+            assert head.startswith(b"HTTP/1.1 200 ") and b"content-length: 4194304" in head.lower()
+    finally:
+        for request in downloads:
+            request.close()
+
+
 # ---------------------------------------------------------------- read_body, in-process
 
 
