@@ -129,7 +129,10 @@ class InspectKitServer:
         self._datasette_asgi = datasette.app()
         # send_queue_size=0: an unbounded queue between the worker and the event
         # loop, so a client that reads its answer slowly (a 10 MB attachment on a
-        # poor connection) does not keep the worker blocked on a full queue.
+        # poor connection) does not keep the worker blocked on a full queue (with
+        # a2wsgi's 10 messages, 12 slow readers of a 4 MB file starved every page,
+        # tests/test_server_bodies.py). The cost is memory: up to one whole answer
+        # per slow reader, at most an attachment's 10 MB.
         self._flask_asgi = WSGIMiddleware(FreshContextWSGI(flask), workers=WSGI_WORKERS, send_queue_size=0)
         flask.before_request_funcs.setdefault(None, []).insert(0, _refuse_unread_body)
 
