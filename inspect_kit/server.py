@@ -134,7 +134,9 @@ class InspectKitServer:
         # tests/test_server_bodies.py). The cost is memory: up to one whole answer
         # per slow reader, at most an attachment's 10 MB.
         self._flask_asgi = WSGIMiddleware(FreshContextWSGI(flask), workers=WSGI_WORKERS, send_queue_size=0)
-        flask.before_request_funcs.setdefault(None, []).insert(0, _refuse_unread_body)
+        first_hooks = flask.before_request_funcs.setdefault(None, [])
+        if _refuse_unread_body not in first_hooks:  # first, before CSRFProtect reads the (empty) form
+            first_hooks.insert(0, _refuse_unread_body)
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         if scope["type"] == "lifespan":
