@@ -181,6 +181,8 @@ def test_no_identity_crosses_requests_on_one_keepalive_connection(keepalive_serv
             assert page.status == 302 and "/login" in page.headers["Location"], page.status
             finding_page = connection.send(anonymous, "GET", f"/findings/{police_finding}")
             assert finding_page.status == 302 and "/login" in finding_page.headers["Location"]
+            # Datasette, in the same process, on the same connection.
+            assert connection.send(anonymous, "GET", "/data/-/actor.json").status == 403
 
         def health_sees_health_only():
             answer = connection.send(health, "GET", "/api/findings")
@@ -188,6 +190,8 @@ def test_no_identity_crosses_requests_on_one_keepalive_connection(keepalive_serv
             assert strands_seen(answer) == {"health"}
             assert connection.send(health, "GET", f"/api/findings/{police_finding}").status in (403, 404)
             assert connection.send(health, "GET", f"/api/findings/{health_finding}").status == 200
+            # A bearer token is the API's alone: to Datasette the caller is anonymous.
+            assert connection.send(health, "GET", "/data/-/actor.json").status == 403
 
         def police_sees_police():
             answer = connection.send(police, "GET", "/api/findings")
@@ -195,6 +199,8 @@ def test_no_identity_crosses_requests_on_one_keepalive_connection(keepalive_serv
             assert strands_seen(answer) == {"police"}
             page = connection.send(police, "GET", f"/findings/{police_finding}")
             assert page.status == 200 and police_finding in page.text
+            actor = connection.send(police, "GET", "/data/-/actor.json").json()["actor"]
+            assert (actor["id"], actor["strand"]) == ("police1", "police")
             return csrf_from(page)
 
         def health_posts_large():
