@@ -10,6 +10,12 @@ machine, measure two floors:
 (b) HTTP: a bare endpoint under the same stack (uvicorn + a2wsgi + a minimal
     Flask app) that only parses the JSON and does that insert.
 
+Durability: the store commits with ``synchronous=FULL`` (a record is on disk
+before it is acknowledged). The same run also serves a copy of the store with
+``synchronous=NORMAL`` (survives a killed process, not a power cut) and runs
+the storage floor both ways, so the cost of FULL is measured beside it; the
+floors use the store's setting, as the server does.
+
 Throughput and latency come from ``wrk`` (a Python load generator measures
 itself, DESIGN.md §9). A correctness pass then posts with 64 Python clients,
 injecting client-side timeouts and disconnects and retrying with the SAME
@@ -63,6 +69,7 @@ from _common import (  # noqa: E402
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
 SECRET = "bench-secret-not-for-production"
+NORMAL_SERVER = "inspect-kit serve, synchronous=NORMAL"
 TARGET_THROUGHPUT_RATIO = 0.5
 TARGET_P99_RATIO = 3.0
 INSPECTORS = [("OFS-01", "ofsted"), ("OFS-02", "ofsted"), ("OFS-03", "ofsted"), ("HLT-01", "health"),
@@ -126,12 +133,15 @@ def finding_body(setup: dict[str, Any], client_uuid: str, marker: str = "") -> d
 # ----------------------------------------------------------------- the floors' insert
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A plain sqlite3 connection with the store's pragmas (inspect_kit.store.connect)."""
+def connect(path: Path, synchronous: str | None = None) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the store's pragmas (inspect_kit.store.connect);
+    ``synchronous`` overrides the store's setting."""
+    from inspect_kit.store import SYNCHRONOUS
+
     conn = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 5000")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous or SYNCHRONOUS}")
     return conn
 
 
@@ -182,12 +192,14 @@ def floor_targets(path: Path) -> tuple[int, list[tuple[str, int]], dict[int, int
     return review_id, [(code, i) for code, i, _ in rows], {i: strand for _, i, strand in rows}
 
 
-def storage_floor(path: Path, setup: dict[str, Any], seconds: float) -> dict[str, Any]:
+def storage_floor(path: Path, setup: dict[str, Any], seconds: float, synchronous: str | None = None
+                  ) -> dict[str, Any]:
     """Floor (a): plain sqlite3, one transaction per finding, for ``seconds``."""
     review_id, inspectors, strands = floor_targets(path)
     template = finding_body(setup, "")
     rows = 0
-    with contextlib.closing(connect(path)) as conn:
+    with contextlib.closing(connect(path, synchronous)) as conn:
+        (mode,) = conn.execute("PRAGMA synchronous").fetchone()
         started = time.perf_counter()
         deadline = started + seconds
         while time.perf_counter() < deadline:
@@ -196,7 +208,20 @@ def storage_floor(path: Path, setup: dict[str, Any], seconds: float) -> dict[str
                            strands[inspector[1]])
             rows += 1
         elapsed = time.perf_counter() - started
-    return {"rows": rows, "seconds": round(elapsed, 3), "rows_per_s": round(rows / elapsed, 1)}
+    return {"rows": rows, "seconds": round(elapsed, 3), "rows_per_s": round(rows / elapsed, 1),
+            "synchronous": SYNCHRONOUS_NAMES[mode]}
+
+
+SYNCHRONOUS_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
+def serve_normal(home: Path, port: int) -> None:
+    """``inspect-kit serve`` unchanged but for the store's one pragma: synchronous=NORMAL."""
+    from inspect_kit import store
+    from inspect_kit.cli import cli
+
+    store.SYNCHRONOUS = "NORMAL"
+    cli(["serve", "--home", str(home), "--port", str(port)])
 
 
 def serve_floor(home: Path, port: int) -> None:
@@ -361,10 +386,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-rate", type=float, default=0.3, help="Share of first attempts sabotaged.")
     parser.add_argument("--work-dir", type=Path, help="Keep the stores and logs here (default: a temp folder).")
     parser.add_argument("--serve-floor", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-normal", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_floor:
         serve_floor(args.serve_floor, args.port)
+        return 0
+    if args.serve_normal:
+        serve_normal(args.serve_normal, args.port)
         return 0
     require_wrk()
     clients = [int(c) for c in args.clients.split(",") if c.strip()]
@@ -381,7 +410,7 @@ def run(args, clients: list[int], work: Path) -> int:
 
     started = time.monotonic()
     setup = build_store(work / "server-store")
-    for name in ("storage-floor", "http-floor"):
+    for name in ("storage-floor", "storage-floor-normal", "http-floor", "server-store-normal"):
         shutil.copytree(work / "server-store", work / name)
     template = work / "finding.json"
     template.write_text(json.dumps(finding_body(setup, "__UUID__")))
@@ -391,10 +420,13 @@ def run(args, clients: list[int], work: Path) -> int:
     print(f"storage floor: plain sqlite3, one transaction per finding, {args.storage_seconds or args.duration:g} s",
           file=sys.stderr)
     storage = storage_floor(work / "storage-floor" / "evidence.db", setup, args.storage_seconds or args.duration)
+    print("storage floor at synchronous=NORMAL", file=sys.stderr)
+    storage_normal = storage_floor(work / "storage-floor-normal" / "evidence.db", setup,
+                                   args.storage_seconds or args.duration, "NORMAL")
 
     servers: list[Server] = []
     try:
-        floor_port, real_port = free_port(), free_port()
+        floor_port, real_port, normal_port = free_port(), free_port(), free_port()
         # Both start at once (Datasette's import is the slow part); each must answer before any load.
         floor = spawn_server("HTTP floor", [sys.executable, str(Path(__file__).resolve()), "--serve-floor",
                                             str(work / "http-floor"), "--port", str(floor_port)],
@@ -404,12 +436,17 @@ def run(args, clients: list[int], work: Path) -> int:
                                                   str(work / "server-store"), "--port", str(real_port)],
                             real_port, work / "server.log", env={"INSPECT_KIT_SECRET_KEY": SECRET})
         servers.append(real)
+        normal = spawn_server(NORMAL_SERVER, [sys.executable, str(Path(__file__).resolve()), "--serve-normal",
+                                              str(work / "server-store-normal"), "--port", str(normal_port)],
+                              normal_port, work / "server-normal.log", env={"INSPECT_KIT_SECRET_KEY": SECRET})
+        servers.append(normal)
         for server in servers:
             wait_ready(server, "/healthz")
         loads: list[LoadResult] = []
         for n in clients:
             for server, path, tokens in ((floor, "/floor/findings", []),
-                                         (real, "/api/findings", setup["tokens"])):
+                                         (real, "/api/findings", setup["tokens"]),
+                                         (normal, "/api/findings", setup["tokens"])):
                 print(f"{server.name}: {n} clients, {args.duration:g} s", file=sys.stderr)
                 env = {"BENCH_TEMPLATE": str(template), "BENCH_TOKENS": ",".join(tokens),
                        "BENCH_RUN_TAG": uuid.uuid4().hex[:8], "BENCH_PATH": path}
@@ -423,19 +460,23 @@ def run(args, clients: list[int], work: Path) -> int:
         for server in servers:
             server.stop()
     counts = count_check(work / "server-store" / "evidence.db", check.pop("planned"))
-    report = summarise(storage, loads, check, counts, health, clients, args, time.monotonic() - started)
+    report = summarise(storage, storage_normal, loads, check, counts, health, clients, args,
+                       time.monotonic() - started)
     print_report(report)
     print(json.dumps(report, sort_keys=True))
     return 0
 
 
-def summarise(storage, loads, check, counts, health, clients, args, elapsed) -> dict[str, Any]:
+def summarise(storage, storage_normal, loads, check, counts, health, clients, args, elapsed) -> dict[str, Any]:
     by = {(load.name, load.clients): load for load in loads}
     runs = []
     for n in clients:
-        floor, real = by[("HTTP floor", n)], by[("inspect-kit serve", n)]
+        floor, real, normal = by[("HTTP floor", n)], by[("inspect-kit serve", n)], by[(NORMAL_SERVER, n)]
         runs.append({
             "clients": n, "http_floor": floor.as_dict(), "server": real.as_dict(),
+            "server_synchronous_normal": normal.as_dict(),
+            "full_vs_normal_throughput": round(real.rps / normal.rps, 3) if normal.rps else None,
+            "full_vs_normal_p99": round(real.p99_ms / normal.p99_ms, 3) if normal.p99_ms else None,
             "throughput_vs_http_floor": round(real.rps / floor.rps, 3) if floor.rps else None,
             "throughput_vs_storage_floor": round(real.rps / storage["rows_per_s"], 3),
             "http_floor_vs_storage_floor": round(floor.rps / storage["rows_per_s"], 3),
@@ -455,7 +496,10 @@ def summarise(storage, loads, check, counts, health, clients, args, elapsed) -> 
     }
     return {
         "benchmark": "intake", "duration_s": args.duration, "wrk_threads": args.threads,
-        "storage_floor": storage, "runs": runs, "correctness": {**check, **counts}, "targets": targets,
+        "storage_floor": storage, "storage_floor_synchronous_normal": storage_normal,
+        "storage_full_vs_normal": round(storage["rows_per_s"] / storage_normal["rows_per_s"], 3)
+        if storage_normal["rows_per_s"] else None,
+        "synchronous": storage["synchronous"], "runs": runs, "correctness": {**check, **counts}, "targets": targets,
         "all_targets_met": all(t["met"] for k, t in targets.items() if isinstance(t, dict)),
         "elapsed_s": round(elapsed, 1), "load_average": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
@@ -463,22 +507,31 @@ def summarise(storage, loads, check, counts, health, clients, args, elapsed) -> 
 
 
 def print_report(report: dict[str, Any]) -> None:
-    storage = report["storage_floor"]
-    rows = [["storage floor (sqlite3, 1 tx/finding)", "1", f"{storage['rows_per_s']:,.0f}", "", "", "", "", "", ""]]
+    storage, storage_normal = report["storage_floor"], report["storage_floor_synchronous_normal"]
+    rows = []
+    for floor in (storage, storage_normal):
+        rows.append([f"storage floor (sqlite3, 1 tx/finding, {floor['synchronous']})", "1",
+                     f"{floor['rows_per_s']:,.0f}", "", "", "", "", "", "", "",
+                     f"{1000 / floor['rows_per_s']:.2f}" if floor["rows_per_s"] else ""])
     for run in report["runs"]:
-        for key, label in (("http_floor", "HTTP floor (uvicorn+a2wsgi+Flask)"), ("server", "inspect-kit serve /api")):
+        for key, label in (("http_floor", "HTTP floor (uvicorn+a2wsgi+Flask)"),
+                           ("server", f"inspect-kit serve /api ({report['synchronous']})"),
+                           ("server_synchronous_normal", "inspect-kit serve /api (NORMAL)")):
             load = run[key]
             ratio = f"{run['throughput_vs_http_floor']:.2f}x" if key == "server" else ""
             p99_ratio = f"{run['p99_vs_http_floor']:.2f}x" if key == "server" else ""
-            storage_ratio = run["throughput_vs_storage_floor"] if key == "server" else run[
-                "http_floor_vs_storage_floor"]
+            storage_ratio = {"server": f"{run['throughput_vs_storage_floor']:.2f}x",
+                             "http_floor": f"{run['http_floor_vs_storage_floor']:.2f}x"}.get(key, "")
             rows.append([label, str(run["clients"]), f"{load['requests_per_s']:,.0f}", f"{load['p50_ms']:.1f}",
                          f"{load['p99_ms']:.1f}", str(load["error_count"]), ratio, p99_ratio,
-                         f"{storage_ratio:.2f}x", f"{load['server_cpu_percent']:.0f}/{load['wrk_cpu_percent']:.0f}",
+                         storage_ratio, f"{load['server_cpu_percent']:.0f}/{load['wrk_cpu_percent']:.0f}",
                          f"{load['server_cpu_ms_per_request']:.2f}"])
-    rows[0] += ["", f"{1000 / storage['rows_per_s']:.2f}" if storage["rows_per_s"] else ""]
     print(table(rows, ["", "clients", "req/s", "p50 ms", "p99 ms", "errors", "vs HTTP floor", "p99 vs floor",
                        "vs storage floor", "CPU% server/wrk", "CPU ms/req"]))
+    print(f"\ncost of synchronous={report['synchronous']} over NORMAL: storage floor "
+          f"{report['storage_full_vs_normal']}x the rows/s; " + "; ".join(
+              f"{run['clients']} clients: {run['full_vs_normal_throughput']}x the req/s, "
+              f"{run['full_vs_normal_p99']}x the p99" for run in report["runs"]))
     print(f"machine load average at the end: {report['load_average']}; other work on the machine skews req/s, "
           "CPU ms/req less so")
     check = report["correctness"]

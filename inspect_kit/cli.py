@@ -16,6 +16,7 @@ import click
 
 from . import __version__, vocab
 from .errors import InspectKitError
+from .server import BodyLimits
 from .store import HOME_ENV, Store
 
 
@@ -336,11 +337,18 @@ def demo(store: Store, if_empty: bool):
               help="Serve HTTPS with this certificate (PEM; with --keyfile). Session cookies are then marked Secure.")
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The certificate's private key (PEM).")
-def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str | None):
+@click.option("--body-timeout", default=BodyLimits.timeout, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a request body may take, plus one for every --body-min-rate bytes received; a body "
+                   "that falls behind (or pauses for three times this) is answered 408.")
+@click.option("--body-min-rate", default=BodyLimits.min_rate, show_default=True, type=click.FloatRange(min=1),
+              help="Bytes per second that extend --body-timeout.")
+def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str | None, body_timeout: float,
+          body_min_rate: float):
     """Serve the intake app and Datasette (under /data/) in one process.
 
     With --certfile and --keyfile it serves HTTPS, which browsers need for the
-    offline app on any address but localhost.
+    offline app on any address but localhost. Request bodies are read before
+    the app takes them, so a slow upload never holds up anyone else.
 
     Example:
 
@@ -362,11 +370,15 @@ def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str
     if bool(certfile) != bool(keyfile):
         raise click.UsageError("Give both --certfile and --keyfile to serve HTTPS, or neither.")
     https = certfile is not None
-    app = build_app(store, flask_config={"SECURE_COOKIES": True} if https else None)
+    app = build_app(store, flask_config={"SECURE_COOKIES": True} if https else None,
+                    body_limits=BodyLimits(timeout=body_timeout, min_rate=body_min_rate))
     scheme = "https" if https else "http"
     click.echo(f"inspect_kit {__version__} serving {store.home} on {scheme}://{host}:{port}/ (Datasette at /data/).")
     click.echo("Press Ctrl+C to stop.")
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on",
+    # reset_contextvars: every request starts in an empty context, so nothing a
+    # request's task left behind (CPython issue 140947) reaches the next request
+    # on the same connection; see inspect_kit/server.py.
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on", reset_contextvars=True,
                 ssl_certfile=certfile, ssl_keyfile=keyfile)
 
 

@@ -7,7 +7,8 @@ A store is a folder (``evidence/`` by default, or ``--home`` /
 
 Every connection: WAL (persisted in the file), ``foreign_keys=ON`` (SQLite
 does not enforce declared keys otherwise), a busy timeout (0 gave 3–17 %
-"database is locked" under load, DESIGN.md §9) and ``synchronous=NORMAL``.
+"database is locked" under load, DESIGN.md §9) and ``synchronous=FULL``: a
+write is on disk before it is acknowledged (see :data:`SYNCHRONOUS`).
 Connections are never shared across threads: open one per request or command.
 """
 
@@ -30,6 +31,13 @@ from .file_modes import create_private_file, make_private_folder
 
 HOME_ENV = "INSPECT_KIT_HOME"
 BUSY_TIMEOUT_SECONDS = 5.0
+# FULL: in WAL mode SQLite syncs the WAL file at every commit, so a record the
+# app has acknowledged (201 to an API client, "saved" on a page) survives power
+# loss or an OS crash. NORMAL syncs only at checkpoints: it survives a killed
+# process, but a power cut can lose the last commits, which the inspector was
+# told were saved and may no longer have on paper. Its cost is measured by
+# bench/intake.py (our server at NORMAL and FULL in the same run).
+SYNCHRONOUS = "FULL"
 
 
 def default_home() -> Path:
@@ -112,7 +120,7 @@ def connect(path: Path | str, *, create: bool = False, timeout: float = BUSY_TIM
     conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     if path != Path(":memory:"):
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     return Database(conn)
 
 

@@ -108,16 +108,17 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def serving(store: Store, log_path: Path) -> Iterator[LiveServer]:
+def serving(store: Store, log_path: Path, serve_options: tuple[str, ...] = ()) -> Iterator[LiveServer]:
     """Run the real ``inspect-kit serve`` on ``store`` on a free port until the block ends.
 
-    Waits for ``/healthz`` first; the server's output goes to ``log_path``.
+    Waits for ``/healthz`` first; the server's output goes to ``log_path``;
+    ``serve_options`` are added to the command line.
     """
     port = free_port()
     env = {**os.environ, "INSPECT_KIT_SECRET_KEY": TEST_SECRET}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [*inspect_kit_command(), "serve", "--home", str(store.home), "--port", str(port)],
+            [*inspect_kit_command(), "serve", "--home", str(store.home), "--port", str(port), *serve_options],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -30,11 +30,16 @@ def test_bench_intake_smoke(tmp_path):
 
     assert report["storage_floor"]["rows"] > 0
     assert [run["clients"] for run in report["runs"]] == [2, 4]
+    # The cost of durable commits: the same server and storage floor at synchronous=NORMAL.
+    assert report["synchronous"] == report["storage_floor"]["synchronous"] == "FULL"
+    assert report["storage_floor_synchronous_normal"]["synchronous"] == "NORMAL"
+    assert report["storage_floor_synchronous_normal"]["rows"] > 0 and report["storage_full_vs_normal"] > 0
     for run in report["runs"]:
-        for side in ("http_floor", "server"):
+        for side in ("http_floor", "server", "server_synchronous_normal"):
             assert run[side]["requests"] > 0
             assert run[side]["error_count"] == 0, run[side]
         assert run["throughput_vs_http_floor"] > 0 and run["p99_vs_http_floor"] > 0
+        assert run["full_vs_normal_throughput"] > 0 and run["full_vs_normal_p99"] > 0
     check = report["correctness"]
     assert check["planned"] == 16
     assert (check["lost"], check["duplicated"], check["gave_up"]) == (0, 0, 0)

@@ -10,6 +10,15 @@ its first statement, ~0.7 ms of CPU for evidence.db (not DESIGN.md's ~0.1 ms),
 about a quarter of an API write's CPU (bench/intake.py). A connection is still
 never used by two threads, is rolled back if a request left a transaction
 open, and is closed and replaced after a request that failed.
+
+Everything here (and ``g.api_actor`` in web/api.py) relies on ``g`` belonging
+to one request. Flask keeps ``g`` in a context variable and reuses an app
+context it finds already current, so a context leaked from an earlier request
+once carried that request's ``g`` (its connections, from another thread, and
+its API caller) into the next request on the same connection. The server runs
+every request in a new, empty context (:class:`inspect_kit.server.FreshContextWSGI`);
+sqlite3's own same-thread check would still refuse a connection from another
+thread rather than share it.
 """
 
 from __future__ import annotations
