@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import audit, vocab
+from .. import manifests, vocab
 from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
-from ..store import now, write_transaction
+from ..store import now
 from .cells import CUT_MARKER, DATE, DATETIME, NUMBER, TEXT, CellStats
 from .sheets import Column, SheetResult, new_workbook, save_workbook, write_about, write_table
 
@@ -53,6 +53,7 @@ class EvidenceExport:
     sheets: list[SheetResult] = field(default_factory=list)
     stats: CellStats = field(default_factory=CellStats)
     audit_id: int | None = None
+    manifest: dict[str, Any] | None = None
 
     @property
     def counts_ok(self) -> bool:
@@ -400,12 +401,16 @@ def export_evidence_workbook(
     write_about(workbook, facts, stats=stats)
     save_workbook(workbook, path)
 
-    with write_transaction(db):
-        result.audit_id = audit.record(
-            db, actor, "export.evidence_workbook", table="reviews", row_id=review_id,
-            detail=f"{path.name}: {wanted.describe()}; "
-                   + ", ".join(f"{sheet.title} {sheet.rows}" for sheet in result.sheets if not sheet.note),
-        )
+    # The manifest (sha256 of the saved file, row counts, the audit chain's
+    # head) is the export's audit row, so a copy handed out can be checked
+    # later with `inspect-kit verify --file` (issue 11).
+    result.manifest = manifests.record_manifest(
+        db, actor, path, what="evidence workbook", action="export.evidence_workbook", review_id=review_id,
+        row_counts={sheet.title: sheet.rows for sheet in result.sheets if not sheet.note},
+        detail=f"{path.name}: {wanted.describe()}; "
+               + ", ".join(f"{sheet.title} {sheet.rows}" for sheet in result.sheets if not sheet.note),
+    )
+    result.audit_id = result.manifest["audit_id"]
     return result
 
 
