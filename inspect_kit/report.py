@@ -99,10 +99,12 @@ class _References:
 
 
 def build_report(db: Database, actor: Actor, review_id: int, path: Path | str, *,
-                 include_unaccepted: bool = False) -> DraftReport:
+                 include_unaccepted: bool = False, file_name: str | None = None) -> DraftReport:
     """Write the draft report of a review to ``path`` (.docx) and record its manifest.
 
     The file is written beside ``path`` and moved into place when complete.
+    ``file_name`` is the name the manifest records (default: ``path``'s; a
+    download names the file the user receives).
 
     :raises Forbidden: the actor may not build the report.
     :raises NotFound: no such review.
@@ -124,7 +126,7 @@ def build_report(db: Database, actor: Actor, review_id: int, path: Path | str, *
     document = _compose(content, include_unaccepted, result)
     _save(document, path)
     result.manifest = manifests.record_manifest(
-        db, actor, path, what="draft report", action="report.draft", review_id=review_id,
+        db, actor, path, what="draft report", action="report.draft", review_id=review_id, file_name=file_name,
         row_counts={"criteria": result.criteria, "judgements": result.judgements, "references": result.references,
                     "omitted citations": result.omitted_citations, "chronology events": result.chronology_events},
         detail=f"{path.name}: {'including evidence not yet accepted' if include_unaccepted else 'accepted evidence only'}",

@@ -120,7 +120,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Register every area of the app. Add new blueprints here, one line each."""
-    from . import alerts, api, attachments, auth, cases, dashboard, findings, health, imports, qa
+    from . import alerts, api, attachments, auth, cases, dashboard, findings, health, imports, judgements, qa
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -132,3 +132,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(alerts.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(judgements.bp)

@@ -7,7 +7,7 @@ import datetime as dt
 
 from flask import Flask, current_app, g, request, url_for
 
-from .. import vocab
+from .. import judgements, vocab
 
 LABELS = {
     "activity": vocab.ACTIVITIES,
@@ -79,6 +79,8 @@ def navigation() -> list[dict]:
         items.append(("alerts.index", "Safeguarding alerts"))
     if actor.reads_everything:
         items.append(("qa.queue", "QA queue"))
+    if judgements.may_read(actor):
+        items.append(("judgements.index", "Judgements"))
     items.append(("imports.index", "Excel"))
     links = []
     for endpoint, text in items:
