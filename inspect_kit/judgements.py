@@ -159,8 +159,8 @@ def find_judgement(db: Database, review_id: int, criterion_code: str, scope: str
                    agency_id: int | None = None) -> dict[str, Any] | None:
     """The judgement for a criterion and scope, with its ``citations``, or None when none is proposed yet."""
     found = criterion(db, review_id, criterion_code)
-    rows = list(db.query("SELECT * FROM judgements WHERE criterion_id = ? AND scope = ? AND agency_id IS ?",
-                         [found["id"], scope, agency_id if scope == "agency" else None]))
+    rows = list(db.query(JUDGEMENT_SELECT + " WHERE judgements.criterion_id = ? AND judgements.scope = ?"
+                         " AND judgements.agency_id IS ?", [found["id"], scope, agency_id if scope == "agency" else None]))
     return _with_citations(db, rows[0]) if rows else None
 
 

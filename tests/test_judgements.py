@@ -226,3 +226,14 @@ def test_an_ungraded_framework_takes_statements_not_grades(fresh_db):
                                             narrative="n", strengths="Referrals are timely.",
                                             areas_for_improvement="Health does not attend strategy discussions.")
     assert judgement["proposed_grade"] is None and judgement["strengths"] == "Referrals are timely."
+
+
+def test_datasette_shows_judgements_to_leads_and_moderators_only(fresh_db):
+    from inspect_kit import catalogue
+
+    for table in ("judgements", "judgement_versions", "judgement_citations"):
+        assert catalogue.table_allow(table) == {"role": ["lead", "moderator"]}
+    metadata = catalogue.evidence_database_metadata(fresh_db)
+    query = metadata["queries"]["judgements_and_evidence"]
+    assert query["title"] == "Judgements and their evidence" and query["allow"] == {"role": ["lead", "moderator"]}
+    assert metadata["tables"]["judgement_citations"]["columns"]["finding_version"].startswith("The cited finding")
