@@ -120,8 +120,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Register every area of the app. Add new blueprints here, one line each."""
-    from . import alerts, api, attachments, auth, cases, dashboard, findings, health, imports, judgements, qa
-    from . import judgements_api  # noqa: F401  (nests itself in api.bp, before api.bp is registered)
+    from . import (
+        alerts,
+        api,
+        attachments,
+        auth,
+        cases,
+        dashboard,
+        findings,
+        health,
+        imports,
+        judgements,
+        judgements_api,  # noqa: F401  (nests itself in api.bp, before api.bp is registered)
+        qa,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
