@@ -290,6 +290,7 @@ def export_evidence_workbook(
     wanted: EvidenceFilter = EvidenceFilter(),
     progress: Progress | None = None,
     source: str = "inspect-kit export",
+    file_name: str | None = None,
 ) -> EvidenceExport:
     """Write the review's evidence workbook to ``path`` and audit the export.
 
@@ -298,6 +299,8 @@ def export_evidence_workbook(
     moderators and administrators everything. The file is written to a
     temporary file beside ``path`` and moved into place only when complete.
     ``progress`` is called with the number of rows written since its last call.
+    The export's manifest (:mod:`inspect_kit.manifests`) names the file
+    ``file_name`` (default: ``path``'s name; a download names what the user receives).
 
     :raises Forbidden: the actor may not export this.
     :raises NotFound, ValidationError: unknown review, strand or case.
@@ -406,8 +409,9 @@ def export_evidence_workbook(
     # later with `inspect-kit verify --file` (issue 11).
     result.manifest = manifests.record_manifest(
         db, actor, path, what="evidence workbook", action="export.evidence_workbook", review_id=review_id,
+        file_name=file_name,
         row_counts={sheet.title: sheet.rows for sheet in result.sheets if not sheet.note},
-        detail=f"{path.name}: {wanted.describe()}; "
+        detail=f"{file_name or path.name}: {wanted.describe()}; "
                + ", ".join(f"{sheet.title} {sheet.rows}" for sheet in result.sheets if not sheet.note),
     )
     result.audit_id = result.manifest["audit_id"]
