@@ -11,8 +11,8 @@ never over it. Every change makes a new version (``judgement_versions``, as
 the factual accuracy check, judgements are locked.
 
 Who may do what with judgements is decided here and only here
-(:func:`may_read`, :func:`may_propose`, :func:`may_moderate`): views, the API,
-the report and the CLI ask these functions.
+(:func:`may_read`, :func:`may_propose`, :func:`may_moderate`,
+:func:`may_build_report`): views, the API, the report and the CLI ask these functions.
 
 ::
 
@@ -64,6 +64,12 @@ def may_propose(actor: Actor | None) -> bool:
 def may_moderate(actor: Actor | None) -> bool:
     """Only a moderator records the moderated grade."""
     return actor is not None and actor.role == "moderator"
+
+
+def may_build_report(actor: Actor | None) -> bool:
+    """The lead builds the draft report; so may whoever runs the command line on the store's files
+    (the ``system`` actor), who can read every table anyway. Moderators read judgements in the workspace."""
+    return actor is not None and (may_propose(actor) or actor.username == "system")
 
 
 def require_read(actor: Actor | None) -> None:

@@ -60,12 +60,6 @@ def text_for_word(value: Any) -> str:
     return XML_ILLEGAL.sub("", str(value))
 
 
-def may_build_report(actor: Actor) -> bool:
-    """The lead builds the draft; so may whoever runs the command line on the store's files (``SYSTEM``),
-    who can read every table anyway. Others, moderators included, read judgements in the workspace."""
-    return judgements.may_propose(actor) or actor.username == "system"
-
-
 @dataclass
 class DraftReport:
     """What :func:`build_report` wrote."""
@@ -110,7 +104,7 @@ def build_report(db: Database, actor: Actor, review_id: int, path: Path | str, *
     :raises NotFound: no such review.
     :raises OSError: the file cannot be written (nothing is left behind).
     """
-    if not may_build_report(actor):
+    if not judgements.may_build_report(actor):
         raise Forbidden("Only the lead inspector builds the draft report.")
     path = Path(path)
     result = DraftReport(path=path)

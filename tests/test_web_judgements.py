@@ -181,3 +181,27 @@ def test_the_lead_downloads_the_draft_report(web, evidence, review_store):
     assert after["file"].startswith("testbridge-draft-report-")
     login_as(web, "moderator")
     assert web.get("/report/draft.docx").status_code == 403
+
+
+def test_an_ungraded_framework_takes_statements_on_the_page(web, review_store):
+    from inspect_kit import reviews
+    from inspect_kit.actors import SYSTEM
+
+    db = review_store.evidence()
+    try:
+        reviews.create_review(db, slug="frontdoor", title="JTAI front door", area="Testbridge",
+                              review_type="jtai_front_door", framework="jtai-front-door-2024", actor=SYSTEM)
+    finally:
+        db.close()
+    login_as(web, "lead")
+    page = web.get("/judgements/A1").get_data(as_text=True)
+    assert 'name="proposed_grade"' not in page and 'id="strengths"' in page
+    token = csrf_token(web, "/judgements/A1")
+    refused = web.post("/judgements/A1", data={"csrf_token": token, "narrative": "Front doors work."})
+    assert refused.status_code == 422 and "write the strengths, the areas for improvement, or both" in \
+        refused.get_data(as_text=True)
+    saved = web.post("/judgements/A1", data={"csrf_token": token, "narrative": "Front doors work.",
+                                             "areas_for_improvement": "Health does not attend strategy discussions."})
+    assert saved.status_code == 302
+    page = web.get("/judgements").get_data(as_text=True)
+    assert "Statement" in page

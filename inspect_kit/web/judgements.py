@@ -58,7 +58,7 @@ def index():
     return render_template(
         "judgements/index.html", areas=reviews.criteria_by_area(db, review["id"]), by_criterion=by_criterion,
         grades=judgements.scale(db, review["id"]), disagreements=judgements.disagreements(db, g.actor, review["id"]),
-        locked=judgements.is_locked(db, review["id"]), may_report=report.may_build_report(g.actor))
+        locked=judgements.is_locked(db, review["id"]), may_report=judgements.may_build_report(g.actor))
 
 
 def _workspace(criterion_code: str, agency_id: int | None, *, form: JudgementForm | None = None,
@@ -189,7 +189,7 @@ def history(criterion_code: str):
 def draft_report():
     """The draft report, built now from accepted evidence (``?include_unaccepted=1`` for all). :raise 403:"""
     review = review_required()
-    if not report.may_build_report(g.actor):
+    if not judgements.may_build_report(g.actor):
         abort(403, "Only the lead inspector builds the draft report.")
     include = request.args.get("include_unaccepted") == "1"
     filename = report.report_filename(review["slug"])
