@@ -116,6 +116,12 @@ def _finding_histories(db: Database) -> tuple[int, Break | None]:
             "SELECT finding_id, criteria.code, relevance FROM finding_criteria"
             " JOIN criteria ON criteria.id = finding_criteria.criterion_id"):
         criteria.setdefault(finding_id, {})[code] = relevance
+    # A finding removed behind the application's back leaves its versions (and audit rows) behind.
+    orphan = db.execute("SELECT min(finding_id) FROM finding_versions"
+                        " WHERE finding_id NOT IN (SELECT id FROM findings)").fetchone()[0]
+    if orphan is not None:
+        return 0, Break("finding histories", "findings", orphan,
+                        f"finding {orphan} has recorded versions but is no longer in the findings table")
     count = 0
     for row in db.query(f"SELECT id, public_id, {', '.join(FINDING_CONTENT)} FROM findings ORDER BY id"):
         count += 1

@@ -101,6 +101,20 @@ def test_a_finding_version_rewritten_to_match_is_still_caught(home):
     assert f"finding_versions row {finding_id}" in result.output and "differs from what the audit log" in result.output
 
 
+def test_a_finding_deleted_in_sqlite_is_named(home):
+    with contextlib.closing(sqlite3.connect(home / "evidence.db")) as conn:
+        # With foreign keys off, as a hand edit would be: the finding goes, its versions stay.
+        finding_id = conn.execute("SELECT id FROM findings WHERE id NOT IN (SELECT finding_id FROM qa_actions"
+                                  " UNION SELECT finding_id FROM judgement_citations) ORDER BY id LIMIT 1"
+                                  ).fetchone()[0]
+        conn.execute("DELETE FROM finding_criteria WHERE finding_id = ?", [finding_id])
+        conn.execute("DELETE FROM findings WHERE id = ?", [finding_id])
+        conn.commit()
+    result = run("verify", "--home", home)
+    assert result.exit_code == 1 and f"findings row {finding_id}" in result.output
+    assert "no longer in the findings table" in result.output
+
+
 def test_an_exports_manifest_matches_its_file_and_nothing_else(home, tmp_path):
     output = tmp_path / "out" / "evidence.xlsx"
     result = run("export", "--home", home, "--as", "lead", "-o", output)
