@@ -205,3 +205,14 @@ def test_an_ungraded_framework_takes_statements_on_the_page(web, review_store):
     assert saved.status_code == 302
     page = web.get("/judgements").get_data(as_text=True)
     assert "Statement" in page
+
+
+def test_a_long_evidence_list_is_cut_to_a_page_and_says_so(web, evidence, monkeypatch):
+    from inspect_kit.web import judgements as judgement_views
+
+    monkeypatch.setattr(judgement_views, "EVIDENCE_SHOWN", 2)
+    login_as(web, "lead")
+    page = web.get("/judgements/2.3").get_data(as_text=True)
+    assert "the first 2 of 3: filter to narrow" in page
+    assert page.count('name="citations" type="checkbox"') == 2
+    assert "Accepted evidence (3)" in page, "the counts cover every finding"

@@ -23,6 +23,8 @@ from .db import get_db
 
 bp = Blueprint("judgements", __name__)
 
+EVIDENCE_SHOWN = 200
+
 
 def require_reader() -> None:
     """:raise 403: the actor may not see judgements (inspectors, administrators)."""
@@ -107,12 +109,15 @@ def _workspace(criterion_code: str, agency_id: int | None, *, form: JudgementFor
                 continue
         cited_rows.append(row)
     listed = [row for row in evidence if row["public_id"] not in set(cited_ids)]
+    # A page of full texts: a criterion of a 20,000-finding review has thousands;
+    # the counts above cover them all and the filters narrow the list.
+    shown = listed[:EVIDENCE_SHOWN]
     agency = next((a for a in reviews.agencies(db, review["id"]) if a["id"] == agency_id), None)
     return render_template(
         "judgements/workspace.html", criterion=criterion, judgement=judgement, agency=agency, grades=grades,
         form=form, moderation_form=moderation_form, conflict=conflict,
         warnings=judgements.warnings(db, review["id"], criterion_code, judgement, agency_id=agency_id),
-        evidence=listed, cited_rows=cited_rows, quotes=quotes, counts=judgements.evidence_counts(evidence_all),
+        evidence=shown, evidence_total=len(listed), cited_rows=cited_rows, quotes=quotes, counts=judgements.evidence_counts(evidence_all),
         filters=filters, strands=reviews.strands(db), agencies=reviews.agencies(db, review["id"]),
         locked=judgements.is_locked(db, review["id"]), may_propose=judgements.may_propose(g.actor),
         may_moderate=judgements.may_moderate(g.actor),
