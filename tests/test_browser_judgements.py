@@ -39,13 +39,17 @@ def test_lead_proposes_with_quotes_is_warned_and_the_moderator_moderates(demo_se
     sign_in(page, base, "lead")
     page.click("nav >> text=Judgements")
     page.wait_for_url(base + "/judgements")
-    page.click("a:has-text('2.3 Inter-agency child protection') >> nth=0")
+    link = page.locator("a:has-text('2.3 Inter-agency child protection')").first
+    assert link.get_attribute("href") == "/judgements/2.3"
+    link.click()
     page.wait_for_url(re.compile(r"/judgements/2\.3$"))
+    page.wait_for_selector("#judgement-form")
 
     # Only areas for improvement in the list, through the page's own filter.
     page.select_option("#filter-type", "area_for_improvement")
     page.click("#filter")
     page.wait_for_url(re.compile(r"finding_type=area_for_improvement"))
+    page.wait_for_selector("#evidence-list")
     for box in page.locator("#cited-evidence input[name=citations]").all():
         box.uncheck()
     rows = page.locator("#evidence-list li.ik-evidence")
