@@ -215,6 +215,16 @@ def test_unaccepted_evidence_is_left_out_unless_asked_for(fresh_db, tmp_path):
     assert wider.references == 1 and "(not accepted: Submitted)" in text and "INCLUDES EVIDENCE NOT YET ACCEPTED" in text
 
 
+def test_the_command_refuses_a_moderator_in_one_line(demo_store, tmp_path):
+    output = tmp_path / "draft.docx"
+    result = CliRunner().invoke(cli, ["report", "--home", str(demo_store.home), "--as", "moderator", "-o",
+                                      str(output)])
+    assert result.exit_code == 1 and "Only the lead inspector builds the draft report." in result.output
+    assert "Traceback" not in result.output and not output.exists()
+    result = CliRunner().invoke(cli, ["report", "--home", str(demo_store.home), "--as", "lead", "-o", str(output)])
+    assert result.exit_code == 0 and output.exists()
+
+
 def test_only_the_lead_builds_the_report(fresh_db, tmp_path):
     review = small_review(fresh_db)
     for actor in (review.moderator, review.health):

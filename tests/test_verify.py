@@ -76,6 +76,16 @@ def test_one_byte_of_an_audit_row_changed_in_sqlite_is_named(home):
     assert f"The evidence trail is broken at audit_log row {audit_id}" in result.output
 
 
+def test_a_judgement_changed_in_sqlite_is_named(home):
+    with contextlib.closing(sqlite3.connect(home / "evidence.db")) as conn:
+        judgement_id = conn.execute("SELECT id FROM judgements WHERE proposed_grade = 3 ORDER BY id LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE judgements SET proposed_grade = 4 WHERE id = ?", [judgement_id])
+        conn.commit()
+    result = run("verify", "--home", home)
+    assert result.exit_code == 1 and f"judgements row {judgement_id}" in result.output
+    assert "ok   audit chain" in result.output and "ok   finding histories" in result.output
+
+
 def test_a_deleted_audit_row_breaks_the_chain_at_the_next(home):
     with contextlib.closing(sqlite3.connect(home / "evidence.db")) as conn:
         audit_id = conn.execute("SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 200").fetchone()[0]
