@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import manifests, vocab
+from .. import audit, manifests, vocab
 from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..store import now
@@ -401,6 +401,9 @@ def export_evidence_workbook(
     facts.append(("Control characters", f"stripped from {stats.stripped_cells:,} cell(s)"))
     facts.append(("Text cells", "Every recorded text is a text cell: nothing in this workbook is a formula."))
     facts.append(("Times", "Times are UTC; dates are Excel dates."))
+    chain_head = audit.head(db)
+    facts.append(("Audit chain head", f"row {chain_head['id']}, {chain_head['hash']}: this file's sha256 is recorded "
+                                      "in the audit log after it; check a copy with `inspect-kit verify --file`."))
     write_about(workbook, facts, stats=stats)
     save_workbook(workbook, path)
 
