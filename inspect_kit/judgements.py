@@ -35,8 +35,9 @@ from .actors import Actor
 from .errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
 from .store import now, write_transaction
 
-# Once the review reaches one of these, judgements are locked (DESIGN.md §4:
-# the factual accuracy check is of a finished draft).
+# Once the review reaches one of these, judgements are locked: the statuses run setup,
+# fieldwork, drafting, qa, factual_accuracy, published, closed, and the area's factual
+# accuracy check is of a finished draft, so a grade must not move under it.
 LOCKED_STATUSES = ("factual_accuracy", "published", "closed")
 NARRATIVE_LIMIT = 40_000
 STATEMENT_LIMIT = 20_000
