@@ -20,7 +20,7 @@ PACKAGING := setup.cfg setup.py pyproject.toml
 # Run apt-get as root, or through sudo when we are not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: run test lint bench assets install install-test chromium wrk clean-venv
+.PHONY: run test lint bench assets install install-test chromium libreoffice wrk clean-venv
 
 run: install assets
 	$(BIN)/inspect-kit init --home $(HOME_DIR)
@@ -29,7 +29,7 @@ run: install assets
 	@echo "Open http://$(HOST):$(PORT)/ (Datasette: http://$(HOST):$(PORT)/data/)"
 	$(BIN)/inspect-kit serve --home $(HOME_DIR) --host $(HOST) --port $(PORT)
 
-test: install-test assets chromium wrk
+test: install-test assets chromium wrk libreoffice
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-test
@@ -104,6 +104,15 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; \
+	fi
+
+# LibreOffice (Writer, no GUI) opens the draft report in the tests, to show it
+# opens without repair (`soffice --headless --convert-to pdf`).
+libreoffice:
+	@if ! command -v soffice >/dev/null; then \
+		echo "Installing Debian's libreoffice-writer-nogui for the report tests"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends libreoffice-writer-nogui; \
 	fi
 
 # wrk is the load generator the benchmarks prefer (a Python client saturates first, DESIGN.md §9).

@@ -2,17 +2,52 @@
 
 Rows are written inside the caller's transaction, so a change and its audit
 row commit together or not at all.
+
+The trail is tamper-evident (issue 11): each row's ``hash`` is the sha256 of
+the previous row's hash and of what this row records (its id, time, actor,
+action, table, row, before, after and detail). Changing, deleting or
+re-ordering any row breaks every hash after it, which ``inspect-kit verify``
+(:mod:`inspect_kit.verify`) reports. A chain does not stop someone who can
+rewrite the whole file from recomputing it; the manifests handed out with
+exports and reports carry the chain head of their moment, so a later rewrite
+no longer matches them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlite_utils import Database
 
 from .actors import Actor
-from .store import now
+from .store import now, write_transaction
+
+# The "previous hash" of the first row.
+GENESIS = "0" * 64
+# The columns a row's hash covers, in this order.
+HASHED_COLUMNS = ("id", "at", "actor", "action", "table_name", "row_id", "before", "after", "detail")
+
+
+def row_hash(previous: str, row: Mapping[str, Any]) -> str:
+    """The hash of one audit row chained to ``previous`` (the row before's hash, or :data:`GENESIS`).
+
+    The row's columns are serialised as a JSON list in :data:`HASHED_COLUMNS`
+    order, so no choice of text in one column can imitate another column.
+    """
+    payload = json.dumps([row.get(column) for column in HASHED_COLUMNS], ensure_ascii=False,
+                         separators=(",", ":"))
+    return hashlib.sha256(f"{previous}\n{payload}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def head(db: Database) -> dict[str, Any]:
+    """The chain's head: ``{"id", "hash"}`` of the last audit row (id 0 and :data:`GENESIS` when empty)."""
+    row = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return {"id": 0, "hash": GENESIS}
+    return {"id": row[0], "hash": row[1] or GENESIS}
 
 
 def record(
@@ -26,25 +61,32 @@ def record(
     after: dict[str, Any] | None = None,
     detail: str | None = None,
 ) -> int:
-    """Append one audit row and return its id.
+    """Append one audit row, chained to the last, and return its id.
 
-    ``before``/``after`` are stored as JSON snapshots of the changed row.
+    ``before``/``after`` are stored as JSON snapshots of the changed row. The
+    row is written in the caller's transaction, or in one of its own
+    (``BEGIN IMMEDIATE``), so reading the chain's head and appending to it
+    cannot interleave with another writer.
     """
-    cursor = db.execute(
-        "INSERT INTO audit_log (at, actor, action, table_name, row_id, before, after, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            now(),
-            actor.username,
-            action,
-            table,
-            row_id,
-            None if before is None else json.dumps(before, sort_keys=True, default=str),
-            None if after is None else json.dumps(after, sort_keys=True, default=str),
-            detail,
-        ],
-    )
-    return cursor.lastrowid
+    with write_transaction(db):
+        last = head(db)
+        row = {
+            "id": last["id"] + 1,
+            "at": now(),
+            "actor": actor.username,
+            "action": action,
+            "table_name": table,
+            "row_id": row_id,
+            "before": None if before is None else json.dumps(before, sort_keys=True, default=str),
+            "after": None if after is None else json.dumps(after, sort_keys=True, default=str),
+            "detail": detail,
+        }
+        row["hash"] = row_hash(last["hash"], row)
+        db.execute(
+            f"INSERT INTO audit_log ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
+        return row["id"]
 
 
 def trail(db: Database, table: str, row_id: int) -> list[dict[str, Any]]:

@@ -73,8 +73,16 @@ TABLES: dict[str, dict[str, Any]] = {
         "sort": "event_date",
         "fts_table": "chronology_events_fts",
     },
-    "judgements": {"title": "Judgements", "facets": ["scope"],
-                   "description": "Proposed and moderated grades and narrative per criterion."},
+    "judgements": {"title": "Judgements", "facets": ["scope"], "label_column": "narrative",
+                   "description": "The lead's proposed grade (or strengths and areas for improvement), narrative and "
+                                  "the moderator's grade and reason, per criterion and scope. The query 'Judgements "
+                                  "and their evidence' lists each with its cited findings. Leads and moderators only."},
+    "judgement_versions": {"title": "Judgement versions", "sort_desc": "id", "facets": ["action"],
+                           "description": "Every version of every judgement: proposed, revised or moderated, by "
+                                          "whom, when and why, with a snapshot including its citations."},
+    "judgement_citations": {"title": "Judgement citations", "sort": "position",
+                            "description": "The findings each judgement cites, with the finding's version when "
+                                           "cited and the quote taken from its text."},
     "safeguarding_alerts": {"title": "Safeguarding alerts", "facets": ["status", "urgency"], "sort_desc": "raised_at",
                             "description": "Children found at risk during fieldwork, and what was done."},
     "attachments": {"title": "Attachments", "description": "Files attached to findings (by sha256)."},
@@ -134,6 +142,10 @@ COLUMN_NOTES: dict[str, str] = {
     "cell": "empty: no findings; single source: one inspector's evidence only; corroborated: more.",
     "proposed_grade": "Grade proposed by the lead (see the grading scale).",
     "moderated_grade": "Grade after moderation.",
+    "moderation_reason": "Why the moderator set the moderated grade (the lead's proposal is kept beside it).",
+    "finding_version": "The cited finding's version when it was cited; a later version means it was edited since.",
+    "quote": "Words quoted from the finding's evidence or evaluation text.",
+    "hash": "sha256 chaining this audit row to the one before it; `inspect-kit verify` recomputes the chain.",
     "client_uuid": "Set by the form that created the record; makes retries safe.",
     "content_hash": "Hash of the submitted content, to tell a retry from a conflicting reuse of a uuid.",
 }

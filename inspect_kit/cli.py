@@ -484,3 +484,7 @@ def check(ctx: click.Context, store: Store):
 from .cli_excel import register as _register_excel_commands  # noqa: E402  (issue 5: export, template, import)
 
 _register_excel_commands(cli)
+
+from .cli_report import register as _register_report_commands  # noqa: E402  (issue 11: report, verify)
+
+_register_report_commands(cli)

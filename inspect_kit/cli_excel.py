@@ -82,7 +82,13 @@ def export(store: Store, review_slug, output, accepted_only, strand, case_ref, u
                                                  show_pos=True) as bar:
             result = export_evidence_workbook(db, actor, review["id"], output, wanted=wanted, progress=bar.update,
                                               source="inspect-kit export (command line)")
-    click.echo(f"Wrote {result.path}:")
+    if result.manifest:
+        from .manifests import write_sidecar
+
+        with _writing(output):
+            write_sidecar(output, result.manifest)
+    click.echo(f"Wrote {result.path} (sha256 {result.manifest['sha256'] if result.manifest else '?'}; "
+               "check a copy with `inspect-kit verify --file`):")
     for sheet in result.sheets:
         if sheet.note:
             click.echo(f"  {sheet.title}: {sheet.note}")

@@ -755,15 +755,27 @@ class _DemoBuilder:
         with self.at(self.day(6), 9):
             for code, (grade, narrative) in PARTNERSHIP_JUDGEMENTS.items():
                 judgements.record_judgement(self.db, lead, review_id=self.review_id, criterion_code=code,
-                                            scope="partnership", narrative=narrative, proposed_grade=grade)
+                                            scope="partnership", narrative=narrative, proposed_grade=grade,
+                                            citations=self._citations(code, None))
             for code, agency, grade, narrative in AGENCY_JUDGEMENTS:
+                agency_id = self.agency_ids[agency]
                 judgements.record_judgement(self.db, lead, review_id=self.review_id, criterion_code=code,
-                                            scope="agency", agency_id=self.agency_ids[agency], narrative=narrative,
-                                            proposed_grade=grade)
+                                            scope="agency", agency_id=agency_id, narrative=narrative,
+                                            proposed_grade=grade, citations=self._citations(code, agency_id))
         with self.at(self.day(6), 12):
             for code, grade in MODERATED.items():
                 judgements.moderate_judgement(self.db, moderator, review_id=self.review_id, criterion_code=code,
                                               scope="partnership", moderated_grade=grade, note=MODERATION_NOTE)
+
+    def _citations(self, code: str, agency_id: int | None) -> list[dict[str, str]]:
+        """Up to three accepted findings linked to the criterion (and agency) as the lead would cite them:
+        one of each type where there is one, each quoting the first sentence of its evidence."""
+        rows = judgements.evidence_for(self.db, self.review_id, code, agency_id=agency_id)
+        chosen: list[dict[str, Any]] = []
+        for finding_type in ("serious_weakness", "area_for_improvement", "strength"):
+            chosen += [row for row in sorted(rows, key=lambda r: r["id"]) if row["finding_type"] == finding_type][:1]
+        return [{"finding": row["public_id"], "quote": row["evidence_text"].split(". ")[0].split(": ")[-1][:160]}
+                for row in chosen]
 
     def _add_alerts(self) -> None:
         lead = self.actors["OFS-01"]

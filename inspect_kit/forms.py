@@ -288,3 +288,79 @@ class AttachmentForm(IntakeForm):
 
     file = FileField("Attach a file", widget=GovFileInput(),
                      description="A PDF, PNG or JPEG (for example, a redacted page or a photo of a whiteboard)")
+
+
+class JudgementForm(GovForm):
+    """The lead's judgement of one criterion: a grade (graded frameworks) or the
+    two statements (ungraded), the narrative, and the cited findings. Each
+    cited finding is a ``citations`` checkbox and its quote a ``quote-<public id>``
+    text box, rendered by the template beside the evidence list."""
+
+    expected_version = HiddenField()
+    proposed_grade = RadioField("Proposed grade", widget=GovRadioInput(), validate_choice=False)
+    narrative = TextAreaField("Narrative", widget=GovTextArea(),
+                              description="The judgement in words, as it should read in the report.")
+    strengths = TextAreaField("Strengths", widget=GovTextArea(),
+                              description="What works well for children (ungraded frameworks: the judgement).")
+    areas_for_improvement = TextAreaField("Areas for improvement", widget=GovTextArea(),
+                                          description="What needs to improve; it goes to the report's "
+                                                      "‘What needs to improve’.")
+    reason = TextAreaField("Reason for the change (optional)", widget=GovTextArea(),
+                           description="Kept in the judgement's history, for example ‘after moderation’.")
+    citations = SelectMultipleField("Evidence cited", validate_choice=False)
+
+    def set_grades(self, grades: Mapping[int, str]) -> None:
+        self.proposed_grade.choices = choices([(str(g), f"{g} {label}") for g, label in grades.items()],
+                                              placeholder=False)
+
+    def load_judgement(self, judgement: Mapping[str, Any]) -> None:
+        """Show a stored judgement (a GET of the workspace)."""
+        grade = judgement.get("proposed_grade")
+        self.proposed_grade.data = "" if grade is None else str(grade)
+        for name in ("narrative", "strengths", "areas_for_improvement"):
+            self[name].data = judgement.get(name) or ""
+        self.citations.data = [c["public_id"] for c in judgement.get("citations") or []]
+        self.expected_version.data = str(judgement["version"])
+
+    def domain_fields(self, formdata: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields as :func:`inspect_kit.judgements.record_judgement` takes them."""
+        return {
+            "proposed_grade": self.proposed_grade.data or None,
+            "narrative": self.narrative.data, "strengths": self.strengths.data,
+            "areas_for_improvement": self.areas_for_improvement.data, "reason": self.reason.data,
+            "citations": [{"finding": public_id, "quote": formdata.get(f"quote-{public_id}") or None}
+                          for public_id in self.citations.data or []],
+        }
+
+    def show_errors(self, field_errors: Mapping[str, str]) -> None:
+        """As :meth:`GovForm.show_errors`; a quote's error is kept for its own box (``quote_errors``)."""
+        self.quote_errors = {name[len("quote-"):]: message for name, message in field_errors.items()
+                             if name.startswith("quote-")}
+        others = {name: message for name, message in field_errors.items()
+                  if not name.startswith("quote-") and not (name == "citations" and self.quote_errors)}
+        super().show_errors(others)
+
+    def error_list(self) -> list[dict[str, str]]:
+        items = super().error_list()
+        items += [{"text": message, "href": f"#quote-{public_id}"}
+                  for public_id, message in getattr(self, "quote_errors", {}).items()]
+        return items
+
+    @property
+    def errors(self):  # the page title's "Error:" and the summary also count the quote errors
+        found = dict(super().errors)
+        if getattr(self, "quote_errors", None):
+            found["citations"] = list(self.quote_errors.values())
+        return found
+
+
+class ModerationForm(GovForm):
+    """The moderator's grade and reason, beside the lead's proposal."""
+
+    moderated_grade = RadioField("Moderated grade", widget=GovRadioInput(), validate_choice=False)
+    note = TextAreaField("Reason for the moderated grade", widget=GovTextArea(),
+                         description="Why you agree or disagree with the proposal; the lead reads it.")
+
+    def set_grades(self, grades: Mapping[int, str]) -> None:
+        self.moderated_grade.choices = choices([(str(g), f"{g} {label}") for g, label in grades.items()],
+                                               placeholder=False)

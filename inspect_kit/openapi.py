@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__, qa, validation, vocab
+from .judgements import NARRATIVE_LIMIT, QUOTE_LIMIT
 
 JSON = "application/json"
 # The largest request body the API reads (see inspect_kit.web.api): a finding's
@@ -342,6 +343,155 @@ def paths() -> dict[str, Any]:
     }
 
 
+# ----------------------------------------------------------------- judgements (issue 11)
+
+
+
+def judgement_schemas() -> dict[str, Any]:
+    """The judgement workspace's schemas (``components.schemas``)."""
+    citation_in = {
+        "type": "object", "required": ["finding"],
+        "properties": {
+            "finding": {"type": "string", "description": "The cited finding's public id.",
+                        "examples": ["EF-POL-02-0041"]},
+            "quote": {"type": ["string", "null"], "maxLength": QUOTE_LIMIT,
+                      "description": "Words copied exactly from the finding's evidence or evaluation text."},
+        },
+    }
+    grade = {"type": ["integer", "null"], "description": "A grade of the review's scale (null on ungraded frameworks)."}
+    return {
+        "JudgementInput": {
+            "type": "object", "required": ["narrative"],
+            "description": "The lead's proposal. `citations` replaces the whole list when sent, and is left as it "
+                           "is when absent. On an ungraded framework send `strengths` and/or "
+                           "`areas_for_improvement` instead of a grade.",
+            "properties": {
+                "proposed_grade": grade,
+                "narrative": {"type": "string", "maxLength": NARRATIVE_LIMIT},
+                "strengths": {"type": ["string", "null"], "maxLength": validation.LONG_TEXT_LIMIT},
+                "areas_for_improvement": {"type": ["string", "null"], "maxLength": validation.LONG_TEXT_LIMIT},
+                "citations": {"type": "array", "items": citation_in, "maxItems": 200},
+                "reason": {"type": ["string", "null"], "maxLength": 5000,
+                           "description": "Why it changed (kept in the history)."},
+                "expected_version": {"type": "integer", "minimum": 1,
+                                     "description": "The version you edited: a stale one is 409."},
+            },
+        },
+        "ModerationInput": {
+            "type": "object", "required": ["reason"],
+            "properties": {"moderated_grade": grade, "reason": {"type": "string", "maxLength": 5000}},
+        },
+        "Citation": {
+            "type": "object",
+            "properties": {
+                "public_id": {"type": "string"}, "quote": {"type": ["string", "null"]},
+                "finding_version": {"type": "integer", "description": "The finding's version when cited."},
+                "current_version": {"type": "integer"},
+                "qa_status": _enum(vocab.QA_STATUSES, "The finding's QA status now"),
+                "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
+                "strand": {"type": "string"}, "agency": {"type": ["string", "null"]}, "collected_on": DATE,
+                "cited_by": {"type": "string"}, "cited_at": TIMESTAMP,
+            },
+        },
+        "Judgement": {
+            "type": "object",
+            "properties": {
+                "id": ID, "url": {"type": "string"}, "criterion_code": {"type": "string"},
+                "criterion_title": {"type": "string"}, "area_code": {"type": "string"},
+                "scope": _enum(vocab.JUDGEMENT_SCOPES, "Scope"), "agency_id": {"type": ["integer", "null"]},
+                "agency": {"type": ["string", "null"]}, "proposed_grade": grade, "moderated_grade": grade,
+                "narrative": {"type": "string"}, "strengths": {"type": ["string", "null"]},
+                "areas_for_improvement": {"type": ["string", "null"]}, "proposed_by": {"type": "string"},
+                "moderation_reason": {"type": ["string", "null"]}, "moderated_by": {"type": ["string", "null"]},
+                "moderated_at": {"type": ["string", "null"]}, "version": {"type": "integer"},
+                "updated_at": TIMESTAMP, "citations": {"type": "array", "items": _ref("Citation")},
+            },
+        },
+        "JudgementList": {
+            "type": "object",
+            "properties": {
+                "grades": {"type": "object", "additionalProperties": {"type": "string"}},
+                "locked": {"type": "boolean", "description": "True from the factual accuracy check on."},
+                "judgements": {"type": "array", "items": _ref("Judgement")},
+                "disagreements": {"type": "array", "items": ID,
+                                  "description": "Ids of judgements whose moderated grade differs from the proposal."},
+            },
+        },
+        "CriterionWorkspace": {
+            "type": "object",
+            "properties": {
+                "criterion": {"type": "object"}, "scope": _enum(vocab.JUDGEMENT_SCOPES, "Scope"),
+                "agency_id": {"type": ["integer", "null"]},
+                "judgement": {"oneOf": [_ref("Judgement"), {"type": "null"}]},
+                "warnings": {"type": "array", "items": {"type": "object", "properties": {
+                    "kind": {"type": "string", "enum": ["grade", "citation", "coverage"]},
+                    "message": {"type": "string"}}}},
+                "evidence": {"type": "array", "items": {"type": "object"},
+                             "description": "Accepted findings linked to the criterion (and agency), full text."},
+                "counts": {"type": "object"},
+            },
+        },
+        "JudgementHistory": {
+            "type": "object",
+            "properties": {
+                "judgement": _ref("Judgement"),
+                "versions": {"type": "array", "items": {"type": "object", "properties": {
+                    "version": {"type": "integer"},
+                    "action": {"type": "string", "enum": ["propose", "revise", "moderate"]},
+                    "changed_by": {"type": "string"}, "changed_at": TIMESTAMP,
+                    "reason": {"type": ["string", "null"]}, "snapshot": {"type": "object"}}}},
+            },
+        },
+    }
+
+
+def judgement_paths() -> dict[str, Any]:
+    """The judgement workspace's ``paths``: leads and moderators read; the lead proposes; a moderator moderates."""
+    code = {"name": "criterion_code", "in": "path", "required": True, "schema": {"type": "string"},
+            "examples": {"criterion": {"value": "2.3"}}}
+    agency = {"name": "agency", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
+              "description": "An agency's id, for that agency's judgement (default: partnership-wide)."}
+    return {
+        "/api/judgements": {"get": {
+            "operationId": "listJudgements", "summary": "Every judgement of the review (leads and moderators).",
+            "security": READ_SECURITY, "parameters": [REVIEW_PARAM],
+            "responses": _responses(_ok("200", "The judgements.", "JudgementList")),
+        }},
+        "/api/judgements/{criterion_code}": {
+            "get": {
+                "operationId": "readJudgement",
+                "summary": "A criterion's judgement, its warnings and the accepted evidence for it.",
+                "security": READ_SECURITY, "parameters": [REVIEW_PARAM, code, agency],
+                "responses": _responses(_ok("200", "The workspace.", "CriterionWorkspace"), "404"),
+            },
+            "post": {
+                "operationId": "proposeJudgement",
+                "summary": "The lead proposes or revises the judgement and its citations.",
+                "description": "Only the lead. A quote not found in its finding, a withdrawn finding or a grade "
+                               "off the scale is 422; locked judgements (factual accuracy) and a stale "
+                               "expected_version are 409.",
+                "security": WRITE_SECURITY, "parameters": [REVIEW_PARAM, code, agency],
+                "requestBody": _body("JudgementInput"),
+                "responses": _responses({**_ok("201", "Proposed.", "CriterionWorkspace", location=True),
+                                         **_ok("200", "Revised.", "CriterionWorkspace")},
+                                        "404", "409", "413", "422"),
+            },
+        },
+        "/api/judgements/{criterion_code}/moderation": {"post": {
+            "operationId": "moderateJudgement",
+            "summary": "A moderator records the moderated grade and reason, beside the proposal.",
+            "security": WRITE_SECURITY, "parameters": [REVIEW_PARAM, code, agency],
+            "requestBody": _body("ModerationInput"),
+            "responses": _responses(_ok("200", "Moderated.", "CriterionWorkspace"), "404", "409", "413", "422"),
+        }},
+        "/api/judgements/{criterion_code}/history": {"get": {
+            "operationId": "judgementHistory", "summary": "Every version of a judgement, oldest first.",
+            "security": READ_SECURITY, "parameters": [REVIEW_PARAM, code, agency],
+            "responses": _responses(_ok("200", "The history.", "JudgementHistory"), "404"),
+        }},
+    }
+
+
 def openapi_document(server_url: str = "/") -> dict[str, Any]:
     """The whole OpenAPI 3.1 document for the API."""
     return {
@@ -358,9 +508,9 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
             ),
         },
         "servers": [{"url": server_url}],
-        "paths": paths(),
+        "paths": {**paths(), **judgement_paths()},
         "components": {
-            "schemas": schemas(),
+            "schemas": {**schemas(), **judgement_schemas()},
             "parameters": {
                 "review": {"name": "review", "in": "query", "required": False, "schema": {"type": "string"},
                            "description": "The review's slug (default: the latest review)."},

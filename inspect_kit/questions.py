@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import policy, vocab
+from .judgements import grade_disagreement_sql
 from .schema import HEALTH_AGENCY_TYPES, POLICE_AGENCY_TYPES, SOCIAL_CARE_AGENCY_TYPES, _label_sql
 from .vocab import sql_in
 
@@ -190,6 +191,10 @@ def questions(strands: list[str] | None = None) -> list[Question]:
     """
     strands = strands if strands is not None else ["ofsted", "health", "police"]
     negative_types = sql_in(("area_for_improvement", "serious_weakness"))
+    # The rule lives in the library (judgements.grade_disagreement), where the
+    # judgement workspace warns with it as the grade is set.
+    disagreement = grade_disagreement_sql("coalesce(judgements.moderated_grade, judgements.proposed_grade)",
+                                          "mix.findings", "mix.strengths", "mix.negatives", "mix.serious_weaknesses")
     event_label = _label_sql("chronology_events.event_type", vocab.EVENT_TYPES)
     finding_type_label = _label_sql("findings.finding_type", vocab.FINDING_TYPES)
     injury = " OR ".join(f"lower(chronology_events.description) LIKE '%{word}%'" for word in INJURY_WORDS)
@@ -529,29 +534,19 @@ mix AS (
   GROUP BY judgements.id
 ),
 graded AS (
-  SELECT judgements.*, coalesce(judgements.moderated_grade, judgements.proposed_grade) AS grade, mix.*
+  SELECT judgements.*, coalesce(judgements.moderated_grade, judgements.proposed_grade) AS grade, mix.*,
+         {disagreement} AS reason
   FROM judgements JOIN mix ON mix.judgement_id = judgements.id
   WHERE coalesce(judgements.moderated_grade, judgements.proposed_grade) IS NOT NULL
 )
 SELECT criteria.code AS criterion, criteria.title AS criterion_title, graded.scope,
        agencies.name AS agency, graded.proposed_grade, graded.moderated_grade,
        graded.findings, graded.strengths, graded.negatives, graded.serious_weaknesses,
-       CASE WHEN graded.findings = 0 THEN 'graded with no linked evidence'
-            WHEN graded.grade >= 3 AND graded.negatives > graded.strengths
-              THEN 'good or better on mostly negative evidence'
-            WHEN graded.grade >= 3 AND 10 * graded.serious_weaknesses >= graded.findings
-              THEN 'good or better despite serious weaknesses'
-            WHEN graded.grade <= 2 AND graded.strengths > 2 * graded.negatives
-              THEN 'adequate or worse on mostly positive evidence'
-       END AS reason,
-       graded.narrative
+       graded.reason, graded.narrative
 FROM graded
 JOIN criteria ON criteria.id = graded.criterion_id
 LEFT JOIN agencies ON agencies.id = graded.agency_id
-WHERE graded.findings = 0
-   OR (graded.grade >= 3 AND (10 * graded.serious_weaknesses >= graded.findings
-                              OR graded.negatives > graded.strengths))
-   OR (graded.grade <= 2 AND graded.strengths > 2 * graded.negatives)
+WHERE graded.reason IS NOT NULL
 ORDER BY criteria.position, agencies.name
 """,
         ),
@@ -692,6 +687,46 @@ JOIN strands ON strands.id = findings.strand_id
 JOIN inspectors ON inspectors.id = findings.inspector_id
 WHERE flags.patterns != ''
 ORDER BY findings.public_id
+""",
+        ),
+        Question(
+            name="judgements_and_evidence",
+            number=None,
+            title="Judgements and their evidence",
+            description=(
+                "Every judgement of the review in framework order, one row per cited finding: the proposed and "
+                "moderated grades (with the moderator's reason), the narrative, and each citation's finding, "
+                "strand, agency, QA status, the version cited against the current one, and the quote. "
+                "cited_evidence_state says when a citation needs another look (not accepted, or edited after "
+                "it was cited). A judgement with no citations has one row with empty citation columns."
+            ),
+            sql=f"""
+WITH review AS ({CURRENT_REVIEW})
+SELECT judgement_areas.code AS area, criteria.code AS criterion, criteria.title AS criterion_title,
+       judgements.scope, agencies.name AS agency, judgements.proposed_grade,
+       (SELECT label FROM grades WHERE grades.review_id = judgements.review_id
+          AND grades.grade = judgements.proposed_grade) AS proposed_label,
+       judgements.moderated_grade, judgements.moderation_reason, judgements.moderated_by,
+       judgements.version AS judgement_version, judgements.narrative,
+       judgements.strengths, judgements.areas_for_improvement,
+       judgement_citations.position AS citation, findings.public_id AS finding, strands.code AS strand,
+       cited_agency.name AS finding_agency, findings.collected_on, findings.finding_type, findings.qa_status,
+       judgement_citations.finding_version AS version_cited, findings.version AS version_now,
+       CASE WHEN findings.id IS NULL THEN NULL
+            WHEN findings.qa_status != 'accepted' THEN 'not accepted'
+            WHEN findings.version != judgement_citations.finding_version THEN 'edited after citing'
+            ELSE 'ok' END AS cited_evidence_state,
+       judgement_citations.quote, findings.evidence_text
+FROM judgements
+JOIN criteria ON criteria.id = judgements.criterion_id
+JOIN judgement_areas ON judgement_areas.id = criteria.area_id
+LEFT JOIN agencies ON agencies.id = judgements.agency_id
+LEFT JOIN judgement_citations ON judgement_citations.judgement_id = judgements.id
+LEFT JOIN findings ON findings.id = judgement_citations.finding_id
+LEFT JOIN strands ON strands.id = findings.strand_id
+LEFT JOIN agencies AS cited_agency ON cited_agency.id = findings.agency_id
+WHERE judgements.review_id = (SELECT id FROM review)
+ORDER BY criteria.position, judgements.scope DESC, agencies.name, judgement_citations.position
 """,
         ),
         Question(

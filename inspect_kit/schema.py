@@ -10,6 +10,8 @@ facet by.
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database, Migrations
 
 from . import vocab
@@ -591,3 +593,80 @@ def m006_rename_case_chronologies(db: Database) -> None:
         raise ValueError(f"m006: unexpected definition of case_chronology: {definition[:80]!r}")
     db.execute("DROP VIEW case_chronology")
     db.execute(renamed)
+
+
+@evidence_migrations()
+def m007_judgement_workspace(db: Database) -> None:
+    """The lead's judgement workspace and the moderator's own record (issue 11).
+
+    A judgement gains an ungraded framework's two statements (strengths, areas
+    for improvement), a version number, and the moderator's reason, name and
+    time beside (never over) the lead's proposal. ``judgement_versions`` keeps
+    a snapshot of every version as ``finding_versions`` does for findings;
+    ``judgement_citations`` ties a judgement to the findings it rests on, each
+    with the finding's version when cited (so an edit after citing shows) and
+    an optional quote taken from the finding's text.
+    """
+    db.executescript(
+        """
+        ALTER TABLE judgements ADD COLUMN strengths TEXT;
+        ALTER TABLE judgements ADD COLUMN areas_for_improvement TEXT;
+        ALTER TABLE judgements ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version > 0);
+        ALTER TABLE judgements ADD COLUMN moderation_reason TEXT;
+        ALTER TABLE judgements ADD COLUMN moderated_by TEXT;
+        ALTER TABLE judgements ADD COLUMN moderated_at TEXT;
+
+        CREATE TABLE judgement_versions (
+            id INTEGER PRIMARY KEY,
+            judgement_id INTEGER NOT NULL REFERENCES judgements(id),
+            version INTEGER NOT NULL CHECK (version > 0),
+            action TEXT NOT NULL CHECK (action IN ('propose', 'revise', 'moderate')),
+            snapshot TEXT NOT NULL CHECK (json_valid(snapshot)),
+            changed_by TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            reason TEXT,
+            UNIQUE (judgement_id, version)
+        );
+
+        CREATE TABLE judgement_citations (
+            id INTEGER PRIMARY KEY,
+            judgement_id INTEGER NOT NULL REFERENCES judgements(id),
+            finding_id INTEGER NOT NULL REFERENCES findings(id),
+            finding_version INTEGER NOT NULL CHECK (finding_version > 0),
+            quote TEXT,
+            position INTEGER NOT NULL,
+            cited_by TEXT NOT NULL,
+            cited_at TEXT NOT NULL,
+            UNIQUE (judgement_id, finding_id)
+        );
+        CREATE INDEX idx_judgement_citations_finding ON judgement_citations(finding_id);
+        """
+    )
+    # Judgements recorded before this step get their first version, so every
+    # judgement has a history that starts at 1.
+    for row in list(db.query("SELECT * FROM judgements ORDER BY id")):
+        snapshot = {key: row.get(key) for key in ("proposed_grade", "moderated_grade", "narrative", "strengths",
+                                                  "areas_for_improvement", "moderation_reason")}
+        snapshot["citations"] = []
+        db.execute("INSERT INTO judgement_versions (judgement_id, version, action, snapshot, changed_by, changed_at)"
+                   " VALUES (?, 1, 'propose', ?, ?, ?)",
+                   [row["id"], json.dumps(snapshot, sort_keys=True), row["proposed_by"], row["updated_at"]])
+
+
+@evidence_migrations()
+def m008_audit_hash_chain(db: Database) -> None:
+    """Chain every audit row to the one before it (issue 11, tamper evidence).
+
+    Adds ``audit_log.hash`` and back-fills it for the existing rows in id
+    order, with the same function that stamps new rows
+    (:func:`inspect_kit.audit.row_hash`), so ``inspect-kit verify`` checks old
+    and new rows alike.
+    """
+    from .audit import GENESIS, row_hash
+
+    db.execute("ALTER TABLE audit_log ADD COLUMN hash TEXT")
+    previous = GENESIS
+    columns = ("id", "at", "actor", "action", "table_name", "row_id", "before", "after", "detail")
+    for row in db.execute(f"SELECT {', '.join(columns)} FROM audit_log ORDER BY id").fetchall():
+        previous = row_hash(previous, dict(zip(columns, row, strict=True)))
+        db.execute("UPDATE audit_log SET hash = ? WHERE id = ?", [previous, row[0]])

@@ -148,7 +148,7 @@ def build_world(store: Store) -> dict[str, Any]:
                                           concern="The child was not seen for nine weeks.", case_id=case_id,
                                           finding_id=ids["finding"]["health"]["id"])["id"]
         judgements.record_judgement(db, actors["lead"], review_id=rid, criterion_code="2.1", scope="partnership",
-                                    narrative="Partnership judgement narrative.")
+                                    narrative="Partnership judgement narrative.", proposed_grade=2)
     with contextlib.closing(store.private()) as db:
         for username, (role, strand, code) in ACCOUNTS.items():
             db.execute(
@@ -288,6 +288,19 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
             policy.may(actor, policy.READ_CHRONOLOGIES), ref == CASE)) for ref in (CASE, OTHER_REVIEW_CASE)],
         "api.unknown": [("/api/nothing-here", lambda actor: 404)],
         "imports.index": [("/excel/", lambda actor: 200)],
+        # Judgements: leads and moderators read them; the lead builds the draft report.
+        "judgements.index": [("/judgements", lambda actor: allowed(policy.may(actor, policy.READ_JUDGEMENTS)))],
+        "judgements.workspace": [("/judgements/2.1", lambda actor: allowed(policy.may(actor, policy.READ_JUDGEMENTS)))],
+        "judgements.history": [("/judgements/2.1/history",
+                                lambda actor: allowed(policy.may(actor, policy.READ_JUDGEMENTS)))],
+        "judgements.draft_report": [("/report/draft.docx",
+                                     lambda actor: allowed(policy.may(actor, policy.PROPOSE_JUDGEMENTS)))],
+        "api.judgements.list_judgements": [("/api/judgements",
+                                            lambda actor: allowed(policy.may(actor, policy.READ_JUDGEMENTS)))],
+        "api.judgements.read_judgement": [("/api/judgements/2.1",
+                                           lambda actor: allowed(policy.may(actor, policy.READ_JUDGEMENTS)))],
+        "api.judgements.judgement_history": [("/api/judgements/2.1/history",
+                                              lambda actor: allowed(policy.may(actor, policy.READ_JUDGEMENTS)))],
         # The offline outbox and the lists it keeps: for those who record their own evidence.
         "offline.outbox": [("/offline/outbox", lambda actor: allowed(policy.may_record_findings(actor)))],
         "offline.reference": [("/offline/reference.json", lambda actor: allowed(policy.may_record_findings(actor)))],
@@ -306,7 +319,8 @@ PUBLIC = {"static", "health.healthz", "health.status", "auth.login", "auth.logou
           "offline.service_worker", "offline.manifest"}  # the worker's script and the manifest hold no evidence
 NO_AUTH_NEEDED = {"api.openapi", "api.index", "api.unknown", "offline.session_state"}
 POST_ONLY = {"attachments.upload", "qa.act", "alerts.move", "api.record_finding", "api.qa_finding",
-             "api.record_event", "imports.upload"}
+             "api.record_event", "imports.upload", "judgements.propose", "judgements.moderate",
+             "api.judgements.propose_judgement", "api.judgements.moderate_judgement"}
 
 
 def test_every_route_is_walked(world):
@@ -482,6 +496,9 @@ def post_cells(world: World) -> list[tuple[str, str, dict, Any]]:
         cells.append((f"/findings/{finding['public_id']}/qa", "return", finding,
                       lambda actor, f=finding: policy.may_read_finding(actor, f) and policy.may_qa(actor, f, "return")))
     cells.append((f"/alerts/{world.alert}/refer", "refer", {}, lambda actor: policy.may(actor, policy.PROGRESS_ALERTS)))
+    cells.append(("/judgements/2.1", "propose", {}, lambda actor: policy.may(actor, policy.PROPOSE_JUDGEMENTS)))
+    cells.append(("/judgements/2.1/moderate", "moderate", {},
+                  lambda actor: policy.may(actor, policy.MODERATE_JUDGEMENTS)))
     return cells
 
 
@@ -499,6 +516,10 @@ async def test_flask_posts(world):
                 form |= {"action": "return", "comment": "Please add the source."}
             elif kind == "refer":
                 form |= {"referred_to": "MASH duty manager"}
+            elif kind == "propose":
+                form |= {"proposed_grade": "2", "narrative": "Walked judgement narrative."}
+            elif kind == "moderate":
+                form |= {"moderated_grade": "2", "note": "Walked moderation note."}
             response = await fetch(world, who, path, method="POST", data=form, files=files)
             if expect(actor):
                 ok = response.status_code in (200, 302, 303, 409, 422)

@@ -562,6 +562,12 @@ API_TABLE = [
     ("POST", "/api/chronology", READERS - {"moderator"}, 201),
     ("GET", "/api/chronology/<int:event_id>", READERS, 200),
     ("GET", "/api/cases/<case_ref>/chronology", READERS, 200),
+    # Judgements (issue 11): the lead's judgement of 2.1 exists (seeded by the lead), so a proposal revises it.
+    ("GET", "/api/judgements", {"lead", "moderator"}, 200),
+    ("GET", "/api/judgements/<criterion_code>", {"lead", "moderator"}, 200),
+    ("POST", "/api/judgements/<criterion_code>", {"lead"}, 200),
+    ("POST", "/api/judgements/<criterion_code>/moderation", {"moderator"}, 200),
+    ("GET", "/api/judgements/<criterion_code>/history", {"lead", "moderator"}, 200),
 ]
 API_OPEN = {"/api/openapi.json", "/api/", "/api/<path:rest>"}
 
@@ -577,16 +583,22 @@ def test_the_role_table_covers_every_api_route(env):
 def test_every_api_route_for_every_role(env, user, method, rule, allowed, status):
     finding = env.post("/api/findings", env.finding(submit=True)).get_json()
     event = env.post("/api/chronology", env.event()).get_json()
+    if "/judgements" in rule:
+        assert env.post("/api/judgements/2.1", {"proposed_grade": 3, "narrative": "Seeded."}, user="lead").status_code == 201
     path = (rule.replace("<public_id>", finding["public_id"]).replace("<int:event_id>", str(event["id"]))
-            .replace("<case_ref>", "C-017"))
-    before = (env.count(), env.count("chronology_events"), env.count("qa_actions"))
+            .replace("<case_ref>", "C-017").replace("<criterion_code>", "2.1"))
+    before = (env.count(), env.count("chronology_events"), env.count("qa_actions"), env.count("judgement_versions"))
     if method == "GET":
         response = env.get(path, user=user)
     else:
-        body = {"action": "accept"} if rule.endswith("/qa") else env.finding() if "findings" in rule else env.event()
+        body = ({"action": "accept"} if rule.endswith("/qa")
+                else {"moderated_grade": 2, "reason": "Role table."} if rule.endswith("/moderation")
+                else {"proposed_grade": 2, "narrative": "Role table."} if "/judgements" in rule
+                else env.finding() if "findings" in rule else env.event())
         response = env.post(path, body, user=user)
     if user in allowed:
         assert response.status_code == status, response.get_json()
     else:
         assert_error(response, 401 if user is None else 403)
-        assert (env.count(), env.count("chronology_events"), env.count("qa_actions")) == before
+        assert (env.count(), env.count("chronology_events"), env.count("qa_actions"),
+                env.count("judgement_versions")) == before

@@ -51,6 +51,28 @@ async def test_a_lead_exports_the_findings_table_and_it_is_audited(server, store
     assert audited == [{"actor": "lead", "detail": "/data/evidence/findings.xlsx?_sort=id: 2 rows"}]
 
 
+async def test_a_datasette_export_carries_a_manifest_matching_its_bytes(server, store, tmp_path):
+    import hashlib
+    import json
+
+    from inspect_kit.verify import verify_file
+
+    response = await get(server, "/data/evidence/findings.xlsx?_sort=id", "lead")
+    assert response.status_code == 200
+    digest = hashlib.sha256(response.content).hexdigest()
+    assert response.headers["x-inspect-kit-sha256"] == digest
+    with store.evidence() as db:
+        (after,) = db.execute("SELECT after FROM audit_log WHERE action = 'export.datasette_xlsx'").fetchone()
+        manifest = json.loads(after)
+        assert (manifest["sha256"], manifest["created_by"], manifest["row_counts"]) == (digest, "lead", {"rows": 2})
+        assert manifest["file"].startswith("findings-") and manifest["file"].endswith(".xlsx")
+        copy = tmp_path / "handed-out.xlsx"
+        copy.write_bytes(response.content)
+        assert verify_file(db, copy).matches
+        copy.write_bytes(response.content + b"\0")
+        assert not verify_file(db, copy).matches
+
+
 async def test_a_row_page_exports_its_row(server):
     rows, about = sheet_rows(await get(server, "/data/evidence/findings/1.xlsx", "lead"), "findings")
     assert len(rows) == 1 and rows[0][0] == 1

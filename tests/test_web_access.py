@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from inspect_kit import accounts, alerts, attachments
+from inspect_kit import accounts, alerts, attachments, judgements
 from inspect_kit.store import Store
 
 from .test_web_fixtures import ACCOUNTS, csrf_token, login_as, make_app, new_uuid, record
@@ -51,6 +51,10 @@ GET_TABLE = [
     ("/excel/evidence.xlsx", "/excel/evidence.xlsx", FIELDWORK),  # inspectors: their strand's findings
     ("/offline/outbox", "/offline/outbox", RECORDS_ON_SITE),
     ("/offline/reference.json", "/offline/reference.json", RECORDS_ON_SITE),
+    ("/judgements", "/judgements", LEADS),
+    ("/judgements/<criterion_code>", "/judgements/2.3", LEADS),
+    ("/judgements/<criterion_code>/history", "/judgements/2.3/history", LEADS),
+    ("/report/draft.docx", "/report/draft.docx", {"lead"}),
 ]
 
 # POSTs that change something: (rule, path, form, roles that succeed with a redirect)
@@ -62,6 +66,10 @@ POST_TABLE = [
     ("/findings/<public_id>/edit", f"/findings/{FINDING}/edit", "edit", {"ofsted1"}),
     ("/cases/<case_ref>/events/new", "/cases/C-017/events/new", "event", AUTHORS),
     ("/alerts/new", "/alerts/new", "alert", RAISE_ALERTS),
+    ("/judgements/<criterion_code>", "/judgements/2.3", {"proposed_grade": "2", "narrative": "Access test"},
+     {"lead"}),
+    ("/judgements/<criterion_code>/moderate", "/judgements/2.3/moderate",
+     {"moderated_grade": "2", "note": "Access test"}, {"moderator"}),
 ]
 # Routes every visitor may use signed in or not.
 # (The offline app's worker and manifest hold no evidence; /offline/session answers 401 to
@@ -71,7 +79,7 @@ PUBLIC = {"/login", "/logout", "/healthz", "/status", "/static/<path:filename>",
 
 
 def seed(store: Store, ids) -> None:
-    """One submitted Ofsted finding with an attachment, and one raised alert."""
+    """One submitted Ofsted finding with an attachment, one raised alert and the lead's judgement of 2.3."""
     finding = record(store, "ofsted1", ids, submit=True)
     db, private = store.evidence(), store.private()
     try:
@@ -79,6 +87,9 @@ def seed(store: Store, ids) -> None:
         attachments.add_attachment(db, store, actor, finding["id"], filename="note.pdf", content=PDF)
         alerts.raise_alert(db, actor, review_id=ids.review_id, urgency="urgent", concern="Bruising seen",
                            case_id=ids.case_id)
+        lead = accounts.actor_for(accounts.get_account(private, "lead"), db, ids.review_id)
+        judgements.record_judgement(db, lead, review_id=ids.review_id, criterion_code="2.3", proposed_grade=3,
+                                    narrative="Seeded for the access table.")
     finally:
         db.close()
         private.close()
@@ -152,7 +163,8 @@ def form_for(kind, ids):
 STATE_SQL = ("SELECT count(*) FROM findings", "SELECT count(*) FROM finding_versions",
              "SELECT count(*) FROM qa_actions", "SELECT count(*) FROM attachments",
              "SELECT count(*) FROM chronology_events", "SELECT count(*) FROM safeguarding_alerts",
-             "SELECT group_concat(status) FROM safeguarding_alerts", "SELECT group_concat(qa_status) FROM findings")
+             "SELECT group_concat(status) FROM safeguarding_alerts", "SELECT group_concat(qa_status) FROM findings",
+             "SELECT count(*) FROM judgement_versions")
 
 
 def stored_state(store: Store) -> list:

@@ -219,26 +219,31 @@ async def render_xlsx(datasette, request, database, table, sql, query_name, colu
     path = _temporary_path()
     try:
         result = await asyncio.to_thread(export.finish, path, facts)
-        await asyncio.to_thread(audit_export, datasette.get_database(database).path, request.actor,
-                                _source(datasette, request), result.rows, result.capped)
+        manifest = await asyncio.to_thread(audit_export, datasette.get_database(database).path, request.actor,
+                                           _source(datasette, request), result.rows, result.capped,
+                                           file_path=result.path, file_name=export_filename(name))
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return FileResponse(result.path, filename=export_filename(name),
                         headers={"x-inspect-kit-rows": str(result.rows),
-                                 "x-inspect-kit-capped": "1" if result.capped else "0"})
+                                 "x-inspect-kit-capped": "1" if result.capped else "0",
+                                 **({"x-inspect-kit-sha256": manifest["sha256"]} if manifest else {})})
 
 
-def audit_export(path: str | None, actor: dict[str, Any] | None, source: str, rows: int, capped: bool) -> int | None:
+def audit_export(path: str | None, actor: dict[str, Any] | None, source: str, rows: int, capped: bool, *,
+                 file_path: Path | None = None, file_name: str | None = None) -> dict[str, Any] | None:
     """Write the export to the evidence store's audit log (DESIGN.md §8: every
-    export is audited); returns the audit row's id, or None for a database
-    that is not an evidence store (no ``audit_log`` table).
+    export is audited) with its manifest (the file's sha256, rows, the audit
+    chain's head; :mod:`inspect_kit.manifests`) when ``file_path`` is given;
+    returns the manifest (with ``audit_id``), or None for a database that is
+    not an evidence store (no ``audit_log`` table).
 
     Uses its own short write connection: Datasette's connections are read-only.
     """
     if not path:
         return None
-    from .. import audit
+    from .. import audit, manifests
     from ..actors import Actor
     from ..store import connect, write_transaction
 
@@ -248,9 +253,13 @@ def audit_export(path: str | None, actor: dict[str, Any] | None, source: str, ro
             return None
         who = Actor(username=str((actor or {}).get("id") or "anonymous"), role=str((actor or {}).get("role") or ""),
                     strand=(actor or {}).get("strand"))
+        detail = f"{source}: {rows} rows" + (" (CAPPED)" if capped else "")
+        if file_path is not None:
+            return manifests.record_manifest(db, who, file_path, what="Datasette .xlsx export",
+                                             action="export.datasette_xlsx", row_counts={"rows": rows},
+                                             detail=detail, file_name=file_name)
         with write_transaction(db):
-            return audit.record(db, who, "export.datasette_xlsx",
-                                detail=f"{source}: {rows} rows" + (" (CAPPED)" if capped else ""))
+            return {"audit_id": audit.record(db, who, "export.datasette_xlsx", detail=detail)}
     finally:
         db.close()
 

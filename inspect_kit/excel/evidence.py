@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import audit, policy, vocab
+from .. import audit, manifests, policy, vocab
 from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
-from ..store import now, write_transaction
+from ..store import now
 from .cells import CUT_MARKER, DATE, DATETIME, NUMBER, TEXT, CellStats
 from .sheets import Column, SheetResult, discarded_on_failure, new_workbook, save_workbook, write_about, write_table
 
@@ -53,6 +53,7 @@ class EvidenceExport:
     sheets: list[SheetResult] = field(default_factory=list)
     stats: CellStats = field(default_factory=CellStats)
     audit_id: int | None = None
+    manifest: dict[str, Any] | None = None
 
     @property
     def counts_ok(self) -> bool:
@@ -296,6 +297,7 @@ def export_evidence_workbook(
     wanted: EvidenceFilter = EvidenceFilter(),
     progress: Progress | None = None,
     source: str = "inspect-kit export",
+    file_name: str | None = None,
 ) -> EvidenceExport:
     """Write the review's evidence workbook to ``path`` and audit the export.
 
@@ -305,6 +307,8 @@ def export_evidence_workbook(
     everything; administrators nothing (they see no case content). The file is written to a
     temporary file beside ``path`` and moved into place only when complete.
     ``progress`` is called with the number of rows written since its last call.
+    The export's manifest (:mod:`inspect_kit.manifests`) names the file
+    ``file_name`` (default: ``path``'s name; a download names what the user receives).
 
     :raises Forbidden: the actor may not export this.
     :raises NotFound, ValidationError: unknown review, strand or case.
@@ -410,15 +414,24 @@ def export_evidence_workbook(
         facts.append(("Control characters", f"stripped from {stats.stripped_cells:,} cell(s)"))
         facts.append(("Text cells", "Every recorded text is a text cell: nothing in this workbook is a formula."))
         facts.append(("Times", "Times are UTC; dates are Excel dates."))
+        chain_head = audit.head(db)
+        facts.append(("Audit chain head", f"row {chain_head['id']}, {chain_head['hash']}: this file's sha256 is "
+                                          "recorded in the audit log after it; check a copy with "
+                                          "`inspect-kit verify --file`."))
         write_about(workbook, facts, stats=stats)
         save_workbook(workbook, path)
 
-    with write_transaction(db):
-        result.audit_id = audit.record(
-            db, actor, "export.evidence_workbook", table="reviews", row_id=review_id,
-            detail=f"{path.name}: {wanted.describe()}; "
-                   + ", ".join(f"{sheet.title} {sheet.rows}" for sheet in result.sheets if not sheet.note),
-        )
+    # The manifest (sha256 of the saved file, row counts, the audit chain's
+    # head) is the export's audit row, so a copy handed out can be checked
+    # later with `inspect-kit verify --file` (issue 11).
+    result.manifest = manifests.record_manifest(
+        db, actor, path, what="evidence workbook", action="export.evidence_workbook", review_id=review_id,
+        file_name=file_name,
+        row_counts={sheet.title: sheet.rows for sheet in result.sheets if not sheet.note},
+        detail=f"{file_name or path.name}: {wanted.describe()}; "
+               + ", ".join(f"{sheet.title} {sheet.rows}" for sheet in result.sheets if not sheet.note),
+    )
+    result.audit_id = result.manifest["audit_id"]
     return result
 
 

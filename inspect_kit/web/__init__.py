@@ -123,7 +123,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Register every area of the app. Add new blueprints here, one line each."""
-    from . import alerts, api, attachments, auth, cases, dashboard, findings, health, imports, offline, qa
+    from . import (
+        alerts,
+        api,
+        attachments,
+        auth,
+        cases,
+        dashboard,
+        findings,
+        health,
+        imports,
+        judgements,
+        judgements_api,  # noqa: F401  (nests itself in api.bp, before api.bp is registered)
+        offline,
+        qa,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -136,3 +150,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(offline.bp)
+    app.register_blueprint(judgements.bp)

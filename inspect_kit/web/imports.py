@@ -172,13 +172,18 @@ def evidence_workbook():
                             strand=request.args.get("strand") or None,
                             case_ref=request.args.get("case") or None)
     path = _temporary()
+    download_name = evidence_filename(review["slug"])
     try:
-        export_evidence_workbook(get_db(), g.actor, review["id"], path, wanted=wanted,
-                                 source=f"intake app: {request.full_path.rstrip('?')}")
+        exported = export_evidence_workbook(get_db(), g.actor, review["id"], path, wanted=wanted,
+                                            source=f"intake app: {request.full_path.rstrip('?')}",
+                                            file_name=download_name)
     except InspectKitError as error:
         path.unlink(missing_ok=True)
         abort(error.status, error.message)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return _send_and_remove(path, evidence_filename(review["slug"]))
+    response = _send_and_remove(path, download_name)
+    if exported.manifest:  # its sha256, to check a copy later with `inspect-kit verify --file`
+        response.headers["X-Inspect-Kit-Sha256"] = exported.manifest["sha256"]
+    return response

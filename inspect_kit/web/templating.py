@@ -7,7 +7,7 @@ import datetime as dt
 
 from flask import Flask, current_app, g, request, url_for
 
-from .. import policy, vocab
+from .. import judgements, policy, vocab
 
 LABELS = {
     "activity": vocab.ACTIVITIES,
@@ -81,6 +81,8 @@ def navigation() -> list[dict]:
         items.append(("alerts.index", "Safeguarding alerts"))
     if policy.may(actor, policy.QA_FINDINGS):
         items.append(("qa.queue", "QA queue"))
+    if judgements.may_read(actor):
+        items.append(("judgements.index", "Judgements"))
     items.append(("imports.index", "Excel"))
     links = []
     for endpoint, text in items:
