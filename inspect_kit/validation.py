@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import urllib.parse
 from typing import Any
 
 from sqlite_utils import Database
@@ -192,13 +193,16 @@ def flag(fields: dict[str, Any], name: str, errors: dict[str, str], *, label: st
 def whole_number(value: Any, *, low: int = 0, high: int = MAX_INT, strings: bool = True) -> int | None:
     """``value`` as an int from ``low`` to ``high``, or None when it is not one.
 
-    Strict: ``True``, ``17.9`` and ``17.0`` are not whole numbers, nor are
-    ``"+5"``, ``" 5"``, ``"1_000"`` or other scripts' digits (all of which
-    ``int()`` takes). Strings of ASCII digits count only with ``strings``
-    (a form posts text; a JSON client must send a number).
+    Strict: ``True`` and ``17.9`` are not whole numbers (``int()`` would make
+    them 1 and 17), nor are ``"+5"``, ``" 5"``, ``"1_000"`` or other scripts'
+    digits (all of which ``int()`` takes). ``17.0`` is 17, as JSON Schema's
+    ``integer`` says. Strings of ASCII digits count only with ``strings`` (a
+    form posts text; a JSON client must send a number).
     """
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and value.is_integer() and abs(value) <= high:
+        value = int(value)
     if isinstance(value, int):
         number = value
     elif strings and isinstance(value, str) and DIGITS.fullmatch(value):
@@ -270,3 +274,28 @@ def submission_uuid(value: Any, *, field: str = "client_uuid") -> str:
             "(lowercase, hyphenated, no braces), or reload the page and try again.",
             field_errors={field: "Not a valid uuid: use the 36-character form, for example "
                                  "0f8fad5b-d9cb-469f-a165-70867728950e"}) from None
+
+
+def undecodable_form_fields(body: bytes) -> list[str]:
+    """The names of the fields of an ``application/x-www-form-urlencoded`` body
+    whose name or value is not UTF-8 once percent-decoded, in order.
+
+    Werkzeug keeps such a value as its percent-encoded text (``bad%FF%FE``),
+    which would then be stored as if typed; UTF-8's own check also refuses an
+    encoded lone surrogate (``%ED%A0%80``).
+    """
+    bad: list[str] = []
+    for pair in body.split(b"&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition(b"=")
+        name_bytes = urllib.parse.unquote_to_bytes(name.replace(b"+", b" "))
+        shown = name_bytes.decode("utf-8", errors="replace")
+        for part in (name_bytes, urllib.parse.unquote_to_bytes(value.replace(b"+", b" "))):
+            try:
+                part.decode("utf-8")
+            except UnicodeDecodeError:
+                if shown not in bad:
+                    bad.append(shown)
+                break
+    return bad

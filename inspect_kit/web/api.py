@@ -23,7 +23,7 @@ from wtforms import ValidationError as CsrfRefused
 from .. import accounts, chronology, findings, qa, reviews, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
-from ..openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, openapi_document
+from ..openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, ReviewLists, openapi_document
 from .db import get_db, get_private_db
 from .errors import api_error
 
@@ -229,7 +229,7 @@ def query_int(name: str, default: int, low: int, high: int = validation.MAX_INT)
     :raise 400: anything else, with a field error naming the parameter.
     """
     value = request.args.get(name)
-    if value is None or value == "":
+    if value is None:
         return default
     number = validation.whole_number(value, low=low, high=high)
     if number is None:
@@ -239,11 +239,11 @@ def query_int(name: str, default: int, low: int, high: int = validation.MAX_INT)
 
 
 def query_flag(name: str) -> bool:
-    """Query parameter ``name`` as a boolean (``true``/``false``, ``1``/``0``; absent is false). :raise 400:"""
+    """Query parameter ``name`` as a boolean (``true`` or ``false``; absent is false). :raise 400:"""
     value = request.args.get(name)
-    if value in (None, "", "false", "0"):
+    if value in (None, "false"):
         return False
-    if value in ("true", "1"):
+    if value == "true":
         return True
     raise ApiError(400, f"{name} must be true or false.", field_errors={name: "Use true or false"})
 
@@ -367,8 +367,30 @@ def created(result: findings.RecordResult, body: dict[str, Any], location: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI 3.1 document (no login needed: it holds no evidence)."""
-    return jsonify(openapi_document())
+    """The OpenAPI 3.1 document (no login needed: it holds no evidence).
+
+    For a caller who may read the review (token or session), the document
+    names the review's case and agency ids, case references, agency names
+    and criterion codes as the only values accepted, so a client generated
+    from it (or a fuzzer) sends only what the server takes; anonymous
+    callers and administrators get plain integers and strings. :raise 404:
+    """
+    lists = None
+    try:
+        actor = current_actor()
+        require_reader(actor)
+    except InspectKitError:
+        review_id()  # an unknown ?review= is still a 404
+    else:
+        db, review = get_db(), review_id()
+        cases, agencies = reviews.cases(db, review), reviews.agencies(db, review)
+        lists = ReviewLists(
+            slug=request.args.get("review") or "",
+            case_ids=[case["id"] for case in cases], case_refs=[case["case_ref"] for case in cases],
+            agency_ids=[agency["id"] for agency in agencies], agency_names=[agency["name"] for agency in agencies],
+            criteria=[code for (code,) in db.execute("SELECT code FROM criteria WHERE review_id = ? ORDER BY id",
+                                                     [review])])
+    return jsonify(openapi_document(lists=lists))
 
 
 @bp.get("/")
@@ -387,6 +409,8 @@ def record_finding():
     ref_errors = {**strict_types(body, integers=("case_id", "agency_id"), booleans=("submit",),
                                  strings=("case_ref", "agency")),
                   **resolve_refs(body, fields)}
+    if not isinstance(body.get("criteria"), (dict, list, type(None))):
+        ref_errors["criteria"] = "Send criteria as an object of code → relevance, or a list of codes"
     if ref_errors:
         refuse(ref_errors, lambda: findings.normalise(get_db(), review_id(), fields, require_criteria=submit is True))
     result = findings.record_finding(get_db(), actor, fields, client_uuid=uuid, submit=submit,
@@ -403,7 +427,7 @@ def list_findings():
     limit = query_int("limit", PAGE_SIZE, 1, MAX_PAGE_SIZE)
     # Up to the largest integer SQLite takes (2**63 and over were a 500).
     offset = query_int("offset", 0, 0)
-    qa_status = request.args.get("qa_status") or None
+    qa_status = request.args.get("qa_status")
     if qa_status is not None and qa_status not in vocab.QA_STATUSES:
         raise ApiError(400, f"qa_status must be one of {', '.join(vocab.QA_STATUSES)}.",
                        field_errors={"qa_status": "Unknown status"})
@@ -479,6 +503,8 @@ def record_event():
 def read_event(event_id: int):
     """One chronology event. :raise 401, 403, 404:"""
     require_reader(current_actor())
+    if event_id > validation.MAX_INT:  # SQLite cannot even look it up
+        raise NotFound(f"No chronology event {event_id} in this review.")
     event = chronology.get_event(get_db(), event_id)
     if event["review_id"] != review_id():
         raise NotFound(f"No chronology event {event_id} in this review.")
