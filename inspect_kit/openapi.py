@@ -402,8 +402,8 @@ ERRORS = {
     "404": "No such record in this review, or no review called `?review=`.",
     "405": "The endpoint does not take this method; the `Allow` header lists those it does.",
     "409": "Clashes with the stored state: a client_uuid reused for other content, a QA action on a version "
-           "the caller did not read (`errors.expected_version` names the version now stored), or one not allowed "
-           "from the record's current status.",
+           "the caller did not read (`errors.expected_version` names the version now stored), one not allowed "
+           "from the record's current status, or a submit of a finding with no framework criterion.",
     "413": f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
     "415": "The body is declared as something other than `application/json`.",
     "422": "The content breaks the domain's rules; `errors` names each field.",

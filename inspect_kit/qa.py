@@ -72,7 +72,8 @@ def perform(db: Database, actor: Actor, finding_id: int, action: str, comment: s
     :raises ValidationError: unknown action, missing or bad comment, bad uuid or version.
     :raises Forbidden: the actor may not take this action on this finding.
     :raises StaleVersion: the finding changed since ``expected_version``.
-    :raises InvalidTransition: the action is not possible from the finding's status.
+    :raises InvalidTransition: the action is not possible from the finding's status, or
+        (submit) the finding has no framework criterion.
     :raises Conflict: ``client_uuid`` was already used for another action.
     """
     if action not in TRANSITIONS:
@@ -158,8 +159,11 @@ def _move(db: Database, actor: Actor, finding_id: int, action: str, comment: str
                 f"A {finding['qa_status']} finding cannot be {'returned' if action == 'return' else action + 'ed'}; "
                 f"that is only possible from: {', '.join(moves)}.")
         if action == "submit" and not finding["criteria"]:
-            raise ValidationError("Link the finding to at least one framework criterion before submitting it.",
-                                  field_errors={"criteria": "Select at least one framework criterion"})
+            # The stored finding's state, not this request, is at fault: a conflict (409), like a
+            # move from the wrong status. Editing the finding to add a criterion resolves it.
+            raise InvalidTransition("Link the finding to at least one framework criterion (edit it) before "
+                                    "submitting it.",
+                                    field_errors={"criteria": "Select at least one framework criterion"})
         to_status = moves[finding["qa_status"]]
         stamp = now()
         if action == "submit":

@@ -63,8 +63,9 @@ def test_returning_or_withdrawing_needs_a_comment(review, submitted):
 
 def test_a_finding_cannot_be_submitted_without_a_criterion(review):
     draft = findings.record_finding(review.db, review.health, review.finding(criteria={}), client_uuid=new_uuid()).record
-    with pytest.raises(ValidationError, match="criterion"):
+    with pytest.raises(InvalidTransition, match="criterion") as refused:
         qa.submit(review.db, review.health, draft["id"])
+    assert refused.value.status == 409 and "criteria" in refused.value.field_errors
 
 
 def test_the_queue_lists_submitted_findings_oldest_first(review, submitted):
