@@ -74,11 +74,6 @@ API_MESSAGES = {
 }
 
 
-def _api_default(headers: dict[str, str]) -> str:
-    status = getattr(request, "routing_exception", None)
-    return getattr(status, "description", None) or "The request could not be completed."
-
-
 def is_api_request() -> bool:
     """Whether the request is the JSON API's (``/api`` and everything under it)."""
     return request.path == "/api" or request.path.startswith("/api/")
@@ -98,8 +93,8 @@ def render_error(status: int, message: str | None = None, *, field_errors: dict[
                  rescued: dict[str, str] | None = None, headers: dict[str, str] | None = None):
     """The error page (or JSON under ``/api/``) for ``status``."""
     if is_api_request():
-        return api_error(status, message or API_MESSAGES.get(status, _api_default)(headers or {}),
-                         field_errors, headers)
+        default = API_MESSAGES.get(status, lambda headers: TITLES.get(status, "The request failed") + ".")
+        return api_error(status, message or default(headers or {}), field_errors, headers)
     message = message or DEFAULT_MESSAGES.get(status) or TITLES.get(status, "Something went wrong.")
     title = TITLES.get(status, "There is a problem")
     return render_template("errors/error.html", status=status, title=title, message=message,
