@@ -41,9 +41,21 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Tab and newline: refused in a one-line field (a role, a source, a name).
 LINE_CHARS = re.compile(r"[\t\n]")
 LONE_SURROGATES = re.compile("[\ud800-\udfff]")
-NONCHARACTERS = re.compile(
-    "[\ufdd0-\ufdef" + "".join(chr(plane * 0x10000 + last) for plane in range(17) for last in (0xFFFE, 0xFFFF)) + "]"
-)
+# Everything the rule refuses in the Basic Multilingual Plane, in one pass.
+REFUSED_BMP = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+# The non-characters of the other planes (U+1FFFE, U+1FFFF, … U+10FFFF) in
+# UTF-8: a lead byte, then x8F/x9F/xAF/xBF, xBF, xBE or xBF. Searched in the
+# encoded text because 32 astral code points in one character class made
+# Python's re scan a 20,000-character text in 0.96 ms (bench in the commit message).
+ASTRAL_NONCHARACTER_UTF8 = re.compile(rb"[\xf0-\xf4][\x8f\x9f\xaf\xbf]\xbf[\xbe\xbf]")
+
+
+def is_noncharacter(char: str) -> bool:
+    """Whether ``char`` is one of Unicode's 66 non-characters."""
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
 # What "trimmed" means: ordinary whitespace only. str.strip() would also drop
 # U+001C–U+001F and U+0085 (controls) and hide them from the checks above.
 EDGE_WHITESPACE = " \t\n"
@@ -70,23 +82,31 @@ def text_fault(value: str, *, label: str, multiline: bool = True) -> str | None:
 
     ``value`` should already have its line endings normalised (``\\r\\n`` → ``\\n``).
     """
-    for pattern, what in (
-        (CONTROL_CHARS, "a control character"),
-        (LINE_CHARS if not multiline else None, "a line break or tab"),
-        (LONE_SURROGATES, "half of an emoji or symbol (a lone surrogate)"),
-        (NONCHARACTERS, "a character reserved by Unicode (a non-character)"),
-    ):
-        if pattern is None:
-            continue
-        found = pattern.search(value)
-        if found:
-            code = f"U+{ord(found.group()):04X}"
-            where = f"character {found.start() + 1:,}"
-            if what == "a line break or tab":
-                return f"The {label} must be one line: remove the line break or tab at {where}"
-            return (f"The {label} contains {what} ({code}, at {where}); remove it and retype the text around it "
-                    "(it was probably pasted by accident)")
-    return None
+    found = REFUSED_BMP.search(value)
+    at = found.start() if found else None
+    if not value.isascii():
+        encoded = value.encode("utf-8", "surrogatepass")
+        # Every one ends in BF BE or BF BF: a substring test rules most texts out at once.
+        astral = ASTRAL_NONCHARACTER_UTF8.search(encoded) if (
+            b"\xbf\xbe" in encoded or b"\xbf\xbf" in encoded) else None
+        if astral:
+            position = len(encoded[:astral.start()].decode("utf-8", "surrogatepass"))
+            at = position if at is None else min(at, position)
+    if not multiline:
+        line = LINE_CHARS.search(value, 0, len(value) if at is None else at)
+        if line:
+            return f"The {label} must be one line: remove the line break or tab at character {line.start() + 1:,}"
+    if at is None:
+        return None
+    char = value[at]
+    if CONTROL_CHARS.match(char):
+        what = "a control character"
+    elif LONE_SURROGATES.match(char):
+        what = "half of an emoji or symbol (a lone surrogate)"
+    else:
+        what = "a character reserved by Unicode (a non-character)"
+    return (f"The {label} contains {what} (U+{ord(char):04X}, at character {at + 1:,}); remove it and retype "
+            "the text around it (it was probably pasted by accident)")
 
 
 def text(fields: dict[str, Any], name: str, errors: dict[str, str], *, label: str,
