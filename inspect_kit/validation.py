@@ -113,9 +113,9 @@ def text(fields: dict[str, Any], name: str, errors: dict[str, str], *, label: st
          required: bool = False, limit: int = LONG_TEXT_LIMIT, multiline: bool = True) -> str | None:
     """The value of free-text field ``name`` under the text rule (module docstring), or None when empty.
 
-    Refusals go to ``errors[name]``: not text, empty when ``required``, longer
-    than ``limit`` characters, or a character the rule refuses (named, with
-    its position). One-line fields (``multiline=False``) also refuse tabs and newlines.
+    Refusals go to ``errors[name]``: not text, longer than ``limit``
+    characters as sent, empty when ``required``, or a character the rule
+    refuses (named, with its position). One-line fields (``multiline=False``) also refuse tabs and newlines.
     """
     value = fields.get(name)
     if value is None:
@@ -124,6 +124,12 @@ def text(fields: dict[str, Any], name: str, errors: dict[str, str], *, label: st
         return None
     if not isinstance(value, str):
         errors[name] = f"The {label} must be text"
+        return None
+    # Counted as sent (a browser's line break is two characters, CR LF), which is
+    # what the OpenAPI document's maxLength says: counted after trimming, a text
+    # the document calls too long was accepted.
+    if len(value) > limit:
+        errors[name] = f"The {label} must be {limit:,} characters or fewer (it has {len(value):,})"
         return None
     value = value.replace("\r\n", "\n")
     fault = text_fault(value, label=label, multiline=multiline)
@@ -134,11 +140,7 @@ def text(fields: dict[str, Any], name: str, errors: dict[str, str], *, label: st
         if required:
             errors[name] = f"Enter the {label}"
         return None
-    value = value.strip(EDGE_WHITESPACE)
-    if len(value) > limit:
-        errors[name] = f"The {label} must be {limit:,} characters or fewer (it has {len(value):,})"
-        return None
-    return value
+    return value.strip(EDGE_WHITESPACE)
 
 
 def choice(fields: dict[str, Any], name: str, choices: dict[str, str], errors: dict[str, str], *,

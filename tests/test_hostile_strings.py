@@ -40,14 +40,15 @@ def is_noncharacter(char: str) -> bool:
 
 def expected(text: str, *, multiline: bool, required: bool, limit: int):
     """What the store must hold after ``text`` is sent: the text, None (empty) or REFUSED."""
+    if len(text) > limit:  # counted as sent, as the OpenAPI document's maxLength counts
+        return REFUSED
     text = text.replace("\r\n", "\n")
     allowed = "\t\n" if multiline else ""
     if any((unicodedata.category(c) in ("Cc", "Cs") and c not in allowed) or is_noncharacter(c) for c in text):
         return REFUSED
     if not text.strip():
         return REFUSED if required else None
-    text = text.strip(" \t\n")
-    return REFUSED if len(text) > limit else text
+    return text.strip(" \t\n")
 
 
 @dataclass

@@ -69,6 +69,9 @@ def test_blank_and_length():
     assert text("\u3000", required=True)[1] == "Enter the note"  # an ideographic space is blank too
     assert text("   ") == (None, None)
     assert text("x" * 11, limit=10)[1] == "The note must be 10 characters or fewer (it has 11)"
+    # Counted as sent, as JSON Schema's maxLength counts: trimming does not bring a text under the limit.
+    assert text("x" * 9 + "\r\n", limit=10)[1] == "The note must be 10 characters or fewer (it has 11)"
+    assert text("x" * 8 + "\r\n", limit=10) == ("x" * 8, None)
     assert text(17)[1] == "The note must be text"
 
 
