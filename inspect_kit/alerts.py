@@ -44,7 +44,8 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
     errors: dict[str, str] = {}
     fields = {"urgency": urgency, "concern": concern, "case_id": case_id, "referral_due": referral_due}
     urgency = validation.choice(fields, "urgency", vocab.ALERT_URGENCIES, errors, label="urgency")
-    concern = validation.text(fields, "concern", errors, label="concern about the child", required=True, limit=5000)
+    concern = validation.text(fields, "concern", errors, label="concern about the child", required=True,
+                             limit=validation.COMMENT_LIMIT)
     case_id = validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case")
     if finding_id is not None:
         row = db.execute("SELECT case_id FROM findings WHERE id = ? AND review_id = ?", [finding_id, review_id]).fetchone()
@@ -80,7 +81,8 @@ def refer(db: Database, actor: Actor, alert_id: int, *, referred_to: str, respon
     """Record that the concern was referred to the local authority (or police)."""
     errors: dict[str, str] = {}
     fields = {"referred_to": referred_to, "response_due": response_due}
-    referred_to = validation.text(fields, "referred_to", errors, label="who it was referred to", required=True, limit=300)
+    referred_to = validation.text(fields, "referred_to", errors, label="who it was referred to", required=True, limit=300,
+                                  multiline=False)
     response_due = validation.iso_date(fields, "response_due", errors, label="response due date", required=False)
     if errors:
         raise ValidationError("; ".join(errors.values()), field_errors=errors)
@@ -94,7 +96,8 @@ def refer(db: Database, actor: Actor, alert_id: int, *, referred_to: str, respon
 def record_response(db: Database, actor: Actor, alert_id: int, response: str) -> dict[str, Any]:
     """Record the agency's response to a referred alert."""
     errors: dict[str, str] = {}
-    response = validation.text({"response": response}, "response", errors, label="response", required=True, limit=5000)
+    response = validation.text({"response": response}, "response", errors, label="response", required=True,
+                               limit=validation.COMMENT_LIMIT)
     if errors:
         raise ValidationError(errors["response"], field_errors=errors)
     with write_transaction(db):
@@ -103,7 +106,18 @@ def record_response(db: Database, actor: Actor, alert_id: int, response: str) ->
 
 
 def close(db: Database, actor: Actor, alert_id: int, note: str | None = None) -> dict[str, Any]:
-    """Close an alert once the response has been checked."""
+    """Close an alert once the response has been checked, with an optional closing note.
+
+    The note follows the same text rule as every other field (it is kept on
+    the audit row, which leads read in Datasette).
+
+    :raises ValidationError: the note breaks the text rule or is over 5,000 characters.
+    :raises InvalidTransition: the alert has no recorded response yet, or is closed.
+    """
+    errors: dict[str, str] = {}
+    note = validation.text({"note": note}, "note", errors, label="closing note", limit=validation.COMMENT_LIMIT)
+    if errors:
+        raise ValidationError(errors["note"], field_errors=errors)
     with write_transaction(db):
         alert = get_alert(db, alert_id)
         return _move(db, actor, alert, "responded", "closed", {"closed_at": now()}, detail=note)

@@ -73,6 +73,14 @@ def fault_kind(error: BaseException) -> str | None:
             return DISK_FULL
         if error.errno in IO_ERRNOS:
             return IO_ERROR
+    # openpyxl writes sheets through lxml when it is installed, and lxml reports
+    # a full disk as its own SerialisationError("IO_ENOSPC"), not an OSError.
+    if type(error).__name__ == "SerialisationError":
+        text = str(error)
+        if "ENOSPC" in text or "EDQUOT" in text:
+            return DISK_FULL
+        if "EIO" in text:
+            return IO_ERROR
     return None
 
 

@@ -43,6 +43,15 @@ class Conflict(InspectKitError):
     status = 409
 
 
+class StaleVersion(Conflict):
+    """The record changed after the reader opened it (a QA action or an edit
+    carried an older ``expected_version``); ``current_version`` is the one stored."""
+
+    def __init__(self, message: str, *, current_version: int, field_errors: dict[str, str] | None = None):
+        super().__init__(message, field_errors=field_errors)
+        self.current_version = current_version
+
+
 class InvalidTransition(Conflict):
     """A QA or alert transition not allowed from the record's current status."""
 

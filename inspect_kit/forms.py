@@ -76,9 +76,8 @@ class GovDateField(Field):
             return
         day, month, year = parts
         try:
+            # The library bounds the year (validation.EARLIEST_DATE) and says so.
             self.data = dt.date(int(year), int(month), int(day))
-            if int(year) < 1900:
-                raise ValueError
         except (TypeError, ValueError):
             self.data = f"{day}/{month}/{year}"
             self.invalid_date = True
@@ -213,10 +212,18 @@ class FindingForm(IntakeForm):
 
 
 class QaForm(IntakeForm):
-    """Accept, return, submit or withdraw a finding."""
+    """Accept, return, submit or withdraw a finding: the action, a comment,
+    the finding's version the page showed and the action's client uuid."""
 
     action = HiddenField()
+    expected_version = HiddenField()
     comment = TextAreaField("Comment", widget=GovTextArea())
+
+    def version_read(self) -> int:
+        """The version the page showed; 0 (stale: the library answers that the
+        finding changed) when the hidden field is missing or damaged."""
+        value = self.expected_version.data
+        return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19 else 0
 
 
 class EventForm(IntakeForm):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from sqlite_utils import Database
 
 from . import audit
 from .actors import Actor
+from .file_modes import PRIVATE_FILE, make_private
 from .store import now, write_transaction
 
 MANIFEST_FORMAT = "inspect-kit-manifest/1"
@@ -64,7 +66,11 @@ def record_manifest(db: Database, actor: Actor, path: Path | str, *, what: str, 
 def write_sidecar(path: Path | str, manifest: Mapping[str, Any]) -> Path:
     """Write ``<file>.manifest.json`` beside the file; returns its path."""
     sidecar = Path(str(path) + ".manifest.json")
-    sidecar.write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    # 0600 whatever the umask, like the export it describes (it names the review and who exported it).
+    fd = os.open(sidecar, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    make_private(fd)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return sidecar
 
 

@@ -8,6 +8,9 @@ function returning a dict, tested with ``openapi-spec-validator``.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__, qa, validation, vocab
@@ -24,8 +27,118 @@ SESSION_COOKIE = "inspect_kit_session"
 MAX_PAGE_SIZE = 200
 
 
-def _enum(codes: dict[str, str], what: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReviewLists:
+    """A review's reference data, for a document that names the only ids,
+    references and criterion codes the server will accept (for a caller who
+    may read the review: the anonymous document has plain integers and strings)."""
+
+    slug: str
+    case_ids: list[int] = field(default_factory=list)
+    case_refs: list[str] = field(default_factory=list)
+    agency_ids: list[int] = field(default_factory=list)
+    agency_names: list[str] = field(default_factory=list)
+    criteria: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------- the text rule as JSON Schema
+
+# validation.text's refusals as a character class: C0 but tab and newline, DEL,
+# C1, and the non-characters. Lone surrogates are left out: JSON text that
+# holds one is not Unicode, and JSON Schema validators written in Rust refuse
+# a pattern that names them (the server refuses them anyway).
+_FORBIDDEN = (r"\x00-\x08\x0b-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff"
+              + "".join(chr(plane * 0x10000 + last) for plane in range(1, 17) for last in (0xFFFE, 0xFFFF)))
+
+
+def text_pattern(*, required: bool, multiline: bool) -> str:
+    """The text rule (:func:`inspect_kit.validation.text`) as a regular expression.
+
+    Multi-line texts may hold tabs, newlines and CRLF pairs (stored as
+    newlines); one-line texts none of them. A required text needs one
+    character that is not whitespace (blank is refused as empty).
+    """
+    forbidden = _FORBIDDEN if multiline else _FORBIDDEN + r"\t\n"
+    unit = f"(?:[^{forbidden}]|\\r\\n)" if multiline else f"[^{forbidden}]"
+    return f"^{unit}*[^\\s{forbidden}]{unit}*$" if required else f"^{unit}*$"
+
+
+def _text(description: str, limit: int, *, required: bool = True, multiline: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "string" if required else ["string", "null"], "maxLength": limit,
+        "pattern": text_pattern(required=required, multiline=multiline),
+        "description": f"{description} At most {limit:,} characters; " + (
+            "tabs and line breaks allowed" if multiline else "one line") +
+        ", no control characters or Unicode non-characters; spaces and line breaks at the ends are trimmed.",
+    }
+    if required:
+        schema["minLength"] = 1
+    return schema
+
+
+def _long_text(description: str, *, required: bool = True) -> dict[str, Any]:
+    return _text(description, validation.LONG_TEXT_LIMIT, required=required)
+
+
+def _short_text(description: str, factor: int = 1) -> dict[str, Any]:
+    return _text(description, validation.SHORT_TEXT_LIMIT * factor, required=False, multiline=False)
+
+
+# ----------------------------------------------------------------- dates from 1900 to today
+
+
+def _digits_between(low: str, high: str) -> str:
+    """A regex for the fixed-width digit strings from ``low`` to ``high`` inclusive."""
+    if not low:
+        return ""
+    if low[0] == high[0]:
+        return low[0] + _digits_between(low[1:], high[1:])
+    rest = len(low) - 1
+    if low[1:] == "0" * rest and high[1:] == "9" * rest:
+        return f"[{low[0]}-{high[0]}]" + "[0-9]" * rest
+    parts = [low[0] + _digits_between(low[1:], "9" * rest)]
+    if int(high[0]) - int(low[0]) > 1:
+        parts.append(f"[{int(low[0]) + 1}-{int(high[0]) - 1}]" + "[0-9]" * rest)
+    parts.append(high[0] + _digits_between("0" * rest, high[1:]))
+    return "(?:" + "|".join(parts) + ")"
+
+
+def _month_days(year_pattern: str, months: range, leap_years: list[int]) -> list[str]:
+    """Alternatives for every real ``-MM-DD`` of ``months`` in the years ``year_pattern`` matches
+    (29 February only in ``leap_years``)."""
+    parts = []
+    for month in months:
+        days = 28 if month == 2 else calendar.monthrange(2001, month)[1]
+        parts.append(f"{year_pattern}-{month:02d}-{_digits_between('01', f'{days:02d}')}")
+    if 2 in months and leap_years:
+        parts.append(f"(?:{'|'.join(str(year) for year in leap_years)})-02-29")
+    return parts
+
+
+def date_pattern(today: dt.date, earliest: dt.date = validation.EARLIEST_DATE) -> str:
+    """A regex for exactly the real ``YYYY-MM-DD`` dates from ``earliest`` (a 1 January) to ``today``."""
+    parts = []
+    if today.year > earliest.year:
+        years = range(earliest.year, today.year)
+        parts += _month_days(_digits_between(str(years[0]), str(years[-1])), range(1, 13),
+                             [year for year in years if calendar.isleap(year)])
+    year = str(today.year)
+    leap = [today.year] if calendar.isleap(today.year) and today.month > 2 else []
+    if today.month > 1:
+        parts += _month_days(year, range(1, today.month), leap)
+    parts.append(f"{year}-{today.month:02d}-{_digits_between('01', f'{today.day:02d}')}")
+    return "^(?:" + "|".join(parts) + ")$"
+
+
+def _date(today: dt.date, description: str) -> dict[str, Any]:
+    return {"type": "string", "format": "date", "pattern": date_pattern(today),
+            "description": f"{description} An ISO date, YYYY-MM-DD, from 1900-01-01 to today."}
+
+
+def _enum(codes: dict[str, str], what: str, *, optional: bool = False) -> dict[str, Any]:
     labels = "; ".join(f"`{code}`: {label}" for code, label in codes.items())
+    if optional:  # empty or null takes the default
+        return {"enum": [*codes, "", None], "description": f"{what}. {labels}."}
     return {"type": "string", "enum": list(codes), "description": f"{what}. {labels}."}
 
 
@@ -42,55 +155,71 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _long_text(description: str) -> dict[str, Any]:
-    return {"type": "string", "maxLength": validation.LONG_TEXT_LIMIT, "description": description}
-
-
-def _short_text(description: str, factor: int = 1) -> dict[str, Any]:
-    return {"type": "string", "maxLength": validation.SHORT_TEXT_LIMIT * factor, "description": description}
-
-
-ID = {"type": "integer", "minimum": 1}
-DATE = {"type": "string", "format": "date", "description": "An ISO date, YYYY-MM-DD; not in the future."}
+ID = {"type": "integer", "minimum": 1, "maximum": validation.MAX_INT}
 TIMESTAMP = {"type": "string", "format": "date-time"}
 CLIENT_UUID = {
-    "type": "string", "format": "uuid",
-    "description": "Made by the client once per record and sent again unchanged on every retry: the same uuid "
-                   "with the same content answers 200 with the stored record, with other content 409.",
+    "type": "string", "format": "uuid", "pattern": validation.UUID_PATTERN,
+    "not": {"enum": sorted(validation.RESERVED_UUIDS)},
+    "description": "Made by the client once per request and sent again unchanged on every retry: the same uuid "
+                   "with the same content answers 200 with the stored record, with other content 409. The "
+                   "36-character hyphenated form (uppercase is read as lowercase); not the nil or max uuid.",
 }
+STORED_DATE = {"type": "string", "format": "date"}
 
 
-def schemas() -> dict[str, Any]:
-    """The ``components.schemas`` of the document."""
+def _row_id(ids: list[int] | None, description: str, *, nullable: bool = True) -> dict[str, Any]:
+    if ids is None:
+        schema = {**ID, "description": description}
+        return _nullable(schema) if nullable else schema
+    return {"enum": [*ids, None] if nullable else list(ids), "description": description}
+
+
+def _name(names: list[str] | None, description: str) -> dict[str, Any]:
+    if names is None:
+        return {"type": ["string", "null"], "maxLength": validation.SHORT_TEXT_LIMIT,
+                "pattern": text_pattern(required=False, multiline=False), "description": description}
+    return {"enum": [*names, "", None], "description": description}
+
+
+def _given(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """Matches a body where ``name`` is present and not empty."""
+    return {"required": [name], "properties": {name: schema}}
+
+
+def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    """The ``components.schemas`` of the document (with ``lists``, only that review's ids and codes)."""
+    today = today or dt.date.today()
+    criterion = {"type": "string"} if lists is None else {"enum": lists.criteria}
     criteria = {
         "description": "Framework criteria the evidence relates to: a map of criterion code to relevance, or a "
-                       "list of codes (all primary). Required when submitting.",
+                       "list of codes (all primary). At least one is required when submitting.",
         "oneOf": [
-            {"type": "object", "additionalProperties": _enum(vocab.RELEVANCES, "Relevance")},
-            {"type": "array", "items": {"type": "string"}},
+            {"type": "object", "propertyNames": criterion,
+             "additionalProperties": _enum(vocab.RELEVANCES, "Relevance")},
+            {"type": "array", "items": criterion},
+            {"type": "null"},
         ],
     }
-    finding_content = {
-        "agency_id": _nullable({**ID, "description": "An agency of the review (or give `agency` by name)."}),
-        "case_id": _nullable({**ID, "description": "A case of the review (or give `case_ref`)."}),
+    some_criteria = {"oneOf": [{"type": "object", "minProperties": 1}, {"type": "array", "minItems": 1}]}
+    with_id = {"type": "integer"}
+    with_name = {"type": "string", "minLength": 1}
+    finding_out = {
+        "agency_id": _nullable({**ID}), "case_id": _nullable({**ID}),
         "activity": _enum(vocab.ACTIVITIES, "How the evidence was gathered"),
-        "collected_on": DATE,
-        "evidence_text": _long_text("What was seen, read or heard."),
-        "evaluation_text": _nullable(_long_text("The inspector's evaluation of it.")),
+        "collected_on": STORED_DATE,
+        "evidence_text": {"type": "string"}, "evaluation_text": {"type": ["string", "null"]},
         "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
-        "impact_on_child": _enum(vocab.IMPACTS_ON_CHILD, "Impact on the child (default `not_known`)"),
+        "impact_on_child": _enum(vocab.IMPACTS_ON_CHILD, "Impact on the child"),
     }
-    event_content = {
-        "practitioner_role": _nullable(_short_text("The practitioner's role, never their name.")),
-        "event_date": DATE,
-        "date_precision": _enum(vocab.DATE_PRECISIONS, "How exact the date is (default `day`)"),
+    event_out = {
+        "practitioner_role": {"type": ["string", "null"]}, "event_date": STORED_DATE,
+        "date_precision": _enum(vocab.DATE_PRECISIONS, "How exact the date is"),
         "event_type": _enum(vocab.EVENT_TYPES, "Type of event"),
-        "description": _long_text("What happened."),
-        "source_of_information": _nullable(_short_text("Where the information came from.", 2)),
-        "key_event": {"type": "boolean"},
-        "missed_opportunity": {"type": "boolean"},
+        "description": {"type": "string"}, "source_of_information": {"type": ["string", "null"]},
+        "key_event": {"type": "boolean"}, "missed_opportunity": {"type": "boolean"},
         "good_practice": {"type": "boolean"},
     }
+    flag = {"type": ["boolean", "null"], "description": "true or false (null is false)."}
     return {
         "Error": {
             "type": "object",
@@ -108,29 +237,46 @@ def schemas() -> dict[str, Any]:
             "required": ["client_uuid", "activity", "collected_on", "evidence_text", "finding_type"],
             "properties": {
                 "client_uuid": CLIENT_UUID,
-                **finding_content,
-                "case_ref": _nullable({"type": "string", "description": "A case by reference, e.g. C-017."}),
-                "agency": _nullable({"type": "string", "description": "An agency of the review by name."}),
+                "agency_id": _row_id(lists and lists.agency_ids, "An agency of the review (or give `agency`)."),
+                "case_id": _row_id(lists and lists.case_ids, "A case of the review (or give `case_ref`)."),
+                "case_ref": _name(lists and lists.case_refs, "A case of the review by reference, e.g. C-017."),
+                "agency": _name(lists and lists.agency_names, "An agency of the review by name."),
+                "activity": _enum(vocab.ACTIVITIES, "How the evidence was gathered"),
+                "collected_on": _date(today, "When the evidence was collected."),
+                "evidence_text": _long_text("What was seen, read or heard."),
+                "evaluation_text": _long_text("The inspector's evaluation of it.", required=False),
+                "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
+                "impact_on_child": _enum(vocab.IMPACTS_ON_CHILD, "Impact on the child (default `not_known`)",
+                                         optional=True),
                 "criteria": criteria,
-                "submit": {"type": "boolean", "default": False,
+                "submit": {"type": ["boolean", "null"], "default": False,
                            "description": "Send straight to the QA queue (criteria then required)."},
             },
+            "allOf": [
+                {"not": {"allOf": [_given("case_id", with_id), _given("case_ref", with_name)]}},
+                {"not": {"allOf": [_given("agency_id", with_id), _given("agency", with_name)]}},
+                {"if": {"required": ["submit"], "properties": {"submit": {"const": True}}},
+                 "then": {"required": ["criteria"], "properties": {"criteria": some_criteria}}},
+            ],
+            "description": "Give the case by `case_id` or `case_ref` (not both), the agency by `agency_id` or "
+                           "`agency` (not both).",
         },
         "Finding": {
             "type": "object",
             "properties": {
                 "public_id": {"type": "string", "examples": ["EF-POL-02-0041"]},
                 "url": {"type": "string"},
-                "client_uuid": CLIENT_UUID,
+                "client_uuid": {"type": "string", "format": "uuid"},
                 "review_id": ID,
                 "strand": {"type": "string"},
                 "inspector": {"type": "string", "examples": ["POL-02"]},
-                **finding_content,
+                **finding_out,
                 "agency": {"type": ["string", "null"]},
                 "case_ref": {"type": ["string", "null"]},
                 "criteria": {"type": "object", "additionalProperties": _enum(vocab.RELEVANCES, "Relevance")},
                 "qa_status": _enum(vocab.QA_STATUSES, "Quality-assurance status"),
-                "version": {"type": "integer", "minimum": 1},
+                "version": {"type": "integer", "minimum": 1,
+                            "description": "Send it back as `expected_version` with a QA action."},
                 "created_at": TIMESTAMP,
                 "updated_at": TIMESTAMP,
                 "submitted_at": {**TIMESTAMP, "type": ["string", "null"]},
@@ -147,7 +293,7 @@ def schemas() -> dict[str, Any]:
                 "qa_status": _enum(vocab.QA_STATUSES, "Quality-assurance status"),
                 "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
                 "activity": _enum(vocab.ACTIVITIES, "Activity"),
-                "collected_on": DATE, "version": {"type": "integer"}, "updated_at": TIMESTAMP,
+                "collected_on": STORED_DATE, "version": {"type": "integer"}, "updated_at": TIMESTAMP,
                 "evidence_text": {"type": "string"}, "strand": {"type": "string"}, "inspector": {"type": "string"},
                 "agency": {"type": ["string", "null"]}, "case_ref": {"type": ["string", "null"]},
             },
@@ -164,12 +310,20 @@ def schemas() -> dict[str, Any]:
         },
         "QaActionInput": {
             "type": "object",
-            "required": ["action"],
+            "required": ["action", "expected_version", "client_uuid"],
             "properties": {
                 "action": _enum({a: vocab.QA_ACTIONS[a] for a in qa.TRANSITIONS}, "QA action"),
-                "comment": {"type": ["string", "null"], "maxLength": 5000,
-                            "description": "Required to return (what to change) or withdraw (why)."},
+                "expected_version": {**ID, "description": "The finding's `version` the caller read: if the "
+                                                          "finding has changed since, nothing is done (409)."},
+                "client_uuid": {**CLIENT_UUID, "description": "Made once for this action: a retry with the same "
+                                                              "uuid answers 200 and acts once. " +
+                                                              CLIENT_UUID["description"].split(": ", 1)[0]},
+                "comment": _text("Required to return (what to change) or withdraw (why).",
+                                 validation.COMMENT_LIMIT, required=False),
             },
+            "if": {"required": ["action"], "properties": {"action": {"enum": ["return", "withdraw"]}}},
+            "then": {"required": ["comment"],
+                     "properties": {"comment": _text("", validation.COMMENT_LIMIT, required=True)}},
         },
         "QaActionRecord": {
             "type": "object",
@@ -183,21 +337,37 @@ def schemas() -> dict[str, Any]:
         "ChronologyEventInput": {
             "type": "object",
             "required": ["client_uuid", "event_date", "event_type", "description"],
-            "description": "Give the case as `case_id` or `case_ref`, the agency as `agency_id` or `agency`.",
+            "description": "Give the case as `case_id` or `case_ref`, the agency as `agency_id` or `agency` "
+                           "(one of each, not both).",
             "properties": {
                 "client_uuid": CLIENT_UUID,
-                "case_id": ID, "case_ref": {"type": "string"},
-                "agency_id": ID, "agency": {"type": "string"},
-                **event_content,
+                "case_id": _row_id(lists and lists.case_ids, "A case of the review."),
+                "case_ref": _name(lists and lists.case_refs, "A case of the review by reference."),
+                "agency_id": _row_id(lists and lists.agency_ids, "An agency of the review."),
+                "agency": _name(lists and lists.agency_names, "An agency of the review by name."),
+                "practitioner_role": _short_text("The practitioner's role, never their name."),
+                "event_date": _date(today, "When it happened."),
+                "date_precision": _enum(vocab.DATE_PRECISIONS, "How exact the date is (default `day`)",
+                                        optional=True),
+                "event_type": _enum(vocab.EVENT_TYPES, "Type of event"),
+                "description": _long_text("What happened."),
+                "source_of_information": _short_text("Where the information came from.", 2),
+                "key_event": flag, "missed_opportunity": flag, "good_practice": flag,
             },
+            "allOf": [
+                {"anyOf": [_given("case_id", with_id), _given("case_ref", with_name)]},
+                {"anyOf": [_given("agency_id", with_id), _given("agency", with_name)]},
+                {"not": {"allOf": [_given("case_id", with_id), _given("case_ref", with_name)]}},
+                {"not": {"allOf": [_given("agency_id", with_id), _given("agency", with_name)]}},
+            ],
         },
         "ChronologyEvent": {
             "type": "object",
             "properties": {
-                "id": ID, "url": {"type": "string"}, "client_uuid": CLIENT_UUID, "case_id": ID,
-                "case_ref": {"type": "string"}, "agency_id": ID, "agency": {"type": "string"},
+                "id": ID, "url": {"type": "string"}, "client_uuid": {"type": "string", "format": "uuid"},
+                "case_id": ID, "case_ref": {"type": "string"}, "agency_id": ID, "agency": {"type": "string"},
                 "agency_type": _enum(vocab.AGENCY_TYPES, "Type of agency"),
-                **event_content,
+                **event_out,
                 "recorded_by": {"type": ["string", "null"], "description": "The recording inspector's code."},
                 "created_at": TIMESTAMP,
                 "gap_days": {"type": ["integer", "null"],
@@ -225,24 +395,27 @@ def schemas() -> dict[str, Any]:
 
 
 ERRORS = {
-    "400": "Bad request: the body is not a JSON object, a query parameter is wrong, or (with a session) the "
-           "CSRF token is missing or wrong.",
+    "400": "Bad request: the body is not JSON or not an object, a query parameter is wrong (`errors` names it), "
+           "or (with a session) the CSRF token is missing or wrong.",
     "401": "No credentials, or an invalid API token. The `WWW-Authenticate` header says which.",
     "403": "Authenticated, but this account may not do this (another strand's evidence; an administrator "
            "acting as an author).",
-    "404": "No such record (or endpoint) in this review.",
+    "404": "No such record in this review, or no review called `?review=`.",
     "405": "The endpoint does not take this method; the `Allow` header lists those it does.",
-    "409": "Clashes with the stored state: a client_uuid reused for other content, or a QA action not allowed "
-           "from the record's current status.",
+    "409": "Clashes with the stored state: a client_uuid reused for other content, a QA action on a version "
+           "the caller did not read (`errors.expected_version` names the version now stored), one not allowed "
+           "from the record's current status, or a submit of a finding with no framework criterion.",
     "413": f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
+    "415": "The body is declared as something other than `application/json`.",
     "422": "The content breaks the domain's rules; `errors` names each field.",
+    "429": "Too many requests from this account or address: wait and retry (`Retry-After` says how long).",
     "500": "The server failed; nothing was half-written. The message is safe to show.",
 }
 
 
 def _responses(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
     responses = dict(ok)
-    for code in ("401", "403", "400", *codes, "500"):
+    for code in ("400", "401", "403", "404", *codes, "429", "500"):
         responses[code] = {"$ref": f"#/components/responses/E{code}"}
     return responses
 
@@ -261,10 +434,15 @@ def _body(schema: str) -> dict[str, Any]:
 READ_SECURITY = [{"bearerToken": []}, {"sessionCookie": []}]
 WRITE_SECURITY = [{"bearerToken": []}, {"sessionCookie": [], "csrfHeader": []}]
 REVIEW_PARAM = {"$ref": "#/components/parameters/review"}
+WRITE_ERRORS = ("409", "413", "415", "422")
 
 
 def paths() -> dict[str, Any]:
-    """The ``paths`` of the document: one entry per route of the API blueprint."""
+    """The ``paths`` of the document: one entry per route of the API blueprint.
+
+    Every operation but this document's acts on a review (``?review=SLUG``,
+    default the latest), so every one may answer 404 for an unknown slug.
+    """
     public_id = {"name": "public_id", "in": "path", "required": True, "schema": {"type": "string"},
                  "examples": {"finding": {"value": "EF-POL-02-0041"}}}
     created = {
@@ -274,7 +452,12 @@ def paths() -> dict[str, Any]:
     return {
         "/api/openapi.json": {"get": {
             "operationId": "openapi", "summary": "This document.", "security": [],
-            "responses": {"200": {"description": "The OpenAPI document.", "content": {JSON: {"schema": {}}}}},
+            "description": "With a reader's credentials, the document names the review's own case and agency "
+                           "ids, case references, agency names and criterion codes (the only ones accepted).",
+            "parameters": [REVIEW_PARAM],
+            "responses": {"200": {"description": "The OpenAPI document.", "content": {JSON: {"schema": {}}}},
+                          "404": {"$ref": "#/components/responses/E404"},
+                          "500": {"$ref": "#/components/responses/E500"}},
         }},
         "/api/findings": {
             "get": {
@@ -285,10 +468,11 @@ def paths() -> dict[str, Any]:
                     REVIEW_PARAM,
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": PAGE_SIZE}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                    {"name": "offset", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": validation.MAX_INT, "default": 0}},
                     {"name": "qa_status", "in": "query", "schema": _enum(vocab.QA_STATUSES, "Only this status")},
-                    {"name": "mine", "in": "query", "schema": {"type": "boolean"},
-                     "description": "Only the caller's own findings."},
+                    {"name": "mine", "in": "query", "schema": {"type": "boolean", "default": False},
+                     "description": "Only the caller's own findings (`true` or `false`)."},
                 ],
                 "responses": _responses(_ok("200", "A page of findings.", "FindingPage")),
             },
@@ -298,23 +482,25 @@ def paths() -> dict[str, Any]:
                 "security": WRITE_SECURITY,
                 "parameters": [REVIEW_PARAM],
                 "requestBody": _body("FindingInput"),
-                "responses": _responses(created, "409", "413", "422"),
+                "responses": _responses(created, *WRITE_ERRORS),
             },
         },
         "/api/findings/{public_id}": {"get": {
             "operationId": "readFinding", "summary": "One finding with its QA history.",
-            "security": READ_SECURITY, "parameters": [public_id],
-            "responses": _responses(_ok("200", "The finding.", "Finding"), "404"),
+            "security": READ_SECURITY, "parameters": [REVIEW_PARAM, public_id],
+            "responses": _responses(_ok("200", "The finding.", "Finding")),
         }},
         "/api/findings/{public_id}/qa": {"post": {
             "operationId": "qaFinding",
-            "summary": "Submit, accept, return or withdraw a finding.",
-            "description": "Authors submit and withdraw their own findings; leads and moderators accept and return "
-                           "(with a comment). A move not allowed from the current status is 409.",
-            "security": WRITE_SECURITY, "parameters": [public_id],
+            "summary": "Submit, accept, return or withdraw a finding, on the version the caller read.",
+            "description": "Authors submit and withdraw their own findings; leads and moderators accept, return "
+                           "(with a comment) and withdraw. A move not allowed from the current status is 409; so "
+                           "is one whose `expected_version` is not the finding's current `version` (nothing is "
+                           "done: read the finding again). A retry with the same `client_uuid` answers 200 with "
+                           "the finding and records the action once.",
+            "security": WRITE_SECURITY, "parameters": [REVIEW_PARAM, public_id],
             "requestBody": _body("QaActionInput"),
-            "responses": _responses(_ok("200", "The finding after the action.", "Finding"),
-                                    "404", "409", "413", "422"),
+            "responses": _responses(_ok("200", "The finding after the action.", "Finding"), *WRITE_ERRORS),
         }},
         "/api/chronology": {"post": {
             "operationId": "recordChronologyEvent",
@@ -324,13 +510,13 @@ def paths() -> dict[str, Any]:
             "responses": _responses({
                 **_ok("201", "Created.", "ChronologyEvent", location=True),
                 **_ok("200", "A replay of a stored event.", "ChronologyEvent"),
-            }, "409", "413", "422"),
+            }, *WRITE_ERRORS),
         }},
         "/api/chronology/{event_id}": {"get": {
             "operationId": "readChronologyEvent", "summary": "One chronology event.",
             "security": READ_SECURITY,
-            "parameters": [{"name": "event_id", "in": "path", "required": True, "schema": ID}],
-            "responses": _responses(_ok("200", "The event.", "ChronologyEvent"), "404"),
+            "parameters": [REVIEW_PARAM, {"name": "event_id", "in": "path", "required": True, "schema": ID}],
+            "responses": _responses(_ok("200", "The event.", "ChronologyEvent")),
         }},
         "/api/cases/{case_ref}/chronology": {"get": {
             "operationId": "caseChronology",
@@ -338,7 +524,7 @@ def paths() -> dict[str, Any]:
             "security": READ_SECURITY,
             "parameters": [REVIEW_PARAM, {"name": "case_ref", "in": "path", "required": True,
                                           "schema": {"type": "string"}, "examples": {"index": {"value": "C-017"}}}],
-            "responses": _responses(_ok("200", "The chronology.", "CaseChronology"), "404"),
+            "responses": _responses(_ok("200", "The chronology.", "CaseChronology")),
         }},
     }
 
@@ -389,7 +575,7 @@ def judgement_schemas() -> dict[str, Any]:
                 "current_version": {"type": "integer"},
                 "qa_status": _enum(vocab.QA_STATUSES, "The finding's QA status now"),
                 "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
-                "strand": {"type": "string"}, "agency": {"type": ["string", "null"]}, "collected_on": DATE,
+                "strand": {"type": "string"}, "agency": {"type": ["string", "null"]}, "collected_on": STORED_DATE,
                 "cited_by": {"type": "string"}, "cited_at": TIMESTAMP,
             },
         },
@@ -474,7 +660,7 @@ def judgement_paths() -> dict[str, Any]:
                 "requestBody": _body("JudgementInput"),
                 "responses": _responses({**_ok("201", "Proposed.", "CriterionWorkspace", location=True),
                                          **_ok("200", "Revised.", "CriterionWorkspace")},
-                                        "404", "409", "413", "422"),
+                                        "409", "413", "415", "422"),
             },
         },
         "/api/judgements/{criterion_code}/moderation": {"post": {
@@ -482,7 +668,7 @@ def judgement_paths() -> dict[str, Any]:
             "summary": "A moderator records the moderated grade and reason, beside the proposal.",
             "security": WRITE_SECURITY, "parameters": [REVIEW_PARAM, code, agency],
             "requestBody": _body("ModerationInput"),
-            "responses": _responses(_ok("200", "Moderated.", "CriterionWorkspace"), "404", "409", "413", "422"),
+            "responses": _responses(_ok("200", "Moderated.", "CriterionWorkspace"), "409", "413", "415", "422"),
         }},
         "/api/judgements/{criterion_code}/history": {"get": {
             "operationId": "judgementHistory", "summary": "Every version of a judgement, oldest first.",
@@ -492,8 +678,13 @@ def judgement_paths() -> dict[str, Any]:
     }
 
 
-def openapi_document(server_url: str = "/") -> dict[str, Any]:
-    """The whole OpenAPI 3.1 document for the API."""
+def openapi_document(server_url: str = "/", lists: ReviewLists | None = None,
+                     today: dt.date | None = None) -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document for the API.
+
+    With ``lists`` the inputs name only that review's ids, references and
+    criterion codes; ``today`` (default: today) bounds the dates.
+    """
     return {
         "openapi": "3.1.0",
         "info": {
@@ -510,7 +701,7 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
         "servers": [{"url": server_url}],
         "paths": {**paths(), **judgement_paths()},
         "components": {
-            "schemas": {**schemas(), **judgement_schemas()},
+            "schemas": {**schemas(lists, today), **judgement_schemas()},
             "parameters": {
                 "review": {"name": "review", "in": "query", "required": False, "schema": {"type": "string"},
                            "description": "The review's slug (default: the latest review)."},
@@ -521,6 +712,7 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
                     "content": {JSON: {"schema": _ref("Error")}},
                     **({"headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}} if code == "401" else {}),
                     **({"headers": {"Allow": {"schema": {"type": "string"}}}} if code == "405" else {}),
+                    **({"headers": {"Retry-After": {"schema": {"type": "string"}}}} if code == "429" else {}),
                 }
                 for code, description in ERRORS.items()
             },

@@ -8,6 +8,10 @@ Allowed moves (anything else raises :class:`InvalidTransition`)::
 
 Authors submit and withdraw their own findings; leads and moderators accept,
 return (with a comment the author sees) and may withdraw any finding.
+
+Every action from a page or the API carries the finding's version the actor
+read (a lead's Accept must apply to the words they read, not to an edit made
+since) and its own client uuid (a retry is answered once, not acted twice).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlite_utils import Database
 
 from . import audit, policy, validation
 from .actors import Actor
-from .errors import Forbidden, InvalidTransition, ValidationError
+from .errors import Conflict, Forbidden, InvalidTransition, StaleVersion, ValidationError
 from .store import now, write_transaction
 
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -29,35 +33,53 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 }
 
 
-def submit(db: Database, actor: Actor, finding_id: int, comment: str | None = None) -> dict[str, Any]:
+def submit(db: Database, actor: Actor, finding_id: int, comment: str | None = None, *,
+           expected_version: int | None = None, client_uuid: str | None = None) -> dict[str, Any]:
     """Send a draft (or returned) finding to the QA queue. It must be linked to a criterion."""
-    return _move(db, actor, finding_id, "submit", comment)
+    return _move(db, actor, finding_id, "submit", comment, expected_version, client_uuid)
 
 
-def accept(db: Database, actor: Actor, finding_id: int, comment: str | None = None) -> dict[str, Any]:
+def accept(db: Database, actor: Actor, finding_id: int, comment: str | None = None, *,
+           expected_version: int | None = None, client_uuid: str | None = None) -> dict[str, Any]:
     """Accept a submitted finding into the evidence base (leads and moderators)."""
-    return _move(db, actor, finding_id, "accept", comment)
+    return _move(db, actor, finding_id, "accept", comment, expected_version, client_uuid)
 
 
-def return_finding(db: Database, actor: Actor, finding_id: int, comment: str) -> dict[str, Any]:
+def return_finding(db: Database, actor: Actor, finding_id: int, comment: str, *,
+                   expected_version: int | None = None, client_uuid: str | None = None) -> dict[str, Any]:
     """Return a submitted finding to its author with a comment saying what to change."""
-    return _move(db, actor, finding_id, "return", comment)
+    return _move(db, actor, finding_id, "return", comment, expected_version, client_uuid)
 
 
-def withdraw(db: Database, actor: Actor, finding_id: int, reason: str) -> dict[str, Any]:
+def withdraw(db: Database, actor: Actor, finding_id: int, reason: str, *,
+             expected_version: int | None = None, client_uuid: str | None = None) -> dict[str, Any]:
     """Withdraw a finding (kept, never deleted: evidence is disclosable) with a reason."""
-    return _move(db, actor, finding_id, "withdraw", reason)
+    return _move(db, actor, finding_id, "withdraw", reason, expected_version, client_uuid)
 
 
-def perform(db: Database, actor: Actor, finding_id: int, action: str, comment: str | None = None) -> dict[str, Any]:
-    """Do the QA ``action`` by name (for the API and forms).
+def perform(db: Database, actor: Actor, finding_id: int, action: str, comment: str | None = None, *,
+            expected_version: int | None = None, client_uuid: str | None = None) -> dict[str, Any]:
+    """Do the QA ``action`` by name (for the API and forms); returns the finding after it.
 
-    :raises ValidationError: unknown action or missing comment.
+    ``expected_version`` is the finding's version the actor read: if the
+    author has saved another since, nothing happens and :class:`StaleVersion`
+    says so (a lead must not accept words they have not read). ``client_uuid``
+    is the action's own id (one per page or API call): the same uuid again is
+    a retry, answered with the finding as it now is, without a second QA row
+    or audit row. The shells always pass both; ``None`` skips the check (an
+    edit's "save and submit", which has just checked the version itself).
+
+    :raises ValidationError: unknown action, missing or bad comment, bad uuid or version.
+    :raises Forbidden: the actor may not take this action on this finding.
+    :raises StaleVersion: the finding changed since ``expected_version``.
+    :raises InvalidTransition: the action is not possible from the finding's status, or
+        (submit) the finding has no framework criterion.
+    :raises Conflict: ``client_uuid`` was already used for another action.
     """
     if action not in TRANSITIONS:
         raise ValidationError(f"Unknown QA action {action!r}; use one of {', '.join(TRANSITIONS)}.",
                               field_errors={"action": "Choose submit, accept, return or withdraw"})
-    return _move(db, actor, finding_id, action, comment)
+    return _move(db, actor, finding_id, action, comment, expected_version, client_uuid)
 
 
 def allowed_actions(actor: Actor, finding: dict[str, Any]) -> list[str]:
@@ -90,50 +112,76 @@ def _may(actor: Actor, finding: dict[str, Any], action: str) -> bool:
     return policy.may_qa(actor, finding, action)
 
 
-def _move(db: Database, actor: Actor, finding_id: int, action: str, comment: str | None) -> dict[str, Any]:
+def _move(db: Database, actor: Actor, finding_id: int, action: str, comment: str | None,
+          expected_version: int | None = None, client_uuid: str | None = None) -> dict[str, Any]:
     from .findings import get_finding
 
     errors: dict[str, str] = {}
     needs_comment = action in ("return", "withdraw")
     label = "reason for withdrawing" if action == "withdraw" else "comment for the author"
-    comment = validation.text({"comment": comment}, "comment", errors, label=label, required=needs_comment, limit=5000)
+    comment = validation.text({"comment": comment}, "comment", errors, label=label, required=needs_comment,
+                              limit=validation.COMMENT_LIMIT)
+    # 0 is allowed here and never matches: the forms send it for a damaged hidden field.
+    if expected_version is not None and validation.whole_number(expected_version, low=0) is None:
+        errors["expected_version"] = "Send the finding's version you read: a whole number from 1"
     if errors:
-        raise ValidationError(errors["comment"], field_errors=errors)
+        raise ValidationError(next(iter(errors.values())), field_errors=errors)
+    uuid = validation.submission_uuid(client_uuid) if client_uuid is not None else None
     with write_transaction(db):
+        if uuid is not None:
+            done = db.execute("SELECT finding_id, action, actor, comment FROM qa_actions WHERE client_uuid = ?",
+                              [uuid]).fetchone()
+            if done is not None:
+                if tuple(done) != (finding_id, action, actor.username, comment):
+                    raise Conflict("This QA form was already used for another action. Nothing more was done: "
+                                   "reload the finding's page and try again.")
+                # A retry of an action already taken: the same answer, nothing written twice.
+                return get_finding(db, finding_id)
         finding = get_finding(db, finding_id)
         if not _may(actor, finding, action):
             who = ("the inspector who recorded it" if action in ("submit", "withdraw")
                    else "a lead inspector or moderator")
             raise Forbidden(f"Only {who} can {action} this finding.")
+        if expected_version is not None and int(expected_version) != finding["version"]:
+            raise StaleVersion(
+                f"{finding['public_id']} has changed since you opened it: you read version {int(expected_version)}, "
+                f"it is now version {finding['version']}. Nothing was done; read the new version, then "
+                f"{action} it again.",
+                current_version=finding["version"],
+                field_errors={"expected_version": f"Changed since you opened it (now version {finding['version']})"})
         moves = TRANSITIONS[action]
         if finding["qa_status"] not in moves:
             raise InvalidTransition(
                 f"A {finding['qa_status']} finding cannot be {'returned' if action == 'return' else action + 'ed'}; "
                 f"that is only possible from: {', '.join(moves)}.")
         if action == "submit" and not finding["criteria"]:
-            raise ValidationError("Link the finding to at least one framework criterion before submitting it.",
-                                  field_errors={"criteria": "Select at least one framework criterion"})
+            # The stored finding's state, not this request, is at fault: a conflict (409), like a
+            # move from the wrong status. Editing the finding to add a criterion resolves it.
+            raise InvalidTransition("Link the finding to at least one framework criterion (edit it) before "
+                                    "submitting it.",
+                                    field_errors={"criteria": "Select at least one framework criterion"})
         to_status = moves[finding["qa_status"]]
         stamp = now()
         if action == "submit":
             db.execute("UPDATE findings SET qa_status = ?, submitted_at = ? WHERE id = ?", [to_status, stamp, finding_id])
         else:
             db.execute("UPDATE findings SET qa_status = ? WHERE id = ?", [to_status, finding_id])
-        record_action(db, actor, finding_id, action, finding["qa_status"], to_status, comment, at=stamp)
+        record_action(db, actor, finding_id, action, finding["qa_status"], to_status, comment, at=stamp,
+                      client_uuid=uuid)
         return get_finding(db, finding_id)
 
 
 def record_action(db: Database, actor: Actor, finding_id: int, action: str, from_status: str, to_status: str,
-                  comment: str | None, *, at: str) -> None:
+                  comment: str | None, *, at: str, client_uuid: str | None = None) -> None:
     """Write a QA action and its audit row for a move the caller has already checked and made.
 
     For :mod:`inspect_kit.findings`, which records a finding and submits it in
     one insert; everything else moves findings through :func:`perform` and friends.
     """
     db.execute(
-        "INSERT INTO qa_actions (finding_id, action, from_status, to_status, actor, at, comment)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [finding_id, action, from_status, to_status, actor.username, at, comment],
+        "INSERT INTO qa_actions (finding_id, action, from_status, to_status, actor, at, comment, client_uuid)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [finding_id, action, from_status, to_status, actor.username, at, comment, client_uuid],
     )
     audit.record(db, actor, f"finding.{action}", table="findings", row_id=finding_id,
                  before={"qa_status": from_status}, after={"qa_status": to_status}, detail=comment)

@@ -670,3 +670,20 @@ def m008_audit_hash_chain(db: Database) -> None:
     for row in db.execute(f"SELECT {', '.join(columns)} FROM audit_log ORDER BY id").fetchall():
         previous = row_hash(previous, dict(zip(columns, row, strict=True)))
         db.execute("UPDATE audit_log SET hash = ? WHERE id = ?", [previous, row[0]])
+
+
+@evidence_migrations()
+def m009_qa_action_client_uuid(db: Database) -> None:
+    """Give QA actions the client uuid of the form or API call that made them (issue 8).
+
+    A retried Accept (a double click, a client retrying after a timeout)
+    carries the same uuid and is answered from the stored action instead of
+    adding a second QA row and audit row. Older actions, and the submit
+    recorded with a finding, have none (NULL: the unique index allows many).
+    """
+    db.executescript(
+        """
+        ALTER TABLE qa_actions ADD COLUMN client_uuid TEXT CHECK (client_uuid IS NULL OR length(client_uuid) = 36);
+        CREATE UNIQUE INDEX idx_qa_actions_client_uuid ON qa_actions(client_uuid);
+        """
+    )

@@ -286,7 +286,6 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
             for event in (world.event, world.other_event)],
         "api.case_chronology": [(f"/api/cases/{ref}/chronology", lambda actor, ref=ref: in_review(
             policy.may(actor, policy.READ_CHRONOLOGIES), ref == CASE)) for ref in (CASE, OTHER_REVIEW_CASE)],
-        "api.unknown": [("/api/nothing-here", lambda actor: 404)],
         "imports.index": [("/excel/", lambda actor: 200)],
         # Judgements: leads and moderators read them; the lead builds the draft report.
         "judgements.index": [("/judgements", lambda actor: allowed(policy.may(actor, policy.READ_JUDGEMENTS)))],
@@ -317,7 +316,7 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
 # Routes anyone may use, signed in or not, and POST-only routes (walked in test_flask_posts).
 PUBLIC = {"static", "health.healthz", "health.status", "auth.login", "auth.logout",
           "offline.service_worker", "offline.manifest"}  # the worker's script and the manifest hold no evidence
-NO_AUTH_NEEDED = {"api.openapi", "api.index", "api.unknown", "offline.session_state"}
+NO_AUTH_NEEDED = {"api.openapi", "api.index", "offline.session_state"}
 POST_ONLY = {"attachments.upload", "qa.act", "alerts.move", "api.record_finding", "api.qa_finding",
              "api.record_event", "imports.upload", "judgements.propose", "judgements.moderate",
              "api.judgements.propose_judgement", "api.judgements.moderate_judgement"}

@@ -358,24 +358,29 @@ def test_findings_are_paged(env):
 # ----------------------------------------------------------------- QA
 
 
+def qa_body(action, version=1, **extra):
+    """A QA action as a client sends it: on the version it read, with its own uuid."""
+    return {"action": action, "expected_version": version, "client_uuid": str(uuid.uuid4()), **extra}
+
+
 def test_qa_return_then_author_sees_comment_and_resubmits(env):
     record = env.post("/api/findings", env.finding(submit=True)).get_json()
     qa_url = record["url"] + "/qa"
 
-    assert_error(env.post(qa_url, {"action": "accept"}, user="health1"), 403)
-    assert_error(env.post(qa_url, {"action": "return"}, user="lead"), 422, "comment")
-    assert_error(env.post(qa_url, {"action": "approve"}, user="lead"), 422, "action")
-    assert_error(env.post(qa_url, {"action": ["return"]}, user="lead"), 422, "action")
-    returned = env.post(qa_url, {"action": "return", "comment": "Say which file this came from."}, user="lead")
+    assert_error(env.post(qa_url, qa_body("accept"), user="health1"), 403)
+    assert_error(env.post(qa_url, qa_body("return"), user="lead"), 422, "comment")
+    assert_error(env.post(qa_url, qa_body("approve"), user="lead"), 422, "action")
+    assert_error(env.post(qa_url, qa_body(["return"]), user="lead"), 422, "action")
+    returned = env.post(qa_url, qa_body("return", comment="Say which file this came from."), user="lead")
     assert returned.status_code == 200 and returned.get_json()["qa_status"] == "returned"
-    assert_error(env.post(qa_url, {"action": "accept"}, user="moderator"), 409)
+    assert_error(env.post(qa_url, qa_body("accept"), user="moderator"), 409)
 
     seen = env.get(record["url"], user="health1").get_json()
     assert seen["qa_actions"][-1]["comment"] == "Say which file this came from."
     assert seen["allowed_actions"] == ["submit", "withdraw"]
-    assert env.post(qa_url, {"action": "submit"}).get_json()["qa_status"] == "submitted"
-    assert env.post(qa_url, {"action": "accept"}, user="moderator").get_json()["qa_status"] == "accepted"
-    assert_error(env.post(qa_url, {"action": "accept"}, user="police2"), 403)
+    assert env.post(qa_url, qa_body("submit")).get_json()["qa_status"] == "submitted"
+    assert env.post(qa_url, qa_body("accept"), user="moderator").get_json()["qa_status"] == "accepted"
+    assert_error(env.post(qa_url, qa_body("accept"), user="police2"), 403)
 
 
 # ----------------------------------------------------------------- chronology
@@ -391,7 +396,7 @@ def test_chronology_event_idempotent_and_merged(env):
     assert env.post("/api/chronology", body).status_code == 200
     assert_error(env.post("/api/chronology", {**body, "description": "Other words."}), 409)
     later = env.event(event_date="2008-03-20", agency="Elm GP practice", event_type="gp_appointment",
-                      description="Bruising seen; no referral.", missed_opportunity="yes")
+                      description="Bruising seen; no referral.", missed_opportunity=True)
     assert env.post("/api/chronology", later, user="police2").status_code == 201
 
     chronology = env.get("/api/cases/C-017/chronology", user="police2").get_json()
@@ -441,10 +446,10 @@ def test_unknown_endpoint_and_wrong_method_are_json(env):
     assert_error(env.get("/api/nothing-here"), 404)
     response = env.client.delete("/api/findings", headers=env.headers("lead"))
     assert_error(response, 405)
-    assert set(response.headers["Allow"].split(", ")) == {"GET", "POST"}
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
     response = env.get("/api/findings/EF-HLT-01-0001/qa")
     assert_error(response, 405)
-    assert response.headers["Allow"] == "POST"
+    assert set(response.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
 
 
 def test_review_can_be_named(env):
@@ -453,7 +458,7 @@ def test_review_can_be_named(env):
     url = env.post("/api/findings", env.finding()).get_json()["url"]
     assert env.get(url + "?review=testshire").status_code == 200
     assert_error(env.get(url + "?review=otherton"), 404)
-    assert_error(env.post(url + "/qa?review=otherton", {"action": "submit"}), 404)
+    assert_error(env.post(url + "/qa?review=otherton", qa_body("submit")), 404)
     # Asked within another review, a finding of another strand is not found either (not "another strand").
     assert "another strand" not in assert_error(env.get(url + "?review=otherton", user="police2"), 404)["message"]
 
@@ -569,7 +574,7 @@ API_TABLE = [
     ("POST", "/api/judgements/<criterion_code>/moderation", {"moderator"}, 200),
     ("GET", "/api/judgements/<criterion_code>/history", {"lead", "moderator"}, 200),
 ]
-API_OPEN = {"/api/openapi.json", "/api/", "/api/<path:rest>"}
+API_OPEN = {"/api/openapi.json", "/api/"}
 
 
 def test_the_role_table_covers_every_api_route(env):
@@ -591,7 +596,7 @@ def test_every_api_route_for_every_role(env, user, method, rule, allowed, status
     if method == "GET":
         response = env.get(path, user=user)
     else:
-        body = ({"action": "accept"} if rule.endswith("/qa")
+        body = (qa_body("accept") if rule.endswith("/qa")
                 else {"moderated_grade": 2, "reason": "Role table."} if rule.endswith("/moderation")
                 else {"proposed_grade": 2, "narrative": "Role table."} if "/judgements" in rule
                 else env.finding() if "findings" in rule else env.event())
@@ -602,3 +607,114 @@ def test_every_api_route_for_every_role(env, user, method, rule, allowed, status
         assert_error(response, 401 if user is None else 403)
         assert (env.count(), env.count("chronology_events"), env.count("qa_actions"),
                 env.count("judgement_versions")) == before
+
+
+# ----------------------------------------------------------------- QA with versions, strict input, one error shape
+
+
+def test_qa_on_a_stale_version_is_409_and_a_retry_acts_once(env):
+    record = env.post("/api/findings", env.finding(submit=True)).get_json()
+    qa_url = record["url"] + "/qa"
+    edited = {k: v for k, v in env.finding(evidence_text="Rewritten").items() if k != "client_uuid"}
+    with contextlib.closing(env.store.evidence()) as db:
+        from inspect_kit import findings as library
+
+        author = accounts.actor_for(accounts.get_account(env.store.private(), "health1"), db, 2)
+        library.edit_finding(db, author, 1, edited, reason="Added a word", expected_version=1)
+    stale = assert_error(env.post(qa_url, qa_body("accept", version=1), user="lead"), 409, "expected_version")
+    assert "version 2" in stale["errors"]["expected_version"] and "changed since you opened it" in stale["message"]
+    assert env.get(record["url"]).get_json()["qa_status"] == "submitted"
+
+    body = qa_body("return", version=2, comment="Which ED visit?")
+    first = env.post(qa_url, body, user="lead")
+    again = env.post(qa_url, body, user="lead")
+    assert first.status_code == again.status_code == 200 and first.get_json() == again.get_json()
+    assert env.count("qa_actions") == 2  # the submit, and one return
+    with contextlib.closing(env.store.evidence()) as db:
+        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'finding.return'").fetchone()[0] == 1
+    assert_error(env.post(qa_url, {**body, "comment": "Something else"}, user="lead"), 409)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"expected_version": None}, "expected_version"), ({"expected_version": "1"}, "expected_version"),
+    ({"expected_version": True}, "expected_version"), ({"expected_version": 1.5}, "expected_version"),
+    ({"expected_version": 0}, "expected_version"), ({"client_uuid": None}, "client_uuid"),
+    ({"client_uuid": "{0f8fad5b-d9cb-469f-a165-70867728950e}"}, "client_uuid"),
+    ({"client_uuid": "00000000-0000-0000-0000-000000000000"}, "client_uuid"),
+])
+def test_qa_needs_a_version_and_a_canonical_uuid(env, body, field):
+    url = env.post("/api/findings", env.finding(submit=True)).get_json()["url"]
+    assert_error(env.post(url + "/qa", {**qa_body("accept"), **body}, user="lead"), 422, field)
+    assert env.get(url).get_json()["qa_status"] == "submitted"
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"case_id": 1.9}, "case_id"), ({"case_id": True}, "case_id"), ({"case_id": "1"}, "case_id"),
+    ({"agency_id": 2**63}, "agency_id"), ({"collected_on": "0001-01-01"}, "collected_on"),
+    ({"collected_on": "1899-12-31"}, "collected_on"), ({"collected_on": "20081120"}, "collected_on"),
+    ({"client_uuid": "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e"}, "client_uuid"),
+    ({"client_uuid": "{0f8fad5b-d9cb-469f-a165-70867728950e}"}, "client_uuid"),
+    ({"client_uuid": "00000000-0000-0000-0000-000000000000"}, "client_uuid"),
+    ({"submit": "yes"}, "submit"), ({"criteria": "2.1"}, "criteria"),
+    ({"evidence_text": "C1 \x9b control"}, "evidence_text"), ({"evaluation_text": "\x1b[2J"}, "evaluation_text"),
+    ({"evidence_text": "\x1c edge"}, "evidence_text"),
+])
+def test_strict_input_is_a_field_error(env, overrides, field):
+    assert_error(env.post("/api/findings", env.finding(**overrides)), 422, field)
+    assert env.count() == 0
+
+
+def test_a_zero_fraction_is_an_integer_and_uppercase_uuids_are_lowered(env):
+    body = env.finding(case_id=float(env.ids["infant"]))
+    body["client_uuid"] = body["client_uuid"].upper()
+    created = env.post("/api/findings", body)
+    assert created.status_code == 201 and created.get_json()["client_uuid"] == body["client_uuid"].lower()
+
+
+def test_huge_numbers_are_field_errors_not_500s(env):
+    text = json.dumps(env.finding(case_id=12345)).replace("12345", "9" * 5000)
+    assert len(text) > 5000
+    assert_error(env.post("/api/findings", text), 422, "case_id")
+    assert_error(env.get("/api/findings?offset=9223372036854775808"), 400, "offset")
+    assert env.get("/api/findings?offset=9223372036854775807").get_json()["findings"] == []
+    for query, field in (("limit=abc", "limit"), ("limit=", "limit"), ("offset=-1", "offset"), ("offset=%2B1", "offset"),
+                         ("mine=yes", "mine"), ("qa_status=", "qa_status")):
+        assert_error(env.get("/api/findings?" + query), 400, field)
+    assert_error(env.post("/api/findings", '{"case_id": NaN}'), 400)
+    assert env.get("/api/chronology/" + "9" * 30).status_code == 404
+
+
+def test_every_api_status_has_one_error_shape(env):
+    def shape(response, status):
+        assert response.status_code == status, response.get_data(as_text=True)
+        body = response.get_json()
+        assert set(body) == {"status", "message", "errors"} and body["status"] == status and body["message"]
+        return response
+
+    record = env.post("/api/findings", env.finding(submit=True)).get_json()
+    shape(env.post("/api/findings", b"{not json"), 400)
+    assert "WWW-Authenticate" in shape(env.get("/api/findings", user=None), 401).headers
+    shape(env.get(record["url"], user="police2"), 403)
+    shape(env.get("/api/no/such/endpoint"), 404)
+    shape(env.get("/api/findings?review=nowhere"), 404)
+    shape(env.get("/api/openapi.json?review=nowhere"), 404)
+    for method in ("PUT", "DELETE", "PATCH", "TRACE"):
+        response = shape(env.client.open("/api/findings", method=method, headers=env.headers("lead")), 405)
+        assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    shape(env.post(record["url"] + "/qa", qa_body("accept", version=9), user="lead"), 409)
+    shape(env.post("/api/findings", "x" * (MAX_BODY_BYTES + 1)), 413)
+    shape(env.client.post("/api/findings", data="a=b", content_type="application/x-www-form-urlencoded",
+                          headers=env.headers("health1")), 415)
+    shape(env.post("/api/findings", env.finding(activity="seance")), 422)
+
+
+def test_the_openapi_document_lists_the_readers_review(env):
+    anonymous = env.client.get("/api/openapi.json").get_json()
+    reader = env.get("/api/openapi.json", user="health1").get_json()
+    admin = env.get("/api/openapi.json", user="admin").get_json()
+    case_id = anonymous["components"]["schemas"]["FindingInput"]["properties"]["case_id"]
+    assert "enum" not in case_id and case_id["maximum"] == 2**63 - 1
+    listed = reader["components"]["schemas"]["FindingInput"]["properties"]
+    assert listed["case_id"]["enum"] == [env.ids["infant"], env.ids["sibling"], None]
+    assert "C-017" in listed["case_ref"]["enum"] and "2.1" in listed["criteria"]["oneOf"][1]["items"]["enum"]
+    assert admin == anonymous

@@ -20,7 +20,7 @@ from inspect_kit.excel.safety import OLE_MAGIC
 
 from .library_fixtures import new_uuid, small_review
 
-INJECTIONS = ["=1+2", "+1", "-1", "@SUM(A1)", "a\tb", "a\rb", "=cmd|' /C calc'!A0",
+INJECTIONS = ["=1+2", "+1", "-1", "@SUM(A1)", "a\tb", "a\nb", "=cmd|' /C calc'!A0",
               '=HYPERLINK("http://evil.example","click")']
 FINDING_HEADINGS = ["client_uuid", "strand", "agency", "case_ref", "activity", "collected_on", "finding_type",
                     "impact_on_child", "criteria", "evidence_text", "evaluation_text"]

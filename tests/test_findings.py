@@ -65,7 +65,7 @@ def test_the_same_uuid_with_other_content_is_a_conflict_and_stores_nothing(revie
     ({"finding_type": "rumour"}, "finding_type", "Select a valid type of finding"),
     ({"activity": "x" * 1_000_000}, "activity", "Select a valid activity"),
     ({"evidence_text": "x" * 20_001}, "evidence_text", "20,000 characters or fewer"),
-    ({"evidence_text": "bad\x07bell"}, "evidence_text", "control characters"),
+    ({"evidence_text": "bad\x07bell"}, "evidence_text", "a control character (U+0007"),
     ({"collected_on": "2008-02-30"}, "collected_on", "must be a real date"),
     ({"collected_on": "2999-01-01"}, "collected_on", "today or in the past"),
     ({"case_id": 9999}, "case_id", "this review's list"),

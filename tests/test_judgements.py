@@ -54,7 +54,7 @@ def test_the_lead_cites_three_findings_with_quotes(review):
 @pytest.mark.parametrize("quote, fault", [
     ("did not refer at all", "not in the text"),
     ("x" * 1001, "1,000 characters or fewer"),
-    ("did not\x07refer", "control characters"),
+    ("did not\x07refer", "control character"),
 ])
 def test_a_quote_must_be_taken_from_the_finding(review, quote, fault):
     finding = negatives_and_a_strength(review)[0]

@@ -59,7 +59,7 @@ GET_TABLE = [
 
 # POSTs that change something: (rule, path, form, roles that succeed with a redirect)
 POST_TABLE = [
-    ("/findings/<public_id>/qa", f"/findings/{FINDING}/qa", {"action": "accept"}, LEADS),
+    ("/findings/<public_id>/qa", f"/findings/{FINDING}/qa", {"action": "accept", "expected_version": "1"}, LEADS),
     ("/findings/<public_id>/attachments", f"/findings/{FINDING}/attachments", "upload", {"ofsted1"}),
     ("/alerts/<int:alert_id>/<step>", "/alerts/1/refer", {"referred_to": "MASH duty manager"}, {"lead"}),
     ("/findings/new", "/findings/new", "finding", AUTHORS),

@@ -159,7 +159,7 @@ def test_clean_filename(name, expected):
 def test_a_withdrawn_finding_takes_no_more_files(author, review_store):
     from .test_web_fixtures import post
 
-    assert post(author, "/findings/EF-OFS-01-0001/qa", {"action": "withdraw", "comment": "Duplicate"},
+    assert post(author, "/findings/EF-OFS-01-0001/qa", {"action": "withdraw", "comment": "Duplicate", "expected_version": "1"},
                 token_from="/findings/EF-OFS-01-0001").status_code == 302
     assert 'action="/findings/EF-OFS-01-0001/attachments"' not in author.get("/findings/EF-OFS-01-0001").get_data(
         as_text=True)

@@ -82,7 +82,7 @@ BAD_INPUT = [
     ({"case_id": "not-a-number"}, "case_id", "Select a case from the list"),
     ({"case_id": "9" * 30}, "case_id", "Select a case from the list"),
     ({"agency_id": "99999"}, "agency_id", "Select a agency from this review"),
-    ({"evidence_text": "Bell\x07 rang"}, "evidence_text", "control characters"),
+    ({"evidence_text": "Bell\x07 rang"}, "evidence_text", "a control character (U+0007"),
     ({"evaluation_text": "x" * 20_001}, "evaluation_text", "20,000 characters or fewer"),
     ({"evidence_text": "y" * 1_000_000}, "evidence_text", "20,000 characters or fewer"),
 ]
@@ -319,11 +319,27 @@ def test_the_list_filters_by_status(inspector, review_store, ids):
 # ----------------------------------------------------------------- QA
 
 
-def qa_action(client, public_id, action, comment=None):
-    data = {"action": action, "client_uuid": new_uuid()}
+def qa_page(client, public_id):
+    """What a browser holds after opening a finding's page: its CSRF token, the
+    QA forms' client uuid and the version shown."""
+    return qa_fields(client.get(f"/findings/{public_id}").get_data(as_text=True))
+
+
+def qa_fields(page):
+    """The hidden fields of the first QA form on a finding's page (the upload form has its own uuid)."""
+    fields = {}
+    for name, value in re.findall(r'name="(csrf_token|client_uuid|expected_version)" (?:type="hidden" )?'
+                                  r'value="([^"]*)"', page):
+        fields.setdefault(name, value)
+    return fields
+
+
+def qa_action(client, public_id, action, comment=None, *, opened=None):
+    """Press a QA button: on a freshly opened page, or on the page ``opened`` (see :func:`qa_page`) earlier."""
+    data = {"action": action, **(opened or qa_page(client, public_id))}
     if comment is not None:
         data["comment"] = comment
-    return post(client, f"/findings/{public_id}/qa", data, token_from=f"/findings/{public_id}")
+    return client.post(f"/findings/{public_id}/qa", data=data)
 
 
 def test_return_with_comment_then_the_author_sees_it_and_resubmits(web, review_store, ids):
@@ -365,18 +381,22 @@ def test_returning_without_a_comment_is_refused(web, review_store, ids):
 def test_pressing_accept_twice_is_harmless(web, review_store, ids):
     record(review_store, "ofsted1", ids, submit=True)
     login_as(web, "lead")
-    assert qa_action(web, "EF-OFS-01-0001", "accept").status_code == 302
-    response = qa_action(web, "EF-OFS-01-0001", "accept")
+    opened = qa_page(web, "EF-OFS-01-0001")
+    assert qa_action(web, "EF-OFS-01-0001", "accept", opened=opened).status_code == 302
+    response = qa_action(web, "EF-OFS-01-0001", "accept", opened=opened)  # a double click, or the browser's retry
     assert response.status_code == 302
     assert count(review_store, "SELECT count(*) FROM qa_actions WHERE action = 'accept'") == 1
+    assert count(review_store, "SELECT count(*) FROM audit_log WHERE action = 'finding.accept'") == 1
 
 
 def test_returning_twice_with_another_comment_hands_the_second_back(web, review_store, ids):
     record(review_store, "ofsted1", ids, submit=True)
     login_as(web, "lead")
-    assert qa_action(web, "EF-OFS-01-0001", "return", "Name the agency").status_code == 302
-    assert qa_action(web, "EF-OFS-01-0001", "return", "Name the agency\r\n").status_code == 302  # a double click
-    response = qa_action(web, "EF-OFS-01-0001", "return", "Also give the date")  # from another tab
+    first_tab, second_tab = qa_page(web, "EF-OFS-01-0001"), qa_page(web, "EF-OFS-01-0001")
+    assert qa_action(web, "EF-OFS-01-0001", "return", "Name the agency", opened=first_tab).status_code == 302
+    double_click = qa_action(web, "EF-OFS-01-0001", "return", "Name the agency\r\n", opened=first_tab)
+    assert double_click.status_code == 302
+    response = qa_action(web, "EF-OFS-01-0001", "return", "Also give the date", opened=second_tab)
     assert response.status_code == 409
     assert "Also give the date</textarea>" in response.get_data(as_text=True)
     assert count(review_store, "SELECT count(*) FROM qa_actions WHERE action = 'return'") == 1
@@ -408,10 +428,12 @@ def test_qa_post_without_csrf_is_refused(web, review_store, ids):
 
 def test_a_comment_refused_because_another_lead_acted_first_is_handed_back(web, review_store, ids):
     record(review_store, "ofsted1", ids, submit=True)
-    login_as(web, "moderator")
-    assert qa_action(web, "EF-OFS-01-0001", "accept").status_code == 302
-    login_as(web, "lead")  # had the page open before the moderator accepted it
-    response = qa_action(web, "EF-OFS-01-0001", "return", "Five careful <paragraphs> of feedback")
+    login_as(web, "lead")
+    opened = qa_page(web, "EF-OFS-01-0001")  # the lead opens the page, then types for a while
+    moderator = web.application.test_client()
+    login_as(moderator, "moderator")
+    assert qa_action(moderator, "EF-OFS-01-0001", "accept").status_code == 302
+    response = qa_action(web, "EF-OFS-01-0001", "return", "Five careful <paragraphs> of feedback", opened=opened)
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Five careful &lt;paragraphs&gt; of feedback</textarea>" in page
@@ -429,3 +451,70 @@ def test_an_edit_refused_because_the_record_was_withdrawn_is_handed_back(web, re
     response = web.post("/findings/EF-OFS-01-0001/edit", data={**form, "expected_version": "1", "csrf_token": token})
     assert response.status_code == 409
     assert "Ten minutes of new notes</textarea>" in response.get_data(as_text=True)
+
+
+def test_accept_on_a_page_opened_before_the_authors_edit_shows_the_new_version(web, review_store, ids):
+    from inspect_kit import accounts, findings
+
+    record(review_store, "ofsted1", ids, submit=True, evidence_text="The first words")
+    login_as(web, "lead")
+    opened = qa_page(web, "EF-OFS-01-0001")
+    assert opened["expected_version"] == "1"
+    db, private = review_store.evidence(), review_store.private()
+    try:  # the author edits while the lead reads
+        author = accounts.actor_for(accounts.get_account(private, "ofsted1"), db, ids.review_id)
+        findings.edit_finding(db, author, 1, {"case_id": ids.case_id, "agency_id": ids.agency_id,
+                                              "activity": "interview", "collected_on": "2026-11-03",
+                                              "evidence_text": "Rewritten <after> the lead opened it",
+                                              "finding_type": "strength", "criteria": ["2.1"]},
+                              reason="Changed my mind", expected_version=1)
+    finally:
+        db.close()
+        private.close()
+    response = qa_action(web, "EF-OFS-01-0001", "return", "Say which <agency>", opened=opened)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "changed since you opened it" in page and "version 2" in page
+    assert "Rewritten &lt;after&gt; the lead opened it" in page  # the page now shows the new words
+    assert "Say which &lt;agency&gt;</textarea>" in page  # and keeps the typed comment
+    assert count(review_store, "SELECT count(*) FROM qa_actions WHERE action = 'return'") == 0
+    # The 409 page carries the new version: acting from it goes through.
+    again = qa_fields(page)
+    assert again["expected_version"] == "2" and again["client_uuid"] != opened["client_uuid"]
+    assert qa_action(web, "EF-OFS-01-0001", "accept", opened=again).status_code == 302
+    assert count(review_store, "SELECT count(*) FROM findings WHERE qa_status = 'accepted'") == 1
+
+
+def test_a_qa_form_without_its_version_is_treated_as_stale(web, review_store, ids):
+    record(review_store, "ofsted1", ids, submit=True)
+    login_as(web, "lead")
+    opened = qa_page(web, "EF-OFS-01-0001")
+    for damaged in ({k: v for k, v in opened.items() if k != "expected_version"}, {**opened, "expected_version": "x"},
+                    {**opened, "expected_version": "9" * 40}):
+        assert qa_action(web, "EF-OFS-01-0001", "accept", opened=damaged).status_code == 409
+    assert count(review_store, "SELECT count(*) FROM qa_actions WHERE action = 'accept'") == 0
+
+
+@pytest.mark.parametrize("body", [b"evidence_text=bad%FF%FE", b"evidence_text=raw\xff\xfe", b"evidence_text=%ED%A0%80"])
+def test_a_form_post_that_is_not_utf8_is_refused_not_stored_mangled(inspector, review_store, ids, body):
+    token = csrf_token(inspector, "/findings/new")
+    form = finding_form(ids, evidence_text=None)
+    encoded = "&".join(f"{k}={v}" for k, values in form.items()
+                       for v in (values if isinstance(values, list) else [values])).encode()
+    response = inspector.post("/findings/new", data=encoded + b"&csrf_token=" + token.encode() + b"&" + body,
+                              content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "evidence_text" in response.get_data(as_text=True) and "UTF-8" in response.get_data(as_text=True)
+    assert count(review_store) == 0
+
+
+def test_a_multipart_post_with_undecodable_text_is_refused(inspector, review_store, ids):
+    token = csrf_token(inspector, "/findings/new")
+    boundary = "XyZ"
+    parts = [("csrf_token", token.encode()), ("client_uuid", new_uuid().encode()), ("activity", b"interview"),
+             ("finding_type", b"strength"), ("evidence_text", b"bad \xff\xfe bytes")]
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+                    for name, value in parts) + f"--{boundary}--\r\n".encode()
+    response = inspector.post("/findings/new", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 400 and "evidence_text" in response.get_data(as_text=True)
+    assert count(review_store) == 0

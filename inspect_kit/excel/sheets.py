@@ -25,6 +25,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from ..disk import storage_fault
 from ..file_modes import make_private, make_private_folder
 from .cells import AUTO, CONTROL_CHARS, TEXT, CellStats, CellWriter, clean_text
 
@@ -239,11 +240,18 @@ def save_workbook(workbook: Workbook, path: Path) -> None:
 
 @contextlib.contextmanager
 def discarded_on_failure(workbook: Workbook) -> Iterator[Workbook]:
-    """Within the block, any exception discards the workbook (see :func:`discard_workbook`)."""
+    """Within the block, any exception discards the workbook (see :func:`discard_workbook`).
+
+    :raises StorageFault: the disk filled up while lxml was writing a sheet.
+    """
     try:
         yield workbook
-    except BaseException:
+    except BaseException as error:
         discard_workbook(workbook)
+        # lxml reports a full disk as SerialisationError("IO_ENOSPC"): name it as the disk fault it is.
+        fault = storage_fault(error) if type(error).__name__ == "SerialisationError" else None
+        if fault is not None:
+            raise fault from error
         raise
 
 

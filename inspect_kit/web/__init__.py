@@ -104,6 +104,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         }),
     ])
     WTFormsHelpers(app)
+    from . import encoding
+
+    encoding.init_app(app)  # before CSRFProtect: an undecodable form is not a missing token
     CSRFProtect(app)
     app.config.setdefault("GOVUK_ASSETS_READY", (paths.static_dir() / GOVUK_CSS).is_file())
     if not app.config["GOVUK_ASSETS_READY"]:

@@ -23,9 +23,9 @@ from wtforms import ValidationError as CsrfRefused
 from .. import accounts, chronology, findings, policy, qa, reviews, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
-from ..openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, openapi_document
+from ..openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, ReviewLists, openapi_document
 from .db import get_db, get_private_db
-from .errors import register_storage_handlers
+from .errors import api_error, register_storage_handlers
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -88,10 +88,7 @@ def _limit_body() -> None:
 
 
 def _error(status: int, message: str, errors: dict[str, str] | None = None, headers: dict[str, str] | None = None):
-    response = jsonify({"status": status, "message": message, "errors": errors or {}})
-    response.status_code = status
-    response.headers.update(headers or {})
-    return response
+    return api_error(status, message, errors, headers)
 
 
 @bp.errorhandler(InspectKitError)
@@ -198,18 +195,44 @@ def require(actor: Actor, permission: str, message: str) -> None:
         raise Forbidden(message)
 
 
+class OutOfRange:
+    """A JSON integer literal too long for any field (over 19 digits): every
+    field refuses it with a field error (it is neither an int nor text),
+    where Python's own parse raises past 4,300 digits (a 500) and SQLite past 2**63."""
+
+    def __init__(self, literal: str):
+        self.digits = len(literal)
+
+    def __repr__(self) -> str:
+        return f"<a {self.digits}-digit number>"
+
+
+def _parse_int(literal: str) -> int | OutOfRange:
+    return int(literal) if len(literal.lstrip("-")) <= 19 else OutOfRange(literal)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def json_body() -> dict[str, Any]:
-    """The request's JSON object. :raise 400: not JSON, or not an object. :raise 413: too large."""
+    """The request's JSON object. :raise 400: not JSON, or not an object. :raise 413: too large.
+    :raise 415: a body declared as something other than JSON."""
+    mimetype = request.mimetype
+    if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise ApiError(415, f"Send the body as application/json, not {mimetype}.")
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise ApiError(400, "The request has no body: send a JSON object.")
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_int=_parse_int, parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise ApiError(400, "The request body is not UTF-8 text: send a JSON object.") from None
     except json.JSONDecodeError as error:
         raise ApiError(400, f"The request body is not valid JSON ({error.msg} at line {error.lineno}, "
                             f"column {error.colno}).") from None
+    except ValueError as error:  # NaN, Infinity
+        raise ApiError(400, f"The request body is not valid JSON ({error}).") from None
     except RecursionError:
         raise ApiError(400, "The request body is nested too deeply to be a record.") from None
     if not isinstance(body, dict):
@@ -217,18 +240,51 @@ def json_body() -> dict[str, Any]:
     return body
 
 
-def query_int(name: str, default: int, low: int, high: int | None = None) -> int:
+def query_int(name: str, default: int, low: int, high: int = validation.MAX_INT) -> int:
+    """Query parameter ``name`` as a whole number from ``low`` to ``high`` (ASCII digits only).
+
+    :raise 400: anything else, with a field error naming the parameter.
+    """
     value = request.args.get(name)
-    if value is None or value == "":
+    if value is None:
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or number < low or (high is not None and number > high):
-        limit = f"from {low} to {high}" if high is not None else f"{low} or more"
-        raise ApiError(400, f"{name} must be a whole number {limit}.", field_errors={name: f"Use {limit}"})
+    number = validation.whole_number(value, low=low, high=high)
+    if number is None:
+        limit = f"from {low} to {high}"
+        raise ApiError(400, f"{name} must be a whole number {limit}.", field_errors={name: f"Use a whole number {limit}"})
     return number
+
+
+def query_flag(name: str) -> bool:
+    """Query parameter ``name`` as a boolean (``true`` or ``false``; absent is false). :raise 400:"""
+    value = request.args.get(name)
+    if value in (None, "false"):
+        return False
+    if value == "true":
+        return True
+    raise ApiError(400, f"{name} must be true or false.", field_errors={name: "Use true or false"})
+
+
+def strict_types(body: dict[str, Any], integers: tuple[str, ...] = (), booleans: tuple[str, ...] = (),
+                 strings: tuple[str, ...] = ()) -> dict[str, str]:
+    """Field errors for JSON values of the wrong type: a JSON client sends ids as
+    numbers and flags as true/false (a form's "17" and "yes" are for forms), so
+    ``17.9``, ``"17"`` and ``true`` are refused rather than read as 17 or 1.
+    Null is left to the library (empty)."""
+    errors: dict[str, str] = {}
+    for name in integers:
+        value = body.get(name)
+        if value is not None and validation.whole_number(value, low=1, strings=False) is None:
+            errors[name] = f"Send {name} as a whole number from 1 to {validation.MAX_INT}"
+    for name in booleans:
+        value = body.get(name)
+        if value is not None and not isinstance(value, bool):
+            errors[name] = "Use true or false"
+    for name in strings:
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            errors[name] = "Send text (a JSON string)"
+    return errors
 
 
 def resolve_refs(body: dict[str, Any], fields: dict[str, Any]) -> dict[str, str]:
@@ -240,8 +296,11 @@ def resolve_refs(body: dict[str, Any], fields: dict[str, Any]) -> dict[str, str]
             continue
         if body.get(id_field) not in (None, ""):
             errors[ref] = f"Give the {label} by {id_field} or by {ref}, not both"
-        elif not isinstance(value, str) or validation.LONE_SURROGATES.search(value):
-            errors[ref] = f"The {label} must be text"  # a lone surrogate cannot even be looked up in SQLite
+        elif not isinstance(value, str):
+            errors[ref] = f"The {label} must be text"
+        elif validation.text_fault(value, label=label, multiline=False):
+            # A lone surrogate cannot even be looked up in SQLite; no name has a control character.
+            errors[ref] = validation.text_fault(value, label=label, multiline=False)
         elif ref == "case_ref":
             try:
                 fields["case_id"] = chronology.case_by_ref(get_db(), review_id(), value)["id"]
@@ -267,12 +326,13 @@ def refuse(ref_errors: dict[str, str], check) -> None:
                           field_errors=errors)
 
 
-def require_uuid(body: dict[str, Any]) -> Any:
+def require_uuid(body: dict[str, Any]) -> str:
+    """The body's ``client_uuid``, canonical. :raise 422: missing or not a canonical uuid."""
     value = body.get("client_uuid")
     if value in (None, ""):
-        raise ValidationError("Send a client_uuid: a uuid made once for this record and sent again on retries.",
+        raise ValidationError("Send a client_uuid: a uuid made once for this request and sent again on retries.",
                               field_errors={"client_uuid": "Send a uuid, for example from uuid4()"})
-    return value
+    return validation.submission_uuid(value)
 
 
 def review_finding(public_id: str, actor: Actor) -> dict[str, Any]:
@@ -325,8 +385,30 @@ def created(result: findings.RecordResult, body: dict[str, Any], location: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI 3.1 document (no login needed: it holds no evidence)."""
-    return jsonify(openapi_document())
+    """The OpenAPI 3.1 document (no login needed: it holds no evidence).
+
+    For a caller who may read the review (token or session), the document
+    names the review's case and agency ids, case references, agency names
+    and criterion codes as the only values accepted, so a client generated
+    from it (or a fuzzer) sends only what the server takes; anonymous
+    callers and administrators get plain integers and strings. :raise 404:
+    """
+    lists = None
+    try:
+        actor = current_actor()
+        require_reader(actor)
+    except InspectKitError:
+        review_id()  # an unknown ?review= is still a 404
+    else:
+        db, review = get_db(), review_id()
+        cases, agencies = reviews.cases(db, review), reviews.agencies(db, review)
+        lists = ReviewLists(
+            slug=request.args.get("review") or "",
+            case_ids=[case["id"] for case in cases], case_refs=[case["case_ref"] for case in cases],
+            agency_ids=[agency["id"] for agency in agencies], agency_names=[agency["name"] for agency in agencies],
+            criteria=[code for (code,) in db.execute("SELECT code FROM criteria WHERE review_id = ? ORDER BY id",
+                                                     [review])])
+    return jsonify(openapi_document(lists=lists))
 
 
 @bp.get("/")
@@ -342,9 +424,11 @@ def record_finding():
     uuid = require_uuid(body)
     fields = {name: body[name] for name in findings.FIELDS if name in body}
     submit = body.get("submit", False)
-    ref_errors = resolve_refs(body, fields)
-    if not isinstance(submit, bool):
-        ref_errors["submit"] = "Use true or false"
+    ref_errors = {**strict_types(body, integers=("case_id", "agency_id"), booleans=("submit",),
+                                 strings=("case_ref", "agency")),
+                  **resolve_refs(body, fields)}
+    if not isinstance(body.get("criteria"), (dict, list, type(None))):
+        ref_errors["criteria"] = "Send criteria as an object of code → relevance, or a list of codes"
     if ref_errors:
         refuse(ref_errors, lambda: findings.normalise(get_db(), review_id(), fields, require_criteria=submit is True))
     result = findings.record_finding(get_db(), actor, fields, client_uuid=uuid, submit=submit,
@@ -359,18 +443,19 @@ def list_findings():
     actor = current_actor()
     require_reader(actor)
     limit = query_int("limit", PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    # Up to the largest integer SQLite takes (2**63 and over were a 500).
     offset = query_int("offset", 0, 0)
-    qa_status = request.args.get("qa_status") or None
+    qa_status = request.args.get("qa_status")
     if qa_status is not None and qa_status not in vocab.QA_STATUSES:
         raise ApiError(400, f"qa_status must be one of {', '.join(vocab.QA_STATUSES)}.",
                        field_errors={"qa_status": "Unknown status"})
-    mine = request.args.get("mine", "").lower() in ("1", "true", "yes")
+    mine = query_flag("mine")
     rows = findings.list_findings(get_db(), actor, review_id(), qa_status=qa_status, mine=mine,
                                   limit=limit + 1, offset=offset)
     page = [{**{k: row[k] for k in SUMMARY_OUT}, "url": url_for("api.read_finding", public_id=row["public_id"])}
             for row in rows[:limit]]
     following = None
-    if len(rows) > limit:
+    if len(rows) > limit and offset + limit <= validation.MAX_INT:
         args = {**request.args.to_dict(), "limit": limit, "offset": offset + limit}
         following = url_for("api.list_findings", **args)
     return jsonify({"findings": page, "limit": limit, "offset": offset, "next": following})
@@ -385,15 +470,28 @@ def read_finding(public_id: str):
 
 @bp.post("/findings/<public_id>/qa")
 def qa_finding(public_id: str):
-    """Submit, accept, return or withdraw. :raise 401, 403, 404, 409, 422:"""
+    """Submit, accept, return or withdraw, on the version the caller read. :raise 401, 403, 404, 409, 422:
+
+    ``expected_version`` is required: an action on a finding changed since
+    is a 409 naming the version now stored. ``client_uuid`` is required: a
+    retry with the same one answers 200 with the finding and acts once.
+    """
     actor = current_actor()
     body = json_body()
     finding = review_finding(public_id, actor)
+    errors = strict_types(body, integers=("expected_version",), strings=("action",))
     action = body.get("action")
-    if not isinstance(action, str):
-        raise ValidationError("Send the QA action: submit, accept, return or withdraw.",
-                              field_errors={"action": "Choose submit, accept, return or withdraw"})
-    qa.perform(get_db(), actor, finding["id"], action, body.get("comment"))
+    if "action" not in errors and action not in qa.TRANSITIONS:
+        errors["action"] = "Choose submit, accept, return or withdraw"
+    if body.get("expected_version") is None:
+        errors["expected_version"] = "Send the finding's version you read (its `version`)"
+    if body.get("client_uuid") in (None, ""):
+        errors["client_uuid"] = "Send a uuid made for this action, for example from uuid4(); the same on retries"
+    if errors:
+        raise ValidationError("There is a problem: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+                              field_errors=errors)
+    qa.perform(get_db(), actor, finding["id"], action, body.get("comment"),
+               expected_version=body["expected_version"], client_uuid=require_uuid(body))
     return jsonify(finding_json(findings.get_finding(get_db(), finding["id"]), actor))
 
 
@@ -407,7 +505,9 @@ def record_event():
                         "review; this account is not one.")
     uuid = require_uuid(body)
     fields = {name: body[name] for name in chronology.FIELDS if name in body}
-    ref_errors = resolve_refs(body, fields)
+    ref_errors = {**strict_types(body, integers=("case_id", "agency_id"), booleans=FLAGS,
+                                 strings=("case_ref", "agency")),
+                  **resolve_refs(body, fields)}
     if ref_errors:
         refuse(ref_errors, lambda: chronology.normalise(get_db(), review_id(), fields))
     result = chronology.record_event(get_db(), actor, fields, client_uuid=uuid, review_id=review_id())
@@ -419,6 +519,8 @@ def record_event():
 def read_event(event_id: int):
     """One chronology event. :raise 401, 403, 404:"""
     require(current_actor(), policy.READ_CHRONOLOGIES, CHRONOLOGY_READERS)
+    if event_id > validation.MAX_INT:  # SQLite cannot even look it up
+        raise NotFound(f"No chronology event {event_id} in this review.")
     event = chronology.get_event(get_db(), event_id)
     if event["review_id"] != review_id():
         raise NotFound(f"No chronology event {event_id} in this review.")
@@ -435,21 +537,3 @@ def case_chronology(case_ref: str):
         "case": {k: case[k] for k in ("case_ref", "age_band", "legal_status", "cp_category", "selection_route")},
         "events": [event_json(event) for event in events],
     })
-
-
-@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown(rest: str):
-    """JSON 404/405 for paths under /api that no endpoint serves."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    allowed = []
-    for method in ("GET", "POST"):
-        try:
-            endpoint, _ = adapter.match(request.path, method=method)
-        except HTTPException:
-            continue
-        if endpoint != "api.unknown":
-            allowed.append(method)
-    if allowed:
-        return _error(405, f"{request.path} takes {' or '.join(allowed)}, not {request.method}.",
-                      headers={"Allow": ", ".join(allowed)})
-    return _error(404, f"There is no API endpoint {request.path}; see {url_for('api.openapi')}.")

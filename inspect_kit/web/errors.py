@@ -60,7 +60,7 @@ def typed_text() -> dict[str, str]:
     """The free text of a refused form post, to hand back on the error page
     (issue 3: a refusal never costs anyone their typed notes). Empty for
     anything but a page's form post, and when the body cannot be read."""
-    if request.method != "POST" or request.path.startswith("/api/"):
+    if request.method != "POST" or is_api_request():
         return {}
     try:
         form = request.form
@@ -69,15 +69,40 @@ def typed_text() -> dict[str, str]:
     return {name: form[name][:RESCUE_LIMIT] for name in RESCUED_FIELDS if form.get(name, "").strip()}
 
 
+# A JSON caller has no page or buttons: its own words for the statuses that
+# Werkzeug raises before any API view runs (routing, body size).
+API_MESSAGES = {
+    404: lambda headers: f"There is no API endpoint {request.path}; the OpenAPI document at /api/openapi.json "
+                         "lists them.",
+    405: lambda headers: f"{request.path} does not take {request.method}; it takes {headers.get('Allow', 'no method')}.",
+}
+
+
+def is_api_request() -> bool:
+    """Whether the request is the JSON API's (``/api`` and everything under it)."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def api_error(status: int, message: str, field_errors: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None):
+    """The JSON API's one error shape, ``{"status", "message", "errors"}``, for every status
+    (the OpenAPI document's ``Error``), with ``headers`` (``Allow``, ``WWW-Authenticate``)."""
+    response = jsonify({"status": status, "message": message, "errors": field_errors or {}})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
 def render_error(status: int, message: str | None = None, *, field_errors: dict[str, str] | None = None,
-                 rescued: dict[str, str] | None = None):
+                 rescued: dict[str, str] | None = None, headers: dict[str, str] | None = None):
     """The error page (or JSON under ``/api/``) for ``status``."""
+    if is_api_request():
+        default = API_MESSAGES.get(status, lambda headers: TITLES.get(status, "The request failed") + ".")
+        return api_error(status, message or default(headers or {}), field_errors, headers)
     message = message or DEFAULT_MESSAGES.get(status) or TITLES.get(status, "Something went wrong.")
-    if request.path.startswith("/api/"):
-        return jsonify({"error": message, "status": status, "field_errors": field_errors or {}}), status
     title = TITLES.get(status, "There is a problem")
     return render_template("errors/error.html", status=status, title=title, message=message,
-                           rescued=rescued or {}), status
+                           rescued=rescued or {}), status, headers or {}
 
 
 def handle_domain_error(error: InspectKitError):
@@ -106,7 +131,9 @@ def handle_http_error(error: HTTPException):
         return error
     # abort(403, "message") carries our own words; Werkzeug's stock descriptions are replaced.
     custom = error.description if error.description != type(error).description else None
-    return render_error(error.code, custom, rescued=typed_text())
+    # A 405 names the methods that work (RFC 9110 §15.5.6), a 401 how to authenticate.
+    headers = {k: v for k, v in error.get_headers() if k.lower() in ("allow", "www-authenticate")}
+    return render_error(error.code, custom, rescued=typed_text(), headers=headers)
 
 
 def handle_unexpected(error: InternalServerError):
@@ -140,8 +167,8 @@ def storage_fault_response(fault: StorageFault):
         response.headers["Retry-After"] = "60"
         return response
     rescued = typed_text()
-    response, status = render_error(fault.status, fault.message + (KEPT_TEXT if rescued else ""), rescued=rescued)
-    return response, status, {"Retry-After": "60"}
+    return render_error(fault.status, fault.message + (KEPT_TEXT if rescued else ""), rescued=rescued,
+                        headers={"Retry-After": "60"})
 
 
 def note_storage_fault(fault: StorageFault) -> None:

@@ -177,6 +177,9 @@ def evidence_workbook():
         exported = export_evidence_workbook(get_db(), g.actor, review["id"], path, wanted=wanted,
                                             source=f"intake app: {request.full_path.rstrip('?')}",
                                             file_name=download_name)
+    except StorageFault:
+        path.unlink(missing_ok=True)
+        raise  # answered 507 with what to do by the disk-fault handler (web/errors.py)
     except InspectKitError as error:
         path.unlink(missing_ok=True)
         abort(error.status, error.message)

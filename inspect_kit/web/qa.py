@@ -1,14 +1,20 @@
 """Quality assurance: the leads' and moderators' queue, and the QA actions
 (submit, accept, return with a comment, withdraw with a reason) posted from
-a finding's page."""
+a finding's page.
+
+Each QA form on the page carries the finding's version shown
+(``expected_version``) and a client uuid made when the page was drawn: the
+library refuses an action on a version the reader never saw, and answers a
+repeated post of the same form once.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 
-from .. import policy, qa
-from ..errors import InvalidTransition, ValidationError
-from ..forms import QaForm
+from .. import findings, policy, qa
+from ..errors import StaleVersion, ValidationError
+from ..forms import QaForm, new_client_uuid
 from .auth import login_required, permission_required, review_required
 from .db import get_db
 from .findings import render_finding, review_finding
@@ -34,19 +40,19 @@ def act(public_id: str):
     form = QaForm()
     action = form.action.data
     try:
-        qa.perform(db, g.actor, finding["id"], action, form.comment.data)
+        qa.perform(db, g.actor, finding["id"], action, form.comment.data,
+                   expected_version=form.version_read(), client_uuid=form.client_uuid.data or None)
+    except StaleVersion as error:
+        # The author saved a new version after this page was drawn: show it,
+        # keep the typed comment, and let the reader act again on what they now see.
+        current = findings.get_finding(db, finding["id"], g.actor)
+        form.expected_version.data = str(error.current_version)
+        form.client_uuid.data = new_client_uuid()
+        form.form_errors.append(error.message)
+        return render_finding(current, qa_form=form, status=409)
     except ValidationError as error:
         form.show_errors(error.field_errors or {"comment": error.message})
         return render_finding(finding, qa_form=form, status=422)
-    except InvalidTransition:
-        last = (qa.history(db, finding["id"]) or [{}])[-1]
-        typed = (form.comment.data or "").replace("\r\n", "\n").strip()
-        if (last.get("action"), last.get("actor"), last.get("comment") or "") == (action, g.actor.username, typed):
-            # The same button pressed twice: the first press did the work. (Another
-            # comment is not dropped: the 409 page hands it back.)
-            flash(f"{public_id} was already {DONE.get(action, action)}.")
-            return redirect(url_for("findings.show", public_id=public_id))
-        raise
     flash(f"{public_id} has been {DONE.get(action, action)}.")
     if action in ("accept", "return") and policy.may(g.actor, policy.QA_FINDINGS):
         return redirect(url_for("qa.queue"))
