@@ -298,7 +298,7 @@ def build_store(home: Path, findings: int, seed: int = 17) -> dict[str, float]:
 
 def capture_page_sql(store: Store, path: str) -> list[tuple[str, Any]]:
     """The SQL a JSON page runs on the evidence DB, from Datasette's own trace (schema look-ups left out)."""
-    from inspect_kit.datasette_app import make_datasette
+    from inspect_kit.datasette_plugin.app import make_datasette
 
     ds = make_datasette(store, SECRET, settings={"trace_debug": True})
     cookies = {"inspect_kit_session": sign_session(login_session(LEAD, "lead"), SECRET)}
@@ -478,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _settings() -> dict[str, Any]:
-    from inspect_kit.datasette_app import SETTINGS
+    from inspect_kit.datasette_plugin.app import SETTINGS
 
     return dict(SETTINGS)
 

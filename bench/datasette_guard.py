@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(HERE.parent), *(entry for entry in sys.path if Path(entry or ".").resolve() != HERE)]
 
-from inspect_kit.datasette_app import make_datasette  # noqa: E402
+from inspect_kit.datasette_plugin.app import make_datasette  # noqa: E402
 from inspect_kit.datasette_plugin.extras import judge_request, request_actor  # noqa: E402
 from inspect_kit.datasette_plugin.session import login_session, sign_session  # noqa: E402
 from inspect_kit.demo import create_demo  # noqa: E402

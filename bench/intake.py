@@ -230,7 +230,7 @@ def serve_floor(home: Path, port: int) -> None:
     from a2wsgi import WSGIMiddleware
     from flask import Flask, jsonify, request
 
-    from inspect_kit.server import WSGI_WORKERS
+    from inspect_kit.web.server import WSGI_WORKERS
 
     path = home / "evidence.db"
     review_id, inspectors, strands = floor_targets(path)

@@ -40,7 +40,7 @@ from .store import now, write_transaction
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD_LENGTH = 10
 # Password hashes at once per process: two of the server's eight Flask worker
-# threads (inspect_kit.server.WSGI_WORKERS) at most, so signed-in pages keep
+# threads (inspect_kit.web.server.WSGI_WORKERS) at most, so signed-in pages keep
 # six. Two also keep both cores busy when the checks are all real users'.
 PASSWORD_CHECK_CONCURRENCY = 2
 # How long an attempt from a clean address waits for a free slot before it is

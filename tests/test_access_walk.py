@@ -26,11 +26,12 @@ from typing import Any
 import httpx
 import pytest
 
-from inspect_kit import accounts, alerts, attachments, chronology, findings, judgements, policy, questions, reviews
+from inspect_kit import accounts, alerts, attachments, chronology, findings, judgements, policy, reviews
 from inspect_kit.actors import SYSTEM, Actor
+from inspect_kit.datasette_plugin import questions
 from inspect_kit.datasette_plugin.session import login_session, logout_csrf_token, sign_session
-from inspect_kit.server import build_app
 from inspect_kit.store import Store
+from inspect_kit.web.server import build_app
 
 SECRET = "access-walk-secret"
 COOKIE = "inspect_kit_session"

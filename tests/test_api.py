@@ -14,9 +14,9 @@ from itsdangerous import URLSafeTimedSerializer
 
 from inspect_kit import accounts, reviews
 from inspect_kit.actors import SYSTEM
-from inspect_kit.openapi import MAX_BODY_BYTES, openapi_document
 from inspect_kit.store import Store
 from inspect_kit.web import create_app
+from inspect_kit.web.openapi import MAX_BODY_BYTES, openapi_document
 
 from .conftest import TEST_SECRET
 from .library_fixtures import small_review

@@ -15,7 +15,7 @@ import re
 import pytest
 from datasette.app import Datasette
 
-from inspect_kit.datasette_app import make_datasette
+from inspect_kit.datasette_plugin.app import make_datasette
 from inspect_kit.datasette_plugin.session import login_session, sign_session
 from tests.datasette_support import SECRET, build_small_review, cookies_for
 
@@ -331,7 +331,7 @@ async def test_a_file_that_cannot_be_checked_is_not_served(tmp_path, store):
 
 
 @pytest.mark.parametrize("first", ["inspect_kit.datasette_plugin", "inspect_kit.datasette_plugin.extras",
-                                   "inspect_kit.server", "inspect_kit.catalogue", "datasette.app"])
+                                   "inspect_kit.web.server", "inspect_kit.datasette_plugin.catalogue", "datasette.app"])
 def test_every_hook_is_registered_whatever_is_imported_first(first):
     """Importing datasette.plugins loads the plugin entry points: when one of our modules did so at
     import time, the plugin was registered half-imported, without get_metadata and asgi_wrapper, and
@@ -340,7 +340,7 @@ def test_every_hook_is_registered_whatever_is_imported_first(first):
     import sys
 
     script = (f"import {first}\n"
-              "from inspect_kit.datasette_app import ensure_plugin_registered\n"
+              "from inspect_kit.datasette_plugin.app import ensure_plugin_registered\n"
               "ensure_plugin_registered()\n"
               "from datasette.plugins import pm\n"
               "for hook in ('get_metadata', 'asgi_wrapper', 'actor_from_request', 'startup', 'menu_links'):\n"

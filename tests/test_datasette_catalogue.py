@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from inspect_kit import catalogue, questions, vocab
+from inspect_kit import vocab
+from inspect_kit.datasette_plugin import catalogue, questions
 from inspect_kit.store import memory_db
 
 from .datasette_support import build_small_review

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from inspect_kit import accounts
-from inspect_kit.datasette_app import make_datasette
-from inspect_kit.server import build_app
+from inspect_kit.datasette_plugin.app import make_datasette
+from inspect_kit.web.server import build_app
 
 from .datasette_support import SECRET, build_small_review, cookies_for
 

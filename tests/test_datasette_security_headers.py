@@ -12,7 +12,7 @@ import re
 import httpx
 import pytest
 
-from inspect_kit.server import build_app
+from inspect_kit.web.server import build_app
 
 from .datasette_support import SECRET, build_small_review, cookies_for
 

@@ -23,7 +23,7 @@ from inspect_kit.demo import (
     create_demo,
     default_start,
 )
-from inspect_kit.demo_data import PRACTITIONER_ROLES
+from inspect_kit.demo.data import PRACTITIONER_ROLES
 from inspect_kit.errors import Conflict, ValidationError
 from inspect_kit.maintenance import check_store
 from inspect_kit.store import Store

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from inspect_kit.server import build_app
+from inspect_kit.web.server import build_app
 
 from .datasette_support import SECRET, build_small_review, cookies_for
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from inspect_kit import audit, findings, judgements, qa, questions, reviews
+from inspect_kit import audit, findings, judgements, qa, reviews
 from inspect_kit.actors import SYSTEM, Actor
+from inspect_kit.datasette_plugin import questions
 from inspect_kit.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
 
 from .library_fixtures import new_uuid, small_review
@@ -229,7 +230,7 @@ def test_an_ungraded_framework_takes_statements_not_grades(fresh_db):
 
 
 def test_datasette_shows_judgements_to_leads_and_moderators_only(fresh_db):
-    from inspect_kit import catalogue
+    from inspect_kit.datasette_plugin import catalogue
 
     for table in ("judgements", "judgement_versions", "judgement_citations"):
         assert catalogue.table_allow(table) == {"role": ["lead", "moderator"]}

@@ -74,7 +74,7 @@ def test_readme_commands_run(tmp_path):
 
 
 def test_readme_lists_the_demo_accounts():
-    from inspect_kit.demo_data import ACCOUNTS, DEMO_PASSWORD
+    from inspect_kit.demo.data import ACCOUNTS, DEMO_PASSWORD
 
     text = README.read_text()
     assert f"**`{DEMO_PASSWORD}`**" in text

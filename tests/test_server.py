@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from inspect_kit.server import build_app
+from inspect_kit.web.server import build_app
 
 SECRET = "server-test-secret"
 

@@ -4,7 +4,7 @@ Against the real ``inspect-kit serve``: 12 clients trickling uploads do not
 hold up pages or the API (8 trickling clients used to hold all 8 Flask worker
 threads until they left); an oversized declared body is refused before any of
 it is sent; a body that arrives too slowly is answered 408. The reading rules
-themselves (:func:`inspect_kit.server.read_body`) are checked in-process.
+themselves (:func:`inspect_kit.web.server.read_body`) are checked in-process.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from inspect_kit import accounts
-from inspect_kit.server import BodyLimits, BodyRefused, ClientGone, read_body
+from inspect_kit.web.server import BodyLimits, BodyRefused, ClientGone, read_body
 
 from .conftest import serving
 from .test_server_keepalive import finding_body, multipart, pdf

@@ -261,7 +261,7 @@ async def test_flask_starts_with_an_empty_g_even_inside_a_leaked_context(store):
     import httpx
     from flask import g, jsonify
 
-    from inspect_kit.server import build_app
+    from inspect_kit.web.server import build_app
 
     server = build_app(store, secret_key="keepalive-test-secret")
     server.flask.add_url_rule("/probe", "probe", lambda: jsonify(api_actor=g.get("api_actor"), keys=list(g)))
@@ -287,7 +287,7 @@ async def test_the_servers_receive_never_runs_in_a_flask_context(store):
 
     from flask import has_app_context, request
 
-    from inspect_kit.server import build_app
+    from inspect_kit.web.server import build_app
 
     server = build_app(store, secret_key="keepalive-test-secret")
     server.flask.add_url_rule("/echo", "echo", lambda: str(len(request.get_data())), methods=["POST"])

@@ -24,8 +24,8 @@ def test_a_new_database_file_is_full_too(tmp_path):
 
 def test_the_servers_kept_connections_are_full(store):
     # inspect-kit serve keeps one connection per worker thread (web/db.py).
-    from inspect_kit.server import build_app
     from inspect_kit.web.db import get_db, get_private_db
+    from inspect_kit.web.server import build_app
 
     server = build_app(store, secret_key="synchronous-test-secret")
     with server.flask.test_request_context("/"):

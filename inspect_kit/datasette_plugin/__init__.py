@@ -3,7 +3,7 @@
 Registered through the ``datasette`` entry point in setup.cfg, so it is active
 both under ``inspect-kit serve`` and in ``datasette evidence/evidence.db`` run
 by hand. Hooks live in small modules and stay thin; what they do is in pure
-helpers (:mod:`.session`, :mod:`inspect_kit.catalogue`):
+helpers (:mod:`.session`, :mod:`inspect_kit.datasette_plugin.catalogue`):
 
 - :mod:`.auth` — ``actor_from_request``: the intake app's signed session;
 - :mod:`.metadata` — ``get_metadata`` and ``startup``: the catalogue with its

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from datasette import hookimpl
 from sqlite_utils import Database
 
-from .. import catalogue
+from . import catalogue
 from .config import read_only_uri
 
 if TYPE_CHECKING:  # datasette.app imports this module while loading plugins

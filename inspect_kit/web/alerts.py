@@ -9,10 +9,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from .. import alerts, chronology, policy, reviews, vocab
 from ..errors import InvalidTransition, NotFound, ValidationError
-from ..forms import AlertForm, AlertStepForm
 from .auth import permission_required, review_required
 from .db import get_db
 from .findings import review_finding
+from .forms import AlertForm, AlertStepForm
 
 bp = Blueprint("alerts", __name__)
 

@@ -7,7 +7,7 @@ Callers authenticate with ``Authorization: Bearer TOKEN`` or the intake
 session; a session needs the CSRF token in ``X-CSRFToken`` for changes, which
 this blueprint checks itself because it is exempt from ``CSRFProtect`` (token
 callers have no CSRF token to send). The OpenAPI document describing all of
-this is :mod:`inspect_kit.openapi`.
+this is :mod:`inspect_kit.web.openapi`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from wtforms import ValidationError as CsrfRefused
 from .. import accounts, chronology, findings, policy, qa, reviews, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
-from ..openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, ReviewLists, openapi_document
 from .db import get_db, get_private_db
 from .errors import api_error, register_storage_handlers
+from .openapi import MAX_BODY_BYTES, MAX_PAGE_SIZE, PAGE_SIZE, ReviewLists, openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

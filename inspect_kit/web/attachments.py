@@ -7,11 +7,11 @@ from flask import Blueprint, current_app, flash, g, redirect, send_file, url_for
 
 from .. import attachments
 from ..errors import StorageFault, ValidationError
-from ..forms import AttachmentForm
 from .auth import login_required
 from .db import get_db, get_store
 from .errors import note_storage_fault
 from .findings import render_finding, review_finding
+from .forms import AttachmentForm
 
 bp = Blueprint("attachments", __name__)
 

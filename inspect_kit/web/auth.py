@@ -21,8 +21,8 @@ from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, re
 
 from .. import accounts, login_throttle, policy, reviews
 from ..errors import NotFound, StoreError
-from ..forms import LoginForm
 from .db import get_db, get_private_db
+from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 

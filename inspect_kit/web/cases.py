@@ -9,10 +9,10 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from .. import chronology, policy, reviews
 from ..errors import StorageFault, ValidationError
-from ..forms import EventForm
 from .auth import permission_required, review_required
 from .db import get_db
 from .errors import KEPT_IN_FORM, note_storage_fault
+from .forms import EventForm
 
 bp = Blueprint("cases", __name__)
 

@@ -4,7 +4,7 @@ A ``sqlite_utils.Database`` must not be shared across threads (DESIGN.md §3),
 and a2wsgi runs requests on a thread pool, so every request gets a connection
 of its own thread. By default it is opened for the request and closed on
 teardown. With ``REUSE_DB_CONNECTIONS`` (set by ``inspect-kit serve``, see
-:func:`inspect_kit.server.build_app`) each worker thread keeps its connections
+:func:`inspect_kit.web.server.build_app`) each worker thread keeps its connections
 open for the next request instead: a new connection parses the whole schema on
 its first statement, ~0.7 ms of CPU for evidence.db (not DESIGN.md's ~0.1 ms),
 about a quarter of an API write's CPU (bench/intake.py). A connection is still
@@ -16,7 +16,7 @@ to one request. Flask keeps ``g`` in a context variable and reuses an app
 context it finds already current, so a context leaked from an earlier request
 once carried that request's ``g`` (its connections, from another thread, and
 its API caller) into the next request on the same connection. The server runs
-every request in a new, empty context (:class:`inspect_kit.server.FreshContextWSGI`);
+every request in a new, empty context (:class:`inspect_kit.web.server.FreshContextWSGI`);
 sqlite3's own same-thread check would still refuse a connection from another
 thread rather than share it.
 """

@@ -13,10 +13,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from .. import attachments, findings, policy, qa, reviews, vocab
 from ..errors import Conflict, InvalidTransition, NotFound, StorageFault, ValidationError
-from ..forms import AttachmentForm, FindingForm, QaForm
 from .auth import login_required, review_required
 from .db import get_db
 from .errors import KEPT_IN_FORM, note_storage_fault
+from .forms import AttachmentForm, FindingForm, QaForm
 
 bp = Blueprint("findings", __name__)
 

@@ -34,10 +34,10 @@ from ..excel.capture import TEMPLATE_VERSION, write_capture_template
 from ..excel.evidence import EvidenceFilter, export_evidence_workbook
 from ..excel.evidence import export_filename as evidence_filename
 from ..excel.importer import ImportLimits, WorkbookInvalid, WorkbookRefused, import_capture_workbook
-from ..forms import GovForm
 from .auth import login_required, permission_required, review_required
 from .db import get_db
 from .errors import note_storage_fault
+from .forms import GovForm
 
 bp = Blueprint("imports", __name__, url_prefix="/excel")
 

@@ -17,9 +17,9 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from .. import judgements, report, reviews, vocab
 from ..errors import Conflict, NotFound, ValidationError
-from ..forms import JudgementForm, ModerationForm
 from .auth import login_required, review_required
 from .db import get_db
+from .forms import JudgementForm, ModerationForm
 
 bp = Blueprint("judgements", __name__)
 

@@ -14,10 +14,10 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 
 from .. import findings, policy, qa
 from ..errors import StaleVersion, ValidationError
-from ..forms import QaForm, new_client_uuid
 from .auth import login_required, permission_required, review_required
 from .db import get_db
 from .findings import render_finding, review_finding
+from .forms import QaForm, new_client_uuid
 
 bp = Blueprint("qa", __name__)
 

@@ -5,7 +5,7 @@ versions, QA actions and audit rows exactly as in real use), a review in its
 sixth day of fieldwork: 27 services, 8 inspectors and a moderator with their
 accounts, 180 children (40 sampled, 8 of them tracked, plus the index case
 C-017), about 720 findings, about 1,100 chronology events, judgements and 3
-safeguarding alerts. The content lives in :mod:`inspect_kit.demo_data`.
+safeguarding alerts. The content lives in :mod:`inspect_kit.demo.data`.
 Generation is deterministic: the same ``start`` and ``seed`` give the same
 rows (only timestamps differ, since the library stamps writes with the clock).
 
@@ -52,10 +52,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import accounts as accounts_module
-from . import alerts, chronology, findings, judgements, qa, reviews
-from .actors import Actor
-from .demo_data import (
+from .. import accounts as accounts_module
+from .. import alerts, chronology, findings, judgements, qa, reviews
+from ..actors import Actor
+from ..errors import Conflict, ValidationError
+from ..store import Store, clock_at, write_transaction
+from .data import (
     ACCOUNTS,
     ACTIVITY_LEADS_CASE,
     ACTIVITY_LEADS_SERVICE,
@@ -103,8 +105,6 @@ from .demo_data import (
     EventTemplate,
     StoryEvent,
 )
-from .errors import Conflict, ValidationError
-from .store import Store, clock_at, write_transaction
 
 __all__ = ["DEMO_PASSWORD", "DemoResult", "create_demo", "default_start", "IDENTIFIER_RE", "IDENTIFIER_GLOB",
            "CONTESTED_MAX_DAYS", "REVIEW_SLUG"]

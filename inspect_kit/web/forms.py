@@ -40,8 +40,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from . import vocab
-from .findings import FIELDS as FINDING_FIELDS
+from .. import vocab
+from ..findings import FIELDS as FINDING_FIELDS
 
 # The empty first option of a select: left as it is, the field reaches the
 # library empty and its message names what to choose.

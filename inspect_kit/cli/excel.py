@@ -14,15 +14,15 @@ from pathlib import Path
 
 import click
 
-from .actors import SYSTEM, Actor
-from .store import Store
+from ..actors import SYSTEM, Actor
+from ..store import Store
 
 
 def _actor(store: Store, evidence_db, username: str | None, review_id: int) -> Actor:
     """The account acting: ``--as USERNAME``, or the administrator at the terminal."""
     if not username:
         return SYSTEM
-    from .accounts import actor_for, get_account
+    from ..accounts import actor_for, get_account
 
     with contextlib.closing(store.private()) as private_db:
         account = get_account(private_db, username)
@@ -69,8 +69,8 @@ def export(store: Store, review_slug, output, accepted_only, strand, case_ref, u
         inspect-kit export --accepted-only -o ashbridge-evidence.xlsx
         inspect-kit export --case C-017 --strand health -o c017-health.xlsx
     """
-    from .excel.evidence import EvidenceFilter, export_evidence_workbook, export_filename, planned_rows
-    from .reviews import current_review
+    from ..excel.evidence import EvidenceFilter, export_evidence_workbook, export_filename, planned_rows
+    from ..reviews import current_review
 
     wanted = EvidenceFilter(accepted_only=accepted_only, strand=strand, case_ref=case_ref)
     with contextlib.closing(store.evidence()) as db:
@@ -83,7 +83,7 @@ def export(store: Store, review_slug, output, accepted_only, strand, case_ref, u
             result = export_evidence_workbook(db, actor, review["id"], output, wanted=wanted, progress=bar.update,
                                               source="inspect-kit export (command line)")
     if result.manifest:
-        from .manifests import write_sidecar
+        from ..manifests import write_sidecar
 
         with _writing(output):
             write_sidecar(output, result.manifest)
@@ -121,8 +121,8 @@ def template(store: Store, review_slug, output, inspector_code, rows):
     \b
         inspect-kit template --inspector POL-02 -o pol02-capture.xlsx
     """
-    from .excel.capture import TEMPLATE_VERSION, write_capture_template
-    from .reviews import current_review
+    from ..excel.capture import TEMPLATE_VERSION, write_capture_template
+    from ..reviews import current_review
 
     with contextlib.closing(store.evidence()) as db:
         review = current_review(db, review_slug)
@@ -158,8 +158,8 @@ def import_workbook(store: Store, review_slug, workbook: Path, username: str, pa
     \b
         inspect-kit import pol02-capture.xlsx --as pol02
     """
-    from .excel.importer import ImportLimits, WorkbookInvalid, import_capture_workbook
-    from .reviews import current_review
+    from ..excel.importer import ImportLimits, WorkbookInvalid, import_capture_workbook
+    from ..reviews import current_review
 
     with contextlib.closing(store.evidence()) as db:
         review = current_review(db, review_slug)
@@ -182,7 +182,7 @@ def register(group: click.Group) -> None:
     ``--home`` is added here rather than at import so that this module never
     imports :mod:`inspect_kit.cli` (which imports it) at import time.
     """
-    from .cli import home_option
+    from . import home_option
 
     for command in (export, template, import_workbook):
         if not any(param.name == "store" for param in command.params):

@@ -44,14 +44,14 @@ import tempfile
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from .attachments import human_size
+from ..attachments import human_size
 from .openapi import MAX_BODY_BYTES
 
 if TYPE_CHECKING:  # Flask, Datasette and a2wsgi are imported when a server is built, not by the CLI
     from datasette.app import Datasette
     from flask import Flask
 
-    from .store import Store
+    from ..store import Store
 
 PREFIX = "/data"
 API_PREFIX = "/api/"
@@ -151,7 +151,7 @@ class InspectKitServer:
             stripped = dict(scope)
             stripped["path"] = path[len(PREFIX) :]
             stripped["raw_path"] = raw_path[len(PREFIX) :] if raw_path.startswith(PREFIX.encode()) else raw_path
-            from .web.security import new_nonce  # here, not at the top: the CLI imports this module, not Flask
+            from .security import new_nonce  # here, not at the top: the CLI imports this module, not Flask
 
             nonce = new_nonce()
             token = _datasette_csp_nonce.set(nonce)
@@ -327,7 +327,7 @@ def _with_security_headers(send, nonce: str):
     would strip the Referer from the header's sign-out form, which Flask-WTF
     requires on an https post to the intake app's ``/logout``.
     """
-    from .web.security import security_headers
+    from .security import security_headers
 
     async def send_with_headers(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
@@ -365,9 +365,9 @@ def build_app(
 
     :raises StoreError: when the store has not been initialised.
     """
-    from .datasette_app import make_datasette
-    from .secret import session_secret
-    from .web import create_app
+    from ..datasette_plugin.app import make_datasette
+    from ..secret import session_secret
+    from . import create_app
 
     secret_key = secret_key or session_secret(store)
     # REUSE_DB_CONNECTIONS: each of the WSGI_WORKERS threads keeps its connections (see web/db.py).

@@ -4,7 +4,7 @@
 databases: titles and descriptions, column descriptions built from
 :mod:`inspect_kit.vocab`, label columns for every foreign key, default facets
 and sort orders, full-text search, hidden internal tables, the lead's canned
-queries (:mod:`inspect_kit.questions`) and every access rule as an ``allow``
+queries (:mod:`inspect_kit.datasette_plugin.questions`) and every access rule as an ``allow``
 block (rules live in metadata, not in a permission hook: Datasette 1.0 drops
 ``permission_allowed``). Every ``allow`` block is generated from
 :mod:`inspect_kit.policy` (``DATASETTE_TABLES``, ``roles_with``), so the
@@ -23,7 +23,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import policy, questions, vocab
+from .. import policy, vocab
+from . import questions
 
 TITLE = "inspect_kit evidence"
 # Every signed-in account (a role of the policy); anonymous visitors match nothing.

@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import __version__, qa, validation, vocab
-from .judgements import NARRATIVE_LIMIT, QUOTE_LIMIT
+from .. import __version__, qa, validation, vocab
+from ..judgements import NARRATIVE_LIMIT, QUOTE_LIMIT
 
 JSON = "application/json"
 # The largest request body the API reads (see inspect_kit.web.api): a finding's

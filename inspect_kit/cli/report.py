@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from .cli_excel import _actor, _options, _writing
-from .store import Store
+from ..store import Store
+from .excel import _actor, _options, _writing
 
 
 @click.command()
@@ -40,9 +40,9 @@ def report(store: Store, review_slug, output, include_unaccepted, username):
         inspect-kit report -o draft.docx
         inspect-kit verify --file draft.docx
     """
-    from .manifests import write_sidecar
-    from .report import build_report, report_filename
-    from .reviews import current_review
+    from ..manifests import write_sidecar
+    from ..report import build_report, report_filename
+    from ..reviews import current_review
 
     with contextlib.closing(store.evidence()) as db:
         review = current_review(db, review_slug)
@@ -77,7 +77,7 @@ def verify(ctx: click.Context, store: Store, files: tuple[Path, ...]):
         inspect-kit verify
         inspect-kit verify --file ashbridge-evidence.xlsx
     """
-    from .verify import verify_file, verify_store
+    from ..verify import verify_file, verify_store
 
     failed = False
     with contextlib.closing(store.evidence()) as db:
@@ -111,7 +111,7 @@ def verify(ctx: click.Context, store: Store, files: tuple[Path, ...]):
 
 def register(group: click.Group) -> None:
     """Add ``report`` and ``verify``, with ``--home``, to the ``inspect-kit`` group."""
-    from .cli import home_option
+    from . import home_option
 
     for command in (report, verify):
         if not any(param.name == "store" for param in command.params):

@@ -8,7 +8,7 @@ column"), never ``crossdb`` or ``memory`` (DESIGN.md §2).
 
 The catalogue (titles, descriptions, facets, canned queries and every access
 rule) comes from our plugin (:mod:`inspect_kit.datasette_plugin`), generated
-from the store by :mod:`inspect_kit.catalogue`; this module tells the plugin
+from the store by :mod:`inspect_kit.datasette_plugin.catalogue`; this module tells the plugin
 the intake app's session secret and picks the settings for large stores.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from .store import Store
+from ..store import Store
 
 BASE_URL = "/data/"
 DATABASE_NAME = "evidence"
@@ -61,7 +61,7 @@ def default_metadata() -> dict[str, Any]:
 def ensure_plugin_registered() -> None:
     """Register our plugin even when the package's entry point is not installed
     (running from a plain checkout on ``PYTHONPATH``)."""
-    from . import datasette_plugin
+    from .. import datasette_plugin
 
     if not pm.is_registered(datasette_plugin) and pm.get_plugin("inspect_kit") is None:
         pm.register(datasette_plugin, name="inspect_kit")
@@ -90,7 +90,7 @@ def make_datasette(
 
     :raises StoreError: when the store has not been initialised.
     """
-    from .datasette_plugin import configure
+    from . import configure
 
     # Open it once through the store so that a missing store fails with our
     # message rather than Datasette's.

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__, vocab
-from .errors import InspectKitError
-from .server import BodyLimits
-from .store import HOME_ENV, Store
+from .. import __version__, vocab
+from ..errors import InspectKitError
+from ..store import HOME_ENV, Store
+from ..web.server import BodyLimits
 
 
 class InspectKitGroup(click.Group):
@@ -103,7 +103,7 @@ def review_frameworks():
     \b
         inspect-kit review frameworks
     """
-    from .frameworks import list_frameworks
+    from ..frameworks import list_frameworks
 
     for framework in list_frameworks():
         graded = "graded" if framework.graded else "not graded"
@@ -139,8 +139,8 @@ def review_create(store: Store, **options):
             --title "Special review of Ashbridge" --area Ashbridge \\
             --type special_jar --framework sjar-2008
     """
-    from .actors import SYSTEM
-    from .reviews import create_review
+    from ..actors import SYSTEM
+    from ..reviews import create_review
 
     with contextlib.closing(store.evidence()) as db:
         created = create_review(db, actor=SYSTEM, **options)
@@ -189,7 +189,7 @@ def user_add(store: Store, username: str, role: str, strand: str | None, inspect
     \b
         inspect-kit user add pol02 --role inspector --strand police --inspector POL-02
     """
-    from .accounts import add_account
+    from ..accounts import add_account
 
     password = read_password()
     with contextlib.closing(store.private()) as db:
@@ -209,7 +209,7 @@ def user_list(store: Store):
     \b
         inspect-kit user list --home evidence
     """
-    from .accounts import list_accounts
+    from ..accounts import list_accounts
 
     with contextlib.closing(store.private()) as db:
         accounts = list_accounts(db)
@@ -236,7 +236,7 @@ def user_disable(store: Store, username: str):
     \b
         inspect-kit user disable pol02
     """
-    from .accounts import disable_account
+    from ..accounts import disable_account
 
     with contextlib.closing(store.private()) as db:
         disable_account(db, username)
@@ -258,7 +258,7 @@ def user_unlock(store: Store, username: str):
     \b
         inspect-kit user unlock pol02
     """
-    from .accounts import unlock_account
+    from ..accounts import unlock_account
 
     with contextlib.closing(store.private()) as db:
         forgotten = unlock_account(db, username)
@@ -279,7 +279,7 @@ def user_token(store: Store, username: str):
         inspect-kit user token pol02
         curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/findings
     """
-    from .accounts import issue_token
+    from ..accounts import issue_token
 
     with contextlib.closing(store.private()) as db:
         click.echo(issue_token(db, username))
@@ -304,7 +304,7 @@ def demo(store: Store, if_empty: bool):
     \b
         inspect-kit demo --home /tmp/demo-store
     """
-    from .demo import create_demo
+    from ..demo import create_demo
 
     store.init()
     if if_empty and _has_review(store):
@@ -358,7 +358,7 @@ def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str
     """
     import uvicorn
 
-    from .server import build_app
+    from ..web.server import build_app
 
     if not store.exists():
         raise click.ClickException(
@@ -429,7 +429,7 @@ def backup(store: Store, destination: Path):
     \b
         inspect-kit backup /media/usb/ashbridge-2026-11-25
     """
-    from .maintenance import backup_store
+    from ..maintenance import backup_store
 
     progress = ByteProgress("Copying and verifying attachments")
     try:
@@ -459,7 +459,7 @@ def check(ctx: click.Context, store: Store):
     \b
         inspect-kit check --home evidence
     """
-    from .maintenance import check_store
+    from ..maintenance import check_store
 
     click.echo(f"Checking the evidence store at {store.home}")
     progress = ByteProgress("Reading attachments")
@@ -481,10 +481,10 @@ def check(ctx: click.Context, store: Store):
         click.echo("The store is consistent.")
 
 
-from .cli_excel import register as _register_excel_commands  # noqa: E402  (issue 5: export, template, import)
+from .excel import register as _register_excel_commands  # noqa: E402  (issue 5: export, template, import)
 
 _register_excel_commands(cli)
 
-from .cli_report import register as _register_report_commands  # noqa: E402  (issue 11: report, verify)
+from .report import register as _register_report_commands  # noqa: E402  (issue 11: report, verify)
 
 _register_report_commands(cli)

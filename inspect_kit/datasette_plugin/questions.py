@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import policy, vocab
-from .judgements import grade_disagreement_sql
-from .schema import HEALTH_AGENCY_TYPES, POLICE_AGENCY_TYPES, SOCIAL_CARE_AGENCY_TYPES, _label_sql
-from .vocab import sql_in
+from .. import policy, vocab
+from ..judgements import grade_disagreement_sql
+from ..schema import HEALTH_AGENCY_TYPES, POLICE_AGENCY_TYPES, SOCIAL_CARE_AGENCY_TYPES, _label_sql
+from ..vocab import sql_in
 
 # Who may run a question is the policy's: each question names the permission
 # its rows need (the allow block is generated from inspect_kit.policy).
