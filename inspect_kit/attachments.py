@@ -22,7 +22,7 @@ from .actors import Actor
 from .disk import storage_fault
 from .errors import Forbidden, InvalidTransition, NotFound, StoreError, ValidationError
 from .file_modes import make_private, make_private_folder
-from .findings import get_finding
+from .finding_queries import get_finding
 from .store import Store, now, write_transaction
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024

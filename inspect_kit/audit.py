@@ -15,31 +15,16 @@ no longer matches them.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from sqlite_utils import Database
 
 from .actors import Actor
+from .audit_chain import GENESIS as GENESIS
+from .audit_chain import HASHED_COLUMNS as HASHED_COLUMNS
+from .audit_chain import row_hash as row_hash
 from .store import now, write_transaction
-
-# The "previous hash" of the first row.
-GENESIS = "0" * 64
-# The columns a row's hash covers, in this order.
-HASHED_COLUMNS = ("id", "at", "actor", "action", "table_name", "row_id", "before", "after", "detail")
-
-
-def row_hash(previous: str, row: Mapping[str, Any]) -> str:
-    """The hash of one audit row chained to ``previous`` (the row before's hash, or :data:`GENESIS`).
-
-    The row's columns are serialised as a JSON list in :data:`HASHED_COLUMNS`
-    order, so no choice of text in one column can imitate another column.
-    """
-    payload = json.dumps([row.get(column) for column in HASHED_COLUMNS], ensure_ascii=False,
-                         separators=(",", ":"))
-    return hashlib.sha256(f"{previous}\n{payload}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def head(db: Database) -> dict[str, Any]:

@@ -17,16 +17,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, validation, vocab
+from . import audit, policy, qa, validation, vocab
 from .actors import Actor
-from .errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
-from .store import now, write_transaction
+from .errors import Conflict, Forbidden, InvalidTransition, ValidationError
 
-# The fields an inspector supplies, in the order a form shows them.
-FIELDS = (
-    "agency_id", "case_id", "activity", "collected_on", "evidence_text",
-    "evaluation_text", "finding_type", "impact_on_child", "criteria",
-)
+# Reading findings lives in finding_queries (so qa can read without importing
+# this module); findings stays the one name callers use for both.
+from .finding_queries import FIELDS as FIELDS
+from .finding_queries import criteria_of
+from .finding_queries import finding_history as finding_history
+from .finding_queries import get_finding as get_finding
+from .finding_queries import list_findings as list_findings
+from .store import now, write_transaction
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,6 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
         audit.record(db, actor, "finding.create", table="findings", row_id=finding_id, after=snapshot,
                      detail=audit_detail)
         if submit:
-            from . import qa
-
             qa.record_action(db, actor, finding_id, "submit", "draft", "submitted", None, at=stamp)
         return RecordResult(get_finding(db, finding_id), created=True)
 
@@ -206,11 +206,7 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
             db.execute("DELETE FROM finding_criteria WHERE finding_id = ?", [finding_id])
             _write_criteria(db, current["review_id"], finding_id, values["criteria"])
         if current["qa_status"] == "accepted":
-            db.execute(
-                "INSERT INTO qa_actions (finding_id, action, from_status, to_status, actor, at, comment)"
-                " VALUES (?, 'submit', 'accepted', 'submitted', ?, ?, ?)",
-                [finding_id, actor.username, now(), f"Edited after acceptance: {reason}"],
-            )
+            qa.reopen_after_edit(db, actor, finding_id, reason)
         after = _snapshot(db, finding_id)
         _write_version(db, finding_id, version, after, actor, reason=reason)
         audit.record(db, actor, "finding.edit", table="findings", row_id=finding_id, before=before, after=after,
@@ -223,87 +219,7 @@ def _submit_if_open(db: Database, actor: Actor, finding: dict[str, Any]) -> dict
     """Submit a draft or returned finding for QA (an edit's "save and submit"); others are left as they are."""
     if finding["qa_status"] not in ("draft", "returned"):
         return finding
-    from . import qa
-
     return qa.submit(db, actor, finding["id"])
-
-
-def get_finding(db: Database, finding_id: int | str, actor: Actor | None = None) -> dict[str, Any]:
-    """A finding by id or public id, with its strand, inspector, agency and case labels
-    and ``criteria`` (code → relevance).
-
-    With an ``actor``, enforces who may read it.
-
-    :raises NotFound: no such finding.
-    :raises Forbidden: the actor may not see this strand's evidence.
-    """
-    column = "findings.public_id" if isinstance(finding_id, str) and not finding_id.isdigit() else "findings.id"
-    rows = list(db.query(
-        f"""SELECT findings.*, strands.code AS strand, inspectors.code AS inspector,
-                   agencies.name AS agency, cases.case_ref AS case_ref
-            FROM findings
-            JOIN strands ON strands.id = findings.strand_id
-            JOIN inspectors ON inspectors.id = findings.inspector_id
-            LEFT JOIN agencies ON agencies.id = findings.agency_id
-            LEFT JOIN cases ON cases.id = findings.case_id
-            WHERE {column} = ?""", [finding_id]))
-    if not rows:
-        raise NotFound(f"No finding {finding_id}.")
-    finding = rows[0]
-    if actor is not None and not policy.may_read_finding(actor, finding):
-        raise Forbidden("This finding belongs to another strand; ask your lead inspector if you need to see it.")
-    finding["criteria"] = _criteria_of(db, finding["id"])
-    return finding
-
-
-def list_findings(db: Database, actor: Actor, review_id: int, *, qa_status: str | None = None,
-                  mine: bool = False, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
-    """Findings the actor may see, newest first."""
-    where, params = ["findings.review_id = ?"], [review_id]
-    strands = policy.finding_strands(actor)
-    if strands is False:
-        return []
-    if strands is not True:
-        where.append("strands.code = ?")
-        params.append(strands)
-    if mine:
-        where.append("findings.inspector_id = ?")
-        params.append(actor.inspector_id)
-    if qa_status:
-        where.append("findings.qa_status = ?")
-        params.append(qa_status)
-    return list(db.query(
-        f"""SELECT findings.id, findings.public_id, findings.qa_status, findings.finding_type, findings.activity,
-                   findings.collected_on, findings.version, findings.updated_at, findings.evidence_text,
-                   strands.code AS strand, inspectors.code AS inspector, agencies.name AS agency,
-                   cases.case_ref AS case_ref
-            FROM findings
-            JOIN strands ON strands.id = findings.strand_id
-            JOIN inspectors ON inspectors.id = findings.inspector_id
-            LEFT JOIN agencies ON agencies.id = findings.agency_id
-            LEFT JOIN cases ON cases.id = findings.case_id
-            WHERE {' AND '.join(where)}
-            ORDER BY findings.updated_at DESC, findings.id DESC LIMIT ? OFFSET ?""", [*params, limit, offset]))
-
-
-def finding_history(db: Database, finding_id: int, actor: Actor | None = None) -> list[dict[str, Any]]:
-    """Every version of a finding, oldest first, each with ``changes``:
-    a list of ``(field, old, new)`` against the version before it.
-
-    :raises NotFound, Forbidden: as :func:`get_finding`.
-    """
-    get_finding(db, finding_id, actor)
-    versions = list(db.query("SELECT * FROM finding_versions WHERE finding_id = ? ORDER BY version", [finding_id]))
-    previous: dict[str, Any] = {}
-    for version in versions:
-        snapshot = json.loads(version["snapshot"])
-        version["snapshot"] = snapshot
-        version["changes"] = [
-            (field, previous.get(field), snapshot.get(field))
-            for field in FIELDS if previous and previous.get(field) != snapshot.get(field)
-        ]
-        previous = snapshot
-    return versions
 
 
 def public_id(inspector_code: str, seq: int) -> str:
@@ -356,13 +272,6 @@ def _write_criteria(db: Database, review_id: int, finding_id: int, criteria: dic
         )
 
 
-def _criteria_of(db: Database, finding_id: int) -> dict[str, str]:
-    return {code: relevance for code, relevance in db.execute(
-        "SELECT criteria.code, finding_criteria.relevance FROM finding_criteria"
-        " JOIN criteria ON criteria.id = finding_criteria.criterion_id WHERE finding_id = ? ORDER BY criteria.position",
-        [finding_id])}
-
-
 # The columns a version snapshot keeps (with ``criteria``, code → relevance).
 SNAPSHOT_COLUMNS = ("agency_id", "case_id", "activity", "collected_on", "evidence_text", "evaluation_text",
                     "finding_type", "impact_on_child", "qa_status", "version")
@@ -370,7 +279,7 @@ SNAPSHOT_COLUMNS = ("agency_id", "case_id", "activity", "collected_on", "evidenc
 
 def _snapshot(db: Database, finding_id: int) -> dict[str, Any]:
     row = db.execute(f"SELECT {', '.join(SNAPSHOT_COLUMNS)} FROM findings WHERE id = ?", [finding_id]).fetchone()
-    return {**dict(zip(SNAPSHOT_COLUMNS, row, strict=True)), "criteria": _criteria_of(db, finding_id)}
+    return {**dict(zip(SNAPSHOT_COLUMNS, row, strict=True)), "criteria": criteria_of(db, finding_id)}
 
 
 def _write_version(db: Database, finding_id: int, version: int, snapshot: dict[str, Any], actor: Actor,

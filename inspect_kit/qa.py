@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from . import audit, policy, validation
 from .actors import Actor
 from .errors import Conflict, Forbidden, InvalidTransition, StaleVersion, ValidationError
+from .finding_queries import get_finding
 from .store import now, write_transaction
 
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -31,6 +32,9 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "return": {"submitted": "returned"},
     "withdraw": {"draft": "withdrawn", "submitted": "withdrawn", "returned": "withdrawn", "accepted": "withdrawn"},
 }
+# Not a button: an accepted finding whose author edits it goes back to the QA
+# queue (the lead accepted other words), recorded as a submit with the reason.
+REOPENED_BY_EDIT: dict[str, str] = {"accepted": "submitted"}
 
 
 def submit(db: Database, actor: Actor, finding_id: int, comment: str | None = None, *,
@@ -114,8 +118,6 @@ def _may(actor: Actor, finding: dict[str, Any], action: str) -> bool:
 
 def _move(db: Database, actor: Actor, finding_id: int, action: str, comment: str | None,
           expected_version: int | None = None, client_uuid: str | None = None) -> dict[str, Any]:
-    from .findings import get_finding
-
     errors: dict[str, str] = {}
     needs_comment = action in ("return", "withdraw")
     label = "reason for withdrawing" if action == "withdraw" else "comment for the author"
@@ -169,6 +171,17 @@ def _move(db: Database, actor: Actor, finding_id: int, action: str, comment: str
         record_action(db, actor, finding_id, action, finding["qa_status"], to_status, comment, at=stamp,
                       client_uuid=uuid)
         return get_finding(db, finding_id)
+
+
+def reopen_after_edit(db: Database, actor: Actor, finding_id: int, reason: str | None) -> None:
+    """Record that an edit sent an accepted finding back to the QA queue (:data:`REOPENED_BY_EDIT`).
+
+    For :func:`inspect_kit.findings.edit_finding`, inside its write
+    transaction, after it has set the finding's status: the QA action and its
+    ``finding.submit`` audit row, with the edit's reason.
+    """
+    record_action(db, actor, finding_id, "submit", "accepted", REOPENED_BY_EDIT["accepted"],
+                  f"Edited after acceptance: {reason}", at=now())
 
 
 def record_action(db: Database, actor: Actor, finding_id: int, action: str, from_status: str, to_status: str,

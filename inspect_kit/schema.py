@@ -662,7 +662,7 @@ def m008_audit_hash_chain(db: Database) -> None:
     (:func:`inspect_kit.audit.row_hash`), so ``inspect-kit verify`` checks old
     and new rows alike.
     """
-    from .audit import GENESIS, row_hash
+    from .audit_chain import GENESIS, row_hash
 
     db.execute("ALTER TABLE audit_log ADD COLUMN hash TEXT")
     previous = GENESIS

@@ -15,37 +15,10 @@ from pathlib import Path
 import click
 
 from .. import __version__, vocab
-from ..errors import InspectKitError
-from ..store import HOME_ENV, Store
+from ..store import Store
 from ..web.server import BodyLimits
-
-
-class InspectKitGroup(click.Group):
-    """A group that turns domain exceptions into ``click.ClickException``."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except InspectKitError as error:
-            raise click.ClickException(error.message) from error
-
-
-def home_option(command):
-    """Add ``--home DIR`` and pass the command a :class:`Store` as ``store``."""
-
-    def to_store(ctx, param, value):
-        return Store(Path(value))
-
-    return click.option(
-        "--home",
-        "store",
-        envvar=HOME_ENV,
-        default="evidence",
-        show_default=True,
-        type=click.Path(file_okay=False, path_type=Path),
-        callback=to_store,
-        help=f"The evidence store folder (or set ${HOME_ENV}).",
-    )(command)
+from . import excel, report
+from .common import InspectKitGroup, home_option
 
 
 @click.group(cls=InspectKitGroup)
@@ -481,10 +454,7 @@ def check(ctx: click.Context, store: Store):
         click.echo("The store is consistent.")
 
 
-from .excel import register as _register_excel_commands  # noqa: E402  (issue 5: export, template, import)
-
-_register_excel_commands(cli)
-
-from .report import register as _register_report_commands  # noqa: E402  (issue 11: report, verify)
-
-_register_report_commands(cli)
+# The commands kept in modules of their own: the Excel ones (export, template,
+# import) and the report ones (report, verify). They import only .common.
+excel.register(cli)
+report.register(cli)

@@ -14,40 +14,13 @@ from pathlib import Path
 
 import click
 
-from ..actors import SYSTEM, Actor
+from ..actors import SYSTEM
 from ..store import Store
-
-
-def _actor(store: Store, evidence_db, username: str | None, review_id: int) -> Actor:
-    """The account acting: ``--as USERNAME``, or the administrator at the terminal."""
-    if not username:
-        return SYSTEM
-    from ..accounts import actor_for, get_account
-
-    with contextlib.closing(store.private()) as private_db:
-        account = get_account(private_db, username)
-    if account.get("disabled"):
-        raise click.ClickException(f"The account {username} is disabled.")
-    return actor_for(account, evidence_db, review_id)
-
-
-@contextlib.contextmanager
-def _writing(output: Path):
-    """Turn a file that cannot be written (no such folder, no permission, disk
-    full) into a one-line message instead of a traceback."""
-    try:
-        yield
-    except OSError as error:
-        raise click.ClickException(f"Could not write {output}: {error.strerror or error}.") from None
-
-
-def _options(function):
-    return click.option("--review", "review_slug", metavar="SLUG",
-                        help="The review (default: the latest created).")(function)
+from .common import acting_actor, home_option, review_option, writing
 
 
 @click.command()
-@_options
+@review_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="The workbook to write (default: <review>-evidence-<date>.xlsx here).")
 @click.option("--accepted-only", is_flag=True, help="Only findings accepted in QA.")
@@ -75,17 +48,17 @@ def export(store: Store, review_slug, output, accepted_only, strand, case_ref, u
     wanted = EvidenceFilter(accepted_only=accepted_only, strand=strand, case_ref=case_ref)
     with contextlib.closing(store.evidence()) as db:
         review = current_review(db, review_slug)
-        actor = _actor(store, db, username, review["id"])
+        actor = acting_actor(store, db, username, review["id"])
         output = output or Path(export_filename(review["slug"]))
         total = planned_rows(db, actor, review["id"], wanted)
-        with _writing(output), click.progressbar(length=total, label=f"Writing {output.name}", file=sys.stderr,
+        with writing(output), click.progressbar(length=total, label=f"Writing {output.name}", file=sys.stderr,
                                                  show_pos=True) as bar:
             result = export_evidence_workbook(db, actor, review["id"], output, wanted=wanted, progress=bar.update,
                                               source="inspect-kit export (command line)")
     if result.manifest:
         from ..manifests import write_sidecar
 
-        with _writing(output):
+        with writing(output):
             write_sidecar(output, result.manifest)
     click.echo(f"Wrote {result.path} (sha256 {result.manifest['sha256'] if result.manifest else '?'}; "
                "check a copy with `inspect-kit verify --file`):")
@@ -102,7 +75,7 @@ def export(store: Store, review_slug, output, accepted_only, strand, case_ref, u
 
 
 @click.command()
-@_options
+@review_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="The workbook to write (default: <review>-capture[-<inspector>].xlsx here).")
 @click.option("--inspector", "inspector_code", metavar="CODE",
@@ -128,7 +101,7 @@ def template(store: Store, review_slug, output, inspector_code, rows):
         review = current_review(db, review_slug)
         suffix = f"-{inspector_code}" if inspector_code else ""
         output = output or Path(f"{review['slug']}-capture{suffix}.xlsx")
-        with _writing(output):
+        with writing(output):
             result = write_capture_template(db, review["id"], output, inspector_code=inspector_code,
                                             finding_rows=rows, event_rows=rows, actor=SYSTEM)
     made_for = f" for {result.inspector}" if result.inspector else ""
@@ -137,7 +110,7 @@ def template(store: Store, review_slug, output, inspector_code, rows):
 
 
 @click.command("import")
-@_options
+@review_option
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "username", required=True, metavar="USERNAME",
               help="The inspector's account: the imported records are theirs.")
@@ -163,7 +136,7 @@ def import_workbook(store: Store, review_slug, workbook: Path, username: str, pa
 
     with contextlib.closing(store.evidence()) as db:
         review = current_review(db, review_slug)
-        actor = _actor(store, db, username, review["id"])
+        actor = acting_actor(store, db, username, review["id"])
         try:
             report = import_capture_workbook(db, actor, review["id"], workbook,
                                              limits=ImportLimits(max_rows=max_rows), partial=partial)
@@ -179,11 +152,7 @@ def import_workbook(store: Store, review_slug, workbook: Path, username: str, pa
 def register(group: click.Group) -> None:
     """Add the Excel commands, with ``--home``, to the ``inspect-kit`` group.
 
-    ``--home`` is added here rather than at import so that this module never
-    imports :mod:`inspect_kit.cli` (which imports it) at import time.
     """
-    from . import home_option
-
     for command in (export, template, import_workbook):
         if not any(param.name == "store" for param in command.params):
             home_option(command)

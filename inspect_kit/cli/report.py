@@ -12,11 +12,11 @@ from pathlib import Path
 import click
 
 from ..store import Store
-from .excel import _actor, _options, _writing
+from .common import acting_actor, home_option, review_option, writing
 
 
 @click.command()
-@_options
+@review_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="The Word file to write (default: <review>-draft-report-<date>.docx here).")
 @click.option("--include-unaccepted", is_flag=True,
@@ -46,9 +46,9 @@ def report(store: Store, review_slug, output, include_unaccepted, username):
 
     with contextlib.closing(store.evidence()) as db:
         review = current_review(db, review_slug)
-        actor = _actor(store, db, username, review["id"])
+        actor = acting_actor(store, db, username, review["id"])
         output = output or Path(report_filename(review["slug"]))
-        with _writing(output):
+        with writing(output):
             result = build_report(db, actor, review["id"], output, include_unaccepted=include_unaccepted)
             sidecar = write_sidecar(output, result.manifest)
     basis = "including evidence not yet accepted" if include_unaccepted else "accepted evidence only"
@@ -111,8 +111,6 @@ def verify(ctx: click.Context, store: Store, files: tuple[Path, ...]):
 
 def register(group: click.Group) -> None:
     """Add ``report`` and ``verify``, with ``--home``, to the ``inspect-kit`` group."""
-    from . import home_option
-
     for command in (report, verify):
         if not any(param.name == "store" for param in command.params):
             home_option(command)

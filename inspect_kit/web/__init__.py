@@ -22,6 +22,7 @@ from .. import paths
 from ..attachments import DEFAULT_MAX_BYTES
 from ..secret import session_secret
 from ..store import Store, default_home
+from .db import STORE_EXTENSION
 
 # One fieldwork day. The Datasette plugin reads the same value so that one
 # login lasts as long on both sides of the one port.
@@ -29,7 +30,6 @@ SESSION_LIFETIME = timedelta(hours=12)
 # The session cookie's name: a contract with the Datasette plugin, which reads
 # this signed cookie (``session["actor"]``) to recognise the user.
 SESSION_COOKIE_NAME = "inspect_kit_session"
-STORE_EXTENSION = "inspect_kit.store"
 GOVUK_CSS = Path("govuk-frontend") / "govuk-frontend.min.css"
 # Room for the other fields of an upload form on top of the file itself.
 FORM_OVERHEAD_BYTES = 256 * 1024

@@ -30,11 +30,12 @@ from sqlite_utils import Database
 
 from ..store import Store
 
+# Where create_app keeps the store on the app (``app.extensions``).
+STORE_EXTENSION = "inspect_kit.store"
+
 
 def get_store() -> Store:
     """The evidence store this app serves."""
-    from . import STORE_EXTENSION
-
     return current_app.extensions[STORE_EXTENSION]
 
 

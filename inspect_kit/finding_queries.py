@@ -1,0 +1,111 @@
+"""Reading findings: one finding with its labels and criteria, the findings a
+reader may see, and a finding's history. Every read asks the access policy.
+
+Apart from :mod:`inspect_kit.findings` (which records and edits them) so that
+:mod:`inspect_kit.qa`, which moves findings through QA, can read one without
+importing the module that calls it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import policy
+from .actors import Actor
+from .errors import Forbidden, NotFound
+
+# The fields an inspector supplies, in the order a form shows them.
+FIELDS = (
+    "agency_id", "case_id", "activity", "collected_on", "evidence_text",
+    "evaluation_text", "finding_type", "impact_on_child", "criteria",
+)
+
+
+
+def get_finding(db: Database, finding_id: int | str, actor: Actor | None = None) -> dict[str, Any]:
+    """A finding by id or public id, with its strand, inspector, agency and case labels
+    and ``criteria`` (code → relevance).
+
+    With an ``actor``, enforces who may read it.
+
+    :raises NotFound: no such finding.
+    :raises Forbidden: the actor may not see this strand's evidence.
+    """
+    column = "findings.public_id" if isinstance(finding_id, str) and not finding_id.isdigit() else "findings.id"
+    rows = list(db.query(
+        f"""SELECT findings.*, strands.code AS strand, inspectors.code AS inspector,
+                   agencies.name AS agency, cases.case_ref AS case_ref
+            FROM findings
+            JOIN strands ON strands.id = findings.strand_id
+            JOIN inspectors ON inspectors.id = findings.inspector_id
+            LEFT JOIN agencies ON agencies.id = findings.agency_id
+            LEFT JOIN cases ON cases.id = findings.case_id
+            WHERE {column} = ?""", [finding_id]))
+    if not rows:
+        raise NotFound(f"No finding {finding_id}.")
+    finding = rows[0]
+    if actor is not None and not policy.may_read_finding(actor, finding):
+        raise Forbidden("This finding belongs to another strand; ask your lead inspector if you need to see it.")
+    finding["criteria"] = criteria_of(db, finding["id"])
+    return finding
+
+
+def list_findings(db: Database, actor: Actor, review_id: int, *, qa_status: str | None = None,
+                  mine: bool = False, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    """Findings the actor may see, newest first."""
+    where, params = ["findings.review_id = ?"], [review_id]
+    strands = policy.finding_strands(actor)
+    if strands is False:
+        return []
+    if strands is not True:
+        where.append("strands.code = ?")
+        params.append(strands)
+    if mine:
+        where.append("findings.inspector_id = ?")
+        params.append(actor.inspector_id)
+    if qa_status:
+        where.append("findings.qa_status = ?")
+        params.append(qa_status)
+    return list(db.query(
+        f"""SELECT findings.id, findings.public_id, findings.qa_status, findings.finding_type, findings.activity,
+                   findings.collected_on, findings.version, findings.updated_at, findings.evidence_text,
+                   strands.code AS strand, inspectors.code AS inspector, agencies.name AS agency,
+                   cases.case_ref AS case_ref
+            FROM findings
+            JOIN strands ON strands.id = findings.strand_id
+            JOIN inspectors ON inspectors.id = findings.inspector_id
+            LEFT JOIN agencies ON agencies.id = findings.agency_id
+            LEFT JOIN cases ON cases.id = findings.case_id
+            WHERE {' AND '.join(where)}
+            ORDER BY findings.updated_at DESC, findings.id DESC LIMIT ? OFFSET ?""", [*params, limit, offset]))
+
+
+def finding_history(db: Database, finding_id: int, actor: Actor | None = None) -> list[dict[str, Any]]:
+    """Every version of a finding, oldest first, each with ``changes``:
+    a list of ``(field, old, new)`` against the version before it.
+
+    :raises NotFound, Forbidden: as :func:`get_finding`.
+    """
+    get_finding(db, finding_id, actor)
+    versions = list(db.query("SELECT * FROM finding_versions WHERE finding_id = ? ORDER BY version", [finding_id]))
+    previous: dict[str, Any] = {}
+    for version in versions:
+        snapshot = json.loads(version["snapshot"])
+        version["snapshot"] = snapshot
+        version["changes"] = [
+            (field, previous.get(field), snapshot.get(field))
+            for field in FIELDS if previous and previous.get(field) != snapshot.get(field)
+        ]
+        previous = snapshot
+    return versions
+
+
+def criteria_of(db: Database, finding_id: int) -> dict[str, str]:
+    """A finding's criteria, code → relevance, in framework order."""
+    return {code: relevance for code, relevance in db.execute(
+        "SELECT criteria.code, finding_criteria.relevance FROM finding_criteria"
+        " JOIN criteria ON criteria.id = finding_criteria.criterion_id WHERE finding_id = ? ORDER BY criteria.position",
+        [finding_id])}
