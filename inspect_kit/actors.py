@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import policy
-
 
 @dataclass(frozen=True)
 class Actor:
@@ -25,23 +23,7 @@ class Actor:
     strand: str | None = None
     inspector_id: int | None = None
 
-    # The access rules are in inspect_kit.policy; these ask it (kept for callers
-    # not yet moved to policy.may and its predicates).
 
-    @property
-    def reads_everything(self) -> bool:
-        """Reads every strand's findings (leads and moderators): :data:`policy.READ_ALL_FINDINGS`."""
-        return policy.may(self, policy.READ_ALL_FINDINGS)
-
-    @property
-    def is_admin(self) -> bool:
-        """Sets up the review and accounts: :data:`policy.ADMINISTER` (the terminal too)."""
-        return policy.may(self, policy.ADMINISTER)
-
-    def may_read_strand(self, strand_code: str) -> bool:
-        """Reads findings of ``strand_code``: :func:`policy.finding_strands`."""
-        strands = policy.finding_strands(self)
-        return strands is True or (bool(strands) and strands == strand_code)
-
-
-SYSTEM = Actor(username="system", role=policy.SYSTEM_ROLE)
+# The operator at the terminal: the role :data:`inspect_kit.policy.SYSTEM_ROLE`, which holds
+# every permission. Who may do what is asked of inspect_kit.policy, never of the actor.
+SYSTEM = Actor(username="system", role="system")

@@ -150,3 +150,10 @@ def test_the_policy_knows_no_framework():
                 for alias in node.names}
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not imported & {"flask", "datasette", "click", "werkzeug"}
+
+
+def test_the_terminals_actor_holds_the_system_role():
+    from inspect_kit.actors import SYSTEM
+
+    assert SYSTEM.role == policy.SYSTEM_ROLE
+    assert all(policy.may(SYSTEM, permission) for permission in policy.PERMISSIONS)
