@@ -115,7 +115,7 @@ libreoffice:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends libreoffice-writer-nogui; \
 	fi
 
-# wrk is the load generator the benchmarks prefer (a Python client saturates first, DESIGN.md §9).
+# wrk is the load generator the benchmarks prefer (a Python client saturates first, docs/architecture.md §9).
 wrk:
 	@if ! command -v wrk >/dev/null; then \
 		echo "Installing Debian's wrk for the benchmarks"; \

@@ -1,7 +1,7 @@
 """Helpers shared by the bench scripts: servers in subprocesses, wrk, CPU use, tables.
 
 Loopback only, every wait bounded. A load generator written in Python
-measures itself (DESIGN.md §9), so throughput and latency come from ``wrk``
+measures itself (docs/architecture.md §9), so throughput and latency come from ``wrk``
 (Debian package) with a Lua script; Python clients are for correctness passes.
 """
 

@@ -27,7 +27,7 @@ through the library, then plain ``executemany`` into the tables in ONE
 transaction, with the FTS triggers and secondary indexes dropped first and
 restored after: FTS5 populated in bulk after a load is 2.3x faster than
 through triggers, and ``CREATE INDEX`` sorts once instead of updating 12
-indexes per row (DESIGN.md §9). ``schema.ensure_fts`` then rebuilds both
+indexes per row (docs/architecture.md §9). ``schema.ensure_fts`` then rebuilds both
 full-text indexes and puts the triggers back, so the store behaves exactly
 as a live one afterwards.
 

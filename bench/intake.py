@@ -17,7 +17,7 @@ the storage floor both ways, so the cost of FULL is measured beside it; the
 floors use the store's setting, as the server does.
 
 Throughput and latency come from ``wrk`` (a Python load generator measures
-itself, DESIGN.md §9). A correctness pass then posts with 64 Python clients,
+itself, docs/architecture.md §9). A correctness pass then posts with 64 Python clients,
 injecting client-side timeouts and disconnects and retrying with the SAME
 client_uuid, and counts lost and duplicated records. Targets: at 16 clients at
 least 0.5x the HTTP floor's requests/s and p99 no worse than 3x its p99; zero
@@ -75,7 +75,7 @@ TARGET_P99_RATIO = 3.0
 INSPECTORS = [("OFS-01", "ofsted"), ("OFS-02", "ofsted"), ("OFS-03", "ofsted"), ("HLT-01", "health"),
               ("HLT-02", "health"), ("POL-01", "police"), ("POL-02", "police"), ("OFS-04", "ofsted")]
 CRITERIA = {"2.1": "primary", "2.3": "secondary"}
-# About 1 KB of evidence, like DESIGN.md §9's measurements.
+# About 1 KB of evidence, like docs/architecture.md §9's measurements.
 EVIDENCE = ("Case file review: the emergency department notes record a bruise to the forehead of a nine-month-old "
             "infant, explained by the mother as a fall from a sofa. The triage nurse recorded the explanation and "
             "the registrar examined the child. A referral to children's social care was made the same day by "

@@ -22,7 +22,7 @@ Client addresses are set with ``X-Forwarded-For``, which uvicorn trusts from
 127.0.0.1 (its default ``forwarded_allow_ips``). The throttle's counts are
 cleared between bursts. Latencies come from a Python client at low
 concurrency (one signed-in prober), which is enough here: the question is
-whether requests wait for a worker, not throughput (DESIGN.md §9 is about
+whether requests wait for a worker, not throughput (docs/architecture.md §9 is about
 load generators saturating). Target: signed-in page p99 < 1 s during each
 burst. The last line printed is one JSON object with every figure.
 

@@ -115,7 +115,7 @@ def case_chronology(db: Database, case_id: int) -> list[dict[str, Any]]:
     """Every agency's events for one case in date order (then recording order),
     each with ``gap_days`` since the previous event (None for the first).
 
-    Inspectors of every strand may read case chronologies (DESIGN.md §8).
+    Inspectors of every strand may read case chronologies (docs/architecture.md §8).
     """
     events = list(db.query(EVENT_SELECT + " WHERE chronology_events.case_id = ?"
                            " ORDER BY chronology_events.event_date, chronology_events.id", [case_id]))

@@ -42,7 +42,7 @@ def _flag(col: str) -> str:
 
 @evidence_migrations()
 def m001_initial(db: Database) -> None:
-    """Create the data model of DESIGN.md §4."""
+    """Create the data model of docs/architecture.md §4."""
     db.executescript(
         f"""
         CREATE TABLE reviews (

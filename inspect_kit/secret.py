@@ -1,7 +1,7 @@
 """The secret that signs session cookies, shared by Flask and Datasette.
 
 Flask signs the login session with it and the Datasette plugin verifies the
-same cookie (DESIGN.md §2, "One login"), so both must get the same value.
+same cookie (docs/architecture.md §2, "One login"), so both must get the same value.
 It comes from ``$INSPECT_KIT_SECRET_KEY`` when set, otherwise from the
 store's ``secret_key`` file, created on first use so that logins survive a
 restart of ``inspect-kit serve``.

@@ -7,7 +7,7 @@ A store is a folder (``evidence/`` by default, or ``--home`` /
 
 Every connection: WAL (persisted in the file), ``foreign_keys=ON`` (SQLite
 does not enforce declared keys otherwise), a busy timeout (0 gave 3–17 %
-"database is locked" under load, DESIGN.md §9) and ``synchronous=FULL``: a
+"database is locked" under load, docs/architecture.md §9) and ``synchronous=FULL``: a
 write is on disk before it is acknowledged (see :data:`SYNCHRONOUS`).
 Connections are never shared across threads: open one per request or command.
 """
@@ -139,7 +139,7 @@ def write_transaction(db: Database) -> Iterator[Database]:
 
     ``BEGIN IMMEDIATE`` takes the write lock before the first read, so two
     writers cannot both read the same state and then collide (plain ``BEGIN``
-    lost 724 of 800 increments in DESIGN.md §3). Nested use joins the outer
+    lost 724 of 800 increments in docs/architecture.md §3). Nested use joins the outer
     transaction. Rolls back and re-raises on any exception, the COMMIT's own
     included.
 

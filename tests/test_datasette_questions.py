@@ -1,4 +1,4 @@
-"""The lead's 13 questions (DESIGN.md §6) answered on the demo review, through Datasette.
+"""The lead's 13 questions (docs/architecture.md §6) answered on the demo review, through Datasette.
 
 The demo plants the answers (see the docstring of :mod:`inspect_kit.demo`);
 each test runs the canned query as a lead would, over ASGI, and checks it.

@@ -1,4 +1,4 @@
-"""The Ashbridge demo review (DESIGN.md §7): counts, planted traps, determinism, speed.
+"""The Ashbridge demo review (docs/architecture.md §7): counts, planted traps, determinism, speed.
 
 The demo is built once per module (it takes a couple of seconds) on a real
 file store, with a fixed start so every run sees the same data.

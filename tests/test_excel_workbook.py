@@ -205,6 +205,6 @@ def test_the_demo_review_exports_with_every_count_checked(demo_store, tmp_path):
             assert count == rows[sheet.title] + 1
     coverage = {row[0]: row for row in book["Summary – criteria"].iter_rows(min_row=2, values_only=True)}
     header = next(book["Summary – criteria"].iter_rows(max_row=1, values_only=True))
-    # The demo's planted coverage gaps (DESIGN.md §7): police × 3.3 and health × 3.1 are empty.
+    # The demo's planted coverage gaps (docs/architecture.md §7): police × 3.3 and health × 3.1 are empty.
     assert coverage["3.3"][header.index("police")] == 0 and coverage["3.1"][header.index("health")] == 0
     book.close()

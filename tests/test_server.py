@@ -95,7 +95,7 @@ async def test_datasette_sees_live_writes(http, store):
 
 async def test_flask_requests_run_concurrently(store):
     # a2wsgi runs WSGI requests on a thread pool; asgiref's WsgiToAsgi ran them
-    # one at a time (4 × 0.5 s took 2.0 s, DESIGN.md §2).
+    # one at a time (4 × 0.5 s took 2.0 s, docs/architecture.md §2).
     server = build_app(store, secret_key=SECRET)
     server.flask.add_url_rule("/slow", "slow", lambda: time.sleep(0.5) or "done")
     transport = httpx.ASGITransport(app=server)

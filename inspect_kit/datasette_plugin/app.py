@@ -4,7 +4,7 @@ Datasette gets ``evidence.db`` and nothing else: never ``private.db`` (a
 table-level ``allow: false`` does not stop SQL from reading a table, so
 personal data lives in a file Datasette never opens), never immutable (the
 evidence DB is live: immutable mode gives stale counts and "no such
-column"), never ``crossdb`` or ``memory`` (DESIGN.md §2).
+column"), never ``crossdb`` or ``memory`` (docs/architecture.md §2).
 
 The catalogue (titles, descriptions, facets, canned queries and every access
 rule) comes from our plugin (:mod:`inspect_kit.datasette_plugin`), generated
@@ -29,10 +29,10 @@ DATABASE_NAME = "evidence"
 # bench/datasette.py (figures in its docstring and the issue):
 SETTINGS: dict[str, Any] = {
     # Facet *suggestions* cost ~1.5 s of a 1.7 s findings page on 1,000,000
-    # findings (DESIGN.md §3); the default facets are set in the catalogue.
+    # findings (docs/architecture.md §3); the default facets are set in the catalogue.
     "suggest_facets": False,
     # The default 200 ms silently drops facets on a large filtered page
-    # (HTTP 200, empty facet results, DESIGN.md §9).
+    # (HTTP 200, empty facet results, docs/architecture.md §9).
     "facet_time_limit_ms": 3_000,
     # The whole-review aggregates (coverage matrix, balance check) join every
     # finding to its criteria: 2–5 s at a million findings, p95 9.5 s with the

@@ -3,7 +3,7 @@
 **No CSV.** Datasette's built-in CSV does no formula escaping, so an
 inspector's ``=HYPERLINK(...)`` runs when a lead opens the file in Excel; a
 streamed CSV is cut at ``max_csv_mb`` with status 200; and it is not audited
-(DESIGN.md §3, §8). Every ``.csv`` (or ``_format=csv``) request is refused
+(docs/architecture.md §3, §8). Every ``.csv`` (or ``_format=csv``) request is refused
 with a pointer to the page's ``.xlsx``, which has none of these faults; the
 CSV links are hidden by ``inspect_kit.css``.
 

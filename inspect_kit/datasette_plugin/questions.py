@@ -1,4 +1,4 @@
-"""The lead inspector's standing questions (DESIGN.md §6) as SQL.
+"""The lead inspector's standing questions (docs/architecture.md §6) as SQL.
 
 Each :class:`Question` is one canned query in Datasette: its SQL, a title, a
 description saying what it answers and how to read it, the parameters a lead
@@ -184,7 +184,7 @@ def _carried_forward(column: str) -> str:
 
 
 def questions(strands: list[str] | None = None) -> list[Question]:
-    """Every canned query, in the order of DESIGN.md §6, then the strand-scoped one and the audit outline.
+    """Every canned query, in the order of docs/architecture.md §6, then the strand-scoped one and the audit outline.
 
     ``strands``: the strand codes to give columns in the coverage matrix
     (default: the strands of the demo review).

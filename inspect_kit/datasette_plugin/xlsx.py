@@ -1,7 +1,7 @@
 """``.xlsx`` on every Datasette page: tables, views, rows, canned queries and SQL.
 
 Registered as its own ``datasette`` entry point (``inspect_kit_xlsx``). A
-renderer is handed only the current page of rows (DESIGN.md §3), so:
+renderer is handed only the current page of rows (docs/architecture.md §3), so:
 
 - a **table or view** is exported by paging through its ``.json`` with
   ``_next``, through ``datasette.client`` *with the requesting user's cookies*:
@@ -137,7 +137,7 @@ def _unprefixed(datasette, url: str) -> PrefixedUrlString:
 
     ``datasette.client`` talks to Datasette's own ASGI app, which (under
     ``inspect-kit serve``) only ever sees paths with the ``base_url`` prefix
-    already stripped by our dispatcher (DESIGN.md §2); marking the result as
+    already stripped by our dispatcher (docs/architecture.md §2); marking the result as
     prefixed stops the client from adding ``base_url`` back.
     """
     base_url = datasette.setting("base_url") or "/"
@@ -233,7 +233,7 @@ async def render_xlsx(datasette, request, database, table, sql, query_name, colu
 
 def audit_export(path: str | None, actor: dict[str, Any] | None, source: str, rows: int, capped: bool, *,
                  file_path: Path | None = None, file_name: str | None = None) -> dict[str, Any] | None:
-    """Write the export to the evidence store's audit log (DESIGN.md §8: every
+    """Write the export to the evidence store's audit log (docs/architecture.md §8: every
     export is audited) with its manifest (the file's sha256, rows, the audit
     chain's head; :mod:`inspect_kit.manifests`) when ``file_path`` is given;
     returns the manifest (with ``audit_id``), or None for a database that is

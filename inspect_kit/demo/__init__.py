@@ -1,4 +1,4 @@
-"""The demo review: the fictional "Ashbridge" special joint area review (DESIGN.md §7).
+"""The demo review: the fictional "Ashbridge" special joint area review (docs/architecture.md §7).
 
 :func:`create_demo` builds, through the domain library (so findings have
 versions, QA actions and audit rows exactly as in real use), a review in its
@@ -13,7 +13,7 @@ Every demo account has the password ``ashbridge-demo`` (``DEMO_PASSWORD``):
 ``admin``, ``lead`` (OFS-01), ``moderator`` (MOD-01), ``ofsted2``–``ofsted4``,
 ``health1``–``health2``, ``police1``–``police2``.
 
-Traps planted for the lead's canned queries (DESIGN.md §6), and how to find them:
+Traps planted for the lead's canned queries (docs/architecture.md §6), and how to find them:
 
 - **Identifier check (q. 13).** Exactly two findings quote an NHS-number-shaped
   identifier in ``evidence_text``: three digits, a space, three digits, a

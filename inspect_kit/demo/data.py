@@ -1,4 +1,4 @@
-"""The fictional content of the Ashbridge demo review (DESIGN.md §7).
+"""The fictional content of the Ashbridge demo review (docs/architecture.md §7).
 
 Data only, no database: the borough's services, the inspection team and its
 accounts, the practitioner roles, the text templates findings and chronology
@@ -130,7 +130,7 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("police2", "inspector", "police", "POL-02"),
 )
 
-# Evidence records per strand (DESIGN.md §7) and their finding-type mix.
+# Evidence records per strand (docs/architecture.md §7) and their finding-type mix.
 FINDINGS_PER_STRAND = {"ofsted": 360, "health": 190, "police": 170}
 FINDING_TYPE_SHARES = {"strength": 0.35, "area_for_improvement": 0.45, "serious_weakness": 0.08, "context": 0.12}
 CASE_LINKED_SHARE = 0.70
@@ -914,7 +914,7 @@ IDENTIFIER_FINDINGS = (
 # ----------------------------------------------------------------- judgements and alerts
 
 # criterion → (proposed grade, narrative). 2.3 is deliberately graded good
-# although areas for improvement dominate its evidence (DESIGN.md §6 q. 9).
+# although areas for improvement dominate its evidence (docs/architecture.md §6 q. 9).
 PARTNERSHIP_JUDGEMENTS = {
     "1": (2, "The serious case review action plan is largely complete, but learning has not reached all front-line "
              "staff."),

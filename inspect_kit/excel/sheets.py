@@ -1,7 +1,7 @@
 """Streaming sheets: a table with a frozen header, autofilter and sensible
 column widths, and the "About this export" sheet.
 
-Everything is written with openpyxl's ``write_only`` workbook (DESIGN.md §3:
+Everything is written with openpyxl's ``write_only`` workbook (docs/architecture.md §3:
 the default workbook took 701 MiB for 100,000 rows, write-only 29 MiB). In
 write-only mode column widths must be set before the first row, so the first
 :data:`WIDTH_SAMPLE_ROWS` rows are held back, measured, and then written.

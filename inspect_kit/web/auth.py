@@ -2,7 +2,7 @@
 
 The session holds ``session["actor"] = {"id", "role", "strand", "inspector"}``:
 a contract with the Datasette plugin, which reads the same signed cookie
-(DESIGN.md §2, "One login"). Each request re-reads the account, so a disabled
+(docs/architecture.md §2, "One login"). Each request re-reads the account, so a disabled
 account is signed out at once.
 
 Sign-in never sleeps in a worker: a guess over the throttle's limits

@@ -1,12 +1,12 @@
 """One database connection per request, kept on ``flask.g`` (flaskr's db.py).
 
-A ``sqlite_utils.Database`` must not be shared across threads (DESIGN.md §3),
+A ``sqlite_utils.Database`` must not be shared across threads (docs/architecture.md §3),
 and a2wsgi runs requests on a thread pool, so every request gets a connection
 of its own thread. By default it is opened for the request and closed on
 teardown. With ``REUSE_DB_CONNECTIONS`` (set by ``inspect-kit serve``, see
 :func:`inspect_kit.web.server.build_app`) each worker thread keeps its connections
 open for the next request instead: a new connection parses the whole schema on
-its first statement, ~0.7 ms of CPU for evidence.db (not DESIGN.md's ~0.1 ms),
+its first statement, ~0.7 ms of CPU for evidence.db (not the ~0.1 ms first assumed),
 about a quarter of an API write's CPU (bench/intake.py). A connection is still
 never used by two threads, is rolled back if a request left a transaction
 open, and is closed and replaced after a request that failed.
