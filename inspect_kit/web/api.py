@@ -62,23 +62,24 @@ class ApiError(InspectKitError):
 # ----------------------------------------------------------------- plumbing
 
 
-@bp.record_once
-def _exempt_from_csrf_protect(state) -> None:
-    # CSRFProtect reads forms; API callers send JSON and (with a token) no CSRF
-    # token, so the blueprint checks X-CSRFToken itself for sessions. If
-    # CSRFProtect is set up after the blueprints, the first request exempts it.
-    _exempt(state.app)
+def exempt_from_csrf_protect(blueprint: Blueprint) -> None:
+    """Leave ``blueprint``'s requests to our own CSRF check (:func:`current_actor`).
+
+    CSRFProtect reads forms; API callers send JSON and (with a token) no CSRF
+    token, so the API checks X-CSRFToken itself for sessions. If CSRFProtect
+    is set up after the blueprints, the first request exempts it.
+    """
+
+    def exempt(app) -> None:
+        csrf = app.extensions.get("csrf")
+        if csrf is not None:
+            csrf.exempt(blueprint)
+
+    blueprint.record_once(lambda state: exempt(state.app))
+    blueprint.before_app_request(lambda: exempt(current_app))
 
 
-@bp.before_app_request
-def _exempt_late() -> None:
-    _exempt(current_app)
-
-
-def _exempt(app) -> None:
-    csrf = app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
+exempt_from_csrf_protect(bp)
 
 
 @bp.before_request

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 
 from .. import judgements, reviews
 from ..errors import NotFound, ValidationError
@@ -31,21 +31,8 @@ EVIDENCE_OUT = ("public_id", "finding_type", "qa_status", "version", "activity",
 PROPOSAL_FIELDS = ("proposed_grade", "narrative", "strengths", "areas_for_improvement", "citations", "reason")
 
 
-@bp.record_once
-def _exempt_from_csrf_protect(state) -> None:
-    # As the API's own blueprint: callers send JSON and X-CSRFToken (checked by api.current_actor).
-    _exempt(state.app)
-
-
-@bp.before_app_request
-def _exempt_late() -> None:
-    _exempt(current_app)
-
-
-def _exempt(app) -> None:
-    csrf = app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
+# As the API's own blueprint: callers send JSON and X-CSRFToken (checked by api.current_actor).
+api.exempt_from_csrf_protect(bp)
 
 
 def _reader():
