@@ -24,12 +24,22 @@ export function dateValue(parts) {
   return `${day}/${month}/${year}`;
 }
 
+// A select's id as the API takes it: a JSON number (the API refuses "17", which
+// only a form may post), null when nothing was chosen, or the text as chosen,
+// which the server refuses by name.
+export function idValue(text) {
+  if (text === null || text.trim() === "") return null;
+  return /^\d{1,15}$/.test(text.trim()) ? Number(text.trim()) : text;
+}
+
+const IDS = ["case_id", "agency_id"];
+
 export function apiBody(record) {
   if (record.kind === "event") {
     const bodyOut = { client_uuid: record.uuid, case_ref: record.caseRef, event_date: dateValue(values(record, "event_date")) };
     for (const name of ["agency_id", "practitioner_role", "date_precision", "event_type", "description",
       "source_of_information"]) {
-      bodyOut[name] = value(record, name);
+      bodyOut[name] = IDS.includes(name) ? idValue(value(record, name)) : value(record, name);
     }
     for (const flag of ["key_event", "missed_opportunity", "good_practice"]) {
       bodyOut[flag] = values(record, flag).length > 0;
@@ -40,7 +50,7 @@ export function apiBody(record) {
     submit: value(record, "action") === "submit", criteria: {} };
   for (const name of ["case_id", "agency_id", "activity", "evidence_text", "evaluation_text", "finding_type",
     "impact_on_child"]) {
-    bodyOut[name] = value(record, name);
+    bodyOut[name] = IDS.includes(name) ? idValue(value(record, name)) : value(record, name);
   }
   for (const code of values(record, "criteria")) {
     bodyOut.criteria[code] = value(record, `relevance-${code}`) || "primary";

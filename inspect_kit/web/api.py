@@ -20,7 +20,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfRefused
 
-from .. import accounts, chronology, findings, policy, qa, reviews, validation, vocab
+from .. import accounts, chronology, findings, judgements, policy, qa, reviews, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
 from .db import get_db, get_private_db
@@ -408,7 +408,8 @@ def openapi():
             case_ids=[case["id"] for case in cases], case_refs=[case["case_ref"] for case in cases],
             agency_ids=[agency["id"] for agency in agencies], agency_names=[agency["name"] for agency in agencies],
             criteria=[code for (code,) in db.execute("SELECT code FROM criteria WHERE review_id = ? ORDER BY id",
-                                                     [review])])
+                                                     [review])],
+            grades=list(judgements.scale(db, review)))
     return jsonify(openapi_document(lists=lists))
 
 

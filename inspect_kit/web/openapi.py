@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__, qa, validation, vocab
-from ..judgements import NARRATIVE_LIMIT, QUOTE_LIMIT
+from ..judgements import NARRATIVE_LIMIT, QUOTE_LIMIT, REASON_LIMIT, STATEMENT_LIMIT
 
 JSON = "application/json"
 # The largest request body the API reads (see inspect_kit.web.api): a finding's
@@ -39,6 +39,7 @@ class ReviewLists:
     agency_ids: list[int] = field(default_factory=list)
     agency_names: list[str] = field(default_factory=list)
     criteria: list[str] = field(default_factory=list)
+    grades: list[int] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------- the text rule as JSON Schema
@@ -533,39 +534,45 @@ def paths() -> dict[str, Any]:
 
 
 
-def judgement_schemas() -> dict[str, Any]:
-    """The judgement workspace's schemas (``components.schemas``)."""
+def judgement_schemas(lists: ReviewLists | None = None) -> dict[str, Any]:
+    """The judgement workspace's schemas (``components.schemas``; with ``lists``, only the review's grades)."""
     citation_in = {
         "type": "object", "required": ["finding"],
         "properties": {
             "finding": {"type": "string", "description": "The cited finding's public id.",
                         "examples": ["EF-POL-02-0041"]},
-            "quote": {"type": ["string", "null"], "maxLength": QUOTE_LIMIT,
-                      "description": "Words copied exactly from the finding's evidence or evaluation text."},
+            "quote": {**_text("Words copied exactly from the finding's evidence or evaluation text.", QUOTE_LIMIT,
+                              required=False)},
         },
     }
     grade = {"type": ["integer", "null"], "description": "A grade of the review's scale (null on ungraded frameworks)."}
+    # As the library decides (judgements.record_judgement, moderate_judgement):
+    # a graded review needs a grade from its scale; an ungraded one takes none.
+    graded = bool(lists and lists.grades)
+    grade_in = grade if lists is None else {"enum": lists.grades if graded else [None],
+                                            "description": grade["description"]}
     return {
         "JudgementInput": {
-            "type": "object", "required": ["narrative"],
+            "type": "object", "required": ["narrative", *(["proposed_grade"] if graded else [])],
             "description": "The lead's proposal. `citations` replaces the whole list when sent, and is left as it "
                            "is when absent. On an ungraded framework send `strengths` and/or "
                            "`areas_for_improvement` instead of a grade.",
             "properties": {
-                "proposed_grade": grade,
-                "narrative": {"type": "string", "maxLength": NARRATIVE_LIMIT},
-                "strengths": {"type": ["string", "null"], "maxLength": validation.LONG_TEXT_LIMIT},
-                "areas_for_improvement": {"type": ["string", "null"], "maxLength": validation.LONG_TEXT_LIMIT},
+                "proposed_grade": grade_in,
+                "narrative": _text("The judgement's narrative.", NARRATIVE_LIMIT),
+                "strengths": _text("Strengths.", STATEMENT_LIMIT, required=False),
+                "areas_for_improvement": _text("Areas for improvement.", STATEMENT_LIMIT, required=False),
                 "citations": {"type": "array", "items": citation_in, "maxItems": 200},
-                "reason": {"type": ["string", "null"], "maxLength": 5000,
-                           "description": "Why it changed (kept in the history)."},
-                "expected_version": {"type": "integer", "minimum": 1,
-                                     "description": "The version you edited: a stale one is 409."},
+                "reason": _text("Why it changed (kept in the history).", REASON_LIMIT, required=False),
+                "expected_version": {"type": ["integer", "null"], "minimum": 1,
+                                     "description": "The version you edited: a stale one is 409 (null or absent: "
+                                                    "no check, as for a first proposal)."},
             },
         },
         "ModerationInput": {
-            "type": "object", "required": ["reason"],
-            "properties": {"moderated_grade": grade, "reason": {"type": "string", "maxLength": 5000}},
+            "type": "object", "required": ["reason", *(["moderated_grade"] if graded else [])],
+            "properties": {"moderated_grade": grade_in,
+                           "reason": _text("Why the moderated grade is what it is.", REASON_LIMIT)},
         },
         "Citation": {
             "type": "object",
@@ -631,9 +638,12 @@ def judgement_schemas() -> dict[str, Any]:
     }
 
 
-def judgement_paths() -> dict[str, Any]:
-    """The judgement workspace's ``paths``: leads and moderators read; the lead proposes; a moderator moderates."""
-    code = {"name": "criterion_code", "in": "path", "required": True, "schema": {"type": "string"},
+def judgement_paths(lists: ReviewLists | None = None) -> dict[str, Any]:
+    """The judgement workspace's ``paths``: leads and moderators read; the lead proposes; a moderator moderates.
+
+    With ``lists`` a criterion code is one of the review's (another is 404 on reading, 422 on proposing)."""
+    code_schema = {"type": "string"} if lists is None else {"type": "string", "enum": lists.criteria}
+    code = {"name": "criterion_code", "in": "path", "required": True, "schema": code_schema,
             "examples": {"criterion": {"value": "2.3"}}}
     agency = {"name": "agency", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
               "description": "An agency's id, for that agency's judgement (default: partnership-wide)."}
@@ -699,9 +709,9 @@ def openapi_document(server_url: str = "/", lists: ReviewLists | None = None,
             ),
         },
         "servers": [{"url": server_url}],
-        "paths": {**paths(), **judgement_paths()},
+        "paths": {**paths(), **judgement_paths(lists)},
         "components": {
-            "schemas": {**schemas(lists, today), **judgement_schemas()},
+            "schemas": {**schemas(lists, today), **judgement_schemas(lists)},
             "parameters": {
                 "review": {"name": "review", "in": "query", "required": False, "schema": {"type": "string"},
                            "description": "The review's slug (default: the latest review)."},
