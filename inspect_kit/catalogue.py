@@ -37,6 +37,7 @@ TABLES: dict[str, dict[str, Any]] = {
                 "label_column": "title"},
     "strands": {"title": "Strands", "description": "The inspectorates taking part (Ofsted, health, police …).",
                 "label_column": "name"},
+    "review_strands": {"title": "Strands taking part", "description": "The strands taking part in each review."},
     "agencies": {"title": "Agencies", "description": "The services inspected, each with the strand that leads on it.",
                  "label_column": "name", "facets": ["agency_type", "lead_strand_id"]},
     "inspectors": {"title": "Inspectors", "description": "Inspectors by display code and strand (no names).",

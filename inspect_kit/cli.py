@@ -180,48 +180,62 @@ def user():
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(list(vocab.ACCOUNT_ROLES)), help="What the account may do.")
 @click.option("--strand", help="The inspector's strand (ofsted, health, police, …); required for inspectors.")
-@click.option("--inspector", "inspector_code", help="The inspector's display code in the review, e.g. POL-02.")
-def user_add(store: Store, username: str, role: str, strand: str | None, inspector_code: str | None):
+@click.option("--inspector", "inspector_code", help="The inspector's display code, e.g. POL-02: the account becomes "
+                                                    "that inspector in the review (created if new).")
+@click.option("--review", "review_slug", metavar="SLUG", help="The review for --inspector (default: the latest).")
+def user_add(store: Store, username: str, role: str, strand: str | None, inspector_code: str | None,
+             review_slug: str | None):
     """Add an account; the password is asked for (or read from stdin).
+
+    With --inspector the account is linked to that inspector in the review
+    (the inspector record is created when the review has none with the code).
 
     Example:
 
     \b
         inspect-kit user add pol02 --role inspector --strand police --inspector POL-02
     """
-    from .accounts import add_account
+    from .account_admin import create_account
+    from .actors import SYSTEM
 
     password = read_password()
-    with contextlib.closing(store.private()) as db:
-        account = add_account(
-            db, username=username, password=password, role=role, strand=strand, inspector_code=inspector_code
-        )
-    click.echo(f"Added {account['username']} ({vocab.ACCOUNT_ROLES[account['role']]}).")
+    with contextlib.closing(store.private()) as db, contextlib.closing(store.evidence()) as evidence_db:
+        review = None
+        if inspector_code and evidence_db.execute("SELECT count(*) FROM reviews").fetchone()[0]:
+            from .reviews import current_review
+
+            review = current_review(evidence_db, review_slug)
+        account = create_account(db, evidence_db, SYSTEM, username=username, password=password, role=role,
+                                 strand=strand, inspector_code=inspector_code,
+                                 review_id=review["id"] if review else None)
+    linked = f"; inspector {account['inspector_code']} in {review['slug']}" if review else ""
+    click.echo(f"Added {account['username']} ({vocab.ACCOUNT_ROLES[account['role']]}{linked}).")
 
 
 @user.command("list")
 @home_option
 def user_list(store: Store):
-    """List the accounts, their roles and whether they are disabled.
+    """List the accounts: role, strand, inspector code, state (active,
+    locked or disabled) and last sign-in.
 
     Example:
 
     \b
         inspect-kit user list --home evidence
     """
-    from .accounts import list_accounts
+    from .account_admin import list_accounts
 
     with contextlib.closing(store.private()) as db:
         accounts = list_accounts(db)
     if not accounts:
         click.echo("No accounts yet: add one with `inspect-kit user add`.")
         return
-    click.echo(f"{'username':<20} {'role':<10} {'strand':<10} {'inspector':<10} state")
+    click.echo(f"{'username':<20} {'role':<10} {'strand':<10} {'inspector':<10} {'state':<9} last sign-in")
     for account in accounts:
-        state = "disabled" if account.get("disabled") else "active"
         click.echo(
             f"{account['username']:<20} {account['role']:<10} {account.get('strand') or '-':<10}"
-            f" {account.get('inspector_code') or '-':<10} {state}"
+            f" {account.get('inspector_code') or '-':<10} {account['state']:<9}"
+            f" {account.get('last_sign_in_at') or 'never'}"
         )
 
 
@@ -229,17 +243,19 @@ def user_list(store: Store):
 @home_option
 @click.argument("username")
 def user_disable(store: Store, username: str):
-    """Stop an account from logging in (its records and audit trail stay).
+    """Stop an account from logging in (its records and audit trail stay;
+    `inspect-kit user enable` brings it back).
 
     Example:
 
     \b
         inspect-kit user disable pol02
     """
-    from .accounts import disable_account
+    from .account_admin import disable_account
+    from .actors import SYSTEM
 
-    with contextlib.closing(store.private()) as db:
-        disable_account(db, username)
+    with contextlib.closing(store.private()) as db, contextlib.closing(store.evidence()) as evidence_db:
+        disable_account(db, evidence_db, SYSTEM, username)
     click.echo(f"Disabled {username}.")
 
 
@@ -258,10 +274,11 @@ def user_unlock(store: Store, username: str):
     \b
         inspect-kit user unlock pol02
     """
-    from .accounts import unlock_account
+    from .account_admin import unlock_account
+    from .actors import SYSTEM
 
-    with contextlib.closing(store.private()) as db:
-        forgotten = unlock_account(db, username)
+    with contextlib.closing(store.private()) as db, contextlib.closing(store.evidence()) as evidence_db:
+        forgotten = unlock_account(db, evidence_db, SYSTEM, username)
     click.echo(f"Unlocked {username}: forgot {forgotten} failed sign-in attempt(s).")
 
 
@@ -279,10 +296,11 @@ def user_token(store: Store, username: str):
         inspect-kit user token pol02
         curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/findings
     """
-    from .accounts import issue_token
+    from .account_admin import issue_token
+    from .actors import SYSTEM
 
-    with contextlib.closing(store.private()) as db:
-        click.echo(issue_token(db, username))
+    with contextlib.closing(store.private()) as db, contextlib.closing(store.evidence()) as evidence_db:
+        click.echo(issue_token(db, evidence_db, SYSTEM, username))
 
 
 # ----------------------------------------------------------------- demo and serving
@@ -488,3 +506,7 @@ _register_excel_commands(cli)
 from .cli_report import register as _register_report_commands  # noqa: E402  (issue 11: report, verify)
 
 _register_report_commands(cli)
+
+from .cli_setup import register as _register_setup_commands  # noqa: E402  (issue 10: setting up a real review)
+
+_register_setup_commands(cli)

@@ -137,7 +137,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # content returns the indexed text). A table not named here is for those who
 # may write SQL (they can read it with SQL anyway): access fails closed.
 REFERENCE_TABLES: tuple[str, ...] = (
-    "reviews", "strands", "agencies", "inspectors", "cases", "judgement_areas", "criteria", "grades")
+    "reviews", "strands", "review_strands", "agencies", "inspectors", "cases", "judgement_areas", "criteria",
+    "grades")
 DATASETTE_TABLES: dict[str, str] = {
     **{name: SIGN_IN for name in REFERENCE_TABLES},
     "chronology_events": READ_CHRONOLOGIES,

@@ -670,3 +670,54 @@ def m008_audit_hash_chain(db: Database) -> None:
     for row in db.execute(f"SELECT {', '.join(columns)} FROM audit_log ORDER BY id").fetchall():
         previous = row_hash(previous, dict(zip(columns, row, strict=True)))
         db.execute("UPDATE audit_log SET hash = ? WHERE id = ?", [previous, row[0]])
+
+
+@evidence_migrations()
+def m009_review_set_up(db: Database) -> None:
+    """A review's own strands, and agencies that can be retired (issue 10).
+
+    ``review_strands`` lists the strands taking part in each review, so the
+    coverage matrix, the forms and the exports take the review's strands
+    rather than every strand in the store. Reviews made before this step get
+    the strands of their inspectors and agencies (all strands when they have
+    none). ``agencies.retired_at`` hides an agency from new records while its
+    old ones keep pointing at it.
+    """
+    db.executescript(
+        """
+        CREATE TABLE review_strands (
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            strand_id INTEGER NOT NULL REFERENCES strands(id),
+            PRIMARY KEY (review_id, strand_id)
+        );
+        CREATE INDEX idx_review_strands_strand ON review_strands(strand_id);
+        ALTER TABLE agencies ADD COLUMN retired_at TEXT;
+        """
+    )
+    for (review_id,) in db.execute("SELECT id FROM reviews").fetchall():
+        used = db.execute(
+            "SELECT strand_id FROM inspectors WHERE review_id = ? UNION SELECT lead_strand_id FROM agencies"
+            " WHERE review_id = ?", [review_id, review_id]).fetchall() or db.execute("SELECT id FROM strands").fetchall()
+        db.conn.executemany("INSERT OR IGNORE INTO review_strands (review_id, strand_id) VALUES (?, ?)",
+                            [(review_id, strand_id) for (strand_id,) in used])
+
+
+@private_migrations()
+def p003_account_administration(db: Database) -> None:
+    """What an administrator needs to run accounts (issue 10): the last
+    sign-in, and one-time password-reset codes (only their sha256 is kept;
+    each expires and is used at most once)."""
+    db.executescript(
+        """
+        ALTER TABLE accounts ADD COLUMN last_sign_in_at TEXT;
+        CREATE TABLE password_resets (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            code_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE INDEX idx_password_resets_account ON password_resets(account_id);
+        """
+    )
