@@ -84,6 +84,10 @@ def navigation() -> list[dict]:
     if judgements.may_read(actor):
         items.append(("judgements.index", "Judgements"))
     items.append(("imports.index", "Excel"))
+    if policy.may(actor, policy.ADMINISTER):
+        items.append(("admin.index", "Set-up"))
+    elif policy.may(actor, policy.SET_REVIEW_STATUS):
+        items.append(("admin.status", "Review status"))
     links = []
     for endpoint, text in items:
         if endpoint not in current_app.view_functions:
