@@ -134,10 +134,27 @@ def link_inspector(evidence_db: Database, private_db: Database, actor: Actor, *,
 
 
 def reviews_of_account(evidence_db: Database, account: dict[str, Any]) -> list[dict[str, Any]]:
-    """The reviews the account works on (as an inspector), latest first; every
-    review for an administrator or an account with no inspector code."""
-    if account.get("role") == "admin" or not account.get("inspector_code"):
+    """The reviews the account may open, latest first: every review for an
+    administrator (who runs the system), the reviews where it is an inspector
+    for an account with an inspector code, and the latest review otherwise
+    (as :func:`inspect_kit.policy.may_open_review` has it)."""
+    if account.get("role") == "admin":
         return list(evidence_db.query("SELECT * FROM reviews ORDER BY id DESC"))
-    return list(evidence_db.query(
+    latest = list(evidence_db.query("SELECT * FROM reviews ORDER BY id DESC LIMIT 1"))
+    if not account.get("inspector_code"):
+        return latest
+    own = list(evidence_db.query(
         "SELECT reviews.* FROM reviews JOIN inspectors ON inspectors.review_id = reviews.id"
         " WHERE inspectors.code = ? ORDER BY reviews.id DESC", [account["inspector_code"]]))
+    return own or latest
+
+
+def chosen_review(evidence_db: Database, account: dict[str, Any], slug: str | None = None) -> dict[str, Any] | None:
+    """The review an account works in: ``slug`` when it may open it, else the
+    latest it may open (None in a store with no review)."""
+    open_to = reviews_of_account(evidence_db, account)
+    if slug:
+        for review in open_to:
+            if review["slug"] == slug:
+                return review
+    return open_to[0] if open_to else None

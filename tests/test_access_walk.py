@@ -261,6 +261,7 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
         "admin.accounts_index": [("/admin/accounts", administers)],
         "admin.account": [("/admin/accounts/police", administers)],
         "admin.status": [("/admin/status", lambda actor: allowed(policy.may(actor, policy.SET_REVIEW_STATUS)))],
+        "admin.switch_review": [("/reviews", lambda actor: 200)],
         "dashboard.index": [("/", lambda actor: 200)],
         "findings.index": [("/findings", lambda actor: allowed(reads_findings(actor)))],
         "findings.new": [("/findings/new", lambda actor: allowed(policy.may_record_findings(actor)))],

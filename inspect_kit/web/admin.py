@@ -24,14 +24,14 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.utils import secure_filename
 
-from .. import account_admin, agencies, lifecycle, policy, reviews, roster, sample, vocab
+from .. import account_admin, accounts, agencies, lifecycle, policy, reviews, roster, sample, vocab
 from ..errors import InspectKitError, NotFound, ValidationError
 from ..excel.importer import WorkbookInvalid
 from ..excel.safety import WorkbookRefused
-from .auth import permission_required, review_required
+from .auth import login_required, permission_required, review_required
 from .db import get_db, get_private_db
 
 bp = Blueprint("admin", __name__)
@@ -345,3 +345,22 @@ def reset_password():
                 return redirect(url_for("auth.login"))
     return render_template("admin/reset_password.html", errors=errors,
                            typed={"username": request.form.get("username", "")}), code
+
+
+# ----------------------------------------------------------------- the review switcher
+
+
+@bp.route("/reviews", methods=["GET", "POST"])
+@login_required
+def switch_review():
+    """The reviews this account may open; choosing one scopes every page to it."""
+    account = accounts.get_account(get_private_db(), g.actor.username)
+    open_to = roster.reviews_of_account(get_db(), account)
+    if request.method == "POST":
+        slug = request.form.get("review", "")
+        if slug not in {review["slug"] for review in open_to}:
+            abort(404, "No such review.")
+        session["review"] = slug
+        flash(f"You are now working in {next(r['title'] for r in open_to if r['slug'] == slug)}.")
+        return redirect(url_for("dashboard.index"))
+    return render_template("admin/reviews.html", reviews=open_to)
