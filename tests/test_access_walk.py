@@ -262,6 +262,7 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
         "admin.account": [("/admin/accounts/police", administers)],
         "admin.status": [("/admin/status", lambda actor: allowed(policy.may(actor, policy.SET_REVIEW_STATUS)))],
         "admin.switch_review": [("/reviews", lambda actor: 200)],
+        "admin.new_review": [("/admin/reviews/new", administers)],
         "dashboard.index": [("/", lambda actor: 200)],
         "findings.index": [("/findings", lambda actor: allowed(reads_findings(actor)))],
         "findings.new": [("/findings/new", lambda actor: allowed(policy.may_record_findings(actor)))],
@@ -522,6 +523,7 @@ def post_cells(world: World) -> list[tuple[str, str, dict, Any]]:
                  "/admin/accounts", "/admin/accounts/police/unlock", "/admin/accounts/police/role"):
         cells.append((path, "set-up", {}, administers))
     cells.append(("/admin/status", "set-up", {}, lambda actor: policy.may(actor, policy.SET_REVIEW_STATUS)))
+    cells.append(("/admin/reviews/new", "set-up", {}, administers))
     return cells
 
 

@@ -65,6 +65,7 @@ GET_TABLE = [
     ("/admin/accounts/<username>", "/admin/accounts/police1", {"admin"}),
     ("/admin/status", "/admin/status", {"lead", "admin"}),
     ("/reviews", "/reviews", ALL),
+    ("/admin/reviews/new", "/admin/reviews/new", {"admin"}),
 ]
 
 # POSTs that change something: (rule, path, form, roles that succeed with a redirect)

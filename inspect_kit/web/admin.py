@@ -58,11 +58,53 @@ def _errors(error: InspectKitError) -> dict[str, str]:
 @bp.get("/admin")
 @_admin
 def index():
-    review = review_required()
+    if g.review is None:
+        return redirect(url_for("admin.new_review"))
+    review = g.review
     db = get_db()
     return render_template("admin/index.html", review=review, strands=reviews.strands(db),
                            taking_part=roster.review_strand_codes(db, review["id"]),
                            allows=lifecycle.ALLOWS, errors={})
+
+
+REVIEW_FIELDS = ("slug", "title", "area", "review_type", "framework", "fieldwork_start", "fieldwork_end",
+                 "draft_due", "retention_review_on")
+
+
+@bp.route("/admin/reviews/new", methods=["GET", "POST"])
+@_admin
+def new_review():
+    """Create a review with a shipped framework and its strands; the admin then works in it."""
+    from ..frameworks import list_frameworks
+
+    errors: dict[str, str] = {}
+    code = 200
+    if request.method == "POST":
+        form = request.form
+        fields = {key: (form.get(key) or "").strip() or None for key in REVIEW_FIELDS}
+        missing = {key: "Enter this" for key in ("slug", "title", "area", "review_type", "framework")
+                   if not fields[key]}
+        if missing:
+            errors, code = missing, 422
+        else:
+            try:
+                created = reviews.create_review(get_db(), actor=g.actor, strands=form.getlist("strands") or None,
+                                                **fields)
+            except InspectKitError as error:
+                errors, code = _errors(error), error.status
+            except Exception as error:  # sqlite CHECKs on slug and dates: name the field rather than a 500
+                if "slug" in str(error) or "date" in str(error) or "CHECK" in str(error):
+                    errors, code = {"_form": "Check the short name (lowercase letters, digits and hyphens) and "
+                                             "the dates (YYYY-MM-DD, fieldwork end after its start)."}, 422
+                else:
+                    raise
+            else:
+                session["review"] = created["slug"]
+                flash(f"Created {created['title']}. Add its agencies, accounts and case sample next.")
+                return redirect(url_for("admin.index"))
+    return render_template("admin/new_review.html", errors=errors, typed=request.form,
+                           frameworks=[(f.code, f.title) for f in list_frameworks()],
+                           review_types=list(vocab.REVIEW_TYPES.items()), strand_choices=_all_strands()), code
 
 
 @bp.post("/admin/strands")
