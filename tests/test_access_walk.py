@@ -263,6 +263,10 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
         "admin.status": [("/admin/status", lambda actor: allowed(policy.may(actor, policy.SET_REVIEW_STATUS)))],
         "admin.switch_review": [("/reviews", lambda actor: 200)],
         "admin.new_review": [("/admin/reviews/new", administers)],
+        # The audit log: leads and moderators whole, administrators who/when/what (policy.audit_columns).
+        "admin.audit_log": [("/audit", lambda actor: allowed(bool(policy.audit_columns(actor)))),
+                            ("/audit?what=finding.create", lambda actor: allowed(bool(policy.audit_columns(actor))))],
+        "admin.audit_workbook": [("/audit.xlsx", lambda actor: allowed(bool(policy.audit_columns(actor))))],
         "dashboard.index": [("/", lambda actor: 200)],
         "findings.index": [("/findings", lambda actor: allowed(reads_findings(actor)))],
         "findings.new": [("/findings/new", lambda actor: allowed(policy.may_record_findings(actor)))],

@@ -66,6 +66,8 @@ GET_TABLE = [
     ("/admin/status", "/admin/status", {"lead", "admin"}),
     ("/reviews", "/reviews", ALL),
     ("/admin/reviews/new", "/admin/reviews/new", {"admin"}),
+    ("/audit", "/audit", {"lead", "moderator", "admin"}),
+    ("/audit.xlsx", "/audit.xlsx", {"lead", "moderator", "admin"}),
 ]
 
 # POSTs that change something: (rule, path, form, roles that succeed with a redirect)

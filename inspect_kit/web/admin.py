@@ -406,3 +406,49 @@ def switch_review():
         flash(f"You are now working in {next(r['title'] for r in open_to if r['slug'] == slug)}.")
         return redirect(url_for("dashboard.index"))
     return render_template("admin/reviews.html", reviews=open_to)
+
+
+# ----------------------------------------------------------------- the audit log
+
+
+def _review_id() -> int:
+    """The chosen review's id (-1 in a store with none: no review's rows then)."""
+    return g.review["id"] if g.review else -1
+
+
+@bp.get("/audit")
+@login_required
+def audit_log():
+    """The audit log, filtered by who, what, record and date; columns as the policy allows."""
+    from .. import audit_search
+
+    audit_search.columns_for(g.actor)  # 403 before anything is read
+    errors: dict[str, str] = {}
+    try:
+        audit_filter = audit_search.AuditFilter.from_args(request.args, _review_id())
+    except ValidationError as error:
+        errors, audit_filter = _errors(error), audit_search.AuditFilter(review_id=_review_id())
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, total = audit_search.search(get_db(), g.actor, audit_filter, limit=audit_search.PAGE_SIZE,
+                                      offset=(page - 1) * audit_search.PAGE_SIZE)
+    return render_template("admin/audit.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // audit_search.PAGE_SIZE)),
+                           columns=audit_search.columns_for(g.actor), choices=audit_search.choices(get_db()),
+                           typed=request.args, errors=errors), (400 if errors else 200)
+
+
+@bp.get("/audit.xlsx")
+@login_required
+def audit_workbook():
+    from .. import audit_search
+    from .imports import _send_and_remove, _temporary
+
+    audit_search.columns_for(g.actor)
+    audit_filter = audit_search.AuditFilter.from_args(request.args, _review_id())
+    path = _temporary()
+    try:
+        audit_search.export_audit_workbook(get_db(), g.actor, audit_filter, path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return _send_and_remove(path, "audit-log.xlsx")
