@@ -507,10 +507,44 @@ def user_revoke_token(store: Store, token_id):
     click.echo(f"Revoked token {token_id} of {row['username']}.")
 
 
+# ----------------------------------------------------------------- restore
+
+
+@click.command("restore")
+@_home
+@click.argument("backup", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore(store: Store, backup: Path):
+    """Restore a backup (made by `inspect-kit backup`) into a new, empty --home.
+
+    The backup is checked first as `inspect-kit check` checks a store and
+    refused if anything is wrong; the copy is verified before it is put in
+    place (nothing is left if it fails); pending upgrades are then applied.
+
+    Example:
+
+    \b
+        inspect-kit restore /media/usb/ashbridge-2026-11-25 --home evidence-restored
+    """
+    from .cli import ByteProgress
+    from .restore import restore_store
+
+    progress = ByteProgress("Checking and copying attachments")
+    try:
+        report = restore_store(backup, store.home, progress=progress)
+    finally:
+        progress.close()
+    for name, size in report.copy.databases.items():
+        click.echo(f"Restored {name} ({size:,} bytes).")
+    click.echo(f"Restored {report.copy.attachments} attachment file(s); every one matches its sha256.")
+    if report.migrated:
+        click.echo(f"Applied upgrades: {', '.join(report.migrated)}.")
+    click.echo(f"Restored into {store.home}: serve it with `inspect-kit serve --home {store.home}`.")
+
+
 def register(cli: click.Group) -> None:
     """Add the set-up commands to ``cli`` (and to its ``review`` and ``user`` groups)."""
-    for group in (agency, inspector, cases):
-        cli.add_command(group)
+    for command in (agency, inspector, cases, restore):
+        cli.add_command(command)
     for command in (review_list, review_strands, review_status):
         cli.commands["review"].add_command(command)
     for command in (user_enable, user_role, user_reset_password, user_tokens, user_revoke_token):
