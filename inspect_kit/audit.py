@@ -42,6 +42,16 @@ def row_hash(previous: str, row: Mapping[str, Any]) -> str:
     return hashlib.sha256(f"{previous}\n{payload}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# What a redacted row keeps and its purge certificate vouches for (inspect_kit.purge).
+REDACTION_OUTLINE = ("id", "at", "actor", "action", "table_name", "row_id", "hash")
+
+
+def redaction_digest(rows: list[tuple[Any, ...]]) -> str:
+    """The sha256 of redacted rows' :data:`REDACTION_OUTLINE` values, in id order: a purge
+    certificate records it, and ``inspect-kit verify`` recomputes it."""
+    return hashlib.sha256(json.dumps([list(row) for row in rows], separators=(",", ":")).encode()).hexdigest()
+
+
 def head(db: Database) -> dict[str, Any]:
     """The chain's head: ``{"id", "hash"}`` of the last audit row (id 0 and :data:`GENESIS` when empty)."""
     row = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()

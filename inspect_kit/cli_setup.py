@@ -12,6 +12,7 @@ administrator (``system`` in the audit log).
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 
 import click
@@ -507,6 +508,78 @@ def user_revoke_token(store: Store, token_id):
     click.echo(f"Revoked token {token_id} of {row['username']}.")
 
 
+@click.command("retention")
+@_home
+@_review_option
+@click.argument("on", metavar="YYYY-MM-DD")
+def review_retention(store: Store, review_slug, on):
+    """Set the review's retention review date: from then, `inspect-kit purge` may remove it.
+
+    Example:
+
+    \b
+        inspect-kit review retention 2033-12-31
+    """
+    from .lifecycle import set_retention_review
+
+    with _databases(store) as (db, _private):
+        review = set_retention_review(db, SYSTEM, _review(db, review_slug)["id"], on)
+    click.echo(f"{review['slug']}: retention review on {review['retention_review_on']}.")
+
+
+# ----------------------------------------------------------------- purge
+
+
+@click.command("purge")
+@_home
+@click.argument("review_slug", metavar="REVIEW")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.option("--force", "force_reason", metavar="REASON",
+              help="Purge before the retention review date, for this reason (kept in the certificate).")
+def purge(store: Store, review_slug, dry_run, force_reason):
+    """Remove a review at the end of its retention: its evidence, attachment
+    files no other review uses, case-identity keys and the accounts of no other
+    review. Shows what will go, then asks you to type the review's name.
+    The audit log keeps who/when/what of everything and a purge certificate.
+
+    Example:
+
+    \b
+        inspect-kit purge testshire-2026 --dry-run
+        inspect-kit purge testshire-2026
+    """
+    from .purge import plan_purge, purge_review
+
+    with _databases(store) as (db, private_db):
+        plan = plan_purge(db, private_db, review_slug)
+        click.echo(f"Purging {plan.review['slug']} ({plan.review['title']}) would remove:")
+        for table, count in plan.rows.items():
+            if count:
+                click.echo(f"  {count:>7,} {table}")
+        click.echo(f"  {len(plan.attachment_files):>7,} attachment file(s) no other review uses")
+        click.echo(f"  {plan.identity_keys:>7,} case-identity key(s)")
+        click.echo(f"  {len(plan.accounts):>7,} account(s) of no other review"
+                   + (f": {', '.join(plan.accounts)}" if plan.accounts else ""))
+        click.echo(f"  {plan.audit_rows:>7,} audit row(s) keep who/when/what but lose their content")
+        when = plan.retention_review_on or "not set"
+        click.echo(f"Retention review date: {when}" + ("" if plan.due else " (not reached)") + ".")
+        if dry_run:
+            click.echo("Dry run: nothing was removed.")
+            return
+        if not plan.due and not force_reason:
+            raise click.ClickException(f"{review_slug} is not due for purging (retention review date {when}); "
+                                       "purge early only with --force REASON.")
+        stdin = sys.stdin
+        if stdin.isatty():
+            typed = click.prompt(f"Type {review_slug} to purge it for good")
+        else:
+            typed = stdin.readline().strip()
+        certificate = purge_review(db, private_db, store, SYSTEM, review_slug, confirm=typed,
+                                   force_reason=force_reason)
+    click.echo(f"Purged {review_slug}. The purge certificate is audit row {certificate.audit_id} "
+               "(`inspect-kit verify` still checks the whole log).")
+
+
 # ----------------------------------------------------------------- restore
 
 
@@ -543,9 +616,9 @@ def restore(store: Store, backup: Path):
 
 def register(cli: click.Group) -> None:
     """Add the set-up commands to ``cli`` (and to its ``review`` and ``user`` groups)."""
-    for command in (agency, inspector, cases, restore):
+    for command in (agency, inspector, cases, restore, purge):
         cli.add_command(command)
-    for command in (review_list, review_strands, review_status):
+    for command in (review_list, review_strands, review_status, review_retention):
         cli.commands["review"].add_command(command)
     for command in (user_enable, user_role, user_reset_password, user_tokens, user_revoke_token):
         cli.commands["user"].add_command(command)

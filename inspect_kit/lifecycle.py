@@ -83,3 +83,26 @@ def set_status(db: Database, actor: Actor, review_id: int, status: str, *, reaso
                      row_id=review_id, before={"status": review["status"]}, after={"status": status},
                      detail=reason or None)
     return reviews.get_review(db, review_id)
+
+
+def set_retention_review(db: Database, actor: Actor, review_id: int, on: str) -> dict[str, Any]:
+    """Set the date on which the review's evidence is to be kept or purged (audited).
+
+    :raises Forbidden: the actor may not set up the review.
+    :raises ValidationError: not a YYYY-MM-DD date.
+    """
+    import datetime as dt
+
+    if not policy.may(actor, policy.ADMINISTER):
+        raise Forbidden("Only an administrator sets the retention review date.")
+    try:
+        on = dt.date.fromisoformat((on or "").strip()).isoformat()
+    except ValueError:
+        raise ValidationError("Give the retention review date as YYYY-MM-DD.",
+                              field_errors={"retention_review_on": "Enter a date as YYYY-MM-DD"}) from None
+    with write_transaction(db):
+        review = reviews.get_review(db, review_id)
+        db.execute("UPDATE reviews SET retention_review_on = ? WHERE id = ?", [on, review_id])
+        audit.record(db, actor, "review.retention", table="reviews", row_id=review_id,
+                     before={"retention_review_on": review["retention_review_on"]}, after={"retention_review_on": on})
+    return reviews.get_review(db, review_id)

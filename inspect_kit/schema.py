@@ -721,3 +721,12 @@ def p003_account_administration(db: Database) -> None:
         CREATE INDEX idx_password_resets_account ON password_resets(account_id);
         """
     )
+
+
+@evidence_migrations()
+def m010_audit_redaction(db: Database) -> None:
+    """Audit rows of a purged review keep who/when/what but lose their content
+    (issue 10, :mod:`inspect_kit.purge`): ``redacted_by`` names the purge
+    certificate's audit row, which carries a digest of every redacted row's
+    outline and hash, so ``inspect-kit verify`` still checks the chain."""
+    db.execute("ALTER TABLE audit_log ADD COLUMN redacted_by INTEGER")
