@@ -9,6 +9,7 @@ message and exit status 1, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -396,8 +397,22 @@ def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str
     # reset_contextvars: every request starts in an empty context, so nothing a
     # request's task left behind (CPython issue 140947) reaches the next request
     # on the same connection; see inspect_kit/server.py.
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on", reset_contextvars=True,
-                ssl_certfile=certfile, ssl_keyfile=keyfile)
+    from .replication import start_if_configured  # issue 10: Litestream beside the server, when configured
+
+    replicator = start_if_configured(store)
+    if replicator is not None:
+        click.echo(f"Replicating evidence.db and private.db to {replicator.target.shown()} (Litestream).")
+        # uvicorn re-raises the SIGTERM it stopped on once it has shut down; with the
+        # default handler that kills the process before `finally` stops Litestream,
+        # and the last second of writes may never reach the replica. As SystemExit,
+        # the `finally` below runs: Litestream syncs, then exits.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on", reset_contextvars=True,
+                    ssl_certfile=certfile, ssl_keyfile=keyfile)
+    finally:
+        if replicator is not None:
+            replicator.stop()
 
 
 # ----------------------------------------------------------------- maintenance

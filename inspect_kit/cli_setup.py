@@ -580,6 +580,122 @@ def purge(store: Store, review_slug, dry_run, force_reason):
                "(`inspect-kit verify` still checks the whole log).")
 
 
+# ----------------------------------------------------------------- replication
+
+
+@click.group("replicate", cls=InspectKitGroup)
+def replicate():
+    """Continuous replication of the databases with Litestream.
+
+    Example:
+
+    \b
+        inspect-kit replicate set /mnt/second-disk/ashbridge-replica
+    """
+
+
+def _secret() -> str | None:
+    """An S3 secret key from $LITESTREAM_SECRET_ACCESS_KEY or standard input; never from argv."""
+    import os
+
+    if os.environ.get("LITESTREAM_SECRET_ACCESS_KEY"):
+        return os.environ["LITESTREAM_SECRET_ACCESS_KEY"]
+    if sys.stdin.isatty():
+        return click.prompt("S3 secret access key", hide_input=True, default="", show_default=False) or None
+    return sys.stdin.readline().strip() or None
+
+
+@replicate.command("set")
+@_home
+@click.argument("target")
+@click.option("--endpoint", help="An S3-compatible service's URL (MinIO, say); not for AWS.")
+@click.option("--region", help="The S3 region.")
+@click.option("--access-key-id", help="The S3 access key id; the secret is read from "
+                                      "$LITESTREAM_SECRET_ACCESS_KEY or standard input.")
+def replicate_set(store: Store, target, endpoint, region, access_key_id):
+    """Replicate evidence.db and private.db to a folder or s3://bucket/prefix
+    from the next `inspect-kit serve` on.
+
+    Example:
+
+    \b
+        inspect-kit replicate set /mnt/second-disk/ashbridge-replica
+        inspect-kit replicate set s3://inspections/ashbridge --endpoint https://minio.local:9000 \\
+            --access-key-id inspect-kit
+    """
+    from .replication import ReplicaTarget, configure
+
+    secret = _secret() if target.startswith("s3://") else None
+    parsed = ReplicaTarget.parse(target, endpoint=endpoint, region=region, access_key_id=access_key_id,
+                                 secret_access_key=secret)
+    with _databases(store) as (_db, private_db):
+        configure(private_db, parsed)
+    click.echo(f"From the next `inspect-kit serve`, replicating to {parsed.shown()}.")
+
+
+@replicate.command("show")
+@_home
+def replicate_show(store: Store):
+    """Say where the store replicates to (never the secret key).
+
+    Example:
+
+    \b
+        inspect-kit replicate show
+    """
+    from .replication import configured
+
+    with _databases(store) as (_db, private_db):
+        target = configured(private_db)
+    click.echo(f"Replicating to {target.shown()}." if target else
+               "Not replicating: `inspect-kit replicate set FOLDER` to start.")
+
+
+@replicate.command("off")
+@_home
+def replicate_off(store: Store):
+    """Stop replicating (from the next `inspect-kit serve`); the replica is left as it is.
+
+    Example:
+
+    \b
+        inspect-kit replicate off
+    """
+    from .replication import switch_off
+
+    with _databases(store) as (_db, private_db):
+        was = switch_off(private_db)
+    click.echo("Replication is off." if was else "Replication was not on.")
+
+
+@replicate.command("restore")
+@_home
+@click.argument("target")
+@click.option("--endpoint", help="An S3-compatible service's URL.")
+@click.option("--region", help="The S3 region.")
+@click.option("--access-key-id", help="The S3 access key id (secret from $LITESTREAM_SECRET_ACCESS_KEY or stdin).")
+def replicate_restore(store: Store, target, endpoint, region, access_key_id):
+    """Rebuild a store's databases from its replica into a new, empty --home.
+
+    Attachment files are not in the replica: copy them from the last backup
+    (`inspect-kit check` then names any missing).
+
+    Example:
+
+    \b
+        inspect-kit replicate restore /mnt/second-disk/ashbridge-replica --home evidence-restored
+    """
+    from .replication import ReplicaTarget, restore_from_replica
+
+    secret = _secret() if target.startswith("s3://") else None
+    parsed = ReplicaTarget.parse(target, endpoint=endpoint, region=region, access_key_id=access_key_id,
+                                 secret_access_key=secret)
+    migrated = restore_from_replica(parsed, store.home)
+    click.echo(f"Restored evidence.db and private.db from {parsed.shown()} into {store.home}"
+               + (f" (applied {', '.join(migrated)})" if migrated else "") + ".")
+    click.echo("Replication is off in the restored store: `inspect-kit replicate set` to start it again.")
+
+
 # ----------------------------------------------------------------- restore
 
 
@@ -616,7 +732,7 @@ def restore(store: Store, backup: Path):
 
 def register(cli: click.Group) -> None:
     """Add the set-up commands to ``cli`` (and to its ``review`` and ``user`` groups)."""
-    for command in (agency, inspector, cases, restore, purge):
+    for command in (agency, inspector, cases, restore, purge, replicate):
         cli.add_command(command)
     for command in (review_list, review_strands, review_status, review_retention):
         cli.commands["review"].add_command(command)

@@ -730,3 +730,23 @@ def m010_audit_redaction(db: Database) -> None:
     certificate's audit row, which carries a digest of every redacted row's
     outline and hash, so ``inspect-kit verify`` still checks the chain."""
     db.execute("ALTER TABLE audit_log ADD COLUMN redacted_by INTEGER")
+
+
+@private_migrations()
+def p004_replication(db: Database) -> None:
+    """Where Litestream replicates the store to (issue 10, :mod:`inspect_kit.replication`):
+    one row at most. In ``private.db`` because an S3 target carries a secret key."""
+    db.executescript(
+        """
+        CREATE TABLE replication (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            kind TEXT NOT NULL CHECK (kind IN ('file', 's3')),
+            location TEXT NOT NULL,
+            endpoint TEXT,
+            region TEXT,
+            access_key_id TEXT,
+            secret_access_key TEXT,
+            configured_at TEXT NOT NULL
+        );
+        """
+    )
