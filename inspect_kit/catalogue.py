@@ -180,13 +180,16 @@ def table_allow(name: str) -> dict[str, Any] | bool:
 
 
 def review_strands(db: Database) -> list[str]:
-    """Strand codes with inspectors in the current review, in strand order (all strands if none)."""
+    """Strand codes taking part in the current review (or with inspectors in it), in strand order
+    (all strands if none)."""
     review = db.execute("SELECT id FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
     rows = []
     if review:
+        taking_part = ("SELECT strand_id FROM review_strands WHERE review_id = ? UNION "
+                       if db["review_strands"].exists() else "SELECT ? WHERE 0 UNION ")
         rows = db.execute(
-            "SELECT code FROM strands WHERE id IN (SELECT strand_id FROM inspectors WHERE review_id = ?)"
-            " ORDER BY id", [review[0]]).fetchall()
+            f"SELECT code FROM strands WHERE id IN ({taking_part}"
+            "SELECT strand_id FROM inspectors WHERE review_id = ?) ORDER BY id", [review[0], review[0]]).fetchall()
     if not rows:
         rows = db.execute("SELECT code FROM strands ORDER BY id").fetchall()
     return [code for (code,) in rows]

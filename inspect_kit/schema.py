@@ -750,3 +750,47 @@ def p004_replication(db: Database) -> None:
         );
         """
     )
+
+
+@evidence_migrations()
+def m011_coverage_of_the_review_strands(db: Database) -> None:
+    """The criterion × strand coverage takes the review's strands taking part
+    (issue 10), not only the strands that have inspectors: a strand taking part
+    with no evidence yet is an empty cell to see, probation and education too."""
+    db.execute("DROP VIEW criterion_strand_coverage")
+    db.executescript(
+        """
+        CREATE VIEW criterion_strand_coverage AS
+        WITH cells AS (
+            SELECT criteria.review_id, criteria.id AS criterion_id, strands.id AS strand_id
+            FROM criteria
+            JOIN strands ON strands.id IN (
+                SELECT strand_id FROM review_strands WHERE review_strands.review_id = criteria.review_id
+                UNION SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
+        ),
+        evidence AS (
+            SELECT finding_criteria.criterion_id, findings.strand_id, count(*) AS findings,
+                   count(DISTINCT findings.inspector_id) AS inspectors,
+                   count(DISTINCT findings.agency_id) AS agencies
+            FROM finding_criteria
+            JOIN findings ON findings.id = finding_criteria.finding_id
+            WHERE findings.qa_status != 'withdrawn'
+            GROUP BY finding_criteria.criterion_id, findings.strand_id
+        )
+        SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
+               criteria.title AS criterion_title, criteria.position AS criterion_position,
+               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
+               coalesce(evidence.inspectors, 0) AS inspectors,
+               coalesce(evidence.agencies, 0) AS agencies,
+               CASE WHEN evidence.findings IS NULL THEN 'empty'
+                    WHEN evidence.inspectors = 1 THEN 'single source'
+                    ELSE 'corroborated' END AS cell
+        FROM cells
+        JOIN criteria ON criteria.id = cells.criterion_id
+        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
+        JOIN reviews ON reviews.id = cells.review_id
+        JOIN strands ON strands.id = cells.strand_id
+        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
+        ORDER BY reviews.id, criteria.position, strands.id;
+        """
+    )

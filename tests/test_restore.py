@@ -58,9 +58,8 @@ def test_restore_refuses_a_damaged_or_unfinished_backup_or_a_used_home(store, tm
 def test_an_older_backup_is_brought_up_to_date(store, tmp_path):
     backup_store(store, tmp_path / "backup")
     with contextlib.closing(Store(tmp_path / "backup").evidence()) as db:
-        db.execute("DROP TABLE review_strands")
-        db.execute("ALTER TABLE agencies DROP COLUMN retired_at")
-        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm009_review_set_up'")
+        db.execute("ALTER TABLE audit_log DROP COLUMN redacted_by")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm010_audit_redaction'")
     report = restore_store(tmp_path / "backup", tmp_path / "restored")
-    assert report.migrated == ["m009_review_set_up"]
+    assert report.migrated == ["m010_audit_redaction"]
     assert check_store(Store(tmp_path / "restored")).ok

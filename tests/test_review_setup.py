@@ -70,12 +70,14 @@ def test_a_review_takes_only_its_strands(dbs):
 def test_reviews_made_before_the_migration_keep_the_strands_they_use(fresh_db):
     # small_review adds inspectors in health, police and ofsted only
     review = small_review(fresh_db)
-    fresh_db.execute("DELETE FROM review_strands")
-    from inspect_kit.schema import m009_review_set_up
+    from inspect_kit.schema import m009_review_set_up, m011_coverage_of_the_review_strands
 
+    fresh_db.execute("DROP VIEW criterion_strand_coverage")  # m011's view reads review_strands
     fresh_db.execute("DROP TABLE review_strands")
     fresh_db.execute("ALTER TABLE agencies DROP COLUMN retired_at")
+    fresh_db.execute("CREATE VIEW criterion_strand_coverage AS SELECT 1")
     m009_review_set_up(fresh_db)
+    m011_coverage_of_the_review_strands(fresh_db)
     assert sorted(roster.review_strand_codes(fresh_db, review.review_id)) == ["health", "ofsted", "police"]
 
 
@@ -291,3 +293,44 @@ def test_only_those_the_policy_allows_set_the_status(fresh_db):
             lifecycle.set_status(fresh_db, actor, review.review_id, "fieldwork")
     assert lifecycle.set_status(fresh_db, Actor("nadmin", "admin"), review.review_id, "fieldwork")["status"] == \
         "fieldwork"
+
+
+# ----------------------------------------------------------------- strands as data
+
+
+def test_probation_and_education_run_through_coverage_questions_and_workbooks(store, tmp_path):
+    from openpyxl import load_workbook
+
+    from inspect_kit import catalogue, questions
+    from inspect_kit.excel.capture import capture_lists
+    from inspect_kit.excel.evidence import export_evidence_workbook
+
+    with contextlib.closing(store.evidence()) as db, contextlib.closing(store.private()) as private_db:
+        review = new_review(db, strands=("ofsted", "probation", "education"))
+        rid = review["id"]
+        agency = agencies.add_agency(db, SYSTEM, rid, name="Northbury Probation", agency_type="probation",
+                                     lead_strand="probation")
+        create_account(private_db, db, SYSTEM, username="prb01", password=PASSWORD, role="inspector",
+                       strand="probation", inspector_code="PRB-01", review_id=rid)
+        inspector = reviews.inspector_by_code(db, rid, "PRB-01")
+        actor = Actor("prb01", "inspector", "probation", inspector["id"])
+        findings.record_finding(db, actor, {
+            "review_id": rid, "agency_id": agency["id"], "activity": "interview", "collected_on": "2026-11-02",
+            "evidence_text": "Probation shared the risk assessment with the MASH.", "finding_type": "strength",
+            "criteria": ["A1"]}, client_uuid=new_uuid(), submit=True)
+        cells = {(row["criterion"], row["strand"]): row["cell"] for row in db.query(
+            "SELECT criterion, strand, cell FROM criterion_strand_coverage WHERE review = 'northbury'")}
+        assert cells[("A1", "probation")] == "single source"
+        assert cells[("A1", "education")] == "empty" and cells[("A1", "ofsted")] == "empty"
+        assert {strand for _, strand in cells} == {"ofsted", "probation", "education"}
+        assert catalogue.review_strands(db) == ["ofsted", "probation", "education"]
+        matrix = next(q for q in questions.questions(catalogue.review_strands(db)) if q.name == "coverage_matrix")
+        assert '"education"' in matrix.sql and '"police"' not in matrix.sql
+        assert capture_lists(db, rid)["strand"] == ["ofsted", "probation", "education"]
+        path = tmp_path / "northbury.xlsx"
+        export_evidence_workbook(db, SYSTEM, rid, path)
+    workbook = load_workbook(path, read_only=True)
+    sheet = next(workbook[name] for name in workbook.sheetnames if "criteri" in name.lower())
+    headings = next(sheet.iter_rows(values_only=True))
+    workbook.close()
+    assert {"ofsted", "probation", "education"} <= set(headings) and "police" not in headings
