@@ -52,7 +52,9 @@ Why the cells are what they are:
   for leads and moderators, who may read every table anyway.
 - **No one sees another review's anything.** Every read is scoped to the
   request's review where a shell has one (a finding of another review is a
-  404 for every caller). What is left for several reviews in one store:
+  404 for every caller). The request's review is the one the account chose
+  among those it is an inspector of (:func:`inspect_kit.roster.chosen_review`;
+  administrators may choose any). What is left for several reviews in one store:
   Datasette serves the whole file, so its tables list every review's rows to
   those who may read them; the canned queries read the latest review only.
 
