@@ -26,6 +26,7 @@ run: install assets
 	$(BIN)/inspect-kit init --home $(HOME_DIR)
 	$(BIN)/inspect-kit demo --if-empty --home $(HOME_DIR)
 	@echo "Demo accounts are listed in README.md (Demo accounts)."
+	@echo "The command line: $(BIN)/inspect-kit --help (or: . $(BIN)/activate; inspect-kit --help)"
 	@echo "Open http://$(HOST):$(PORT)/ (Datasette: http://$(HOST):$(PORT)/data/)"
 	$(BIN)/inspect-kit serve --home $(HOME_DIR) --host $(HOST) --port $(PORT)
 

@@ -218,6 +218,8 @@ def authenticate(private_db: Database, username: str, password: str, *, address:
     if rows[0]["disabled"]:
         raise LoginFailed("This account has been disabled. Ask the review's administrator.")
     login_throttle.forget_failures(private_db, username, address)
+    with write_transaction(private_db):
+        private_db.execute("UPDATE accounts SET last_sign_in_at = ? WHERE id = ?", [now(), rows[0]["id"]])
     return get_account(private_db, username)
 
 

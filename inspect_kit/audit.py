@@ -15,6 +15,7 @@ no longer matches them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -25,6 +26,15 @@ from .audit_chain import GENESIS as GENESIS
 from .audit_chain import HASHED_COLUMNS as HASHED_COLUMNS
 from .audit_chain import row_hash as row_hash
 from .store import now, write_transaction
+
+# What a redacted row keeps and its purge certificate vouches for (inspect_kit.purge).
+REDACTION_OUTLINE = ("id", "at", "actor", "action", "table_name", "row_id", "hash")
+
+
+def redaction_digest(rows: list[tuple[Any, ...]]) -> str:
+    """The sha256 of redacted rows' :data:`REDACTION_OUTLINE` values, in id order: a purge
+    certificate records it, and ``inspect-kit verify`` recomputes it."""
+    return hashlib.sha256(json.dumps([list(row) for row in rows], separators=(",", ":")).encode()).hexdigest()
 
 
 def head(db: Database) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, qa, validation, vocab
+from . import audit, lifecycle, policy, qa, validation, vocab
 from .actors import Actor
 from .errors import Conflict, Forbidden, InvalidTransition, ValidationError
 
@@ -112,7 +112,8 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
 
     :raises ValidationError: bad input (``field_errors`` per field), or a bad uuid.
     :raises Forbidden: the actor is not an inspector of this review.
-    :raises Conflict: the uuid was already used for different content.
+    :raises Conflict: the uuid was already used for different content, or the
+        review's status takes no new evidence (:mod:`inspect_kit.lifecycle`).
     """
     review_id = int(review_id if review_id is not None else fields.get("review_id") or 0)
     uuid = validation.submission_uuid(client_uuid)
@@ -131,6 +132,9 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
             # same form) submits the stored record rather than refusing or ignoring it.
             return RecordResult(_submit_if_open(db, actor, stored) if submit and stored["qa_status"] == "draft"
                                 else stored, created=False)
+        # After the replay check: a record sent before the status moved on is
+        # still acknowledged as stored when its outbox retries it.
+        lifecycle.require_new_evidence_allowed(db, review_id)
         seq = _next_seq(db, author)
         stamp = now()
         # Recorded and submitted in one insert: the same rows as recording a draft

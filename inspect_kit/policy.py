@@ -52,7 +52,9 @@ Why the cells are what they are:
   for leads and moderators, who may read every table anyway.
 - **No one sees another review's anything.** Every read is scoped to the
   request's review where a shell has one (a finding of another review is a
-  404 for every caller). What is left for several reviews in one store:
+  404 for every caller). The request's review is the one the account chose
+  among those it is an inspector of (:func:`inspect_kit.roster.chosen_review`;
+  administrators may choose any). What is left for several reviews in one store:
   Datasette serves the whole file, so its tables list every review's rows to
   those who may read them; the canned queries read the latest review only.
 
@@ -137,7 +139,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # content returns the indexed text). A table not named here is for those who
 # may write SQL (they can read it with SQL anyway): access fails closed.
 REFERENCE_TABLES: tuple[str, ...] = (
-    "reviews", "strands", "agencies", "inspectors", "cases", "judgement_areas", "criteria", "grades")
+    "reviews", "strands", "review_strands", "agencies", "inspectors", "cases", "judgement_areas", "criteria",
+    "grades")
 DATASETTE_TABLES: dict[str, str] = {
     **{name: SIGN_IN for name in REFERENCE_TABLES},
     "chronology_events": READ_CHRONOLOGIES,

@@ -62,8 +62,12 @@ def create_review(
     legal_basis: str | None = None,
     retention_review_on: str | None = None,
     status: str = "setup",
+    strands: list[str] | None = None,
 ) -> dict[str, Any]:
     """Create a review and load its framework's areas, criteria and grades.
+
+    ``strands`` are the codes of the strands taking part (default: every
+    strand in the store, the five standard ones at first).
 
     :raises FrameworkError: if the framework file is broken.
     :raises ValidationError: for an unknown review type or status.
@@ -103,7 +107,12 @@ def create_review(
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     [review_id, area_id, criterion.code, criterion.title, criterion.description, position],
                 )
-        audit.record(db, actor, "review.create", table="reviews", row_id=review_id, after=row)
+        strand_codes = strands or [code for (code,) in db.execute("SELECT code FROM strands ORDER BY id")]
+        for code in dict.fromkeys(strand_codes):
+            db.execute("INSERT INTO review_strands (review_id, strand_id) VALUES (?, ?)",
+                       [review_id, strand_id_for(db, code)])
+        audit.record(db, actor, "review.create", table="reviews", row_id=review_id,
+                     after={**row, "strands": list(dict.fromkeys(strand_codes))})
     return get_review(db, review_id)
 
 
@@ -206,8 +215,15 @@ def strands(db: Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM strands ORDER BY id"))
 
 
-def agencies(db: Database, review_id: int) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM agencies WHERE review_id = ? ORDER BY organisation, name", [review_id]))
+def agencies(db: Database, review_id: int, *, current_only: bool = False, keep: int | None = None) -> list[dict[str, Any]]:
+    """The review's agencies; with ``current_only`` not the retired ones,
+    except ``keep`` (the agency a record being edited already names)."""
+    sql = "SELECT * FROM agencies WHERE review_id = ?"
+    params: list[Any] = [review_id]
+    if current_only:
+        sql += " AND (retired_at IS NULL OR id IS ?)"
+        params.append(keep)
+    return list(db.query(sql + " ORDER BY organisation, name", params))
 
 
 def cases(db: Database, review_id: int) -> list[dict[str, Any]]:

@@ -687,3 +687,127 @@ def m009_qa_action_client_uuid(db: Database) -> None:
         CREATE UNIQUE INDEX idx_qa_actions_client_uuid ON qa_actions(client_uuid);
         """
     )
+
+
+@evidence_migrations()
+def m010_review_set_up(db: Database) -> None:
+    """A review's own strands, and agencies that can be retired (issue 10).
+
+    ``review_strands`` lists the strands taking part in each review, so the
+    coverage matrix, the forms and the exports take the review's strands
+    rather than every strand in the store. Reviews made before this step get
+    the strands of their inspectors and agencies (all strands when they have
+    none). ``agencies.retired_at`` hides an agency from new records while its
+    old ones keep pointing at it.
+    """
+    db.executescript(
+        """
+        CREATE TABLE review_strands (
+            review_id INTEGER NOT NULL REFERENCES reviews(id),
+            strand_id INTEGER NOT NULL REFERENCES strands(id),
+            PRIMARY KEY (review_id, strand_id)
+        );
+        CREATE INDEX idx_review_strands_strand ON review_strands(strand_id);
+        ALTER TABLE agencies ADD COLUMN retired_at TEXT;
+        """
+    )
+    for (review_id,) in db.execute("SELECT id FROM reviews").fetchall():
+        used = db.execute(
+            "SELECT strand_id FROM inspectors WHERE review_id = ? UNION SELECT lead_strand_id FROM agencies"
+            " WHERE review_id = ?", [review_id, review_id]).fetchall() or db.execute("SELECT id FROM strands").fetchall()
+        db.conn.executemany("INSERT OR IGNORE INTO review_strands (review_id, strand_id) VALUES (?, ?)",
+                            [(review_id, strand_id) for (strand_id,) in used])
+
+
+@private_migrations()
+def p003_account_administration(db: Database) -> None:
+    """What an administrator needs to run accounts (issue 10): the last
+    sign-in, and one-time password-reset codes (only their sha256 is kept;
+    each expires and is used at most once)."""
+    db.executescript(
+        """
+        ALTER TABLE accounts ADD COLUMN last_sign_in_at TEXT;
+        CREATE TABLE password_resets (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            code_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE INDEX idx_password_resets_account ON password_resets(account_id);
+        """
+    )
+
+
+@evidence_migrations()
+def m011_audit_redaction(db: Database) -> None:
+    """Audit rows of a purged review keep who/when/what but lose their content
+    (issue 10, :mod:`inspect_kit.purge`): ``redacted_by`` names the purge
+    certificate's audit row, which carries a digest of every redacted row's
+    outline and hash, so ``inspect-kit verify`` still checks the chain."""
+    db.execute("ALTER TABLE audit_log ADD COLUMN redacted_by INTEGER")
+
+
+@private_migrations()
+def p004_replication(db: Database) -> None:
+    """Where Litestream replicates the store to (issue 10, :mod:`inspect_kit.replication`):
+    one row at most. In ``private.db`` because an S3 target carries a secret key."""
+    db.executescript(
+        """
+        CREATE TABLE replication (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            kind TEXT NOT NULL CHECK (kind IN ('file', 's3')),
+            location TEXT NOT NULL,
+            endpoint TEXT,
+            region TEXT,
+            access_key_id TEXT,
+            secret_access_key TEXT,
+            configured_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@evidence_migrations()
+def m012_coverage_of_the_review_strands(db: Database) -> None:
+    """The criterion × strand coverage takes the review's strands taking part
+    (issue 10), not only the strands that have inspectors: a strand taking part
+    with no evidence yet is an empty cell to see, probation and education too."""
+    db.execute("DROP VIEW criterion_strand_coverage")
+    db.executescript(
+        """
+        CREATE VIEW criterion_strand_coverage AS
+        WITH cells AS (
+            SELECT criteria.review_id, criteria.id AS criterion_id, strands.id AS strand_id
+            FROM criteria
+            JOIN strands ON strands.id IN (
+                SELECT strand_id FROM review_strands WHERE review_strands.review_id = criteria.review_id
+                UNION SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
+        ),
+        evidence AS (
+            SELECT finding_criteria.criterion_id, findings.strand_id, count(*) AS findings,
+                   count(DISTINCT findings.inspector_id) AS inspectors,
+                   count(DISTINCT findings.agency_id) AS agencies
+            FROM finding_criteria
+            JOIN findings ON findings.id = finding_criteria.finding_id
+            WHERE findings.qa_status != 'withdrawn'
+            GROUP BY finding_criteria.criterion_id, findings.strand_id
+        )
+        SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
+               criteria.title AS criterion_title, criteria.position AS criterion_position,
+               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
+               coalesce(evidence.inspectors, 0) AS inspectors,
+               coalesce(evidence.agencies, 0) AS agencies,
+               CASE WHEN evidence.findings IS NULL THEN 'empty'
+                    WHEN evidence.inspectors = 1 THEN 'single source'
+                    ELSE 'corroborated' END AS cell
+        FROM cells
+        JOIN criteria ON criteria.id = cells.criterion_id
+        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
+        JOIN reviews ON reviews.id = cells.review_id
+        JOIN strands ON strands.id = cells.strand_id
+        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
+        ORDER BY reviews.id, criteria.position, strands.id;
+        """
+    )

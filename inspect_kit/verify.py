@@ -81,10 +81,24 @@ def verify_store(db: Database) -> Verification:
 def _audit_chain(db: Database) -> tuple[int, Break | None]:
     previous = audit.GENESIS
     count = 0
-    columns = (*audit.HASHED_COLUMNS, "hash")
+    redactable = "redacted_by" in db["audit_log"].columns_dict
+    columns = (*audit.HASHED_COLUMNS, "hash", *(("redacted_by",) if redactable else ()))
+    # A purged review's rows keep their outline and hash but not their content
+    # (inspect_kit.purge): their hash cannot be recomputed, so each is checked
+    # against its purge certificate's digest instead, and the row after it
+    # still chains from the hash it kept.
+    redacted: dict[int, list[tuple[Any, ...]]] = {}
+    certificates: dict[int, dict[str, Any]] = {}
     for values in db.execute(f"SELECT {', '.join(columns)} FROM audit_log ORDER BY id"):
         row = dict(zip(columns, values, strict=True))
         count += 1
+        if row.get("redacted_by"):
+            redacted.setdefault(row["redacted_by"], []).append(
+                tuple(row[column] for column in audit.REDACTION_OUTLINE))
+            previous = row["hash"]
+            continue
+        if row["action"] == "review.purge" and row["after"]:
+            certificates[row["id"]] = json.loads(row["after"])
         expected = audit.row_hash(previous, row)
         if row["hash"] != expected:
             what = ("has no hash" if not row["hash"] else
@@ -92,6 +106,13 @@ def _audit_chain(db: Database) -> tuple[int, Break | None]:
                     "removed or inserted after it was written")
             return count, Break("audit chain", "audit_log", row["id"], f"hash {what} ({row['action']} at {row['at']})")
         previous = row["hash"]
+    for certificate_id, rows in redacted.items():
+        certificate = certificates.get(certificate_id)
+        if certificate is None or certificate.get("redacted_digest") != audit.redaction_digest(rows) or \
+                certificate.get("audit_rows_redacted") != len(rows):
+            return count, Break("audit chain", "audit_log", rows[0][0],
+                                f"redacted rows do not match the purge certificate (row {certificate_id}) they name: "
+                                "a redacted row was changed, added or removed")
     return count, None
 
 

@@ -64,7 +64,8 @@ def build_small_review(store: Store) -> SmallReview:
         review = reviews.create_review(
             db, slug="testshire", title="Special review of Testshire", area="Testshire",
             review_type="special_jar", framework="sjar-2008", actor=SYSTEM,
-            fieldwork_start="2026-01-05", fieldwork_end="2026-01-16", draft_due="2026-01-22")
+            fieldwork_start="2026-01-05", fieldwork_end="2026-01-16", draft_due="2026-01-22",
+            strands=["health", "police"])
         rid = review["id"]
         social_care = reviews.add_agency(db, review_id=rid, name="Testshire MASH", agency_type="mash",
                                          lead_strand="ofsted", actor=SYSTEM)

@@ -248,7 +248,26 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
         return 403 if not ok else (200 if current else 404)
 
     reads_findings = lambda actor: policy.finding_strands(actor) is not False  # noqa: E731
+    administers = lambda actor: allowed(policy.may(actor, policy.ADMINISTER))  # noqa: E731
+    with contextlib.closing(world.store.evidence()) as db:
+        agency_pages = [(agency_id, name.startswith("Testshire")) for agency_id, name in db.execute(
+            "SELECT id, name FROM agencies WHERE name IN ('Testshire MASH', 'Otherton MASH')")]
     return {
+        # Set-up and accounts: administrators; the review's status: whoever may set it (the lead too).
+        "admin.index": [("/admin", administers)],
+        "admin.agencies_index": [("/admin/agencies", administers)],
+        "admin.agency": [(f"/admin/agencies/{agency_id}", lambda actor, current=current: in_review(
+            policy.may(actor, policy.ADMINISTER), current)) for agency_id, current in agency_pages],
+        "admin.cases": [("/admin/cases", administers)],
+        "admin.accounts_index": [("/admin/accounts", administers)],
+        "admin.account": [("/admin/accounts/police", administers)],
+        "admin.status": [("/admin/status", lambda actor: allowed(policy.may(actor, policy.SET_REVIEW_STATUS)))],
+        "admin.switch_review": [("/reviews", lambda actor: 200)],
+        "admin.new_review": [("/admin/reviews/new", administers)],
+        # The audit log: leads and moderators whole, administrators who/when/what (policy.audit_columns).
+        "admin.audit_log": [("/audit", lambda actor: allowed(bool(policy.audit_columns(actor)))),
+                            ("/audit?what=finding.create", lambda actor: allowed(bool(policy.audit_columns(actor))))],
+        "admin.audit_workbook": [("/audit.xlsx", lambda actor: allowed(bool(policy.audit_columns(actor))))],
         "dashboard.index": [("/", lambda actor: 200)],
         "findings.index": [("/findings", lambda actor: allowed(reads_findings(actor)))],
         "findings.new": [("/findings/new", lambda actor: allowed(policy.may_record_findings(actor)))],
@@ -316,11 +335,14 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
 
 # Routes anyone may use, signed in or not, and POST-only routes (walked in test_flask_posts).
 PUBLIC = {"static", "health.healthz", "health.status", "auth.login", "auth.logout",
-          "offline.service_worker", "offline.manifest"}  # the worker's script and the manifest hold no evidence
+          "offline.service_worker", "offline.manifest",  # the worker's script and the manifest hold no evidence
+          "admin.reset_password"}  # its credential is the one-time code an administrator gave
 NO_AUTH_NEEDED = {"api.openapi", "api.index", "offline.session_state"}
 POST_ONLY = {"attachments.upload", "qa.act", "alerts.move", "api.record_finding", "api.qa_finding",
              "api.record_event", "imports.upload", "judgements.propose", "judgements.moderate",
-             "api.judgements.propose_judgement", "api.judgements.moderate_judgement"}
+             "api.judgements.propose_judgement", "api.judgements.moderate_judgement",
+             "admin.strands", "admin.add_agency", "admin.import_agencies", "admin.import_cases", "admin.add_account",
+             "admin.account_action", "admin.revoke_token"}
 
 
 def test_every_route_is_walked(world):
@@ -499,6 +521,13 @@ def post_cells(world: World) -> list[tuple[str, str, dict, Any]]:
     cells.append(("/judgements/2.1", "propose", {}, lambda actor: policy.may(actor, policy.PROPOSE_JUDGEMENTS)))
     cells.append(("/judgements/2.1/moderate", "moderate", {},
                   lambda actor: policy.may(actor, policy.MODERATE_JUDGEMENTS)))
+    administers = lambda actor: policy.may(actor, policy.ADMINISTER)  # noqa: E731
+    # Set-up posts with empty forms (refused as 422, or harmless), so the walk changes no account it signs in with.
+    for path in ("/admin/strands", "/admin/agencies", "/admin/agencies/import", "/admin/cases/import",
+                 "/admin/accounts", "/admin/accounts/police/unlock", "/admin/accounts/police/role"):
+        cells.append((path, "set-up", {}, administers))
+    cells.append(("/admin/status", "set-up", {}, lambda actor: policy.may(actor, policy.SET_REVIEW_STATUS)))
+    cells.append(("/admin/reviews/new", "set-up", {}, administers))
     return cells
 
 

@@ -186,12 +186,13 @@ def test_check_and_backup_show_progress_when_there_is_much_to_read(store, tmp_pa
     from click.testing import CliRunner
 
     from inspect_kit import cli
+    from inspect_kit.cli import common
 
     store_with_attachments(store, [60_000, 60_000])
     runner = CliRunner()
     quiet = runner.invoke(cli.cli, ["check", "--home", str(store.home)])
     assert quiet.exit_code == 0 and "Reading attachments" not in quiet.stderr
-    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 100_000)  # as if the store were large
+    monkeypatch.setattr(common, "PROGRESS_MIN_BYTES", 100_000)  # as if the store were large
     checked = runner.invoke(cli.cli, ["check", "--home", str(store.home)])
     assert checked.exit_code == 0 and "Reading attachments" in checked.stderr
     backed_up = runner.invoke(cli.cli, ["backup", "--home", str(store.home), str(tmp_path / "copy")])

@@ -20,6 +20,7 @@ pytest_plugins = ["tests.test_web_fixtures"]
 
 FINDING = "EF-OFS-01-0001"  # recorded by ofsted1 (Ofsted strand) and submitted
 PDF = b"%PDF-1.4\n% a tiny test file\n"
+AGENCY = 2  # "Testbridge MASH": the fixture's older review's agency is 1
 
 ALL = set(ACCOUNTS)
 FIELDWORK = ALL - {"admin"}  # everyone reading chronologies and alerts (inspect_kit.policy)
@@ -55,6 +56,18 @@ GET_TABLE = [
     ("/judgements/<criterion_code>", "/judgements/2.3", LEADS),
     ("/judgements/<criterion_code>/history", "/judgements/2.3/history", LEADS),
     ("/report/draft.docx", "/report/draft.docx", {"lead"}),
+    # Set-up and accounts (issue 10): administrators; the status: whoever may set it; the switcher: everyone.
+    ("/admin", "/admin", {"admin"}),
+    ("/admin/agencies", "/admin/agencies", {"admin"}),
+    ("/admin/agencies/<int:agency_id>", f"/admin/agencies/{AGENCY}", {"admin"}),
+    ("/admin/cases", "/admin/cases", {"admin"}),
+    ("/admin/accounts", "/admin/accounts", {"admin"}),
+    ("/admin/accounts/<username>", "/admin/accounts/police1", {"admin"}),
+    ("/admin/status", "/admin/status", {"lead", "admin"}),
+    ("/reviews", "/reviews", ALL),
+    ("/admin/reviews/new", "/admin/reviews/new", {"admin"}),
+    ("/audit", "/audit", {"lead", "moderator", "admin"}),
+    ("/audit.xlsx", "/audit.xlsx", {"lead", "moderator", "admin"}),
 ]
 
 # POSTs that change something: (rule, path, form, roles that succeed with a redirect)
@@ -70,12 +83,22 @@ POST_TABLE = [
      {"lead"}),
     ("/judgements/<criterion_code>/moderate", "/judgements/2.3/moderate",
      {"moderated_grade": "2", "note": "Access test"}, {"moderator"}),
+    ("/admin/strands", "/admin/strands", {"strands": ["ofsted", "health", "police", "probation"]}, {"admin"}),
+    ("/admin/status", "/admin/status", {"status": "drafting"}, {"lead", "admin"}),
+    ("/admin/agencies", "/admin/agencies", {"name": "Access test school", "agency_type": "school",
+                                            "lead_strand": "ofsted"}, {"admin"}),
+    ("/admin/agencies/<int:agency_id>", f"/admin/agencies/{AGENCY}", {"action": "retire"}, {"admin"}),
+    ("/admin/agencies/import", "/admin/agencies/import", "agency-sheet", {"admin"}),
+    ("/admin/cases/import", "/admin/cases/import", "case-sheet", {"admin"}),
+    ("/admin/accounts/<username>/<action>", "/admin/accounts/police1/disable", {}, {"admin"}),
+    ("/admin/tokens/<int:token_id>/revoke", "/admin/tokens/1/revoke", {}, {"admin"}),
 ]
 # Routes every visitor may use signed in or not.
 # (The offline app's worker and manifest hold no evidence; /offline/session answers 401 to
 # anyone signed out: tests/test_offline.py.)
 PUBLIC = {"/login", "/logout", "/healthz", "/status", "/static/<path:filename>",
-          "/sw.js", "/manifest.webmanifest", "/offline/session"}
+          "/sw.js", "/manifest.webmanifest", "/offline/session",
+          "/reset-password"}  # its credential is the one-time code an administrator gave
 
 
 def seed(store: Store, ids) -> None:
@@ -90,6 +113,7 @@ def seed(store: Store, ids) -> None:
         lead = accounts.actor_for(accounts.get_account(private, "lead"), db, ids.review_id)
         judgements.record_judgement(db, lead, review_id=ids.review_id, criterion_code="2.3", proposed_grade=3,
                                     narrative="Seeded for the access table.")
+        accounts.issue_token(private, "police1")  # token 1, for the revoke row
     finally:
         db.close()
         private.close()
@@ -164,7 +188,8 @@ STATE_SQL = ("SELECT count(*) FROM findings", "SELECT count(*) FROM finding_vers
              "SELECT count(*) FROM qa_actions", "SELECT count(*) FROM attachments",
              "SELECT count(*) FROM chronology_events", "SELECT count(*) FROM safeguarding_alerts",
              "SELECT group_concat(status) FROM safeguarding_alerts", "SELECT group_concat(qa_status) FROM findings",
-             "SELECT count(*) FROM judgement_versions")
+             "SELECT count(*) FROM judgement_versions",
+             "SELECT count(*) FROM audit_log")  # set-up and account changes (issue 10) show only here
 
 
 def stored_state(store: Store) -> list:
@@ -180,6 +205,12 @@ def post_data(form, ids, token) -> dict:
 
     if form == "upload":
         return {"csrf_token": token, "client_uuid": new_uuid(), "file": (io.BytesIO(PDF + b"more"), "more.pdf")}
+    if form == "agency-sheet":
+        return {"csrf_token": token, "sheet": (io.BytesIO(b"name,agency_type,lead_strand\nAccess GP,gp,health\n"),
+                                               "agencies.csv")}
+    if form == "case-sheet":
+        return {"csrf_token": token, "sheet": (io.BytesIO(
+            b"case_ref,age_band,legal_status,selection_route\nC-077,1_4,none,sampled\n"), "sample.csv")}
     return {**form_for(form, ids), "csrf_token": token}
 
 

@@ -189,8 +189,11 @@ def test_an_ungraded_framework_takes_statements_on_the_page(web, review_store):
 
     db = review_store.evidence()
     try:
-        reviews.create_review(db, slug="frontdoor", title="JTAI front door", area="Testbridge",
-                              review_type="jtai_front_door", framework="jtai-front-door-2024", actor=SYSTEM)
+        frontdoor = reviews.create_review(db, slug="frontdoor", title="JTAI front door", area="Testbridge",
+                                          review_type="jtai_front_door", framework="jtai-front-door-2024",
+                                          actor=SYSTEM)
+        # The lead works on it (issue 10: an account opens only the reviews it is an inspector of).
+        reviews.add_inspector(db, review_id=frontdoor["id"], code="LI-01", strand="ofsted", role="lead", actor=SYSTEM)
     finally:
         db.close()
     login_as(web, "lead")

@@ -9,6 +9,7 @@ message and exit status 1, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -17,8 +18,8 @@ import click
 from .. import __version__, vocab
 from ..store import Store
 from ..web.server import BodyLimits
-from . import excel, report
-from .common import InspectKitGroup, home_option
+from . import excel, report, setup
+from .common import ByteProgress, InspectKitGroup, home_option
 
 
 @click.group(cls=InspectKitGroup)
@@ -153,48 +154,62 @@ def user():
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(list(vocab.ACCOUNT_ROLES)), help="What the account may do.")
 @click.option("--strand", help="The inspector's strand (ofsted, health, police, …); required for inspectors.")
-@click.option("--inspector", "inspector_code", help="The inspector's display code in the review, e.g. POL-02.")
-def user_add(store: Store, username: str, role: str, strand: str | None, inspector_code: str | None):
+@click.option("--inspector", "inspector_code", help="The inspector's display code, e.g. POL-02: the account becomes "
+                                                    "that inspector in the review (created if new).")
+@click.option("--review", "review_slug", metavar="SLUG", help="The review for --inspector (default: the latest).")
+def user_add(store: Store, username: str, role: str, strand: str | None, inspector_code: str | None,
+             review_slug: str | None):
     """Add an account; the password is asked for (or read from stdin).
+
+    With --inspector the account is linked to that inspector in the review
+    (the inspector record is created when the review has none with the code).
 
     Example:
 
     \b
         inspect-kit user add pol02 --role inspector --strand police --inspector POL-02
     """
-    from ..accounts import add_account
+    from ..account_admin import create_account
+    from ..actors import SYSTEM
 
     password = read_password()
-    with contextlib.closing(store.private()) as db:
-        account = add_account(
-            db, username=username, password=password, role=role, strand=strand, inspector_code=inspector_code
-        )
-    click.echo(f"Added {account['username']} ({vocab.ACCOUNT_ROLES[account['role']]}).")
+    with contextlib.closing(store.private()) as db, contextlib.closing(store.evidence()) as evidence_db:
+        review = None
+        if inspector_code and evidence_db.execute("SELECT count(*) FROM reviews").fetchone()[0]:
+            from ..reviews import current_review
+
+            review = current_review(evidence_db, review_slug)
+        account = create_account(db, evidence_db, SYSTEM, username=username, password=password, role=role,
+                                 strand=strand, inspector_code=inspector_code,
+                                 review_id=review["id"] if review else None)
+    linked = f"; inspector {account['inspector_code']} in {review['slug']}" if review else ""
+    click.echo(f"Added {account['username']} ({vocab.ACCOUNT_ROLES[account['role']]}{linked}).")
 
 
 @user.command("list")
 @home_option
 def user_list(store: Store):
-    """List the accounts, their roles and whether they are disabled.
+    """List the accounts: role, strand, inspector code, state (active,
+    locked or disabled) and last sign-in.
 
     Example:
 
     \b
         inspect-kit user list --home evidence
     """
-    from ..accounts import list_accounts
+    from ..account_admin import list_accounts
 
     with contextlib.closing(store.private()) as db:
         accounts = list_accounts(db)
     if not accounts:
         click.echo("No accounts yet: add one with `inspect-kit user add`.")
         return
-    click.echo(f"{'username':<20} {'role':<10} {'strand':<10} {'inspector':<10} state")
+    click.echo(f"{'username':<20} {'role':<10} {'strand':<10} {'inspector':<10} {'state':<9} last sign-in")
     for account in accounts:
-        state = "disabled" if account.get("disabled") else "active"
         click.echo(
             f"{account['username']:<20} {account['role']:<10} {account.get('strand') or '-':<10}"
-            f" {account.get('inspector_code') or '-':<10} {state}"
+            f" {account.get('inspector_code') or '-':<10} {account['state']:<9}"
+            f" {account.get('last_sign_in_at') or 'never'}"
         )
 
 
@@ -202,17 +217,19 @@ def user_list(store: Store):
 @home_option
 @click.argument("username")
 def user_disable(store: Store, username: str):
-    """Stop an account from logging in (its records and audit trail stay).
+    """Stop an account from logging in (its records and audit trail stay;
+    `inspect-kit user enable` brings it back).
 
     Example:
 
     \b
         inspect-kit user disable pol02
     """
-    from ..accounts import disable_account
+    from ..account_admin import disable_account
+    from ..actors import SYSTEM
 
-    with contextlib.closing(store.private()) as db:
-        disable_account(db, username)
+    with contextlib.closing(store.private()) as db, contextlib.closing(store.evidence()) as evidence_db:
+        disable_account(db, evidence_db, SYSTEM, username)
     click.echo(f"Disabled {username}.")
 
 
@@ -231,10 +248,11 @@ def user_unlock(store: Store, username: str):
     \b
         inspect-kit user unlock pol02
     """
-    from ..accounts import unlock_account
+    from ..account_admin import unlock_account
+    from ..actors import SYSTEM
 
-    with contextlib.closing(store.private()) as db:
-        forgotten = unlock_account(db, username)
+    with contextlib.closing(store.private()) as db, contextlib.closing(store.evidence()) as evidence_db:
+        forgotten = unlock_account(db, evidence_db, SYSTEM, username)
     click.echo(f"Unlocked {username}: forgot {forgotten} failed sign-in attempt(s).")
 
 
@@ -252,10 +270,11 @@ def user_token(store: Store, username: str):
         inspect-kit user token pol02
         curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/findings
     """
-    from ..accounts import issue_token
+    from ..account_admin import issue_token
+    from ..actors import SYSTEM
 
-    with contextlib.closing(store.private()) as db:
-        click.echo(issue_token(db, username))
+    with contextlib.closing(store.private()) as db, contextlib.closing(store.evidence()) as evidence_db:
+        click.echo(issue_token(db, evidence_db, SYSTEM, username))
 
 
 # ----------------------------------------------------------------- demo and serving
@@ -351,38 +370,27 @@ def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str
     # reset_contextvars: every request starts in an empty context, so nothing a
     # request's task left behind (CPython issue 140947) reaches the next request
     # on the same connection; see inspect_kit/server.py.
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on", reset_contextvars=True,
-                ssl_certfile=certfile, ssl_keyfile=keyfile)
+    from ..replication import start_if_configured  # issue 10: Litestream beside the server, when configured
+
+    replicator = start_if_configured(store)
+    if replicator is not None:
+        click.echo(f"Replicating evidence.db and private.db to {replicator.target.shown()} (Litestream).")
+        # uvicorn re-raises the SIGTERM it stopped on once it has shut down; with the
+        # default handler that kills the process before `finally` stops Litestream,
+        # and the last second of writes may never reach the replica. As SystemExit,
+        # the `finally` below runs: Litestream syncs, then exits.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on", reset_contextvars=True,
+                    ssl_certfile=certfile, ssl_keyfile=keyfile)
+    finally:
+        if replicator is not None:
+            replicator.stop()
 
 
 # ----------------------------------------------------------------- maintenance
 
 
-# Below this much reading, a check or backup is over in well under a second
-# (sha256 ran at about 1.1 GB/s on these machines): no progress bar.
-PROGRESS_MIN_BYTES = 200_000_000
-
-
-class ByteProgress:
-    """A progress bar on stderr for reading attachments, shown only when there is a lot to read."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.bar = None
-        self.shown = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if total < PROGRESS_MIN_BYTES:
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(done - self.shown)
-        self.shown = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @cli.command()
@@ -455,6 +463,8 @@ def check(ctx: click.Context, store: Store):
 
 
 # The commands kept in modules of their own: the Excel ones (export, template,
-# import) and the report ones (report, verify). They import only .common.
+# import), the report ones (report, verify) and setting up a real review. They
+# import only .common.
 excel.register(cli)
 report.register(cli)
+setup.register(cli)

@@ -6,6 +6,7 @@ an output file. The command modules import this; nothing here imports them.
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 
 import click
@@ -70,3 +71,30 @@ def review_option(function):
     """Add ``--review SLUG`` (default: the latest review)."""
     return click.option("--review", "review_slug", metavar="SLUG",
                         help="The review (default: the latest created).")(function)
+
+
+# Below this much reading, a check or backup is over in well under a second
+# (sha256 ran at about 1.1 GB/s on these machines): no progress bar.
+PROGRESS_MIN_BYTES = 200_000_000
+
+
+class ByteProgress:
+    """A progress bar on stderr for reading attachments, shown only when there is a lot to read."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < PROGRESS_MIN_BYTES:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)

@@ -38,6 +38,7 @@ TABLES: dict[str, dict[str, Any]] = {
                 "label_column": "title"},
     "strands": {"title": "Strands", "description": "The inspectorates taking part (Ofsted, health, police …).",
                 "label_column": "name"},
+    "review_strands": {"title": "Strands taking part", "description": "The strands taking part in each review."},
     "agencies": {"title": "Agencies", "description": "The services inspected, each with the strand that leads on it.",
                  "label_column": "name", "facets": ["agency_type", "lead_strand_id"]},
     "inspectors": {"title": "Inspectors", "description": "Inspectors by display code and strand (no names).",
@@ -180,13 +181,16 @@ def table_allow(name: str) -> dict[str, Any] | bool:
 
 
 def review_strands(db: Database) -> list[str]:
-    """Strand codes with inspectors in the current review, in strand order (all strands if none)."""
+    """Strand codes taking part in the current review (or with inspectors in it), in strand order
+    (all strands if none)."""
     review = db.execute("SELECT id FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
     rows = []
     if review:
+        taking_part = ("SELECT strand_id FROM review_strands WHERE review_id = ? UNION "
+                       if db["review_strands"].exists() else "SELECT ? WHERE 0 UNION ")
         rows = db.execute(
-            "SELECT code FROM strands WHERE id IN (SELECT strand_id FROM inspectors WHERE review_id = ?)"
-            " ORDER BY id", [review[0]]).fetchall()
+            f"SELECT code FROM strands WHERE id IN ({taking_part}"
+            "SELECT strand_id FROM inspectors WHERE review_id = ?) ORDER BY id", [review[0], review[0]]).fetchall()
     if not rows:
         rows = db.execute("SELECT code FROM strands ORDER BY id").fetchall()
     return [code for (code,) in rows]

@@ -187,9 +187,9 @@ def questions(strands: list[str] | None = None) -> list[Question]:
     """Every canned query, in the order of docs/architecture.md §6, then the strand-scoped one and the audit outline.
 
     ``strands``: the strand codes to give columns in the coverage matrix
-    (default: the strands of the demo review).
+    (default: the five standard strands; the catalogue passes the review's own).
     """
-    strands = strands if strands is not None else ["ofsted", "health", "police"]
+    strands = strands if strands is not None else list(vocab.DEFAULT_STRANDS)
     negative_types = sql_in(("area_for_improvement", "serious_weakness"))
     # The rule lives in the library (judgements.grade_disagreement), where the
     # judgement workspace warns with it as the grade is set.

@@ -360,7 +360,7 @@ class _DemoBuilder:
             commissioned_by="Secretary of State (fictional demo commission)",
             legal_basis="Children Act 2004, section 20 (joint area reviews)",
             retention_review_on=(self.start + dt.timedelta(days=round(365.25 * RETENTION_YEARS))).isoformat(),
-            status="fieldwork",
+            status="fieldwork", strands=["ofsted", "health", "police"],  # the demo's three inspectorates
         )
         self.review_id = review["id"]
         for spec in AGENCIES:

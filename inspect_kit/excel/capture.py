@@ -107,7 +107,9 @@ class TemplateResult:
 def capture_lists(db: Database, review_id: int) -> dict[str, list[str]]:
     """The dropdown values of a review's capture workbook, by list name."""
     return {
-        "strand": [code for (code,) in db.execute("SELECT code FROM strands ORDER BY id")],
+        "strand": [code for (code,) in db.execute(  # the strands taking part in the review (issue 10)
+            "SELECT strands.code FROM review_strands JOIN strands ON strands.id = review_strands.strand_id"
+            " WHERE review_strands.review_id = ? ORDER BY strands.id", [review_id])],
         "agency": [name for (name,) in db.execute(
             "SELECT name FROM agencies WHERE review_id = ? ORDER BY organisation, name", [review_id])],
         "case_ref": [ref for (ref,) in db.execute(

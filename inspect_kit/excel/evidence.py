@@ -445,7 +445,10 @@ def _cut_note(stats: CellStats) -> str:
 
 def _summary_criteria(db: Database, workbook: Any, review_id: int, finding_where: str,
                       finding_params: list[Any], stats: CellStats) -> SheetResult:
-    strands = [code for (code,) in db.conn.execute("SELECT code FROM strands ORDER BY id")]
+    from ..roster import review_strand_codes
+
+    # The review's own strands (issue 10), plus any strand that still has findings in it.
+    strands = review_strand_codes(db, review_id)
     counts: dict[tuple[str, str], int] = {}
     for criterion, strand, count in db.conn.execute(
             f"""SELECT criteria.code, strands.code, count(*) {FINDINGS_FROM}
@@ -453,6 +456,7 @@ def _summary_criteria(db: Database, workbook: Any, review_id: int, finding_where
                 JOIN criteria ON criteria.id = finding_criteria.criterion_id
                 {finding_where} GROUP BY criteria.code, strands.code""", finding_params):
         counts[(criterion, strand)] = count
+    strands += sorted({strand for _, strand in counts} - set(strands))
     columns = [Column("criterion", TEXT, "Framework criterion code"), Column("title", TEXT, "The criterion"),
                *[Column(code, NUMBER, f"Findings (not withdrawn) of strand {code} linked to the criterion")
                  for code in strands],

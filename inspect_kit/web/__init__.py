@@ -127,6 +127,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_blueprints(app: Flask) -> None:
     """Register every area of the app. Add new blueprints here, one line each."""
     from . import (
+        admin,
         alerts,
         api,
         attachments,
@@ -154,3 +155,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports.bp)
     app.register_blueprint(offline.bp)
     app.register_blueprint(judgements.bp)
+    app.register_blueprint(admin.bp)

@@ -20,7 +20,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfRefused
 
-from .. import accounts, chronology, findings, judgements, policy, qa, reviews, validation, vocab
+from .. import accounts, chronology, findings, judgements, policy, qa, reviews, roster, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
 from .db import get_db, get_private_db
@@ -156,6 +156,9 @@ def current_actor() -> Actor:
             raise ApiError(401, "This API token is not valid: it may be mistyped, or its account disabled. "
                                 "Ask the administrator for a new one.",
                            headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
+        if "api_review_id" not in g:
+            # As for a signed-in page: the latest review this account may open (web/auth.py).
+            g.review = roster.chosen_review(get_db(), account)
     else:
         actor = session.get("actor")
         if not isinstance(actor, dict) or not actor.get("id"):

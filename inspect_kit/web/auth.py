@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 
-from .. import accounts, login_throttle, policy, reviews
+from .. import accounts, login_throttle, policy, reviews, roster
 from ..errors import NotFound, StoreError
 from .db import get_db, get_private_db
 from .forms import LoginForm
@@ -68,6 +68,9 @@ def load_actor() -> None:
     if not policy.session_still_valid(account, signed_in.get("role"), signed_in.get("strand")):
         session.clear()
         return
+    # The review chosen with the switcher (/reviews), or the latest this account
+    # may open: every page, query and export then keeps to it.
+    g.review = roster.chosen_review(db, account, session.get("review"))
     g.actor = accounts.actor_for(account, db, g.review["id"] if g.review else None)
 
 

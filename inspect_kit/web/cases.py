@@ -54,7 +54,7 @@ def new_event(case_ref: str):
     db = get_db()
     case = chronology.case_by_ref(db, review["id"], case_ref)
     form = EventForm()
-    form.set_agencies(reviews.agencies(db, review["id"]))
+    form.set_agencies(reviews.agencies(db, review["id"], current_only=True))
     status = 200
     if form.is_submitted():
         try:

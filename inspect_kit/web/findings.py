@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from .. import attachments, findings, policy, qa, reviews, vocab
+from .. import attachments, findings, lifecycle, policy, qa, reviews, vocab
 from ..errors import Conflict, InvalidTransition, NotFound, StorageFault, ValidationError
 from .auth import login_required, review_required
 from .db import get_db
@@ -65,9 +65,12 @@ def _form_context(form: FindingForm, review: dict, stored_criteria: dict[str, st
     }
 
 
-def _lists(form: FindingForm, review: dict) -> None:
+def _lists(form: FindingForm, review: dict, finding: dict | None = None) -> None:
     db = get_db()
-    form.set_review_lists(reviews.cases(db, review["id"]), reviews.agencies(db, review["id"]))
+    # Retired agencies are not offered for new records; an edited record keeps its own.
+    form.set_review_lists(reviews.cases(db, review["id"]),
+                          reviews.agencies(db, review["id"], current_only=True,
+                                           keep=finding["agency_id"] if finding else None))
 
 
 @bp.get("/findings")
@@ -102,6 +105,9 @@ def new():
         except ValidationError as error:
             form.show_errors(error.field_errors or {"evidence_text": error.message})
             status = 422
+        except lifecycle.EvidenceClosed as error:
+            form.form_errors.append(error.message + KEPT_IN_FORM)
+            status = error.status
         except StorageFault as fault:
             # Same client_uuid in the re-rendered form: saving again stores it once.
             note_storage_fault(fault)
@@ -131,7 +137,7 @@ def edit(public_id: str):
     if finding["qa_status"] == "withdrawn":
         raise InvalidTransition("This finding was withdrawn and can no longer be edited.")
     form = FindingForm()
-    _lists(form, review)
+    _lists(form, review, finding)
     status, conflict = 200, None
     if not form.is_submitted():
         form.load_finding(finding)

@@ -28,7 +28,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
 from werkzeug.utils import secure_filename
 from wtforms import BooleanField
 
-from .. import policy, reviews
+from .. import policy, reviews, roster
 from ..errors import InspectKitError, StorageFault
 from ..excel.capture import TEMPLATE_VERSION, write_capture_template
 from ..excel.evidence import EvidenceFilter, export_evidence_workbook
@@ -89,7 +89,7 @@ def _page(form: WorkbookUploadForm, *, problems: list | None = None, refused: st
         "imports/index.html", form=form, problems=problems or [], refused=refused, summary=summary,
         template_version=TEMPLATE_VERSION, may_import=policy.may_record_findings(g.actor),
         may_export=scope is not False,
-        strands=[strand for strand in reviews.strands(db) if scope is True or strand["code"] == scope],
+        strands=[strand for strand in roster.review_strands(db, review["id"]) if scope is True or strand["code"] == scope],
         cases=reviews.cases(db, review["id"])), status
 
 

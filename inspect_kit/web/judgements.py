@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 
-from .. import judgements, report, reviews, vocab
+from .. import judgements, report, reviews, roster, vocab
 from ..errors import Conflict, NotFound, ValidationError
 from .auth import login_required, review_required
 from .db import get_db
@@ -119,7 +119,7 @@ def _workspace(criterion_code: str, agency_id: int | None, *, form: JudgementFor
         warnings=judgements.warnings(db, review["id"], criterion_code, judgement, agency_id=agency_id),
         evidence=shown, evidence_total=len(listed), cited_rows=cited_rows, quotes=quotes,
         counts=judgements.evidence_counts(evidence_all),
-        filters=filters, strands=reviews.strands(db), agencies=reviews.agencies(db, review["id"]),
+        filters=filters, strands=roster.review_strands(db, review["id"]), agencies=reviews.agencies(db, review["id"]),
         locked=judgements.is_locked(db, review["id"]), may_propose=judgements.may_propose(g.actor),
         may_moderate=judgements.may_moderate(g.actor),
     ), status

@@ -123,7 +123,8 @@ def reference():
         "account": account,
         "review": {"slug": review["slug"], "title": review["title"]},
         "cases": [{"id": case["id"], "case_ref": case["case_ref"]} for case in cases],
-        "agencies": [{"id": agency["id"], "name": agency["name"]} for agency in reviews.agencies(db, review["id"])],
+        "agencies": [{"id": agency["id"], "name": agency["name"]}
+                     for agency in reviews.agencies(db, review["id"], current_only=True)],
         "criteria": [{"code": criterion["code"], "title": criterion["title"]}
                      for area in reviews.criteria_by_area(db, review["id"]) for criterion in area["criteria"]],
         "event_types": [{"code": code, "label": label} for code, label in vocab.EVENT_TYPES.items()],

@@ -84,6 +84,12 @@ def navigation() -> list[dict]:
     if judgements.may_read(actor):
         items.append(("judgements.index", "Judgements"))
     items.append(("imports.index", "Excel"))
+    if policy.audit_columns(actor):
+        items.append(("admin.audit_log", "Audit log"))
+    if policy.may(actor, policy.ADMINISTER):
+        items.append(("admin.index", "Set-up"))
+    elif policy.may(actor, policy.SET_REVIEW_STATUS):
+        items.append(("admin.status", "Review status"))
     links = []
     for endpoint, text in items:
         if endpoint not in current_app.view_functions:
