@@ -13,6 +13,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PORT ?= 8000
 HOST ?= 127.0.0.1
+# Worker processes for `make run`: one per core, as `inspect-kit serve` defaults to.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 HOME_DIR ?= $(or $(INSPECT_KIT_HOME),evidence)
 PYTEST_ARGS ?=
 BIN := $(VENV)/bin
@@ -27,7 +29,7 @@ run: install assets
 	$(BIN)/inspect-kit demo --if-empty --home $(HOME_DIR)
 	@echo "Demo accounts are listed in README.md (Demo accounts)."
 	@echo "Open http://$(HOST):$(PORT)/ (Datasette: http://$(HOST):$(PORT)/data/)"
-	$(BIN)/inspect-kit serve --home $(HOME_DIR) --host $(HOST) --port $(PORT)
+	$(BIN)/inspect-kit serve --home $(HOME_DIR) --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: install-test assets chromium wrk libreoffice
 	$(BIN)/pytest $(PYTEST_ARGS)
