@@ -261,7 +261,15 @@ def child_import_ours(home: Path, workbook: Path, rows: int) -> dict[str, Any]:
         inspector_id = db.execute("SELECT id FROM inspectors WHERE code = 'HLT-01'").fetchone()[0]
         actor = Actor("health1", "inspector", "health", inspector_id)
         clock = Clock()
-        report = import_capture_workbook(db, actor, review_id, workbook, limits=ImportLimits(max_rows=rows + 1))
+        # The limits scaled to the bench's workbook: the defaults (10,000 rows, 48 MiB
+        # a sheet) protect a server from uploads; the bench measures the import itself.
+        scale = max(1.0, (rows + 1) / ImportLimits.max_rows)
+        limits = ImportLimits(max_rows=rows + 1, max_sheet_bytes=int(ImportLimits.max_sheet_bytes * scale * 2),
+                              max_uncompressed_bytes=int(ImportLimits.max_uncompressed_bytes * scale),
+                              max_shared_strings_bytes=int(ImportLimits.max_shared_strings_bytes * scale * 2),
+                              max_shared_strings=int(ImportLimits.max_shared_strings * scale),
+                              max_file_bytes=int(ImportLimits.max_file_bytes * scale))
+        report = import_capture_workbook(db, actor, review_id, workbook, limits=limits)
         timing = clock.stop()
         stored = db.execute("SELECT count(*) FROM findings").fetchone()[0]
     return {**timing, "rows": report.findings_created, "stored": stored}
