@@ -404,7 +404,8 @@ def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str
     # the TLS files) to every worker.
     uvicorn.run("inspect_kit.server:app_factory", factory=True, workers=workers, host=host, port=port,
                 log_level="warning", lifespan="on", reset_contextvars=True, ssl_certfile=certfile,
-                ssl_keyfile=keyfile, timeout_graceful_shutdown=GRACEFUL_SECONDS)
+                ssl_keyfile=keyfile, timeout_graceful_shutdown=GRACEFUL_SECONDS,
+                http="inspect_kit.server_http:NoDelayH11Protocol")
 
 
 # How long SIGTERM waits for requests in flight before closing them: an upload

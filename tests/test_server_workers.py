@@ -244,3 +244,37 @@ def test_a_catalogue_change_in_the_database_reaches_both_workers(two_workers):
         while "Renamed while serving" not in two_workers.send(pid, "GET", "/data/evidence").text:
             assert time.monotonic() < deadline, f"worker {pid} still shows the old catalogue"
             time.sleep(0.2)
+
+
+def test_connections_from_a_listener_uvicorn_binds_get_tcp_nodelay():
+    """With --workers uvicorn binds the socket itself (protocol 0), and asyncio then leaves Nagle on:
+    NoDelayH11Protocol turns it off, or every keep-alive answer waited ~40 ms for a delayed ACK."""
+    import asyncio
+
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    from inspect_kit.server_http import NoDelayH11Protocol
+
+    async def app(scope, receive, send):  # never called: no request is sent
+        raise AssertionError
+
+    async def accept_one() -> tuple[int, int]:
+        listener = socket.socket(socket.AF_INET)  # as uvicorn.config.Config.bind_socket makes it
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with listener, socket.create_connection(listener.getsockname()):
+            accepted, _ = listener.accept()
+            before = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            config = Config(app=app, lifespan="off", log_level="warning")
+            config.load()
+            protocol = NoDelayH11Protocol(config=config, server_state=ServerState(), app_state={})
+            transport, _ = await asyncio.get_running_loop().connect_accepted_socket(lambda: protocol, accepted)
+            after = transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            transport.close()
+            await asyncio.sleep(0)
+            return before, after
+
+    before, after = asyncio.run(accept_one())
+    assert before == 0  # what asyncio leaves on a protocol-0 socket: the cause
+    assert after != 0
