@@ -163,6 +163,7 @@ def finding(ids, client_uuid: str) -> bytes:
     }).encode()
 
 
+@pytest.mark.slow
 def test_sigterm_lets_a_request_in_flight_finish(review_store, ids, tmp_path):
     with contextlib.closing(review_store.private()) as private:
         token = accounts.issue_token(private, "ofsted1")
@@ -192,6 +193,7 @@ def test_sigterm_lets_a_request_in_flight_finish(review_store, ids, tmp_path):
         assert db.execute("SELECT count(*) FROM findings WHERE client_uuid = ?", [client_uuid]).fetchone()[0] == 1
 
 
+@pytest.mark.slow
 def test_sighup_replaces_every_worker_and_keeps_serving(two_workers):
     before = set(two_workers.two_pids())
     os.kill(two_workers.server.process.pid, signal.SIGHUP)
