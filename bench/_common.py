@@ -57,12 +57,25 @@ class Server:
     log_path: Path
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the server process has used so far (Linux /proc)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the server has used so far: its process and every
+        descendant (the worker processes of a multi-process server; Linux /proc).
+        A worker that has exited no longer counts."""
+        stats: dict[int, tuple[int, float]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+        total, pending = 0.0, [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            if pid in stats:
+                total += stats[pid][1]
+            pending.extend(child for child, (parent, _) in stats.items() if parent == pid)
+        return total
 
     def stop(self) -> None:
         if self.process.poll() is None:

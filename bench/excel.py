@@ -10,11 +10,14 @@ at most 1.3x the plain writer's; our peak memory at 400k no more than 1.2x our
 peak memory at 100k (memory flat as rows grow).
 
 Import: a 50,000-row capture workbook through our importer (every row checked
-with ``findings.normalise``, then ``record_finding`` for each in one
-transaction: versions, audit rows, FTS triggers) against a plain openpyxl
+with ``findings.normalise``, then the batch path
+:func:`inspect_kit.findings_batch.record_findings` in one transaction:
+versions, hash-chained audit rows, FTS triggers) against a plain openpyxl
 ``read_only`` read plus ``executemany`` of the same rows into the same tables
 (findings, finding_criteria, finding_versions, audit_log; same schema and FTS
-triggers). Target: at most 2x.
+triggers). Target (issue 14): at most 1.5x in every run, i.e. the largest
+ratio of a run of ours to the plain run beside it (issue 5's was 2x, best of
+the runs; the per-row path measured 1.85-2.04x).
 
 Every measurement runs in a fresh Python subprocess on its own copy of the
 store; peak memory is that process's ``ru_maxrss``. Time is the operation only
@@ -54,7 +57,7 @@ from _common import table  # noqa: E402
 
 TARGET_EXPORT_TIME_RATIO = 1.3
 TARGET_MEMORY_GROWTH = 1.2
-TARGET_IMPORT_RATIO = 2.0
+TARGET_IMPORT_RATIO = 1.5
 WORDS = ("referral strategy discussion health visitor bruise infant school nurse police CAIT MASH threshold "
          "assessment plan conference core group chronology seen alone home visit neglect injury paediatric "
          "consultant information shared escalation supervision manager decision timely delay outcome").split()
@@ -258,7 +261,15 @@ def child_import_ours(home: Path, workbook: Path, rows: int) -> dict[str, Any]:
         inspector_id = db.execute("SELECT id FROM inspectors WHERE code = 'HLT-01'").fetchone()[0]
         actor = Actor("health1", "inspector", "health", inspector_id)
         clock = Clock()
-        report = import_capture_workbook(db, actor, review_id, workbook, limits=ImportLimits(max_rows=rows + 1))
+        # The limits scaled to the bench's workbook: the defaults (10,000 rows, 48 MiB
+        # a sheet) protect a server from uploads; the bench measures the import itself.
+        scale = max(1.0, (rows + 1) / ImportLimits.max_rows)
+        limits = ImportLimits(max_rows=rows + 1, max_sheet_bytes=int(ImportLimits.max_sheet_bytes * scale * 2),
+                              max_uncompressed_bytes=int(ImportLimits.max_uncompressed_bytes * scale),
+                              max_shared_strings_bytes=int(ImportLimits.max_shared_strings_bytes * scale * 2),
+                              max_shared_strings=int(ImportLimits.max_shared_strings * scale),
+                              max_file_bytes=int(ImportLimits.max_file_bytes * scale))
+        report = import_capture_workbook(db, actor, review_id, workbook, limits=limits)
         timing = clock.stop()
         stored = db.execute("SELECT count(*) FROM findings").fetchone()[0]
     return {**timing, "rows": report.findings_created, "stored": stored}
@@ -403,8 +414,12 @@ def main() -> None:
             plain_runs.append(run_child("import-plain", str(copy_store(base, work / "import-plain")), str(workbook),
                                         str(options.import_rows)))
         ours, plain = best(ours_runs), best(plain_runs)
+        # Every run, not the best: each of ours against the plain run beside it.
+        pair_ratios = [round(mine["cpu_seconds"] / theirs["cpu_seconds"], 3)
+                       for mine, theirs in zip(ours_runs, plain_runs, strict=True)]
         report["import"] = {"rows": options.import_rows, "ours": ours, "plain": plain,
-                            "time_ratio": round(ours["cpu_seconds"] / plain["cpu_seconds"], 3),
+                            "time_ratio": max(pair_ratios), "time_ratio_per_run": pair_ratios,
+                            "best_time_ratio": round(ours["cpu_seconds"] / plain["cpu_seconds"], 3),
                             "wall_time_ratio": round(ours["seconds"] / plain["seconds"], 3),
                             "workbook_mib": round(workbook.stat().st_size / 2**20, 1)}
         imported = report["import"]
@@ -413,6 +428,7 @@ def main() -> None:
                          f"{plain['seconds']:.2f}", f"{imported['wall_time_ratio']:.2f}x", f"{ours['peak_mib']:.0f}",
                          f"{plain['peak_mib']:.0f}"])
 
+    report["load_average_end"] = os.getloadavg()
     report["targets_met"] = {
         "export_time": report["export_time_ratio_max_seen"] <= TARGET_EXPORT_TIME_RATIO,
         "export_memory_flat": report["export_memory_growth"] <= TARGET_MEMORY_GROWTH,
@@ -425,7 +441,8 @@ def main() -> None:
     print(f"export peak memory {sizes[-1]:,} vs {sizes[0]:,}: {report['export_memory_growth']:.2f}x "
           f"(plain {report['plain_memory_growth']:.2f}x; target <= {TARGET_MEMORY_GROWTH}x): "
           f"{'met' if report['targets_met']['export_memory_flat'] else 'MISSED'}")
-    print(f"import CPU time ratio: {report['import']['time_ratio']:.2f}x (target <= {TARGET_IMPORT_RATIO}x): "
+    print(f"import CPU time ratio, worst run: {report['import']['time_ratio']:.2f}x (runs "
+          f"{report['import']['time_ratio_per_run']}; target <= {TARGET_IMPORT_RATIO}x in every run): "
           f"{'met' if report['targets_met']['import_time'] else 'MISSED'}")
     print(json.dumps(report, sort_keys=True))
 

@@ -19,13 +19,13 @@ The workbooks (tests/hostile_workbooks.py):
   before the filled-row limit refuses it;
 - ``valid``: the 20-row workbook, imported (the first client) or replayed.
 
-The raw baseline (``--baseline``) is the importer with the part limits
+The raw baseline (on unless ``--no-baseline``) is the importer with the part limits
 switched off (the limits before issue 8) importing one ``sst-bomb`` and one
 ``formatted`` workbook in a subprocess, its peak ``ru_maxrss`` and time (the
 bomb takes minutes). The last line is one JSON object.
 
     python bench/hostile_uploads.py
-    python bench/hostile_uploads.py --baseline
+    python bench/hostile_uploads.py --no-baseline   # without the slow baseline
 """
 
 from __future__ import annotations
@@ -218,7 +218,9 @@ def baseline(store: Store, path: Path, work: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--baseline", action="store_true", help="also run the importer without part limits")
+    # On by default (issue 14: every bench prints its raw baseline in the same run); --no-baseline skips it.
+    parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
+                        help="also run the importer without part limits (default: on; takes minutes)")
     parser.add_argument("--only", help="comma-separated workbook names")
     parser.add_argument("--work-dir", type=Path)
     parser.add_argument("--show-log", action="store_true", help="print the server's log at the end")

@@ -1,14 +1,17 @@
 """Benchmark: inspectors posting findings through the JSON API of the real server.
 
-Issue 3, "Done when": drive ``inspect-kit serve`` with 16 and 64 concurrent
-clients posting findings for a fixed time and, in the same run on the same
-machine, measure two floors:
+Issues 3 and 14: drive ``inspect-kit serve --workers <cores>`` with 16 and 64
+concurrent clients posting findings for a fixed time and, in the same run on
+the same machine, measure three floors:
 
 (a) storage: the same rows (finding, criteria links, version, audit row) written
     one transaction each with plain sqlite3 into the same schema, FTS triggers
     included;
-(b) HTTP: a bare endpoint under the same stack (uvicorn + a2wsgi + a minimal
-    Flask app) that only parses the JSON and does that insert.
+(b) HTTP, the real peer: a minimal Flask app that only parses the JSON and does
+    that insert, under gunicorn with sync workers, one per core: what a Flask
+    user would deploy. The targets are against this floor;
+(c) HTTP, the same stack: that endpoint under one process of uvicorn + a2wsgi,
+    as the server ran before issue 14 (kept to show what the stack costs).
 
 Durability: the store commits with ``synchronous=FULL`` (a record is on disk
 before it is acknowledged). The same run also serves a copy of the store with
@@ -22,7 +25,8 @@ injecting client-side timeouts and disconnects and retrying with the SAME
 client_uuid, and counts lost and duplicated records. Targets: at 16 clients at
 least 0.5x the HTTP floor's requests/s and p99 no worse than 3x its p99; zero
 lost and zero duplicated records. The last line printed is one JSON object with
-every figure.
+every figure, ratio and target. Server CPU per request sums every process of
+a server (its workers included).
 
     python bench/intake.py                      # 10 s per load run
     python bench/intake.py --duration 2 --clients 2,4 --check-clients 4 --check-records 3
@@ -68,7 +72,19 @@ from _common import (  # noqa: E402
 # would then shadow the datasette package for everything imported later.
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
+# `--serve-normal` runs `inspect-kit serve` with the store's synchronous=NORMAL.
+# uvicorn spawns its workers, and a spawned child imports this script again as
+# __mp_main__ (multiprocessing re-imports the parent's main module), so the
+# setting is made here, at import, from the environment, in every worker.
+SYNCHRONOUS_ENV = "BENCH_INTAKE_SYNCHRONOUS"
+if os.environ.get(SYNCHRONOUS_ENV):
+    import inspect_kit.store
+
+    inspect_kit.store.SYNCHRONOUS = os.environ[SYNCHRONOUS_ENV]
+
 SECRET = "bench-secret-not-for-production"
+GUNICORN_FLOOR = "HTTP floor (gunicorn)"
+STACK_FLOOR = "stack floor (uvicorn+a2wsgi, 1 process)"
 NORMAL_SERVER = "inspect-kit serve, synchronous=NORMAL"
 TARGET_THROUGHPUT_RATIO = 0.5
 TARGET_P99_RATIO = 3.0
@@ -215,27 +231,23 @@ def storage_floor(path: Path, setup: dict[str, Any], seconds: float, synchronous
 SYNCHRONOUS_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
 
-def serve_normal(home: Path, port: int) -> None:
-    """``inspect-kit serve`` unchanged but for the store's one pragma: synchronous=NORMAL."""
+def serve_normal(home: Path, port: int, workers: int) -> None:
+    """``inspect-kit serve`` unchanged but for the store's one pragma: synchronous=NORMAL (in every worker)."""
     from inspect_kit import store
     from inspect_kit.cli import cli
 
-    store.SYNCHRONOUS = "NORMAL"
-    cli(["serve", "--home", str(home), "--port", str(port)])
+    os.environ[SYNCHRONOUS_ENV] = store.SYNCHRONOUS = "NORMAL"
+    cli(["serve", "--home", str(home), "--port", str(port), "--workers", str(workers)])
 
 
-def serve_floor(home: Path, port: int) -> None:
-    """Floor (b): uvicorn + a2wsgi + a minimal Flask app that parses the JSON and does the insert."""
-    import uvicorn
-    from a2wsgi import WSGIMiddleware
+def floor_app(home: Path):
+    """The minimal Flask app of the HTTP floors: parse the JSON, do the insert, answer 201."""
     from flask import Flask, jsonify, request
-
-    from inspect_kit.web.server import WSGI_WORKERS
 
     path = home / "evidence.db"
     review_id, inspectors, strands = floor_targets(path)
     app = Flask("http_floor")
-    # One connection per worker thread, kept, as `inspect-kit serve` does (web/db.py,
+    # One connection per thread, kept, as `inspect-kit serve` does (web/db.py,
     # REUSE_DB_CONNECTIONS): a floor must not pay a cost the server no longer pays.
     local = threading.local()
 
@@ -252,8 +264,36 @@ def serve_floor(home: Path, port: int) -> None:
         public_id = insert_finding(local.conn, body, review_id, inspector, strands[inspector[1]])
         return jsonify({"public_id": public_id}), 201
 
-    uvicorn.run(WSGIMiddleware(app, workers=WSGI_WORKERS), host=HOST, port=port, log_level="warning",
+    return app
+
+
+def serve_floor(home: Path, port: int) -> None:
+    """Floor (c): uvicorn + a2wsgi + the minimal Flask app, one process (the stack before issue 14)."""
+    import uvicorn
+    from a2wsgi import WSGIMiddleware
+
+    from inspect_kit.web.server import WSGI_WORKERS
+
+    uvicorn.run(WSGIMiddleware(floor_app(home), workers=WSGI_WORKERS), host=HOST, port=port, log_level="warning",
                 lifespan="off")
+
+
+def serve_gunicorn_floor(home: Path, port: int, workers: int) -> None:
+    """Floor (b): gunicorn, ``workers`` sync workers (one per core), the minimal Flask app in each."""
+    from gunicorn.app.base import BaseApplication
+
+    class FloorApplication(BaseApplication):
+        def load_config(self):
+            # Sync workers, gunicorn's default and its documented choice for a
+            # CPU-bound app; the app is loaded in each worker after the fork.
+            for key, value in {"bind": f"{HOST}:{port}", "workers": workers, "worker_class": "sync",
+                               "loglevel": "warning", "accesslog": None}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return floor_app(home)
+
+    FloorApplication().run()
 
 
 # ----------------------------------------------------------------- correctness pass
@@ -385,15 +425,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-records", type=int, default=20, help="Findings per client in that pass.")
     parser.add_argument("--fault-rate", type=float, default=0.3, help="Share of first attempts sabotaged.")
     parser.add_argument("--work-dir", type=Path, help="Keep the stores and logs here (default: a temp folder).")
+    parser.add_argument("--workers", type=int, default=_cores(),
+                        help="Worker processes for our server and the gunicorn floor (default: the cores).")
     parser.add_argument("--serve-floor", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-gunicorn-floor", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--serve-normal", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_floor:
         serve_floor(args.serve_floor, args.port)
         return 0
+    if args.serve_gunicorn_floor:
+        serve_gunicorn_floor(args.serve_gunicorn_floor, args.port, args.workers)
+        return 0
     if args.serve_normal:
-        serve_normal(args.serve_normal, args.port)
+        serve_normal(args.serve_normal, args.port, args.workers)
         return 0
     require_wrk()
     clients = [int(c) for c in args.clients.split(",") if c.strip()]
@@ -410,7 +456,7 @@ def run(args, clients: list[int], work: Path) -> int:
 
     started = time.monotonic()
     setup = build_store(work / "server-store")
-    for name in ("storage-floor", "storage-floor-normal", "http-floor", "server-store-normal"):
+    for name in ("storage-floor", "storage-floor-normal", "http-floor", "gunicorn-floor", "server-store-normal"):
         shutil.copytree(work / "server-store", work / name)
     template = work / "finding.json"
     template.write_text(json.dumps(finding_body(setup, "__UUID__")))
@@ -426,25 +472,31 @@ def run(args, clients: list[int], work: Path) -> int:
 
     servers: list[Server] = []
     try:
-        floor_port, real_port, normal_port = free_port(), free_port(), free_port()
-        # Both start at once (Datasette's import is the slow part); each must answer before any load.
-        floor = spawn_server("HTTP floor", [sys.executable, str(Path(__file__).resolve()), "--serve-floor",
-                                            str(work / "http-floor"), "--port", str(floor_port)],
-                             floor_port, work / "http-floor.log")
+        floor_port, gunicorn_port, real_port, normal_port = free_port(), free_port(), free_port(), free_port()
+        this = [sys.executable, str(Path(__file__).resolve())]
+        # All start at once (Datasette's import is the slow part); each must answer before any load.
+        floor = spawn_server(STACK_FLOOR, [*this, "--serve-floor", str(work / "http-floor"), "--port",
+                                           str(floor_port)], floor_port, work / "http-floor.log")
         servers.append(floor)
+        gunicorn = spawn_server(GUNICORN_FLOOR, [*this, "--serve-gunicorn-floor", str(work / "gunicorn-floor"),
+                                                 "--port", str(gunicorn_port), "--workers", str(args.workers)],
+                                gunicorn_port, work / "gunicorn-floor.log")
+        servers.append(gunicorn)
         real = spawn_server("inspect-kit serve", [*inspect_kit_command(), "serve", "--home",
-                                                  str(work / "server-store"), "--port", str(real_port)],
+                                                  str(work / "server-store"), "--port", str(real_port),
+                                                  "--workers", str(args.workers)],
                             real_port, work / "server.log", env={"INSPECT_KIT_SECRET_KEY": SECRET})
         servers.append(real)
-        normal = spawn_server(NORMAL_SERVER, [sys.executable, str(Path(__file__).resolve()), "--serve-normal",
-                                              str(work / "server-store-normal"), "--port", str(normal_port)],
+        normal = spawn_server(NORMAL_SERVER, [*this, "--serve-normal", str(work / "server-store-normal"), "--port",
+                                              str(normal_port), "--workers", str(args.workers)],
                               normal_port, work / "server-normal.log", env={"INSPECT_KIT_SECRET_KEY": SECRET})
         servers.append(normal)
         for server in servers:
             wait_ready(server, "/healthz")
         loads: list[LoadResult] = []
         for n in clients:
-            for server, path, tokens in ((floor, "/floor/findings", []),
+            for server, path, tokens in ((gunicorn, "/floor/findings", []),
+                                         (floor, "/floor/findings", []),
                                          (real, "/api/findings", setup["tokens"]),
                                          (normal, "/api/findings", setup["tokens"])):
                 print(f"{server.name}: {n} clients, {args.duration:g} s", file=sys.stderr)
@@ -460,27 +512,38 @@ def run(args, clients: list[int], work: Path) -> int:
         for server in servers:
             server.stop()
     counts = count_check(work / "server-store" / "evidence.db", check.pop("planned"))
+    floor_counts = {name: floor_count(work / name / "evidence.db") for name in ("gunicorn-floor", "http-floor")}
     report = summarise(storage, storage_normal, loads, check, counts, health, clients, args,
-                       time.monotonic() - started)
+                       time.monotonic() - started, floor_counts)
     print_report(report)
     print(json.dumps(report, sort_keys=True))
     return 0
 
 
-def summarise(storage, storage_normal, loads, check, counts, health, clients, args, elapsed) -> dict[str, Any]:
+def summarise(storage, storage_normal, loads, check, counts, health, clients, args, elapsed,
+              floor_counts) -> dict[str, Any]:
     by = {(load.name, load.clients): load for load in loads}
     runs = []
     for n in clients:
-        floor, real, normal = by[("HTTP floor", n)], by[("inspect-kit serve", n)], by[(NORMAL_SERVER, n)]
+        floor, stack = by[(GUNICORN_FLOOR, n)], by[(STACK_FLOOR, n)]
+        real, normal = by[("inspect-kit serve", n)], by[(NORMAL_SERVER, n)]
         runs.append({
-            "clients": n, "http_floor": floor.as_dict(), "server": real.as_dict(),
+            "clients": n, "http_floor": floor.as_dict(), "stack_floor": stack.as_dict(), "server": real.as_dict(),
             "server_synchronous_normal": normal.as_dict(),
-            "full_vs_normal_throughput": round(real.rps / normal.rps, 3) if normal.rps else None,
-            "full_vs_normal_p99": round(real.p99_ms / normal.p99_ms, 3) if normal.p99_ms else None,
-            "throughput_vs_http_floor": round(real.rps / floor.rps, 3) if floor.rps else None,
-            "throughput_vs_storage_floor": round(real.rps / storage["rows_per_s"], 3),
-            "http_floor_vs_storage_floor": round(floor.rps / storage["rows_per_s"], 3),
-            "p99_vs_http_floor": round(real.p99_ms / floor.p99_ms, 3) if floor.p99_ms else None,
+            "full_vs_normal_throughput": _ratio(real.rps, normal.rps),
+            "full_vs_normal_p99": _ratio(real.p99_ms, normal.p99_ms),
+            "throughput_vs_http_floor": _ratio(real.rps, floor.rps),
+            "p50_vs_http_floor": _ratio(real.p50_ms, floor.p50_ms),
+            "p99_vs_http_floor": _ratio(real.p99_ms, floor.p99_ms),
+            "cpu_per_request_vs_http_floor": _ratio(real.server_cpu_ms_per_request, floor.server_cpu_ms_per_request),
+            "throughput_vs_stack_floor": _ratio(real.rps, stack.rps),
+            "p50_vs_stack_floor": _ratio(real.p50_ms, stack.p50_ms),
+            "p99_vs_stack_floor": _ratio(real.p99_ms, stack.p99_ms),
+            "cpu_per_request_vs_stack_floor": _ratio(real.server_cpu_ms_per_request,
+                                                     stack.server_cpu_ms_per_request),
+            "throughput_vs_storage_floor": _ratio(real.rps, storage["rows_per_s"]),
+            "http_floor_vs_storage_floor": _ratio(floor.rps, storage["rows_per_s"]),
+            "stack_floor_vs_storage_floor": _ratio(stack.rps, storage["rows_per_s"]),
         })
     target_run = next((r for r in runs if r["clients"] == 16), runs[0])
     targets = {
@@ -495,15 +558,34 @@ def summarise(storage, storage_normal, loads, check, counts, health, clients, ar
         "server_up_after": {"value": health, "target": "200", "met": health == 200},
     }
     return {
-        "benchmark": "intake", "duration_s": args.duration, "wrk_threads": args.threads,
+        "benchmark": "intake", "duration_s": args.duration, "wrk_threads": args.threads, "workers": args.workers,
+        "http_floor_server": f"gunicorn {args.workers} sync workers + Flask",
         "storage_floor": storage, "storage_floor_synchronous_normal": storage_normal,
-        "storage_full_vs_normal": round(storage["rows_per_s"] / storage_normal["rows_per_s"], 3)
-        if storage_normal["rows_per_s"] else None,
-        "synchronous": storage["synchronous"], "runs": runs, "correctness": {**check, **counts}, "targets": targets,
+        "storage_full_vs_normal": _ratio(storage["rows_per_s"], storage_normal["rows_per_s"]),
+        "synchronous": storage["synchronous"], "runs": runs, "correctness": {**check, **counts},
+        "floor_rows": floor_counts, "targets": targets,
         "all_targets_met": all(t["met"] for k, t in targets.items() if isinstance(t, dict)),
         "elapsed_s": round(elapsed, 1), "load_average": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
     }
+
+
+def _ratio(ours: float, theirs: float) -> float | None:
+    return round(ours / theirs, 3) if theirs else None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def floor_count(path: Path) -> dict[str, int]:
+    """Rows a floor stored and, of them, duplicated client_uuids (the floors must not cheat either)."""
+    with contextlib.closing(connect(path)) as conn:
+        rows, distinct = conn.execute("SELECT count(*), count(DISTINCT client_uuid) FROM findings").fetchone()
+    return {"rows": rows, "duplicated": rows - distinct}
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -511,23 +593,30 @@ def print_report(report: dict[str, Any]) -> None:
     rows = []
     for floor in (storage, storage_normal):
         rows.append([f"storage floor (sqlite3, 1 tx/finding, {floor['synchronous']})", "1",
-                     f"{floor['rows_per_s']:,.0f}", "", "", "", "", "", "", "",
+                     f"{floor['rows_per_s']:,.0f}", "", "", "", "", "", "", "", "",
                      f"{1000 / floor['rows_per_s']:.2f}" if floor["rows_per_s"] else ""])
     for run in report["runs"]:
-        for key, label in (("http_floor", "HTTP floor (uvicorn+a2wsgi+Flask)"),
-                           ("server", f"inspect-kit serve /api ({report['synchronous']})"),
+        for key, label in (("http_floor", f"HTTP floor (gunicorn, {report['workers']} sync workers)"),
+                           ("stack_floor", "stack floor (uvicorn+a2wsgi, 1 process)"),
+                           ("server", f"inspect-kit serve /api ({report['synchronous']}, "
+                                      f"{report['workers']} workers)"),
                            ("server_synchronous_normal", "inspect-kit serve /api (NORMAL)")):
             load = run[key]
             ratio = f"{run['throughput_vs_http_floor']:.2f}x" if key == "server" else ""
             p99_ratio = f"{run['p99_vs_http_floor']:.2f}x" if key == "server" else ""
+            stack_ratio = f"{run['throughput_vs_stack_floor']:.2f}x" if key == "server" else ""
             storage_ratio = {"server": f"{run['throughput_vs_storage_floor']:.2f}x",
-                             "http_floor": f"{run['http_floor_vs_storage_floor']:.2f}x"}.get(key, "")
+                             "http_floor": f"{run['http_floor_vs_storage_floor']:.2f}x",
+                             "stack_floor": f"{run['stack_floor_vs_storage_floor']:.2f}x"}.get(key, "")
             rows.append([label, str(run["clients"]), f"{load['requests_per_s']:,.0f}", f"{load['p50_ms']:.1f}",
-                         f"{load['p99_ms']:.1f}", str(load["error_count"]), ratio, p99_ratio,
+                         f"{load['p99_ms']:.1f}", str(load["error_count"]), ratio, p99_ratio, stack_ratio,
                          storage_ratio, f"{load['server_cpu_percent']:.0f}/{load['wrk_cpu_percent']:.0f}",
                          f"{load['server_cpu_ms_per_request']:.2f}"])
     print(table(rows, ["", "clients", "req/s", "p50 ms", "p99 ms", "errors", "vs HTTP floor", "p99 vs floor",
-                       "vs storage floor", "CPU% server/wrk", "CPU ms/req"]))
+                       "vs stack floor", "vs storage floor", "CPU% server/wrk", "CPU ms/req"]))
+    print("\n" + "; ".join(
+        f"{run['clients']} clients: CPU per request {run['cpu_per_request_vs_http_floor']}x the gunicorn floor's, "
+        f"p50 {run['p50_vs_http_floor']}x" for run in report["runs"]))
     print(f"\ncost of synchronous={report['synchronous']} over NORMAL: storage floor "
           f"{report['storage_full_vs_normal']}x the rows/s; " + "; ".join(
               f"{run['clients']} clients: {run['full_vs_normal_throughput']}x the req/s, "
@@ -538,7 +627,7 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"\ncorrectness: {check['clients']} clients posted {check['planned']} findings in {check['seconds']} s "
           f"with retries using the same uuid; {check['counts']}")
     print(f"count check: stored {check['stored']} of {check['planned']}, lost {check['lost']}, duplicated "
-          f"{check['duplicated']}, gave up {check['gave_up']}")
+          f"{check['duplicated']}, gave up {check['gave_up']}; floors' rows {report['floor_rows']}")
     print("\ntargets (at {} clients):".format(report["targets"]["clients"]))
     for name, target in report["targets"].items():
         if isinstance(target, dict):

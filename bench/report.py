@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import os
 import random
 import sqlite3
 import sys
@@ -204,7 +205,12 @@ def main(argv: list[str] | None = None) -> int:
                  for name, r in results.items()],
                 ["store", "findings", "cited", "report CPU s", "report wall s", "plain read CPU s",
                  "plain read wall s", "ratio (CPU)"]))
-    print(json.dumps({"bench": "report", "repeat": args.repeat, "results": results}))
+    # Issue 11 set no ratio target for the report: the figures are for the record.
+    targets = {"ratio_cpu": {"value": max(r["ratio_cpu"] for r in results.values()), "target": None,
+                             "met": None, "note": "no target set (issue 11); report CPU / plain read CPU"}}
+    print(f"target: none set by issue 11 (worst ratio {targets['ratio_cpu']['value']}x, for the record)")
+    print(json.dumps({"bench": "report", "repeat": args.repeat, "results": results, "targets": targets,
+                      "load_average": os.getloadavg()}))
     return 0
 
 

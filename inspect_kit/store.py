@@ -19,6 +19,7 @@ import contextvars
 import datetime as dt
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,11 @@ def write_transaction(db: Database) -> Iterator[Database]:
     if db.conn.in_transaction:
         yield db
         return
+    with _writer_turn(db):
+        yield from _write_transaction(db)
+
+
+def _write_transaction(db: Database) -> Iterator[Database]:
     try:
         db.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -166,6 +172,32 @@ def write_transaction(db: Database) -> Iterator[Database]:
         if fault is None:
             raise
         raise fault from error
+
+
+# One writer per database file per process at a time, queued on a Python lock
+# rather than in SQLite's busy handler. A writer that finds the file locked
+# sleeps in the busy handler (1, 2, 5 … up to 100 ms) and sees the lock free
+# only when it next wakes, while a thread waiting on a Python lock runs as soon
+# as it is released. With `serve --workers 2` and 8 threads each, 16 writers
+# polled the handler: 16 API clients got ~310 findings/s and p99 375 ms; with
+# the queue, only one writer per process polls (bench/intake.py).
+_writer_locks: dict[str, threading.RLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _writer_turn(db: Database) -> Iterator[None]:
+    row = db.conn.execute("PRAGMA database_list").fetchone()
+    key = row[2] if row and row[2] else f"memory:{id(db.conn)}"
+    with _writer_locks_guard:
+        lock = _writer_locks.setdefault(key, threading.RLock())
+    # Waiting longer than the busy timeout is left to SQLite's own answer.
+    acquired = lock.acquire(timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        yield
+    finally:
+        if acquired:
+            lock.release()
 
 
 # Set only by :func:`clock_at`: lets the demo generator (and tests) record

@@ -16,7 +16,8 @@ BENCH = ROOT / "bench" / "hostile_uploads.py"
 @pytest.mark.slow
 def test_bench_hostile_uploads_smoke(tmp_path):
     completed = subprocess.run(
-        [sys.executable, str(BENCH), "--only", "sst-bomb,valid", "--concurrency", "2", "--work-dir", str(tmp_path)],
+        [sys.executable, str(BENCH), "--only", "sst-bomb,valid", "--concurrency", "2", "--no-baseline",
+         "--work-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -9,6 +9,7 @@ message and exit status 1, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -334,23 +335,33 @@ def demo(store: Store, if_empty: bool):
                    "that falls behind (or pauses for three times this) is answered 408.")
 @click.option("--body-min-rate", default=BodyLimits.min_rate, show_default=True, type=click.FloatRange(min=1),
               help="Bytes per second that extend --body-timeout.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes serving requests (default: the number of cores this process may use). "
+                   "SIGTERM lets each finish its requests; SIGHUP replaces them one at a time.")
 def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str | None, body_timeout: float,
-          body_min_rate: float):
-    """Serve the intake app and Datasette (under /data/) in one process.
+          body_min_rate: float, workers: int | None):
+    """Serve the intake app and Datasette (under /data/) on every core.
 
-    With --certfile and --keyfile it serves HTTPS, which browsers need for the
-    offline app on any address but localhost. Request bodies are read before
-    the app takes them, so a slow upload never holds up anyone else.
+    Each worker process serves both; everything they share (sign-ins,
+    throttling, lock-outs, the last failed write) lives in the store, so it
+    does not matter which one answers. With --certfile and --keyfile it serves
+    HTTPS, which browsers need for the offline app on any address but
+    localhost. Request bodies are read before the app takes them, so a slow
+    upload never holds up anyone else.
 
     Example:
 
     \b
         inspect-kit serve --home evidence --port 8000
         inspect-kit serve --host 0.0.0.0 --port 8443 --certfile site.pem --keyfile site-key.pem
+        inspect-kit serve --workers 4
     """
     import uvicorn
 
-    from ..web.server import build_app
+    from ..replication import start_if_configured
+    from ..secret import session_secret
+    from ..web.health import reset_write_health
+    from ..web.server import SERVE_CONFIG_ENV, serve_config
 
     if not store.exists():
         raise click.ClickException(
@@ -362,17 +373,28 @@ def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str
     if bool(certfile) != bool(keyfile):
         raise click.UsageError("Give both --certfile and --keyfile to serve HTTPS, or neither.")
     https = certfile is not None
-    app = build_app(store, flask_config={"SECURE_COOKIES": True} if https else None,
-                    body_limits=BodyLimits(timeout=body_timeout, min_rate=body_min_rate))
+    workers = workers or _usable_cores()
+    # uvicorn's own supervisor, not gunicorn with uvicorn-worker: no new
+    # dependency and one process model. Since 0.30 it restarts a worker that
+    # dies, stops when one fails to start, and on SIGHUP brings each
+    # replacement up before retiring the old one; SIGTERM and Ctrl+C let every
+    # worker finish its requests (at most GRACEFUL_SECONDS). Its workers are
+    # spawned, so each builds its own app from SERVE_CONFIG_ENV.
+    os.environ[SERVE_CONFIG_ENV] = serve_config(
+        str(store.home.resolve()), secure_cookies=https,
+        body_limits=BodyLimits(timeout=body_timeout, min_rate=body_min_rate))
+    # The session secret is created here, once, before workers race for it.
+    session_secret(store)
+    reset_write_health(store.home)  # this server's last failed write: none yet
     scheme = "https" if https else "http"
-    click.echo(f"inspect_kit {__version__} serving {store.home} on {scheme}://{host}:{port}/ (Datasette at /data/).")
+    click.echo(f"inspect_kit {__version__} serving {store.home} on {scheme}://{host}:{port}/ (Datasette at /data/) "
+               f"with {workers} worker process{'es' if workers > 1 else ''}.")
     click.echo("Press Ctrl+C to stop.")
     # reset_contextvars: every request starts in an empty context, so nothing a
     # request's task left behind (CPython issue 140947) reaches the next request
-    # on the same connection; see inspect_kit/server.py.
-    from ..replication import start_if_configured  # issue 10: Litestream beside the server, when configured
-
-    replicator = start_if_configured(store)
+    # on the same connection; see inspect_kit/web/server.py. uvicorn passes it (and
+    # the TLS files) to every worker.
+    replicator = start_if_configured(store)  # Litestream beside the server, when configured
     if replicator is not None:
         click.echo(f"Replicating evidence.db and private.db to {replicator.target.shown()} (Litestream).")
         # uvicorn re-raises the SIGTERM it stopped on once it has shut down; with the
@@ -381,11 +403,26 @@ def serve(store: Store, port: int, host: str, certfile: str | None, keyfile: str
         # the `finally` below runs: Litestream syncs, then exits.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on", reset_contextvars=True,
-                    ssl_certfile=certfile, ssl_keyfile=keyfile)
+        uvicorn.run("inspect_kit.web.server:app_factory", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning", lifespan="on", reset_contextvars=True, ssl_certfile=certfile,
+                    ssl_keyfile=keyfile, timeout_graceful_shutdown=GRACEFUL_SECONDS,
+                    http="inspect_kit.web.server_http:NoDelayH11Protocol")
     finally:
         if replicator is not None:
             replicator.stop()
+
+
+# How long SIGTERM waits for requests in flight before closing them: an upload
+# of the largest attachment at the body limits' slowest allowed pace can take
+# longer, but a restart should not wait on it for minutes.
+GRACEFUL_SECONDS = 30
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 # ----------------------------------------------------------------- maintenance

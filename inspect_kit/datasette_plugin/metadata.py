@@ -1,9 +1,14 @@
 """``get_metadata`` and ``startup``: the generated catalogue, kept fresh, and no private.db.
 
 Datasette asks for metadata many times per request, so the catalogue is built
-once and cached per Datasette instance; it is rebuilt when the set of
-databases changes or after :data:`REFRESH_SECONDS`, so a review created while
-the server runs gets its title and coverage columns without a restart.
+once and cached per Datasette instance. It is rebuilt when the database says
+it changed: at most every :data:`CHECK_SECONDS` each worker process reads a
+fingerprint of what the catalogue is made from (the schema version, the
+current review's row and its strands; three indexed reads, well under a
+millisecond) and rebuilds when that differs. So a review created or a
+migration applied while the server runs reaches every worker process within
+about a second, with no message between processes and no rebuild while
+nothing changed.
 """
 
 from __future__ import annotations
@@ -25,14 +30,15 @@ from .config import read_only_uri
 if TYPE_CHECKING:  # datasette.app imports this module while loading plugins
     from datasette.app import Datasette
 
-REFRESH_SECONDS = 10.0
+CHECK_SECONDS = 1.0
 
 
 @dataclass
 class _Cached:
     metadata: dict[str, Any]
     databases: tuple[str, ...]
-    built_at: float = field(default_factory=time.monotonic)
+    fingerprint: tuple
+    checked_at: float = field(default_factory=time.monotonic)
 
 
 _CACHE: weakref.WeakKeyDictionary[Datasette, _Cached] = weakref.WeakKeyDictionary()
@@ -55,6 +61,25 @@ def database_metadata(path: str | None) -> dict[str, Any]:
     return catalogue.closed_database_metadata()
 
 
+def _fingerprint_of(path: str) -> tuple:
+    try:
+        with contextlib.closing(sqlite3.connect(read_only_uri(path), uri=True, timeout=1)) as conn:
+            (schema_version,) = conn.execute("PRAGMA schema_version").fetchone()
+            review = conn.execute("SELECT * FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
+            strands = conn.execute("SELECT group_concat(strand_id) FROM (SELECT DISTINCT strand_id FROM inspectors"
+                                   " WHERE review_id = ? ORDER BY strand_id)", [review[0] if review else None]
+                                   ).fetchone()
+    except sqlite3.Error:
+        return ("unreadable",)
+    return (schema_version, review, strands)
+
+
+def fingerprint(datasette: Datasette) -> tuple:
+    """What the catalogue of ``datasette``'s databases is built from, as read now from the files."""
+    return tuple(_fingerprint_of(database.path) for name, database in sorted(datasette.databases.items())
+                 if name != "_internal" and not database.is_memory)
+
+
 def build(datasette: Datasette) -> dict[str, Any]:
     """The whole instance metadata for the databases ``datasette`` serves."""
     return catalogue.build_metadata({
@@ -65,12 +90,17 @@ def build(datasette: Datasette) -> dict[str, Any]:
 
 
 def current(datasette: Datasette) -> dict[str, Any]:
-    """The cached catalogue of ``datasette``, rebuilt when stale."""
+    """The cached catalogue of ``datasette``, rebuilt when the databases say it changed."""
     names = tuple(sorted(datasette.databases))
     cached = _CACHE.get(datasette)
-    if cached is None or cached.databases != names or time.monotonic() - cached.built_at > REFRESH_SECONDS:
-        cached = _Cached(metadata=build(datasette), databases=names)
+    if cached is not None and cached.databases == names and time.monotonic() - cached.checked_at < CHECK_SECONDS:
+        return cached.metadata
+    now = fingerprint(datasette)
+    if cached is None or cached.databases != names or cached.fingerprint != now:
+        cached = _Cached(metadata=build(datasette), databases=names, fingerprint=now)
         _CACHE[datasette] = cached
+    else:
+        cached.checked_at = time.monotonic()
     return cached.metadata
 
 

@@ -15,7 +15,9 @@ The order of work:
    "sheet, row, column: what is wrong and what is allowed";
 4. only when no row failed (or, with ``partial``, for the rows that passed)
    are the records written, in one ``write_transaction``, by
-   ``record_finding`` / ``record_event``: idempotent by the row's uuid, so a
+   :func:`inspect_kit.findings_batch.record_findings` (the rows
+   ``record_finding`` writes, with the values checked in step 3, by
+   ``executemany``) and ``record_event``: idempotent by the row's uuid, so a
    workbook imported twice creates nothing the second time.
 
 Imported records are authored by the importing account; the workbook's name
@@ -35,7 +37,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlite_utils import Database
 
-from .. import audit, chronology, findings, policy, validation, vocab
+from .. import audit, chronology, findings, findings_batch, policy, validation, vocab
 from ..actors import Actor
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..store import write_transaction
@@ -105,6 +107,8 @@ class CaptureRow:
     row: int
     client_uuid: str
     fields: dict[str, Any]
+    # What findings.normalise returned for the row (findings only): the values to store.
+    values: dict[str, Any] | None = None
 
 
 @dataclass
@@ -386,15 +390,16 @@ def _check_finding(db: Database, review_id: int, number: int, record: dict[str, 
         "impact_on_child": _code("impact_on_child", record["impact_on_child"], lookups),
         "criteria": _criteria(_text(record["criteria"])),
     }
+    values = None
     try:
-        findings.normalise(db, review_id, fields, require_criteria=False, today=today)
+        values = findings.normalise(db, review_id, fields, require_criteria=False, today=today)
     except ValidationError as error:
         errors.extend(e for e in _field_errors(FINDINGS, number, error, FINDING_FIELD_COLUMNS)
                       if e.column not in {x.column for x in errors})
     if errors:
         result.errors.extend(errors)
     elif uuid is not None:
-        result.findings.append(CaptureRow(FINDINGS, number, uuid, fields))
+        result.findings.append(CaptureRow(FINDINGS, number, uuid, fields, values))
 
 
 def _check_event(db: Database, review_id: int, number: int, record: dict[str, Any], lookups: _Lookups,
@@ -454,17 +459,15 @@ def import_capture_workbook(db: Database, actor: Actor, review_id: int, path: Pa
     report = ImportReport(workbook=name, skipped=list(checked.errors))
     conflicts: list[RowError] = []
     with write_transaction(db):
-        for row in checked.findings:
-            try:
-                outcome = findings.record_finding(db, actor, row.fields, client_uuid=row.client_uuid,
-                                                  review_id=review_id, audit_detail=_source(name, row))
-            except Conflict:
-                conflicts.append(_conflict(row))
-                continue
-            if outcome.created:
-                report.findings_created += 1
-            else:
-                report.findings_existing += 1
+        # One batch for the findings (the import's bulk): bench/excel.py's
+        # 50,000 rows spent most of their time in record_finding's per-row
+        # round trips. The values are the ones checked above, in this process.
+        batch = findings_batch.record_findings(db, actor, review_id, [
+            findings_batch.NewFinding(row.client_uuid, row.values or {}, _source(name, row))
+            for row in checked.findings])
+        report.findings_created += len(batch.created)
+        report.findings_existing += len(batch.existing)
+        conflicts.extend(_conflict(checked.findings[index]) for index in batch.conflicts)
         for row in checked.events:
             try:
                 outcome = chronology.record_event(db, actor, row.fields, client_uuid=row.client_uuid,

@@ -31,8 +31,10 @@ PASSWORD_CHECK_SLOTS = "inspect_kit.password_check_slots"
 
 @bp.record_once
 def _password_check_slots(state) -> None:
-    # One set of slots per app, i.e. per worker process (the server runs one
-    # app on WSGI_WORKERS threads).
+    # One set of slots per app, i.e. per worker process (each runs one app on
+    # WSGI_WORKERS threads), by design: the slots keep one process's threads
+    # free for signed-in pages, so `serve --workers N` hashes at most
+    # N x PASSWORD_CHECK_CONCURRENCY passwords at once, one process's share per core.
     config = state.app.config
     state.app.extensions[PASSWORD_CHECK_SLOTS] = accounts.PasswordCheckSlots(
         config.get("PASSWORD_CHECK_CONCURRENCY", accounts.PASSWORD_CHECK_CONCURRENCY),

@@ -1,4 +1,14 @@
-"""The one-process ASGI app behind ``inspect-kit serve``.
+"""The ASGI app behind ``inspect-kit serve``, one per worker process.
+
+``inspect-kit serve --workers N`` runs N processes under uvicorn's own
+supervisor, each building this app through :func:`app_factory` from the
+settings the command puts in :data:`SERVE_CONFIG_ENV`. Nothing a user relies
+on lives in one process: sessions are signed cookies, sign-in throttling and
+lock-outs are rows in ``private.db``, the last failed write is a record in the
+store folder (``web/health.py``), and Datasette's catalogue is rebuilt when
+the database says it changed (``datasette_plugin/metadata.py``). What stays
+per process is bounded per process: :data:`WSGI_WORKERS` threads and the
+password-check slots (``web/auth.py``).
 
 ``/data/*`` goes to Datasette with the ``/data`` prefix stripped from both
 ``path`` and ``raw_path`` (Datasette puts it back on links through its
@@ -40,8 +50,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import io
+import json
+import os
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ..attachments import human_size
@@ -54,6 +67,10 @@ if TYPE_CHECKING:  # Flask, Datasette and a2wsgi are imported when a server is b
     from ..store import Store
 
 PREFIX = "/data"
+# How ``inspect-kit serve`` tells each worker process what to serve: a JSON
+# object (home, secure_cookies, body_timeout, body_min_rate) in the
+# environment, which uvicorn's spawned workers inherit.
+SERVE_CONFIG_ENV = "INSPECT_KIT_SERVE_CONFIG"
 API_PREFIX = "/api/"
 # Threads for Flask requests. SQLite writes serialise anyway, and every extra
 # thread competes for the GIL and polls SQLite's busy handler, whose sleeps grow
@@ -376,3 +393,50 @@ def build_app(
     datasette = make_datasette(store, secret_key, metadata=datasette_metadata)
     datasette.jinja_env.globals["ik_csp_nonce"] = _datasette_csp_nonce.get
     return InspectKitServer(flask, datasette, body_limits=body_limits)
+
+
+def serve_config(home: str, *, secure_cookies: bool, body_limits: BodyLimits) -> str:
+    """The value of :data:`SERVE_CONFIG_ENV` that :func:`app_factory` reads."""
+    return json.dumps({"home": home, "secure_cookies": secure_cookies, "body_timeout": body_limits.timeout,
+                       "body_min_rate": body_limits.min_rate, "supervisor_pid": os.getpid()})
+
+
+def app_factory() -> InspectKitServer:
+    """Build one worker's app from :data:`SERVE_CONFIG_ENV` (uvicorn calls this
+    in every worker process: ``inspect_kit.web.server:app_factory``, ``factory=True``).
+
+    :raises RuntimeError: when the variable is missing (not started by ``serve``).
+    :raises StoreError: when the store has not been initialised.
+    """
+    from ..store import Store
+
+    raw = os.environ.get(SERVE_CONFIG_ENV)
+    if not raw:
+        raise RuntimeError(f"${SERVE_CONFIG_ENV} is not set: start the server with `inspect-kit serve`.")
+    config = json.loads(raw)
+    _die_with_supervisor(config.get("supervisor_pid"))
+    return build_app(Store(Path(config["home"])),
+                     flask_config={"SECURE_COOKIES": True} if config["secure_cookies"] else None,
+                     body_limits=BodyLimits(timeout=config["body_timeout"], min_rate=config["body_min_rate"]))
+
+
+def _die_with_supervisor(supervisor_pid: int | None) -> None:
+    """In a worker process, ask Linux to kill it when the supervisor dies.
+
+    uvicorn's workers outlive a supervisor killed with SIGKILL (or by the OOM
+    killer): they would keep the port and go on serving with nobody to restart
+    or stop them, and a new ``serve`` could not bind. SIGKILL, not SIGTERM, so
+    the whole server stops as one, as it did with one process; SQLite keeps
+    every acknowledged write (synchronous=FULL). Nothing to do when the worker
+    is the serving process itself (``--workers 1``) or off Linux.
+    """
+    import ctypes
+    import signal
+    import sys
+
+    if not supervisor_pid or os.getpid() == supervisor_pid or not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != supervisor_pid:  # it died before the request above took effect
+        os.kill(os.getpid(), signal.SIGKILL)
