@@ -24,7 +24,7 @@ from .actors import Actor
 from .audit_chain import GENESIS as GENESIS
 from .audit_chain import HASHED_COLUMNS as HASHED_COLUMNS
 from .audit_chain import row_hash as row_hash
-from .store import now, write_transaction
+from .store import insert_row, now, write_transaction
 
 
 def head(db: Database) -> dict[str, Any]:
@@ -67,10 +67,7 @@ def record(
             "detail": detail,
         }
         row["hash"] = row_hash(last["hash"], row)
-        db.execute(
-            f"INSERT INTO audit_log ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        )
+        insert_row(db, "audit_log", row)
         return row["id"]
 
 

@@ -15,9 +15,8 @@ from sqlite_utils import Database
 
 from . import audit, policy, validation, vocab
 from .actors import Actor
-from .errors import Conflict, Forbidden, NotFound, ValidationError
-from .findings import RecordResult
-from .store import now, write_transaction
+from .errors import Forbidden, NotFound, ValidationError
+from .store import RecordResult, idempotent_write, insert_row, now, write_transaction
 
 FIELDS = (
     "case_id", "agency_id", "practitioner_role", "event_date", "date_precision", "event_type",
@@ -76,21 +75,18 @@ def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, clien
     values = normalise(db, review_id, fields)
     digest = validation.content_hash({"review_id": review_id, **values})
     with write_transaction(db):
-        existing = db.execute("SELECT id, content_hash FROM chronology_events WHERE client_uuid = ?", [uuid]).fetchone()
-        if existing:
-            if existing[1] != digest:
-                raise Conflict("This submission id was already used for a different event; reload the form "
-                               "to record a new one.")
-            return RecordResult(get_event(db, existing[0]), created=False)
-        row = {"client_uuid": uuid, "content_hash": digest, "review_id": review_id, **values,
-               "recorded_by": actor.inspector_id, "created_at": now()}
-        event_id = db.execute(
-            f"INSERT INTO chronology_events ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        ).lastrowid
-        audit.record(db, actor, "chronology_event.create", table="chronology_events", row_id=event_id, after=row,
-                     detail=audit_detail)
-        return RecordResult(get_event(db, event_id), created=True)
+        def create() -> int:
+            row = {"client_uuid": uuid, "content_hash": digest, "review_id": review_id, **values,
+                   "recorded_by": actor.inspector_id, "created_at": now()}
+            event_id = insert_row(db, "chronology_events", row)
+            audit.record(db, actor, "chronology_event.create", table="chronology_events", row_id=event_id,
+                         after=row, detail=audit_detail)
+            return event_id
+
+        written = idempotent_write(db, "chronology_events", uuid, {"content_hash": digest}, create,
+                                   conflict="This submission id was already used for a different event; reload "
+                                            "the form to record a new one.")
+        return RecordResult(get_event(db, written.id), created=written.created)
 
 
 EVENT_SELECT = """

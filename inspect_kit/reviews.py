@@ -13,7 +13,7 @@ from . import audit, vocab
 from .actors import Actor
 from .errors import Conflict, NotFound, ValidationError
 from .frameworks import Framework, load_framework
-from .store import now, write_transaction
+from .store import insert_row, now, write_transaction
 
 
 def _require(value: str | None, choices: dict[str, str], field: str) -> None:
@@ -84,10 +84,7 @@ def create_review(
             "fieldwork_start": fieldwork_start, "fieldwork_end": fieldwork_end, "draft_due": draft_due,
             "status": status, "retention_review_on": retention_review_on, "created_at": now(),
         }
-        columns = ", ".join(row)
-        review_id = db.execute(
-            f"INSERT INTO reviews ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
-        ).lastrowid
+        review_id = insert_row(db, "reviews", row)
         for grade, label in framework.grades:
             db.execute("INSERT INTO grades (review_id, grade, label) VALUES (?, ?, ?)", [review_id, grade, label])
         position = 0
@@ -186,9 +183,7 @@ def add_case(
             raise Conflict(f"The review already has a case {case_ref}.")
         row = {"review_id": review_id, "case_ref": case_ref, "household_ref": household_ref, "age_band": age_band,
                "legal_status": legal_status, "cp_category": cp_category, "selection_route": selection_route}
-        case_id = db.execute(
-            f"INSERT INTO cases ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
-        ).lastrowid
+        case_id = insert_row(db, "cases", row)
         audit.record(db, actor, "case.add", table="cases", row_id=case_id, after=row)
     return case_id
 

@@ -150,9 +150,6 @@ def edit(public_id: str):
             status = fault.status
         except Conflict as error:
             current = findings.get_finding(db, finding["id"])
-            if _same_content(current, fields, db):
-                # The same save arriving twice: it is already stored.
-                return redirect(url_for("findings.show", public_id=public_id))
             conflict, status = {"message": error.message, "current": current}, 409
             form.expected_version.data = str(current["version"])
         else:
@@ -171,15 +168,6 @@ def _version(value: str | None) -> int:
         return int(value or 0)
     except ValueError:
         return 0  # a damaged version is stale: the library answers with a conflict
-
-
-def _same_content(current: dict, fields: dict, db) -> bool:
-    try:
-        values = findings.normalise(db, current["review_id"], fields, require_criteria=False)
-    except ValidationError:
-        return False
-    return all(current[key] == value for key, value in values.items() if key != "criteria") and (
-        current["criteria"] == values["criteria"])
 
 
 @bp.get("/findings/<public_id>")
