@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, validation, vocab
+from . import audit, policy, references, validation, vocab
 from .actors import Actor
 from .errors import Forbidden, NotFound, ValidationError
 from .store import RecordResult, idempotent_write, insert_row, now, write_transaction
@@ -124,11 +124,14 @@ def case_chronology(db: Database, case_id: int) -> list[dict[str, Any]]:
 
 
 def case_by_ref(db: Database, review_id: int, case_ref: str) -> dict[str, Any]:
-    """:raises NotFound: no such case in the review."""
-    rows = list(db.query("SELECT * FROM cases WHERE review_id = ? AND case_ref = ?", [review_id, case_ref]))
-    if not rows:
+    """The review's case ``case_ref``, found under the one rule of :mod:`inspect_kit.references`
+    (``c-017`` finds ``C-017``).
+
+    :raises NotFound: no such case in the review."""
+    case_id = references.case_id(db, review_id, case_ref)
+    if case_id is None:
         raise NotFound(f"No case {case_ref} in this review.")
-    return rows[0]
+    return next(db.query("SELECT * FROM cases WHERE id = ?", [case_id]))
 
 
 def case_list(db: Database, review_id: int) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, qa, validation, vocab
+from . import audit, policy, qa, references, validation, vocab
 from .actors import Actor
 from .errors import Conflict, Forbidden, InvalidTransition, ValidationError
 
@@ -78,11 +78,12 @@ def _criteria(db: Database, review_id: int, raw: Any, errors: dict[str, str], re
     else:
         errors["criteria"] = "Criteria must be a list of criterion codes"
         return {}
-    known = {code for (code,) in db.execute("SELECT code FROM criteria WHERE review_id = ?", [review_id])}
+    known = references.References(db, review_id)
     chosen: dict[str, str] = {}
-    for code, relevance in pairs:
-        if not isinstance(code, str) or code not in known:
-            errors["criteria"] = f"Select criteria from this review's framework ({code!r} is not one of them)"
+    for typed, relevance in pairs:
+        code = known.criterion_code(typed)
+        if code is None:
+            errors["criteria"] = f"Select criteria from this review's framework ({typed!r} is not one of them)"
             return {}
         if not isinstance(relevance, str) or relevance not in vocab.RELEVANCES:
             errors["criteria"] = f"Relevance of criterion {code} must be primary or secondary"

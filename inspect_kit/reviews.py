@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, vocab
+from . import audit, references, vocab
 from .actors import Actor
 from .errors import Conflict, NotFound, ValidationError
 from .frameworks import Framework, load_framework
@@ -229,7 +229,7 @@ def inspector(db: Database, inspector_id: int) -> dict[str, Any]:
 
 def inspector_by_code(db: Database, review_id: int, code: str) -> dict[str, Any]:
     """:raises NotFound:"""
-    rows = list(db.query("SELECT id FROM inspectors WHERE review_id = ? AND code = ?", [review_id, code]))
-    if not rows:
+    inspector_id = references.inspector_id(db, review_id, code)
+    if inspector_id is None:
         raise NotFound(f"No inspector {code} in this review.")
-    return inspector(db, rows[0]["id"])
+    return inspector(db, inspector_id)

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import audit, manifests, policy, vocab
+from .. import audit, manifests, policy, references, vocab
 from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..store import now
@@ -234,11 +234,9 @@ def _scope(db: Database, actor: Actor, review_id: int, wanted: EvidenceFilter) -
         strand_id = row[0]
     case_id = None
     if wanted.case_ref:
-        row = db.execute("SELECT id FROM cases WHERE review_id = ? AND case_ref = ?",
-                         [review_id, wanted.case_ref]).fetchone()
-        if row is None:
+        case_id = references.case_id(db, review_id, wanted.case_ref)
+        if case_id is None:
             raise NotFound(f"No case {wanted.case_ref} in this review.")
-        case_id = row[0]
     return {"full_access": full_access, "strand": strand, "strand_id": strand_id, "case_id": case_id,
             "alerts": policy.may(actor, policy.READ_ALERTS), "judgements": policy.may(actor, policy.READ_JUDGEMENTS)}
 

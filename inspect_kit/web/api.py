@@ -20,7 +20,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfRefused
 
-from .. import accounts, chronology, findings, policy, qa, reviews, validation, vocab
+from .. import accounts, chronology, findings, policy, qa, references, reviews, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
 from .db import get_db, get_private_db
@@ -301,15 +301,15 @@ def resolve_refs(body: dict[str, Any], fields: dict[str, Any]) -> dict[str, str]
         elif validation.text_fault(value, label=label, multiline=False):
             # A lone surrogate cannot even be looked up in SQLite; no name has a control character.
             errors[ref] = validation.text_fault(value, label=label, multiline=False)
-        elif ref == "case_ref":
-            try:
-                fields["case_id"] = chronology.case_by_ref(get_db(), review_id(), value)["id"]
-            except NotFound:
-                errors[ref] = f"There is no case {value} in this review"
         else:
-            matches = [a["id"] for a in reviews.agencies(get_db(), review_id()) if a["name"] == value]
-            if matches:
-                fields["agency_id"] = matches[0]
+            # The one rule for a typed reference (case and spaces folded, this review only),
+            # as the capture workbook's importer and the command line read them.
+            found = references.References(get_db(), review_id()).find(
+                "cases" if ref == "case_ref" else "agencies", value)
+            if found is not None:
+                fields[id_field] = found[0]
+            elif ref == "case_ref":
+                errors[ref] = f"There is no case {value} in this review"
             else:
                 errors[ref] = f"There is no agency called {value!r} in this review"
     return errors
