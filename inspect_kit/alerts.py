@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, validation, vocab
+from . import audit, policy, validation
 from .actors import Actor
 from .errors import Forbidden, InvalidTransition, NotFound, ValidationError
+from .fields import ALERT, read_record
 from .store import RecordResult, idempotent_write, insert_row, now, write_transaction
 
 REFERRAL_DAYS = {"urgent": 0, "routine": 2}
@@ -40,11 +41,9 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
     if client_uuid is not None:
         client_uuid = validation.submission_uuid(client_uuid)
     errors: dict[str, str] = {}
-    fields = {"urgency": urgency, "concern": concern, "case_id": case_id, "referral_due": referral_due}
-    urgency = validation.choice(fields, "urgency", vocab.ALERT_URGENCIES, errors, label="urgency")
-    concern = validation.text(fields, "concern", errors, label="concern about the child", required=True,
-                             limit=validation.COMMENT_LIMIT)
-    case_id = validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case")
+    typed = {"urgency": urgency, "concern": concern, "case_id": case_id, "referral_due": referral_due}
+    values = read_record(ALERT, typed, errors, db=db, review_id=review_id)
+    urgency, concern, case_id = values["urgency"], values["concern"], values["case_id"]
     if finding_id is not None:
         row = db.execute("SELECT case_id FROM findings WHERE id = ? AND review_id = ?", [finding_id, review_id]).fetchone()
         if row is None:
@@ -53,7 +52,7 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
             case_id = row[0]
     elif case_id is None and "case_id" not in errors:
         errors["case_id"] = "Say which case (child) the alert is about"
-    due = validation.iso_date(fields, "referral_due", errors, label="referral due date", required=False)
+    due = values["referral_due"]
     if errors:
         raise ValidationError("The alert was not raised: " + "; ".join(errors.values()), field_errors=errors)
     today = today or dt.date.today()

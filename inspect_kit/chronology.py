@@ -13,15 +13,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, references, validation, vocab
+from . import audit, policy, references, validation
 from .actors import Actor
 from .errors import Forbidden, NotFound, ValidationError
+from .fields import CHRONOLOGY_EVENT, read_record
 from .store import RecordResult, idempotent_write, insert_row, now, write_transaction
 
-FIELDS = (
-    "case_id", "agency_id", "practitioner_role", "event_date", "date_precision", "event_type",
-    "description", "source_of_information", "key_event", "missed_opportunity", "good_practice",
-)
+FIELDS = tuple(field.name for field in CHRONOLOGY_EVENT)
 
 
 def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
@@ -31,24 +29,7 @@ def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, today:
     """
     fields = dict(fields)
     errors: dict[str, str] = {}
-    values = {
-        "case_id": validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case", required=True),
-        "agency_id": validation.review_row_id(db, "agencies", fields, "agency_id", review_id, errors, label="agency",
-                                              required=True),
-        "practitioner_role": validation.text(fields, "practitioner_role", errors, label="practitioner's role",
-                                             limit=validation.SHORT_TEXT_LIMIT, multiline=False),
-        "event_date": validation.iso_date(fields, "event_date", errors, label="date of the event",
-                                          not_after=today or dt.date.today()),
-        "date_precision": validation.choice(fields, "date_precision", vocab.DATE_PRECISIONS, errors,
-                                            label="date precision", default="day"),
-        "event_type": validation.choice(fields, "event_type", vocab.EVENT_TYPES, errors, label="type of event"),
-        "description": validation.text(fields, "description", errors, label="description of the event", required=True),
-        "source_of_information": validation.text(fields, "source_of_information", errors, label="source of information",
-                                                 limit=validation.SHORT_TEXT_LIMIT * 2, multiline=False),
-        "key_event": validation.flag(fields, "key_event", errors, label="Key event"),
-        "missed_opportunity": validation.flag(fields, "missed_opportunity", errors, label="Missed opportunity"),
-        "good_practice": validation.flag(fields, "good_practice", errors, label="Good practice"),
-    }
+    values = read_record(CHRONOLOGY_EVENT, fields, errors, db=db, review_id=review_id, today=today)
     if errors:
         raise ValidationError("There is a problem: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
                               field_errors=errors)

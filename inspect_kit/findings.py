@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from . import audit, policy, qa, references, validation, vocab
 from .actors import Actor
 from .errors import Conflict, Forbidden, InvalidTransition, ValidationError
+from .fields import EDIT_REASON, FINDING, read_record
 
 # Reading findings lives in finding_queries (so qa can read without importing
 # this module); findings stays the one name callers use for both.
@@ -43,16 +44,7 @@ def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, requir
     fields = dict(fields)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
-        "agency_id": validation.review_row_id(db, "agencies", fields, "agency_id", review_id, errors, label="agency"),
-        "case_id": validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case"),
-        "activity": validation.choice(fields, "activity", vocab.ACTIVITIES, errors, label="activity"),
-        "collected_on": validation.iso_date(fields, "collected_on", errors, label="date the evidence was collected",
-                                            not_after=today or dt.date.today()),
-        "evidence_text": validation.text(fields, "evidence_text", errors, label="evidence", required=True),
-        "evaluation_text": validation.text(fields, "evaluation_text", errors, label="evaluation"),
-        "finding_type": validation.choice(fields, "finding_type", vocab.FINDING_TYPES, errors, label="type of finding"),
-        "impact_on_child": validation.choice(fields, "impact_on_child", vocab.IMPACTS_ON_CHILD, errors,
-                                             label="impact on the child", default="not_known"),
+        **read_record(FINDING, fields, errors, db=db, review_id=review_id, today=today),
         "criteria": _criteria(db, review_id, fields.get("criteria"), errors, require_criteria),
     }
     if errors:
@@ -184,8 +176,8 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
         values = normalise(db, current["review_id"], fields,
                            require_criteria=submit or current["qa_status"] != "draft")
         errors: dict[str, str] = {}
-        reason = validation.text({"reason": reason}, "reason", errors, label="reason for the change",
-                                 required=current["qa_status"] != "draft", limit=2000)
+        reason = validation.text({"reason": reason}, "reason", errors, label=EDIT_REASON.message_name,
+                                 required=current["qa_status"] != "draft", limit=EDIT_REASON.max_length or 0)
         if errors:
             raise ValidationError("Say why you are changing a submitted finding.", field_errors=errors)
         before = _snapshot(db, finding_id)
