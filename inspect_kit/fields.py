@@ -85,6 +85,15 @@ class Field:
         return self.column or self.name
 
 
+def reader_note(field: Field) -> str:
+    """The field's description for a reader of stored rows (Datasette, the evidence workbook):
+    its hint, with how a date or a yes/no is stored."""
+    if field.kind == FLAG:
+        return "1 " + field.hint[:1].lower() + field.hint[1:] + "."
+    note = field.hint.rstrip(".")
+    return note + (" (YYYY-MM-DD)." if field.kind == DATE else ".")
+
+
 def by_name(record: tuple[Field, ...]) -> dict[str, Field]:
     """A record's fields by name."""
     return {field.name: field for field in record}
@@ -124,20 +133,20 @@ CHRONOLOGY_EVENT: tuple[Field, ...] = (
     Field("practitioner_role", "Practitioner’s role",
           "For example, duty social worker or locum paediatrician. Never a name.", kind=LINE,
           noun="practitioner's role"),
-    Field("event_date", "Date of the event", "When it happened", kind=DATE, required=True, past_only=True),
+    Field("event_date", "Date of the event", "When the event happened", kind=DATE, required=True, past_only=True),
     Field("date_precision", "How exact is the date?", "How exact the date is (default: exact day)", kind=CHOICE,
           vocabulary=vocab.DATE_PRECISIONS, default="day", noun="date precision"),
     Field("event_type", "Type of event", "The kind of contact or event", kind=CHOICE, required=True,
           vocabulary=vocab.EVENT_TYPES),
-    Field("description", "What happened", "What happened",
-          required=True, noun="description of the event"),
+    Field("description", "What happened", "What happened", required=True, noun="description of the event"),
     Field("source_of_information", "Source of information",
-          "For example, the ED record or the GP notes (optional)", kind=LINE,
+          "Where the information came from, for example the ED record or the GP notes", kind=LINE,
           max_length=validation.SHORT_TEXT_LIMIT * 2),
-    Field("key_event", "Key event", "A turning point in the child's story", kind=FLAG, noun="Key event"),
-    Field("missed_opportunity", "Missed opportunity", "An agency could have acted to protect the child and did not",
-          kind=FLAG, noun="Missed opportunity"),
-    Field("good_practice", "Good practice", "Practice that was good and should be recognised", kind=FLAG,
+    Field("key_event", "Key event", "When the event is a turning point in the child's story", kind=FLAG,
+          noun="Key event"),
+    Field("missed_opportunity", "Missed opportunity",
+          "When an agency could have acted to protect the child and did not", kind=FLAG, noun="Missed opportunity"),
+    Field("good_practice", "Good practice", "When the practice was good and should be recognised", kind=FLAG,
           noun="Good practice"),
 )
 
@@ -152,7 +161,7 @@ ALERT: tuple[Field, ...] = (
     # Required unless the alert is raised from a finding (whose case it then takes).
     Field("case_id", "Case (child)", "The case (child) the alert is about", kind=REFERENCE, table="cases",
           column="case_ref", noun="case"),
-    Field("referral_due", "Referral due", "Leave blank for the default: today if urgent, 2 days if routine",
+    Field("referral_due", "Referral due", "When the referral is due (by default today if urgent, in 2 days if routine)",
           kind=DATE, noun="referral due date"),
 )
 
