@@ -306,10 +306,9 @@ def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> d
             "properties": {
                 "public_id": {"type": "string"}, "url": {"type": "string"},
                 "qa_status": _enum(vocab.QA_STATUSES, "Quality-assurance status"),
-                "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
-                "activity": _enum(vocab.ACTIVITIES, "Activity"),
-                "collected_on": STORED_DATE, "version": {"type": "integer"}, "updated_at": TIMESTAMP,
-                "evidence_text": {"type": "string"}, "strand": {"type": "string"}, "inspector": {"type": "string"},
+                **{name: finding_out[name] for name in ("finding_type", "activity", "collected_on", "evidence_text")},
+                "version": {"type": "integer"}, "updated_at": TIMESTAMP, "strand": {"type": "string"},
+                "inspector": {"type": "string"},
                 "agency": {"type": ["string", "null"]}, "case_ref": {"type": ["string", "null"]},
             },
         },
@@ -541,6 +540,7 @@ def paths() -> dict[str, Any]:
 
 
 
+FINDING = fields.by_name(fields.FINDING)
 JUDGEMENT = fields.by_name(fields.JUDGEMENT)
 
 
@@ -584,8 +584,8 @@ def judgement_schemas() -> dict[str, Any]:
                 "finding_version": {"type": "integer", "description": "The finding's version when cited."},
                 "current_version": {"type": "integer"},
                 "qa_status": _enum(vocab.QA_STATUSES, "The finding's QA status now"),
-                "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
-                "strand": {"type": "string"}, "agency": {"type": ["string", "null"]}, "collected_on": STORED_DATE,
+                **{name: field_output(FINDING[name]) for name in ("finding_type", "collected_on")},
+                "strand": {"type": "string"}, "agency": {"type": ["string", "null"]},
                 "cited_by": {"type": "string"}, "cited_at": TIMESTAMP,
             },
         },
