@@ -59,14 +59,9 @@ class References:
         exact = [row for row in found if row[1] == typed.strip()]
         return exact[0] if len(exact) == 1 else None
 
-    def case_id(self, case_ref: Any) -> int | None:
-        """The id of the review's case ``case_ref``, or None."""
-        found = self.find("cases", case_ref)
-        return found[0] if found else None
-
-    def agency_id(self, name: Any) -> int | None:
-        """The id of the review's agency called ``name``, or None."""
-        found = self.find("agencies", name)
+    def row_id(self, table: str, typed: Any) -> int | None:
+        """The id of the row of ``table`` that ``typed`` names, or None."""
+        found = self.find(table, typed)
         return found[0] if found else None
 
     def criterion_code(self, code: Any) -> str | None:
@@ -74,27 +69,22 @@ class References:
         found = self.find("criteria", code)
         return found[1] if found else None
 
-    def inspector_id(self, code: Any) -> int | None:
-        """The id of the review's inspector with display code ``code``, or None."""
-        found = self.find("inspectors", code)
-        return found[0] if found else None
-
 
 def case_id(db: Database, review_id: int, case_ref: Any) -> int | None:
     """The id of the review's case ``case_ref`` under the rule (module docstring), or None."""
-    return References(db, review_id).case_id(case_ref)
+    return References(db, review_id).row_id("cases", case_ref)
 
 
 def agency_id(db: Database, review_id: int, name: Any) -> int | None:
     """The id of the review's agency called ``name`` under the rule, or None."""
-    return References(db, review_id).agency_id(name)
+    return References(db, review_id).row_id("agencies", name)
+
+
+def inspector_id(db: Database, review_id: int, code: Any) -> int | None:
+    """The id of the review's inspector with code ``code`` under the rule, or None."""
+    return References(db, review_id).row_id("inspectors", code)
 
 
 def criterion_code(db: Database, review_id: int, code: Any) -> str | None:
     """The review's criterion code as stored, for ``code`` under the rule, or None."""
     return References(db, review_id).criterion_code(code)
-
-
-def inspector_id(db: Database, review_id: int, code: Any) -> int | None:
-    """The id of the review's inspector with code ``code`` under the rule, or None."""
-    return References(db, review_id).inspector_id(code)

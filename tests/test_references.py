@@ -71,17 +71,17 @@ def test_criterion_codes_in_a_finding_are_resolved_to_the_stored_code(fresh_db):
 
 @pytest.fixture
 def api(tmp_path):
+    """The JSON API over a store holding the small review and the MASH desk, as inspector health1."""
     store = Store(tmp_path / "evidence")
     store.init()
     with contextlib.closing(store.evidence()) as db:
-        review = small_review(db)
-        mash = add_mash(db, review.review_id)
+        mash = add_mash(db, small_review(db).review_id)
     with contextlib.closing(store.private()) as db:
         accounts.add_account(db, username="health1", password="correct horse battery", role="inspector",
                              strand="health", inspector_code="HLT-01")
-        token = accounts.issue_token(db, "health1")
+        headers = {"Authorization": f"Bearer {accounts.issue_token(db, 'health1')}"}
     app = create_app({"TESTING": True, "INSPECT_KIT_HOME": str(store.home), "SECRET_KEY": TEST_SECRET})
-    return app.test_client(), {"Authorization": f"Bearer {token}"}, mash
+    return app.test_client(), headers, mash
 
 
 def test_the_api_finds_an_agency_typed_in_lower_case(api):

@@ -12,10 +12,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from .. import attachments, findings, policy, qa, reviews, vocab
-from ..errors import Conflict, InvalidTransition, NotFound, StorageFault, ValidationError
+from ..errors import Conflict, InvalidTransition, NotFound
 from .auth import login_required, review_required
 from .db import get_db
-from .errors import KEPT_IN_FORM, note_storage_fault
+from .errors import save_form
 from .forms import AttachmentForm, FindingForm, QaForm
 
 bp = Blueprint("findings", __name__)
@@ -95,19 +95,10 @@ def new():
     status = 200
     if form.is_submitted():
         submit = request.form.get("action") == "submit"
-        try:
-            result = findings.record_finding(db, g.actor, form.domain_fields(request.form),
-                                             client_uuid=form.client_uuid.data, submit=submit,
-                                             review_id=review["id"])
-        except ValidationError as error:
-            form.show_errors(error.field_errors or {"evidence_text": error.message})
-            status = 422
-        except StorageFault as fault:
-            # Same client_uuid in the re-rendered form: saving again stores it once.
-            note_storage_fault(fault)
-            form.form_errors.append(fault.message + KEPT_IN_FORM)
-            status = fault.status
-        else:
+        result, status = save_form(form, lambda: findings.record_finding(
+            db, g.actor, form.domain_fields(request.form), client_uuid=form.client_uuid.data, submit=submit,
+            review_id=review["id"]), field="evidence_text")
+        if result is not None:
             record = result.record
             if not result.created:
                 # A double click, a back-button resubmit or a retry: the record exists already.
@@ -139,20 +130,14 @@ def edit(public_id: str):
         fields = form.domain_fields(request.form)
         submit = request.form.get("action") == "submit"
         try:
-            updated = findings.edit_finding(db, g.actor, finding["id"], fields, reason=form.reason.data,
-                                            expected_version=_version(form.expected_version.data), submit=submit)
-        except ValidationError as error:
-            form.show_errors(error.field_errors or {"evidence_text": error.message})
-            status = 422
-        except StorageFault as fault:
-            note_storage_fault(fault)
-            form.form_errors.append(fault.message + KEPT_IN_FORM)
-            status = fault.status
+            updated, status = save_form(form, lambda: findings.edit_finding(
+                db, g.actor, finding["id"], fields, reason=form.reason.data,
+                expected_version=_version(form.expected_version.data), submit=submit), field="evidence_text")
         except Conflict as error:
             current = findings.get_finding(db, finding["id"])
-            conflict, status = {"message": error.message, "current": current}, 409
+            conflict, status, updated = {"message": error.message, "current": current}, 409, None
             form.expected_version.data = str(current["version"])
-        else:
+        if updated is not None:
             flash(f"{public_id} has been saved (version {updated['version']})."
                   + (" It is in the QA queue." if updated["qa_status"] == "submitted" else ""))
             return redirect(url_for("findings.show", public_id=public_id))
