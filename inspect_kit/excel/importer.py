@@ -35,7 +35,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlite_utils import Database
 
-from .. import audit, chronology, findings, policy, references, validation, vocab
+from .. import audit, chronology, fields, findings, policy, references, validation
 from ..actors import Actor
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..store import write_transaction
@@ -54,14 +54,12 @@ from .safety import ImportLimits, WorkbookRefused, check_workbook_file
 __all__ = ["ImportLimits", "ImportReport", "RowError", "WorkbookInvalid", "WorkbookRefused",
            "import_capture_workbook", "read_capture_workbook"]
 
-# The form field each capture column fills (for mapping errors back to columns).
-FINDING_FIELD_COLUMNS = {"agency_id": "agency", "case_id": "case_ref"}
-EVENT_FIELD_COLUMNS = {"agency_id": "agency", "case_id": "case_ref"}
-CODED_COLUMNS = {
-    "activity": vocab.ACTIVITIES, "finding_type": vocab.FINDING_TYPES, "impact_on_child": vocab.IMPACTS_ON_CHILD,
-    "date_precision": vocab.DATE_PRECISIONS, "event_type": vocab.EVENT_TYPES,
-}
-DATE_COLUMNS = {"collected_on", "event_date"}
+# The capture column each field is typed in (for mapping errors back to columns), from the field registry.
+FINDING_FIELD_COLUMNS = {spec.name: spec.typed_column for spec in fields.FINDING if spec.column}
+EVENT_FIELD_COLUMNS = {spec.name: spec.typed_column for spec in fields.CHRONOLOGY_EVENT if spec.column}
+# Columns whose cells may hold a vocabulary's code or its label.
+CODED_COLUMNS = {spec.name: dict(spec.vocabulary or {}) for spec in (*fields.FINDING, *fields.CHRONOLOGY_EVENT)
+                 if spec.kind == fields.CHOICE}
 _SECONDARY = re.compile(r"\s*\((secondary|s)\)\s*$", re.IGNORECASE)
 MAX_ERRORS_LISTED = 500
 
