@@ -20,7 +20,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfRefused
 
-from .. import accounts, chronology, findings, policy, qa, references, reviews, validation, vocab
+from .. import accounts, chronology, fields, findings, policy, qa, references, reviews, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
 from .db import get_db, get_private_db
@@ -31,10 +31,11 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 REALM = 'Bearer realm="inspect_kit"'
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+# A record's fields as the registry lists them, each reference with its name beside its id.
 FINDING_OUT = (
-    "public_id", "client_uuid", "review_id", "strand", "inspector", "agency_id", "agency", "case_id", "case_ref",
-    "activity", "collected_on", "evidence_text", "evaluation_text", "finding_type", "impact_on_child", "criteria",
-    "qa_status", "version", "created_at", "updated_at", "submitted_at",
+    "public_id", "client_uuid", "review_id", "strand", "inspector",
+    *(name for spec in fields.FINDING for name in (spec.name, *((spec.typed_column,) if spec.column else ()))),
+    "criteria", "qa_status", "version", "created_at", "updated_at", "submitted_at",
 )
 SUMMARY_OUT = (
     "public_id", "qa_status", "finding_type", "activity", "collected_on", "version", "updated_at",
@@ -44,7 +45,7 @@ EVENT_OUT = (
     "id", "client_uuid", "case_id", "case_ref", "agency_id", "agency", "agency_type", *chronology.FIELDS[2:],
     "created_at",
 )
-FLAGS = ("key_event", "missed_opportunity", "good_practice")
+FLAGS = tuple(spec.name for spec in fields.CHRONOLOGY_EVENT if spec.kind == fields.FLAG)
 CHRONOLOGY_READERS = ("Case chronologies are for inspectors, leads and moderators; administrators run the system "
                       "and see no case content.")
 
