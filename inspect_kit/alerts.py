@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, validation, vocab
+from . import audit, policy, validation
 from .actors import Actor
 from .errors import Forbidden, InvalidTransition, NotFound, ValidationError
-from .store import now, write_transaction
+from .fields import ALERT, read_record
+from .store import RecordResult, idempotent_write, insert_row, now, write_transaction
 
 REFERRAL_DAYS = {"urgent": 0, "routine": 2}
 RESPONSE_DAYS = {"urgent": 1, "routine": 5}
@@ -33,20 +34,16 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
 
     :raises Forbidden: the actor may not raise alerts (:data:`policy.RAISE_ALERTS`).
     :raises ValidationError: no case or finding, bad urgency, empty concern, bad uuid.
+    :raises Conflict: ``client_uuid`` already raised an alert with other content.
     """
     if not policy.may(actor, policy.RAISE_ALERTS):
         raise Forbidden("Inspectors raise safeguarding alerts; this account may not.")
     if client_uuid is not None:
         client_uuid = validation.submission_uuid(client_uuid)
-        row = db.execute("SELECT id FROM safeguarding_alerts WHERE client_uuid = ?", [client_uuid]).fetchone()
-        if row:
-            return get_alert(db, row[0])
     errors: dict[str, str] = {}
-    fields = {"urgency": urgency, "concern": concern, "case_id": case_id, "referral_due": referral_due}
-    urgency = validation.choice(fields, "urgency", vocab.ALERT_URGENCIES, errors, label="urgency")
-    concern = validation.text(fields, "concern", errors, label="concern about the child", required=True,
-                             limit=validation.COMMENT_LIMIT)
-    case_id = validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case")
+    typed = {"urgency": urgency, "concern": concern, "case_id": case_id, "referral_due": referral_due}
+    values = read_record(ALERT, typed, errors, db=db, review_id=review_id)
+    urgency, concern, case_id = values["urgency"], values["concern"], values["case_id"]
     if finding_id is not None:
         row = db.execute("SELECT case_id FROM findings WHERE id = ? AND review_id = ?", [finding_id, review_id]).fetchone()
         if row is None:
@@ -55,25 +52,29 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
             case_id = row[0]
     elif case_id is None and "case_id" not in errors:
         errors["case_id"] = "Say which case (child) the alert is about"
-    due = validation.iso_date(fields, "referral_due", errors, label="referral due date", required=False)
+    due = values["referral_due"]
     if errors:
         raise ValidationError("The alert was not raised: " + "; ".join(errors.values()), field_errors=errors)
     today = today or dt.date.today()
     due = due or (today + dt.timedelta(days=REFERRAL_DAYS[urgency])).isoformat()
     with write_transaction(db):
-        if client_uuid is not None:
-            row = db.execute("SELECT id FROM safeguarding_alerts WHERE client_uuid = ?", [client_uuid]).fetchone()
-            if row:
-                return get_alert(db, row[0])
         row = {"review_id": review_id, "case_id": case_id, "finding_id": finding_id, "urgency": urgency,
                "concern": concern, "status": "raised", "raised_by": actor.username, "raised_at": now(),
                "referral_due": due, "client_uuid": client_uuid}
-        alert_id = db.execute(
-            f"INSERT INTO safeguarding_alerts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        ).lastrowid
-        audit.record(db, actor, "alert.raise", table="safeguarding_alerts", row_id=alert_id, after=row)
-        return get_alert(db, alert_id)
+
+        def create() -> int:
+            alert_id = insert_row(db, "safeguarding_alerts", row)
+            audit.record(db, actor, "alert.raise", table="safeguarding_alerts", row_id=alert_id, after=row)
+            return alert_id
+
+        if client_uuid is None:
+            return get_alert(db, create())
+        same = {key: row[key] for key in ("review_id", "case_id", "finding_id", "urgency", "concern")}
+        written = idempotent_write(
+            db, "safeguarding_alerts", client_uuid, same, create,
+            conflict="This form was already used to raise a different alert. Nothing more was raised; "
+                     "reload the form to raise a new one.")
+        return get_alert(db, written.id)
 
 
 def refer(db: Database, actor: Actor, alert_id: int, *, referred_to: str, response_due: str | None = None,
@@ -121,6 +122,44 @@ def close(db: Database, actor: Actor, alert_id: int, note: str | None = None) ->
     with write_transaction(db):
         alert = get_alert(db, alert_id)
         return _move(db, actor, alert, "responded", "closed", {"closed_at": now()}, detail=note)
+
+
+# A lead's steps, and the status each leads to.
+STEPS = {"refer": "referred", "respond": "responded", "close": "closed"}
+
+
+def take_step(db: Database, actor: Actor, alert_id: int, step: str, *, referred_to: str | None = None,
+              response_due: str | None = None, response: str | None = None,
+              note: str | None = None) -> RecordResult:
+    """Take a lead's ``step`` (:data:`STEPS`) with :func:`refer`, :func:`record_response` or :func:`close`.
+
+    A step that repeats the one stored (a double click or a retry: the alert
+    is already in the step's status with the same typed text) is a replay:
+    the alert comes back with ``created`` False and nothing is written. A
+    different referral or response by another lead stays a refusal, so its
+    typed text is not dropped with an "already done" message.
+
+    :raises InvalidTransition: the alert is not at the step's starting status (and not a replay).
+    :raises ValidationError, Forbidden: as the step's function.
+    """
+    try:
+        if step == "refer":
+            alert = refer(db, actor, alert_id, referred_to=referred_to or "", response_due=response_due)
+        elif step == "respond":
+            alert = record_response(db, actor, alert_id, response or "")
+        elif step == "close":
+            alert = close(db, actor, alert_id, note)
+        else:
+            raise ValueError(f"no alert step {step!r}")
+    except InvalidTransition:
+        stored = get_alert(db, alert_id)
+        if stored["status"] != STEPS[step]:
+            raise
+        typed = {"refer": (referred_to, stored["referred_to"]), "respond": (response, stored["response"])}.get(step)
+        if typed is not None and (typed[0] or "").replace("\r\n", "\n").strip() != (typed[1] or ""):
+            raise
+        return RecordResult(stored, created=False)  # closing: its optional note is in the audit log
+    return RecordResult(alert, created=True)
 
 
 def get_alert(db: Database, alert_id: int) -> dict[str, Any]:

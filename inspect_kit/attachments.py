@@ -23,7 +23,7 @@ from .disk import storage_fault
 from .errors import Forbidden, InvalidTransition, NotFound, StoreError, ValidationError
 from .file_modes import make_private, make_private_folder
 from .finding_queries import get_finding
-from .store import Store, now, write_transaction
+from .store import Store, insert_row, now, write_transaction
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 FILENAME_LIMIT = 200
@@ -100,10 +100,7 @@ def add_attachment(db: Database, store: Store, actor: Actor, finding_id: int | s
             row = {"sha256": sha256, "finding_id": finding["id"], "filename": clean_filename(filename),
                    "media_type": media_type, "size_bytes": len(content), "uploaded_by": actor.username,
                    "uploaded_at": now()}
-            attachment_id = db.execute(
-                f"INSERT INTO attachments ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-                list(row.values())
-            ).lastrowid
+            attachment_id = insert_row(db, "attachments", row)
             audit.record(db, actor, "attachment.add", table="attachments", row_id=attachment_id, after=row)
     except BaseException:
         if created:

@@ -25,7 +25,7 @@ from .actors import Actor
 from .audit_chain import GENESIS as GENESIS
 from .audit_chain import HASHED_COLUMNS as HASHED_COLUMNS
 from .audit_chain import row_hash as row_hash
-from .store import now, write_transaction
+from .store import insert_row, now, write_transaction
 
 # What a redacted row keeps and its purge certificate vouches for (inspect_kit.purge).
 REDACTION_OUTLINE = ("id", "at", "actor", "action", "table_name", "row_id", "hash")
@@ -77,10 +77,7 @@ def record(
             "detail": detail,
         }
         row["hash"] = row_hash(last["hash"], row)
-        db.execute(
-            f"INSERT INTO audit_log ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        )
+        insert_row(db, "audit_log", row)
         return row["id"]
 
 

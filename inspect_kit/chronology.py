@@ -13,16 +13,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, validation, vocab
+from . import audit, policy, references, validation
 from .actors import Actor
-from .errors import Conflict, Forbidden, NotFound, ValidationError
-from .findings import RecordResult
-from .store import now, write_transaction
+from .errors import Forbidden, NotFound, ValidationError
+from .fields import CHRONOLOGY_EVENT, read_record
+from .store import RecordResult, idempotent_write, insert_row, now, write_transaction
 
-FIELDS = (
-    "case_id", "agency_id", "practitioner_role", "event_date", "date_precision", "event_type",
-    "description", "source_of_information", "key_event", "missed_opportunity", "good_practice",
-)
+FIELDS = tuple(field.name for field in CHRONOLOGY_EVENT)
 
 
 def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
@@ -32,24 +29,7 @@ def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, today:
     """
     fields = dict(fields)
     errors: dict[str, str] = {}
-    values = {
-        "case_id": validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case", required=True),
-        "agency_id": validation.review_row_id(db, "agencies", fields, "agency_id", review_id, errors, label="agency",
-                                              required=True),
-        "practitioner_role": validation.text(fields, "practitioner_role", errors, label="practitioner's role",
-                                             limit=validation.SHORT_TEXT_LIMIT, multiline=False),
-        "event_date": validation.iso_date(fields, "event_date", errors, label="date of the event",
-                                          not_after=today or dt.date.today()),
-        "date_precision": validation.choice(fields, "date_precision", vocab.DATE_PRECISIONS, errors,
-                                            label="date precision", default="day"),
-        "event_type": validation.choice(fields, "event_type", vocab.EVENT_TYPES, errors, label="type of event"),
-        "description": validation.text(fields, "description", errors, label="description of the event", required=True),
-        "source_of_information": validation.text(fields, "source_of_information", errors, label="source of information",
-                                                 limit=validation.SHORT_TEXT_LIMIT * 2, multiline=False),
-        "key_event": validation.flag(fields, "key_event", errors, label="Key event"),
-        "missed_opportunity": validation.flag(fields, "missed_opportunity", errors, label="Missed opportunity"),
-        "good_practice": validation.flag(fields, "good_practice", errors, label="Good practice"),
-    }
+    values = read_record(CHRONOLOGY_EVENT, fields, errors, db=db, review_id=review_id, today=today)
     if errors:
         raise ValidationError("There is a problem: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
                               field_errors=errors)
@@ -76,21 +56,18 @@ def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, clien
     values = normalise(db, review_id, fields)
     digest = validation.content_hash({"review_id": review_id, **values})
     with write_transaction(db):
-        existing = db.execute("SELECT id, content_hash FROM chronology_events WHERE client_uuid = ?", [uuid]).fetchone()
-        if existing:
-            if existing[1] != digest:
-                raise Conflict("This submission id was already used for a different event; reload the form "
-                               "to record a new one.")
-            return RecordResult(get_event(db, existing[0]), created=False)
-        row = {"client_uuid": uuid, "content_hash": digest, "review_id": review_id, **values,
-               "recorded_by": actor.inspector_id, "created_at": now()}
-        event_id = db.execute(
-            f"INSERT INTO chronology_events ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            list(row.values()),
-        ).lastrowid
-        audit.record(db, actor, "chronology_event.create", table="chronology_events", row_id=event_id, after=row,
-                     detail=audit_detail)
-        return RecordResult(get_event(db, event_id), created=True)
+        def create() -> int:
+            row = {"client_uuid": uuid, "content_hash": digest, "review_id": review_id, **values,
+                   "recorded_by": actor.inspector_id, "created_at": now()}
+            event_id = insert_row(db, "chronology_events", row)
+            audit.record(db, actor, "chronology_event.create", table="chronology_events", row_id=event_id,
+                         after=row, detail=audit_detail)
+            return event_id
+
+        written = idempotent_write(db, "chronology_events", uuid, {"content_hash": digest}, create,
+                                   conflict="This submission id was already used for a different event; reload "
+                                            "the form to record a new one.")
+        return RecordResult(get_event(db, written.id), created=written.created)
 
 
 EVENT_SELECT = """
@@ -128,11 +105,14 @@ def case_chronology(db: Database, case_id: int) -> list[dict[str, Any]]:
 
 
 def case_by_ref(db: Database, review_id: int, case_ref: str) -> dict[str, Any]:
-    """:raises NotFound: no such case in the review."""
-    rows = list(db.query("SELECT * FROM cases WHERE review_id = ? AND case_ref = ?", [review_id, case_ref]))
-    if not rows:
+    """The review's case ``case_ref``, found under the one rule of :mod:`inspect_kit.references`
+    (``c-017`` finds ``C-017``).
+
+    :raises NotFound: no such case in the review."""
+    case_id = references.case_id(db, review_id, case_ref)
+    if case_id is None:
         raise NotFound(f"No case {case_ref} in this review.")
-    return rows[0]
+    return next(db.query("SELECT * FROM cases WHERE id = ?", [case_id]))
 
 
 def case_list(db: Database, review_id: int) -> list[dict[str, Any]]:

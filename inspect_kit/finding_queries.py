@@ -16,12 +16,10 @@ from sqlite_utils import Database
 from . import policy
 from .actors import Actor
 from .errors import Forbidden, NotFound
+from .fields import FINDING
 
 # The fields an inspector supplies, in the order a form shows them.
-FIELDS = (
-    "agency_id", "case_id", "activity", "collected_on", "evidence_text",
-    "evaluation_text", "finding_type", "impact_on_child", "criteria",
-)
+FIELDS = (*(field.name for field in FINDING), "criteria")
 
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, lifecycle, policy, qa, validation, vocab
+from . import audit, lifecycle, policy, qa, references, validation, vocab
 from .actors import Actor
 from .errors import Conflict, Forbidden, InvalidTransition, ValidationError
+from .fields import EDIT_REASON, FINDING, read_record
 
 # Reading findings lives in finding_queries (so qa can read without importing
 # this module); findings stays the one name callers use for both.
@@ -28,15 +28,8 @@ from .finding_queries import criteria_of
 from .finding_queries import finding_history as finding_history
 from .finding_queries import get_finding as get_finding
 from .finding_queries import list_findings as list_findings
-from .store import now, write_transaction
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    """What a submission did: the stored record and whether it was created now."""
-
-    record: dict[str, Any]
-    created: bool
+from .store import RecordResult as RecordResult
+from .store import idempotent_write, insert_row, now, write_transaction
 
 
 def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, require_criteria: bool = True,
@@ -51,16 +44,7 @@ def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, requir
     fields = dict(fields)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
-        "agency_id": validation.review_row_id(db, "agencies", fields, "agency_id", review_id, errors, label="agency"),
-        "case_id": validation.review_row_id(db, "cases", fields, "case_id", review_id, errors, label="case"),
-        "activity": validation.choice(fields, "activity", vocab.ACTIVITIES, errors, label="activity"),
-        "collected_on": validation.iso_date(fields, "collected_on", errors, label="date the evidence was collected",
-                                            not_after=today or dt.date.today()),
-        "evidence_text": validation.text(fields, "evidence_text", errors, label="evidence", required=True),
-        "evaluation_text": validation.text(fields, "evaluation_text", errors, label="evaluation"),
-        "finding_type": validation.choice(fields, "finding_type", vocab.FINDING_TYPES, errors, label="type of finding"),
-        "impact_on_child": validation.choice(fields, "impact_on_child", vocab.IMPACTS_ON_CHILD, errors,
-                                             label="impact on the child", default="not_known"),
+        **read_record(FINDING, fields, errors, db=db, review_id=review_id, today=today),
         "criteria": _criteria(db, review_id, fields.get("criteria"), errors, require_criteria),
     }
     if errors:
@@ -86,11 +70,12 @@ def _criteria(db: Database, review_id: int, raw: Any, errors: dict[str, str], re
     else:
         errors["criteria"] = "Criteria must be a list of criterion codes"
         return {}
-    known = {code for (code,) in db.execute("SELECT code FROM criteria WHERE review_id = ?", [review_id])}
+    known = references.References(db, review_id)
     chosen: dict[str, str] = {}
-    for code, relevance in pairs:
-        if not isinstance(code, str) or code not in known:
-            errors["criteria"] = f"Select criteria from this review's framework ({code!r} is not one of them)"
+    for typed, relevance in pairs:
+        code = known.criterion_code(typed)
+        if code is None:
+            errors["criteria"] = f"Select criteria from this review's framework ({typed!r} is not one of them)"
             return {}
         if not isinstance(relevance, str) or relevance not in vocab.RELEVANCES:
             errors["criteria"] = f"Relevance of criterion {code} must be primary or secondary"
@@ -121,44 +106,43 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
     values = normalise(db, review_id, fields, require_criteria=submit)
     digest = validation.content_hash({"review_id": review_id, "inspector_id": author["id"], **values})
     with write_transaction(db):
-        existing = db.execute("SELECT id, content_hash FROM findings WHERE client_uuid = ?", [uuid]).fetchone()
-        if existing:
-            if existing[1] != digest:
-                raise Conflict(
-                    "This submission id was already used for a different record. Your text has not been saved "
-                    "twice; reload the form to start a new record.")
-            stored = get_finding(db, existing[0])
-            # A "submit" replaying a draft save (saved, then the submit button on the
-            # same form) submits the stored record rather than refusing or ignoring it.
-            return RecordResult(_submit_if_open(db, actor, stored) if submit and stored["qa_status"] == "draft"
-                                else stored, created=False)
-        # After the replay check: a record sent before the status moved on is
-        # still acknowledged as stored when its outbox retries it.
-        lifecycle.require_new_evidence_allowed(db, review_id)
-        seq = _next_seq(db, author)
-        stamp = now()
-        # Recorded and submitted in one insert: the same rows as recording a draft
-        # and then qa.submit (version 1 is the draft, then a submit action), without
-        # reading the new record back twice (bench/intake.py: fewer statements per request).
-        row = {
-            "public_id": public_id(author["code"], seq), "client_uuid": uuid, "content_hash": digest,
-            "review_id": review_id, "strand_id": author["strand_id"], "inspector_id": author["id"],
-            "inspector_seq": seq, **{k: v for k, v in values.items() if k != "criteria"},
-            "qa_status": "submitted" if submit else "draft", "version": 1, "created_at": stamp, "updated_at": stamp,
-            "submitted_at": stamp if submit else None,
-        }
-        finding_id = db.execute(
-            f"INSERT INTO findings ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
-        ).lastrowid
-        _write_criteria(db, review_id, finding_id, values["criteria"])
-        snapshot = {**{key: row[key] for key in SNAPSHOT_COLUMNS}, "qa_status": "draft",
-                    "criteria": values["criteria"]}
-        _write_version(db, finding_id, 1, snapshot, actor, reason=None)
-        audit.record(db, actor, "finding.create", table="findings", row_id=finding_id, after=snapshot,
-                     detail=audit_detail)
-        if submit:
-            qa.record_action(db, actor, finding_id, "submit", "draft", "submitted", None, at=stamp)
-        return RecordResult(get_finding(db, finding_id), created=True)
+        def create() -> int:
+            # After the replay check: a record sent before the status moved on is
+            # still acknowledged as stored when its outbox retries it.
+            lifecycle.require_new_evidence_allowed(db, review_id)
+            seq = _next_seq(db, author)
+            stamp = now()
+            # Recorded and submitted in one insert: the same rows as recording a draft
+            # and then qa.submit (version 1 is the draft, then a submit action), without
+            # reading the new record back twice (bench/intake.py: fewer statements per request).
+            row = {
+                "public_id": public_id(author["code"], seq), "client_uuid": uuid, "content_hash": digest,
+                "review_id": review_id, "strand_id": author["strand_id"], "inspector_id": author["id"],
+                "inspector_seq": seq, **{k: v for k, v in values.items() if k != "criteria"},
+                "qa_status": "submitted" if submit else "draft", "version": 1, "created_at": stamp,
+                "updated_at": stamp, "submitted_at": stamp if submit else None,
+            }
+            finding_id = insert_row(db, "findings", row)
+            _write_criteria(db, review_id, finding_id, values["criteria"])
+            snapshot = {**{key: row[key] for key in SNAPSHOT_COLUMNS}, "qa_status": "draft",
+                        "criteria": values["criteria"]}
+            _write_version(db, finding_id, 1, snapshot, actor, reason=None)
+            audit.record(db, actor, "finding.create", table="findings", row_id=finding_id, after=snapshot,
+                         detail=audit_detail)
+            if submit:
+                qa.record_action(db, actor, finding_id, "submit", "draft", "submitted", None, at=stamp)
+            return finding_id
+
+        written = idempotent_write(
+            db, "findings", uuid, {"content_hash": digest}, create,
+            conflict="This submission id was already used for a different record. Your text has not been saved "
+                     "twice; reload the form to start a new record.")
+        stored = get_finding(db, written.id)
+        # A "submit" replaying a draft save (saved, then the submit button on the
+        # same form) submits the stored record rather than refusing or ignoring it.
+        if not written.created and submit and stored["qa_status"] == "draft":
+            stored = _submit_if_open(db, actor, stored)
+        return RecordResult(stored, created=written.created)
 
 
 def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[str, Any], *,
@@ -174,7 +158,9 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
 
     :raises NotFound, Forbidden: as usual.
     :raises InvalidTransition: the finding is withdrawn.
-    :raises Conflict: ``expected_version`` is stale (someone saved in between).
+    :raises Conflict: ``expected_version`` is stale (someone saved in between) and the
+        content differs from what is stored (the same content again is a replay: the
+        finding is returned unchanged).
     :raises ValidationError: bad input, or a missing reason.
     """
     with write_transaction(db):
@@ -184,14 +170,18 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
         if current["qa_status"] == "withdrawn":
             raise InvalidTransition("This finding was withdrawn and can no longer be edited.")
         if expected_version is not None and int(expected_version) != current["version"]:
+            if _same_content(db, current, fields):
+                # The same save arriving twice (a double click, a retry after a lost
+                # answer): it is stored already, so it is a replay, not a conflict.
+                return current
             raise Conflict(
                 f"This finding changed since you opened it (now version {current['version']}); "
                 "your text is kept below — compare it with the current version before saving again.")
         values = normalise(db, current["review_id"], fields,
                            require_criteria=submit or current["qa_status"] != "draft")
         errors: dict[str, str] = {}
-        reason = validation.text({"reason": reason}, "reason", errors, label="reason for the change",
-                                 required=current["qa_status"] != "draft", limit=2000)
+        reason = validation.text({"reason": reason}, "reason", errors, label=EDIT_REASON.message_name,
+                                 required=current["qa_status"] != "draft", limit=EDIT_REASON.max_length or 0)
         if errors:
             raise ValidationError("Say why you are changing a submitted finding.", field_errors=errors)
         before = _snapshot(db, finding_id)
@@ -217,6 +207,16 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
                      detail=reason)
         updated = get_finding(db, finding_id)
         return _submit_if_open(db, actor, updated) if submit else updated
+
+
+def _same_content(db: Database, current: dict[str, Any], fields: Mapping[str, Any]) -> bool:
+    """Whether ``fields`` say what ``current`` already holds (criteria included)."""
+    try:
+        values = normalise(db, current["review_id"], fields, require_criteria=False)
+    except ValidationError:
+        return False
+    return all(current[key] == value for key, value in values.items() if key != "criteria") and (
+        current["criteria"] == values["criteria"])
 
 
 def _submit_if_open(db: Database, actor: Actor, finding: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, validation, vocab
+from . import audit, fields, policy, validation, vocab
 from .actors import Actor
 from .errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
 from .store import now, write_transaction
@@ -40,10 +40,11 @@ from .store import now, write_transaction
 # fieldwork, drafting, qa, factual_accuracy, published, closed, and the area's factual
 # accuracy check is of a finished draft, so a grade must not move under it.
 LOCKED_STATUSES = ("factual_accuracy", "published", "closed")
-NARRATIVE_LIMIT = 40_000
-STATEMENT_LIMIT = 20_000
+_FIELDS = fields.by_name(fields.JUDGEMENT)
+NARRATIVE_LIMIT = _FIELDS["narrative"].max_length
+STATEMENT_LIMIT = _FIELDS["strengths"].max_length
 QUOTE_LIMIT = 1_000
-REASON_LIMIT = 5_000
+REASON_LIMIT = _FIELDS["reason"].max_length
 MAX_CITATIONS = 200
 NEGATIVE_TYPES = ("area_for_improvement", "serious_weakness")
 SNAPSHOT_FIELDS = ("proposed_grade", "moderated_grade", "narrative", "strengths", "areas_for_improvement",
@@ -416,16 +417,14 @@ def record_judgement(db: Database, actor: Actor, *, review_id: int, criterion_co
     require_propose(actor)
     _require_open(db, review_id)
     errors: dict[str, str] = {}
-    fields = {"scope": scope, "agency_id": agency_id, "narrative": narrative, "strengths": strengths,
-              "areas_for_improvement": areas_for_improvement, "reason": reason}
-    scope = validation.choice(fields, "scope", vocab.JUDGEMENT_SCOPES, errors, label="scope")
-    agency_id = validation.review_row_id(db, "agencies", fields, "agency_id", review_id, errors, label="agency",
+    typed = {"scope": scope, "agency_id": agency_id, "narrative": narrative, "strengths": strengths,
+             "areas_for_improvement": areas_for_improvement, "reason": reason}
+    scope = fields.read(_FIELDS["scope"], typed, errors)
+    agency_id = validation.review_row_id(db, "agencies", typed, "agency_id", review_id, errors, label="agency",
                                          required=scope == "agency")
-    narrative = validation.text(fields, "narrative", errors, label="narrative", required=True, limit=NARRATIVE_LIMIT)
-    strengths = validation.text(fields, "strengths", errors, label="strengths", limit=STATEMENT_LIMIT)
-    areas_for_improvement = validation.text(fields, "areas_for_improvement", errors,
-                                            label="areas for improvement", limit=STATEMENT_LIMIT)
-    reason = validation.text(fields, "reason", errors, label="reason for the change", limit=REASON_LIMIT)
+    narrative, strengths, areas_for_improvement, reason = (
+        fields.read(_FIELDS[name], typed, errors) for name in ("narrative", "strengths", "areas_for_improvement",
+                                                               "reason"))
     grades = scale(db, review_id)
     proposed_grade = _grade(proposed_grade, grades, "proposed_grade", errors)
     if grades and proposed_grade is None and "proposed_grade" not in errors:

@@ -22,9 +22,9 @@ from sqlite_utils import Database
 
 from . import audit, policy, validation
 from .actors import Actor
-from .errors import Conflict, Forbidden, InvalidTransition, StaleVersion, ValidationError
+from .errors import Forbidden, InvalidTransition, StaleVersion, ValidationError
 from .finding_queries import get_finding
-from .store import now, write_transaction
+from .store import idempotent_write, insert_row, now, write_transaction
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "submit": {"draft": "submitted", "returned": "submitted"},
@@ -130,47 +130,54 @@ def _move(db: Database, actor: Actor, finding_id: int, action: str, comment: str
         raise ValidationError(next(iter(errors.values())), field_errors=errors)
     uuid = validation.submission_uuid(client_uuid) if client_uuid is not None else None
     with write_transaction(db):
-        if uuid is not None:
-            done = db.execute("SELECT finding_id, action, actor, comment FROM qa_actions WHERE client_uuid = ?",
-                              [uuid]).fetchone()
-            if done is not None:
-                if tuple(done) != (finding_id, action, actor.username, comment):
-                    raise Conflict("This QA form was already used for another action. Nothing more was done: "
-                                   "reload the finding's page and try again.")
-                # A retry of an action already taken: the same answer, nothing written twice.
-                return get_finding(db, finding_id)
-        finding = get_finding(db, finding_id)
-        if not _may(actor, finding, action):
-            who = ("the inspector who recorded it" if action in ("submit", "withdraw")
-                   else "a lead inspector or moderator")
-            raise Forbidden(f"Only {who} can {action} this finding.")
-        if expected_version is not None and int(expected_version) != finding["version"]:
-            raise StaleVersion(
-                f"{finding['public_id']} has changed since you opened it: you read version {int(expected_version)}, "
-                f"it is now version {finding['version']}. Nothing was done; read the new version, then "
-                f"{action} it again.",
-                current_version=finding["version"],
-                field_errors={"expected_version": f"Changed since you opened it (now version {finding['version']})"})
-        moves = TRANSITIONS[action]
-        if finding["qa_status"] not in moves:
-            raise InvalidTransition(
-                f"A {finding['qa_status']} finding cannot be {'returned' if action == 'return' else action + 'ed'}; "
-                f"that is only possible from: {', '.join(moves)}.")
-        if action == "submit" and not finding["criteria"]:
-            # The stored finding's state, not this request, is at fault: a conflict (409), like a
-            # move from the wrong status. Editing the finding to add a criterion resolves it.
-            raise InvalidTransition("Link the finding to at least one framework criterion (edit it) before "
-                                    "submitting it.",
-                                    field_errors={"criteria": "Select at least one framework criterion"})
-        to_status = moves[finding["qa_status"]]
-        stamp = now()
-        if action == "submit":
-            db.execute("UPDATE findings SET qa_status = ?, submitted_at = ? WHERE id = ?", [to_status, stamp, finding_id])
+        def move() -> int:
+            return _take(db, actor, finding_id, action, comment, expected_version, uuid)
+
+        if uuid is None:
+            move()
         else:
-            db.execute("UPDATE findings SET qa_status = ? WHERE id = ?", [to_status, finding_id])
-        record_action(db, actor, finding_id, action, finding["qa_status"], to_status, comment, at=stamp,
-                      client_uuid=uuid)
+            # A retry of an action already taken: the same answer, nothing written twice.
+            idempotent_write(db, "qa_actions", uuid,
+                             {"finding_id": finding_id, "action": action, "actor": actor.username, "comment": comment},
+                             move, conflict="This QA form was already used for another action. Nothing more was "
+                                            "done: reload the finding's page and try again.")
         return get_finding(db, finding_id)
+
+
+def _take(db: Database, actor: Actor, finding_id: int, action: str, comment: str | None,
+          expected_version: int | None, uuid: str | None) -> int:
+    """Check and make one QA move inside the caller's transaction; returns the QA action's id."""
+    finding = get_finding(db, finding_id)
+    if not _may(actor, finding, action):
+        who = ("the inspector who recorded it" if action in ("submit", "withdraw")
+               else "a lead inspector or moderator")
+        raise Forbidden(f"Only {who} can {action} this finding.")
+    if expected_version is not None and int(expected_version) != finding["version"]:
+        raise StaleVersion(
+            f"{finding['public_id']} has changed since you opened it: you read version {int(expected_version)}, "
+            f"it is now version {finding['version']}. Nothing was done; read the new version, then "
+            f"{action} it again.",
+            current_version=finding["version"],
+            field_errors={"expected_version": f"Changed since you opened it (now version {finding['version']})"})
+    moves = TRANSITIONS[action]
+    if finding["qa_status"] not in moves:
+        raise InvalidTransition(
+            f"A {finding['qa_status']} finding cannot be {'returned' if action == 'return' else action + 'ed'}; "
+            f"that is only possible from: {', '.join(moves)}.")
+    if action == "submit" and not finding["criteria"]:
+        # The stored finding's state, not this request, is at fault: a conflict (409), like a
+        # move from the wrong status. Editing the finding to add a criterion resolves it.
+        raise InvalidTransition("Link the finding to at least one framework criterion (edit it) before "
+                                "submitting it.",
+                                field_errors={"criteria": "Select at least one framework criterion"})
+    to_status = moves[finding["qa_status"]]
+    stamp = now()
+    if action == "submit":
+        db.execute("UPDATE findings SET qa_status = ?, submitted_at = ? WHERE id = ?", [to_status, stamp, finding_id])
+    else:
+        db.execute("UPDATE findings SET qa_status = ? WHERE id = ?", [to_status, finding_id])
+    return record_action(db, actor, finding_id, action, finding["qa_status"], to_status, comment,
+                         at=stamp, client_uuid=uuid)
 
 
 def reopen_after_edit(db: Database, actor: Actor, finding_id: int, reason: str | None) -> None:
@@ -185,16 +192,15 @@ def reopen_after_edit(db: Database, actor: Actor, finding_id: int, reason: str |
 
 
 def record_action(db: Database, actor: Actor, finding_id: int, action: str, from_status: str, to_status: str,
-                  comment: str | None, *, at: str, client_uuid: str | None = None) -> None:
+                  comment: str | None, *, at: str, client_uuid: str | None = None) -> int:
     """Write a QA action and its audit row for a move the caller has already checked and made.
 
     For :mod:`inspect_kit.findings`, which records a finding and submits it in
     one insert; everything else moves findings through :func:`perform` and friends.
     """
-    db.execute(
-        "INSERT INTO qa_actions (finding_id, action, from_status, to_status, actor, at, comment, client_uuid)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [finding_id, action, from_status, to_status, actor.username, at, comment, client_uuid],
-    )
+    action_id = insert_row(db, "qa_actions", {
+        "finding_id": finding_id, "action": action, "from_status": from_status, "to_status": to_status,
+        "actor": actor.username, "at": at, "comment": comment, "client_uuid": client_uuid})
     audit.record(db, actor, f"finding.{action}", table="findings", row_id=finding_id,
                  before={"qa_status": from_status}, after={"qa_status": to_status}, detail=comment)
+    return action_id

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, vocab
+from . import audit, references, vocab
 from .actors import Actor
 from .errors import Conflict, NotFound, ValidationError
 from .frameworks import Framework, load_framework
-from .store import now, write_transaction
+from .store import insert_row, now, write_transaction
 
 
 def _require(value: str | None, choices: dict[str, str], field: str) -> None:
@@ -88,10 +88,7 @@ def create_review(
             "fieldwork_start": fieldwork_start, "fieldwork_end": fieldwork_end, "draft_due": draft_due,
             "status": status, "retention_review_on": retention_review_on, "created_at": now(),
         }
-        columns = ", ".join(row)
-        review_id = db.execute(
-            f"INSERT INTO reviews ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
-        ).lastrowid
+        review_id = insert_row(db, "reviews", row)
         for grade, label in framework.grades:
             db.execute("INSERT INTO grades (review_id, grade, label) VALUES (?, ?, ?)", [review_id, grade, label])
         position = 0
@@ -195,9 +192,7 @@ def add_case(
             raise Conflict(f"The review already has a case {case_ref}.")
         row = {"review_id": review_id, "case_ref": case_ref, "household_ref": household_ref, "age_band": age_band,
                "legal_status": legal_status, "cp_category": cp_category, "selection_route": selection_route}
-        case_id = db.execute(
-            f"INSERT INTO cases ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
-        ).lastrowid
+        case_id = insert_row(db, "cases", row)
         audit.record(db, actor, "case.add", table="cases", row_id=case_id, after=row)
     return case_id
 
@@ -250,7 +245,7 @@ def inspector(db: Database, inspector_id: int) -> dict[str, Any]:
 
 def inspector_by_code(db: Database, review_id: int, code: str) -> dict[str, Any]:
     """:raises NotFound:"""
-    rows = list(db.query("SELECT id FROM inspectors WHERE review_id = ? AND code = ?", [review_id, code]))
-    if not rows:
+    inspector_id = references.inspector_id(db, review_id, code)
+    if inspector_id is None:
         raise NotFound(f"No inspector {code} in this review.")
-    return inspector(db, rows[0]["id"])
+    return inspector(db, inspector_id)

@@ -20,14 +20,15 @@ import datetime as dt
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from .disk import storage_fault
-from .errors import StoreError
+from .errors import Conflict, StoreError
 from .file_modes import create_private_file, make_private_folder
 
 HOME_ENV = "INSPECT_KIT_HOME"
@@ -198,6 +199,65 @@ def _writer_turn(db: Database) -> Iterator[None]:
     finally:
         if acquired:
             lock.release()
+
+
+def insert_row(db: Database, table: str, row: Mapping[str, Any]) -> int:
+    """Insert ``row`` (column → value) into ``table``; returns the new row's id.
+
+    Table and column names are quoted, so a column named like a keyword
+    (``action``, ``from``) is read as a name. The one way the library writes a
+    new row: the statement is built from the row, never typed twice.
+    """
+    names = ", ".join(f'"{column}"' for column in row)
+    marks = ", ".join("?" for _ in row)
+    cursor = db.execute(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(row.values()))
+    return int(cursor.lastrowid)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a submission did: the stored record and whether it was created now."""
+
+    record: dict[str, Any]
+    created: bool
+
+
+@dataclass(frozen=True)
+class Written:
+    """What an idempotent write did: the row's id, and whether it was created now
+    (False: a replay of a request already stored)."""
+
+    id: int
+    created: bool
+
+    @property
+    def outcome(self) -> str:
+        return "created" if self.created else "replayed"
+
+
+def idempotent_write(db: Database, table: str, client_uuid: str, content: Mapping[str, Any],
+                     write: Callable[[], int], *, conflict: str) -> Written:
+    """Write a record once per client uuid: created, replayed or conflict.
+
+    Call it inside :func:`write_transaction`, so that the look-up and the
+    write are one ``BEGIN IMMEDIATE`` transaction (two retries racing cannot
+    both create). When ``table`` already holds a row with ``client_uuid``,
+    its ``content`` columns are compared with ``content`` (a ``content_hash``
+    where the table keeps one): the same is a replay (nothing written), other
+    content is a conflict. Otherwise ``write()`` makes the record and returns
+    its id.
+
+    :raises Conflict: the uuid was already used for other content; ``conflict`` is the message.
+    """
+    if not db.conn.in_transaction:
+        raise RuntimeError("idempotent_write needs the caller's write_transaction")
+    columns = ", ".join(f'"{column}"' for column in content)
+    found = db.execute(f'SELECT id, {columns} FROM "{table}" WHERE client_uuid = ?', [client_uuid]).fetchone()
+    if found is None:
+        return Written(write(), created=True)
+    if tuple(found[1:]) != tuple(content.values()):
+        raise Conflict(conflict)
+    return Written(found[0], created=False)
 
 
 # Set only by :func:`clock_at`: lets the demo generator (and tests) record

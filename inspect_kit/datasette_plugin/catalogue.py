@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import policy, vocab
+from .. import fields, policy, vocab
 from . import questions
 
 TITLE = "inspect_kit evidence"
@@ -127,22 +127,21 @@ TABLE_VOCABULARY_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
     ("inspectors", "role"): vocab.INSPECTOR_ROLES,
     ("qa_actions", "action"): vocab.QA_ACTIONS,
 }
+# Columns named alike in several tables (criteria.description is the framework's text).
+_SHARED_NAMES = {"description", "reason", "name", "organisation"}
+# The notes of the fields people type, from the field registry (one wording per field).
+REGISTRY_NOTES: dict[str, str] = {
+    spec.name: fields.reader_note(spec)
+    for record in (fields.FINDING, fields.CHRONOLOGY_EVENT, fields.ALERT, fields.JUDGEMENT, fields.CASE)
+    for spec in record if spec.kind != fields.REFERENCE and spec.name not in _SHARED_NAMES
+}
 COLUMN_NOTES: dict[str, str] = {
+    **REGISTRY_NOTES,
     "public_id": "The evidence record's reference, EF-<inspector>-<number>; quote it in the report.",
-    "case_ref": "Pseudonymous case reference; the key to the child's identity is not in this database.",
-    "collected_on": "When the evidence was collected (YYYY-MM-DD).",
-    "evidence_text": "What the inspector saw, read or was told: facts, attributed.",
-    "evaluation_text": "The inspector's evaluation of what the evidence shows.",
     "version": "Current version; every earlier one is in finding_versions.",
-    "event_date": "When the event happened; see date_precision for how exact it is.",
-    "practitioner_role": "The professional's role (never a name).",
-    "key_event": "1 when the event is a turning point in the child's story.",
-    "missed_opportunity": "1 when an agency could have acted to protect the child and did not.",
-    "good_practice": "1 when the practice was good and should be recognised.",
     "gap_days": "Days since the case's previous event.",
     "partner": "Statutory safeguarding partner of the agency: social care, police, health or other.",
     "cell": "empty: no findings; single source: one inspector's evidence only; corroborated: more.",
-    "proposed_grade": "Grade proposed by the lead (see the grading scale).",
     "moderated_grade": "Grade after moderation.",
     "moderation_reason": "Why the moderator set the moderated grade (the lead's proposal is kept beside it).",
     "finding_version": "The cited finding's version when it was cited; a later version means it was edited since.",

@@ -25,9 +25,10 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlite_utils import Database
 
-from .. import audit, vocab
+from .. import audit, fields, references, vocab
 from ..actors import Actor
 from ..errors import NotFound
+from ..fields import CHOICE, DATE, FLAG, REFERENCE, Field
 from ..store import write_transaction
 from .cells import CellStats, CellWriter
 from .sheets import discarded_on_failure, new_workbook, save_workbook
@@ -56,37 +57,37 @@ class CaptureColumn:
     width: int = 18
 
 
+def registry_column(field: Field, width: int = 18) -> CaptureColumn:
+    """The capture column of a registry field: its typed column (``agency`` for
+    ``agency_id``), hint and required flag from :mod:`inspect_kit.fields`, the
+    dropdown of its vocabulary, of the review's names, or yes/no."""
+    dropdown = {CHOICE: field.name, REFERENCE: field.typed_column, FLAG: "yes_no"}.get(field.kind)
+    hint = field.hint + {DATE: ", e.g. 2008-03-27", FLAG: ": yes or no"}.get(field.kind, "")
+    return CaptureColumn(field.typed_column, hint, dropdown, required=field.required, width=width)
+
+
+# Column widths (characters); the rest of each column comes from the registry.
+_FINDING_WIDTHS = {"agency_id": 30, "case_id": 10, "activity": 24, "collected_on": 13, "finding_type": 22,
+                   "impact_on_child": 16, "evidence_text": 60, "evaluation_text": 50}
+_EVENT_WIDTHS = {"case_id": 10, "agency_id": 30, "practitioner_role": 22, "event_date": 13, "date_precision": 14,
+                 "event_type": 24, "description": 60, "source_of_information": 30, "key_event": 10,
+                 "missed_opportunity": 12, "good_practice": 12}
+_FINDING = fields.by_name(fields.FINDING)
+
 FINDING_CAPTURE_COLUMNS: tuple[CaptureColumn, ...] = (
     CaptureColumn("client_uuid", "Filled in for you: never change or copy it; it stops a row being imported twice",
                   width=38, required=True),
     CaptureColumn("strand", "Your strand (optional; checked against your account)", "strand"),
-    CaptureColumn("agency", "The agency the evidence is about; empty for partnership-wide evidence", "agency",
-                  width=30),
-    CaptureColumn("case_ref", "The case, e.g. C-017; empty if not about one child", "case_ref", width=10),
-    CaptureColumn("activity", "How you collected it", "activity", required=True, width=24),
-    CaptureColumn("collected_on", "Date collected, e.g. 2008-11-20", required=True, width=13),
-    CaptureColumn("finding_type", "Strength, area for improvement, serious weakness or context", "finding_type",
-                  required=True, width=22),
-    CaptureColumn("impact_on_child", "Impact on the child (default: not known)", "impact_on_child", width=16),
+    *(registry_column(_FINDING[name], _FINDING_WIDTHS[name]) for name in (
+        "agency_id", "case_id", "activity", "collected_on", "finding_type", "impact_on_child")),
     CaptureColumn("criteria", "Criterion codes, e.g. '2.1' or '2.1; 2.3 (secondary)'", "criteria",
                   strict=False, width=16),
-    CaptureColumn("evidence_text", "What you saw, read or heard", required=True, width=60),
-    CaptureColumn("evaluation_text", "Your evaluation", width=50),
+    *(registry_column(_FINDING[name], _FINDING_WIDTHS[name]) for name in ("evidence_text", "evaluation_text")),
 )
 
 EVENT_CAPTURE_COLUMNS: tuple[CaptureColumn, ...] = (
     CaptureColumn("client_uuid", "Filled in for you: never change or copy it", width=38, required=True),
-    CaptureColumn("case_ref", "The case, e.g. C-017", "case_ref", required=True, width=10),
-    CaptureColumn("agency", "The agency involved", "agency", required=True, width=30),
-    CaptureColumn("practitioner_role", "The practitioner's role, never a name", width=22),
-    CaptureColumn("event_date", "When it happened, e.g. 2008-03-27", required=True, width=13),
-    CaptureColumn("date_precision", "How exact the date is (default: exact day)", "date_precision", width=14),
-    CaptureColumn("event_type", "The kind of contact or event", "event_type", required=True, width=24),
-    CaptureColumn("description", "What happened", required=True, width=60),
-    CaptureColumn("source_of_information", "Where you found it", width=30),
-    CaptureColumn("key_event", "yes or no", "yes_no", width=10),
-    CaptureColumn("missed_opportunity", "yes or no", "yes_no", width=12),
-    CaptureColumn("good_practice", "yes or no", "yes_no", width=12),
+    *(registry_column(field, _EVENT_WIDTHS[field.name]) for field in fields.CHRONOLOGY_EVENT),
 )
 
 _BOLD = Font(bold=True)
@@ -144,12 +145,12 @@ def write_capture_template(db: Database, review_id: int, path: Path | str, *, in
         raise NotFound(f"No review with id {review_id}.")
     strand = None
     if inspector_code:
-        row = db.execute(
-            "SELECT strands.code FROM inspectors JOIN strands ON strands.id = inspectors.strand_id"
-            " WHERE inspectors.review_id = ? AND inspectors.code = ?", [review_id, inspector_code]).fetchone()
-        if row is None:
+        found = references.References(db, review_id).find("inspectors", inspector_code)
+        if found is None:
             raise NotFound(f"No inspector {inspector_code} in review {review['slug']}.")
-        strand = row[0]
+        inspector_code = found[1]
+        (strand,) = db.execute("SELECT strands.code FROM inspectors JOIN strands ON strands.id = inspectors.strand_id"
+                               " WHERE inspectors.id = ?", [found[0]]).fetchone()
     lists = capture_lists(db, review_id)
     workbook = new_workbook()
     # A full disk mid-export leaves none of openpyxl's temporary files behind (issue 8).

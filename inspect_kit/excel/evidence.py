@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import audit, manifests, policy, vocab
+from .. import audit, fields, manifests, policy, references, vocab
 from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..store import now
@@ -60,19 +60,26 @@ class EvidenceExport:
         return all(sheet.count_checked is not False for sheet in self.sheets)
 
 
+def registry_column(spec: fields.Field) -> Column:
+    """The export column of a registry field: the typed column (``agency``, ``case_ref``), the cell
+    kind of its values and the reader's description (:func:`inspect_kit.fields.reader_note`)."""
+    kind = {fields.DATE: DATE, fields.FLAG: NUMBER, fields.INTEGER: NUMBER}.get(spec.kind, TEXT)
+    return Column(spec.typed_column, kind, fields.reader_note(spec))
+
+
+_FINDING = {name: registry_column(spec) for name, spec in fields.by_name(fields.FINDING).items()}
+_EVENT = {name: registry_column(spec) for name, spec in fields.by_name(fields.CHRONOLOGY_EVENT).items()}
+_ALERT = {name: registry_column(spec) for name, spec in fields.by_name(fields.ALERT).items()}
+_JUDGEMENT = {name: registry_column(spec) for name, spec in fields.by_name(fields.JUDGEMENT).items()}
+
 FINDING_COLUMNS = [
     Column("public_id", TEXT, "The finding's public id: EF-<inspector>-<number>"),
     Column("strand", TEXT, "The inspectorate strand that recorded it"),
     Column("inspector", TEXT, "The inspector's display code"),
-    Column("agency", TEXT, "The agency (service) the evidence is about; empty for partnership-wide evidence"),
-    Column("case_ref", TEXT, "The child's pseudonymous case reference; empty when not about one case"),
-    Column("activity", TEXT, "How the evidence was collected", ),
-    Column("collected_on", DATE, "The date the evidence was collected"),
-    Column("finding_type", TEXT, "Strength, area for improvement, serious weakness or context"),
-    Column("impact_on_child", TEXT, "The impact on the child recorded by the inspector"),
+    *(_FINDING[name] for name in ("agency_id", "case_id", "activity", "collected_on", "finding_type",
+                                  "impact_on_child")),
     Column("criteria", TEXT, "Framework criterion codes, '; '-separated; '(secondary)' marks a secondary link"),
-    Column("evidence_text", TEXT, "What was seen, read or heard"),
-    Column("evaluation_text", TEXT, "The inspector's evaluation"),
+    _FINDING["evidence_text"], _FINDING["evaluation_text"],
     Column("qa_status", TEXT, "Quality assurance status"),
     Column("version", NUMBER, "The record's version number (1 = never edited)"),
     Column("created_at", DATETIME, "When the record was created (UTC)"),
@@ -104,17 +111,9 @@ FINDINGS_SELECT = f"""
     {FINDINGS_FROM}"""
 
 CHRONOLOGY_COLUMNS = [
-    Column("case_ref", TEXT, "The child's pseudonymous case reference"),
-    Column("event_date", DATE, "When the event happened"),
-    Column("date_precision", TEXT, "How exact the date is: " + ", ".join(vocab.DATE_PRECISIONS)),
-    Column("agency", TEXT, "The agency (service) involved"),
-    Column("practitioner_role", TEXT, "The practitioner's role (never a name)"),
-    Column("event_type", TEXT, "The kind of contact or event"),
-    Column("description", TEXT, "What happened"),
-    Column("source_of_information", TEXT, "Where the inspector found it"),
-    Column("key_event", NUMBER, "1 when a key event"),
-    Column("missed_opportunity", NUMBER, "1 when a missed opportunity"),
-    Column("good_practice", NUMBER, "1 when good practice"),
+    *(_EVENT[name] for name in ("case_id", "event_date", "date_precision", "agency_id", "practitioner_role",
+                                "event_type", "description", "source_of_information", "key_event",
+                                "missed_opportunity", "good_practice")),
     Column("recorded_by", TEXT, "The inspector who recorded it"),
     Column("created_at", DATETIME, "When it was recorded (UTC)"),
     Column("client_uuid", TEXT, "The event's submission id"),
@@ -136,14 +135,14 @@ CHRONOLOGY_SELECT = f"""
     {CHRONOLOGY_FROM}"""
 
 ALERT_COLUMNS = [
-    Column("case_ref", TEXT, "The child the alert is about"),
+    _ALERT["case_id"],
     Column("finding", TEXT, "The finding it was raised from, if any"),
-    Column("urgency", TEXT, "Urgent or routine"),
+    _ALERT["urgency"],
     Column("status", TEXT, "raised → referred → responded → closed"),
-    Column("concern", TEXT, "The concern about the child"),
+    _ALERT["concern"],
     Column("raised_by", TEXT, "Who raised it"),
     Column("raised_at", DATETIME, "When (UTC)"),
-    Column("referral_due", DATE, "When the referral is due"),
+    _ALERT["referral_due"],
     Column("referred_to", TEXT, "Who it was referred to"),
     Column("referred_at", DATETIME, "When it was referred (UTC)"),
     Column("response_due", DATE, "When a response is due"),
@@ -172,11 +171,9 @@ ROLE_WORDS = {**vocab.ACCOUNT_ROLES, policy.SYSTEM_ROLE: "command line"}
 JUDGEMENT_COLUMNS = [
     Column("criterion", TEXT, "The framework criterion code"),
     Column("criterion_title", TEXT, "The criterion"),
-    Column("scope", TEXT, "Partnership-wide or one agency"),
-    Column("agency", TEXT, "The agency, for a single-agency judgement"),
-    Column("proposed_grade", NUMBER, "The proposed grade (graded frameworks only)"),
+    _JUDGEMENT["scope"], _JUDGEMENT["agency_id"], _JUDGEMENT["proposed_grade"],
     Column("moderated_grade", NUMBER, "The grade after moderation"),
-    Column("narrative", TEXT, "The judgement's narrative"),
+    _JUDGEMENT["narrative"],
     Column("proposed_by", TEXT, "Who recorded it"),
     Column("updated_at", DATETIME, "When it last changed (UTC)"),
 ]
@@ -234,11 +231,9 @@ def _scope(db: Database, actor: Actor, review_id: int, wanted: EvidenceFilter) -
         strand_id = row[0]
     case_id = None
     if wanted.case_ref:
-        row = db.execute("SELECT id FROM cases WHERE review_id = ? AND case_ref = ?",
-                         [review_id, wanted.case_ref]).fetchone()
-        if row is None:
+        case_id = references.case_id(db, review_id, wanted.case_ref)
+        if case_id is None:
             raise NotFound(f"No case {wanted.case_ref} in this review.")
-        case_id = row[0]
     return {"full_access": full_access, "strand": strand, "strand_id": strand_id, "case_id": case_id,
             "alerts": policy.may(actor, policy.READ_ALERTS), "judgements": policy.may(actor, policy.READ_JUDGEMENTS)}
 

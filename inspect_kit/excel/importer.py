@@ -37,7 +37,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlite_utils import Database
 
-from .. import audit, chronology, findings, findings_batch, policy, validation, vocab
+from .. import audit, chronology, fields, findings, findings_batch, policy, references, validation
 from ..actors import Actor
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..store import write_transaction
@@ -56,14 +56,12 @@ from .safety import ImportLimits, WorkbookRefused, check_workbook_file
 __all__ = ["ImportLimits", "ImportReport", "RowError", "WorkbookInvalid", "WorkbookRefused",
            "import_capture_workbook", "read_capture_workbook"]
 
-# The form field each capture column fills (for mapping errors back to columns).
-FINDING_FIELD_COLUMNS = {"agency_id": "agency", "case_id": "case_ref"}
-EVENT_FIELD_COLUMNS = {"agency_id": "agency", "case_id": "case_ref"}
-CODED_COLUMNS = {
-    "activity": vocab.ACTIVITIES, "finding_type": vocab.FINDING_TYPES, "impact_on_child": vocab.IMPACTS_ON_CHILD,
-    "date_precision": vocab.DATE_PRECISIONS, "event_type": vocab.EVENT_TYPES,
-}
-DATE_COLUMNS = {"collected_on", "event_date"}
+# The capture column each field is typed in (for mapping errors back to columns), from the field registry.
+FINDING_FIELD_COLUMNS = {spec.name: spec.typed_column for spec in fields.FINDING if spec.column}
+EVENT_FIELD_COLUMNS = {spec.name: spec.typed_column for spec in fields.CHRONOLOGY_EVENT if spec.column}
+# Columns whose cells may hold a vocabulary's code or its label.
+CODED_COLUMNS = {spec.name: dict(spec.vocabulary or {}) for spec in (*fields.FINDING, *fields.CHRONOLOGY_EVENT)
+                 if spec.kind == fields.CHOICE}
 _SECONDARY = re.compile(r"\s*\((secondary|s)\)\s*$", re.IGNORECASE)
 MAX_ERRORS_LISTED = 500
 
@@ -150,10 +148,8 @@ class _Lookups:
     """Names → ids for one review, and labels → codes, built once per import."""
 
     def __init__(self, db: Database, review_id: int):
-        self.agencies = {name.casefold(): agency_id for agency_id, name in db.execute(
-            "SELECT id, name FROM agencies WHERE review_id = ?", [review_id])}
-        self.cases = {ref.casefold(): case_id for case_id, ref in db.execute(
-            "SELECT id, case_ref FROM cases WHERE review_id = ?", [review_id])}
+        # Names and case refs under the one rule of inspect_kit.references (as the API reads them).
+        self.references = references.References(db, review_id)
         self.codes = {
             column: {**{label.casefold(): code for code, label in choices.items()},
                      **{code.casefold(): code for code in choices}}
@@ -348,12 +344,13 @@ def _uuid(sheet: str, number: int, record: dict[str, Any], seen: dict[str, str],
     return value
 
 
-def _lookup(sheet: str, number: int, column: str, raw: Any, table: dict[str, int], what: str,
+def _lookup(sheet: str, number: int, column: str, raw: Any, lookups: _Lookups, what: str,
             errors: list[RowError]) -> int | None:
     text = _text(raw)
     if text is None:
         return None
-    found = table.get(text.strip().casefold())
+    row = lookups.references.find(what, text)
+    found = row[0] if row else None
     if found is None:
         errors.append(RowError(sheet, number, column, f"{text!r} is not one of this review's {what}; choose one "
                                                       "from the dropdown list"))
@@ -380,8 +377,8 @@ def _check_finding(db: Database, review_id: int, number: int, record: dict[str, 
         errors.append(RowError(FINDINGS, number, "strand", f"this row is for strand {strand!r}, but the importing "
                                                            f"account records evidence for {actor.strand!r}"))
     fields = {
-        "agency_id": _lookup(FINDINGS, number, "agency", record["agency"], lookups.agencies, "agencies", errors),
-        "case_id": _lookup(FINDINGS, number, "case_ref", record["case_ref"], lookups.cases, "cases", errors),
+        "agency_id": _lookup(FINDINGS, number, "agency", record["agency"], lookups, "agencies", errors),
+        "case_id": _lookup(FINDINGS, number, "case_ref", record["case_ref"], lookups, "cases", errors),
         "activity": _code("activity", record["activity"], lookups),
         "collected_on": _date(record["collected_on"]),
         "evidence_text": _text(record["evidence_text"]),
@@ -407,8 +404,8 @@ def _check_event(db: Database, review_id: int, number: int, record: dict[str, An
     errors: list[RowError] = []
     uuid = _uuid(CHRONOLOGY, number, record, seen, errors)
     fields = {
-        "case_id": _lookup(CHRONOLOGY, number, "case_ref", record["case_ref"], lookups.cases, "cases", errors),
-        "agency_id": _lookup(CHRONOLOGY, number, "agency", record["agency"], lookups.agencies, "agencies", errors),
+        "case_id": _lookup(CHRONOLOGY, number, "case_ref", record["case_ref"], lookups, "cases", errors),
+        "agency_id": _lookup(CHRONOLOGY, number, "agency", record["agency"], lookups, "agencies", errors),
         "practitioner_role": _text(record["practitioner_role"]),
         "event_date": _date(record["event_date"]),
         "date_precision": _code("date_precision", record["date_precision"], lookups),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from .. import alerts, chronology, policy, reviews, vocab
-from ..errors import InvalidTransition, NotFound, ValidationError
+from ..errors import NotFound, ValidationError
 from .auth import permission_required, review_required
 from .db import get_db
 from .findings import review_finding
@@ -16,7 +16,7 @@ from .forms import AlertForm, AlertStepForm
 
 bp = Blueprint("alerts", __name__)
 
-STEPS = {"refer": "referred", "respond": "responded", "close": "closed"}
+STEPS = alerts.STEPS
 
 
 @bp.get("/alerts")
@@ -96,34 +96,16 @@ def move(alert_id: int, step: str):
     db = get_db()
     form = AlertStepForm()
     try:
-        if step == "refer":
-            alerts.refer(db, g.actor, alert_id, referred_to=form.referred_to.data,
-                         response_due=form.response_due.iso_or_raw())
-        elif step == "respond":
-            alerts.record_response(db, g.actor, alert_id, form.response.data)
-        else:
-            alerts.close(db, g.actor, alert_id, form.note.data or None)
+        result = alerts.take_step(db, g.actor, alert_id, step, referred_to=form.referred_to.data,
+                                  response_due=form.response_due.iso_or_raw(), response=form.response.data,
+                                  note=form.note.data or None)
     except ValidationError as error:
         form.show_errors(error.field_errors)
         form.step.data = step
         return render_alert(alert_id, form=form, status=422)
-    except InvalidTransition:
-        if _already_done(alerts.get_alert(db, alert_id), step, form):
-            flash(f"Alert {alert_id} was already {STEPS[step]}.")
-            return redirect(url_for("alerts.show", alert_id=alert_id))
-        raise  # the 409 page hands back what was typed
+    # Otherwise a refused step raises on: the 409 page hands back what was typed.
+    if not result.created:
+        flash(f"Alert {alert_id} was already {STEPS[step]}.")
+        return redirect(url_for("alerts.show", alert_id=alert_id))
     flash(f"Alert {alert_id} is now {STEPS[step]}.")
     return redirect(url_for("alerts.show", alert_id=alert_id))
-
-
-def _already_done(alert: dict, step: str, form: AlertStepForm) -> bool:
-    """Whether a refused step repeats the one stored (a double click or a retry)
-    rather than another lead's different referral or response, whose typed
-    text must not be dropped with an "already done" message."""
-    if alert["status"] != STEPS[step]:
-        return False
-    typed = {"refer": (form.referred_to.data, alert["referred_to"]),
-             "respond": (form.response.data, alert["response"])}.get(step)
-    if typed is None:
-        return True  # closing: its optional note is in the audit log
-    return (typed[0] or "").replace("\r\n", "\n").strip() == (typed[1] or "")

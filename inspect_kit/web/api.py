@@ -20,7 +20,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfRefused
 
-from .. import accounts, chronology, findings, judgements, policy, qa, reviews, roster, validation, vocab
+from .. import accounts, chronology, fields, findings, judgements, policy, qa, references, reviews, roster, validation, vocab
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
 from .db import get_db, get_private_db
@@ -31,10 +31,11 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 REALM = 'Bearer realm="inspect_kit"'
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+# A record's fields as the registry lists them, each reference with its name beside its id.
 FINDING_OUT = (
-    "public_id", "client_uuid", "review_id", "strand", "inspector", "agency_id", "agency", "case_id", "case_ref",
-    "activity", "collected_on", "evidence_text", "evaluation_text", "finding_type", "impact_on_child", "criteria",
-    "qa_status", "version", "created_at", "updated_at", "submitted_at",
+    "public_id", "client_uuid", "review_id", "strand", "inspector",
+    *(name for spec in fields.FINDING for name in (spec.name, *((spec.typed_column,) if spec.column else ()))),
+    "criteria", "qa_status", "version", "created_at", "updated_at", "submitted_at",
 )
 SUMMARY_OUT = (
     "public_id", "qa_status", "finding_type", "activity", "collected_on", "version", "updated_at",
@@ -44,7 +45,7 @@ EVENT_OUT = (
     "id", "client_uuid", "case_id", "case_ref", "agency_id", "agency", "agency_type", *chronology.FIELDS[2:],
     "created_at",
 )
-FLAGS = ("key_event", "missed_opportunity", "good_practice")
+FLAGS = tuple(spec.name for spec in fields.CHRONOLOGY_EVENT if spec.kind == fields.FLAG)
 CHRONOLOGY_READERS = ("Case chronologies are for inspectors, leads and moderators; administrators run the system "
                       "and see no case content.")
 
@@ -305,15 +306,15 @@ def resolve_refs(body: dict[str, Any], fields: dict[str, Any]) -> dict[str, str]
         elif validation.text_fault(value, label=label, multiline=False):
             # A lone surrogate cannot even be looked up in SQLite; no name has a control character.
             errors[ref] = validation.text_fault(value, label=label, multiline=False)
-        elif ref == "case_ref":
-            try:
-                fields["case_id"] = chronology.case_by_ref(get_db(), review_id(), value)["id"]
-            except NotFound:
-                errors[ref] = f"There is no case {value} in this review"
         else:
-            matches = [a["id"] for a in reviews.agencies(get_db(), review_id()) if a["name"] == value]
-            if matches:
-                fields["agency_id"] = matches[0]
+            # The one rule for a typed reference (case and spaces folded, this review only),
+            # as the capture workbook's importer and the command line read them.
+            found = references.References(get_db(), review_id()).find(
+                "cases" if ref == "case_ref" else "agencies", value)
+            if found is not None:
+                fields[id_field] = found[0]
+            elif ref == "case_ref":
+                errors[ref] = f"There is no case {value} in this review"
             else:
                 errors[ref] = f"There is no agency called {value!r} in this review"
     return errors

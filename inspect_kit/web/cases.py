@@ -8,10 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from .. import chronology, policy, reviews
-from ..errors import StorageFault, ValidationError
 from .auth import permission_required, review_required
 from .db import get_db
-from .errors import KEPT_IN_FORM, note_storage_fault
+from .errors import save_form
 from .forms import EventForm
 
 bp = Blueprint("cases", __name__)
@@ -57,17 +56,10 @@ def new_event(case_ref: str):
     form.set_agencies(reviews.agencies(db, review["id"], current_only=True))
     status = 200
     if form.is_submitted():
-        try:
-            result = chronology.record_event(db, g.actor, form.domain_fields(case["id"]),
-                                             client_uuid=form.client_uuid.data, review_id=review["id"])
-        except ValidationError as error:
-            form.show_errors(error.field_errors or {"description": error.message})
-            status = 422
-        except StorageFault as fault:
-            note_storage_fault(fault)
-            form.form_errors.append(fault.message + KEPT_IN_FORM)
-            status = fault.status
-        else:
+        result, status = save_form(form, lambda: chronology.record_event(
+            db, g.actor, form.domain_fields(case["id"]), client_uuid=form.client_uuid.data, review_id=review["id"]),
+            field="description")
+        if result is not None:
             flash("The event was already recorded; nothing was saved twice." if not result.created
                   else "The event has been added to the chronology.")
             return redirect(url_for("cases.show", case_ref=case_ref) + f"#event-{result.record['id']}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -18,7 +19,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..attachments import human_size
 from ..disk import storage_fault
-from ..errors import InspectKitError, StorageFault
+from ..errors import InspectKitError, StorageFault, ValidationError
+from ..lifecycle import EvidenceClosed
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +179,29 @@ def note_storage_fault(fault: StorageFault) -> None:
 
     write_health().fault(fault, request.path)
     log.error("Disk fault (%s) on %s %s: %s", fault.kind, request.method, request.path, fault.__cause__ or fault)
+
+
+Saved = TypeVar("Saved")
+
+
+def save_form(form: Any, write: Callable[[], Saved], *, field: str) -> tuple[Saved | None, int]:
+    """Run a form's write and say how it went: ``(result, 200)``, or ``(None, status)``
+    with the refusal shown on ``form`` and what was typed kept in it: the library's
+    field errors (422; a message without fields goes next to ``field``), or a disk
+    fault (507/503; the form's client uuid is unchanged, so saving again stores it once).
+    Other errors (a conflict, a refusal) propagate to the caller or the error pages."""
+    try:
+        return write(), 200
+    except ValidationError as error:
+        form.show_errors(error.field_errors or {field: error.message})
+        return None, 422
+    except StorageFault as fault:
+        note_storage_fault(fault)
+        form.form_errors.append(fault.message + KEPT_IN_FORM)
+        return None, fault.status
+    except EvidenceClosed as closed:  # the review has moved past fieldwork: say so, keep the text
+        form.form_errors.append(closed.message + KEPT_IN_FORM)
+        return None, closed.status
 
 
 def register_storage_handlers(scaffold, fallback: Callable) -> None:

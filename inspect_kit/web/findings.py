@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from .. import attachments, findings, lifecycle, policy, qa, reviews, vocab
-from ..errors import Conflict, InvalidTransition, NotFound, StorageFault, ValidationError
+from .. import attachments, findings, policy, qa, reviews, vocab
+from ..errors import Conflict, InvalidTransition, NotFound
 from .auth import login_required, review_required
 from .db import get_db
-from .errors import KEPT_IN_FORM, note_storage_fault
+from .errors import save_form
 from .forms import AttachmentForm, FindingForm, QaForm
 
 bp = Blueprint("findings", __name__)
@@ -98,22 +98,10 @@ def new():
     status = 200
     if form.is_submitted():
         submit = request.form.get("action") == "submit"
-        try:
-            result = findings.record_finding(db, g.actor, form.domain_fields(request.form),
-                                             client_uuid=form.client_uuid.data, submit=submit,
-                                             review_id=review["id"])
-        except ValidationError as error:
-            form.show_errors(error.field_errors or {"evidence_text": error.message})
-            status = 422
-        except lifecycle.EvidenceClosed as error:
-            form.form_errors.append(error.message + KEPT_IN_FORM)
-            status = error.status
-        except StorageFault as fault:
-            # Same client_uuid in the re-rendered form: saving again stores it once.
-            note_storage_fault(fault)
-            form.form_errors.append(fault.message + KEPT_IN_FORM)
-            status = fault.status
-        else:
+        result, status = save_form(form, lambda: findings.record_finding(
+            db, g.actor, form.domain_fields(request.form), client_uuid=form.client_uuid.data, submit=submit,
+            review_id=review["id"]), field="evidence_text")
+        if result is not None:
             record = result.record
             if not result.created:
                 # A double click, a back-button resubmit or a retry: the record exists already.
@@ -145,23 +133,14 @@ def edit(public_id: str):
         fields = form.domain_fields(request.form)
         submit = request.form.get("action") == "submit"
         try:
-            updated = findings.edit_finding(db, g.actor, finding["id"], fields, reason=form.reason.data,
-                                            expected_version=_version(form.expected_version.data), submit=submit)
-        except ValidationError as error:
-            form.show_errors(error.field_errors or {"evidence_text": error.message})
-            status = 422
-        except StorageFault as fault:
-            note_storage_fault(fault)
-            form.form_errors.append(fault.message + KEPT_IN_FORM)
-            status = fault.status
+            updated, status = save_form(form, lambda: findings.edit_finding(
+                db, g.actor, finding["id"], fields, reason=form.reason.data,
+                expected_version=_version(form.expected_version.data), submit=submit), field="evidence_text")
         except Conflict as error:
             current = findings.get_finding(db, finding["id"])
-            if _same_content(current, fields, db):
-                # The same save arriving twice: it is already stored.
-                return redirect(url_for("findings.show", public_id=public_id))
-            conflict, status = {"message": error.message, "current": current}, 409
+            conflict, status, updated = {"message": error.message, "current": current}, 409, None
             form.expected_version.data = str(current["version"])
-        else:
+        if updated is not None:
             flash(f"{public_id} has been saved (version {updated['version']})."
                   + (" It is in the QA queue." if updated["qa_status"] == "submitted" else ""))
             return redirect(url_for("findings.show", public_id=public_id))
@@ -177,15 +156,6 @@ def _version(value: str | None) -> int:
         return int(value or 0)
     except ValueError:
         return 0  # a damaged version is stale: the library answers with a conflict
-
-
-def _same_content(current: dict, fields: dict, db) -> bool:
-    try:
-        values = findings.normalise(db, current["review_id"], fields, require_criteria=False)
-    except ValidationError:
-        return False
-    return all(current[key] == value for key, value in values.items() if key != "criteria") and (
-        current["criteria"] == values["criteria"])
 
 
 @bp.get("/findings/<public_id>")

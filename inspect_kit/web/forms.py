@@ -40,8 +40,14 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from .. import vocab
+from .. import fields, vocab
 from ..findings import FIELDS as FINDING_FIELDS
+
+# Each record's fields by name: labels, hints and vocabularies come from the registry.
+FINDING = fields.by_name(fields.FINDING)
+EVENT = fields.by_name(fields.CHRONOLOGY_EVENT)
+ALERT = fields.by_name(fields.ALERT)
+JUDGEMENT = fields.by_name(fields.JUDGEMENT)
 
 # The empty first option of a select: left as it is, the field reaches the
 # library empty and its message names what to choose.
@@ -152,27 +158,26 @@ class FindingForm(IntakeForm):
     template (grouped by judgement area) and read by :meth:`domain_fields`."""
 
     expected_version = HiddenField()
-    case_id = SelectField("Case (child)", widget=GovSelect(), validate_choice=False,
+    # The case and agency hints name the select's empty option; the date's, the three boxes.
+    case_id = SelectField(FINDING["case_id"].label, widget=GovSelect(), validate_choice=False,
                           description="Leave as ‘No case’ for evidence that is not about one child")
-    agency_id = SelectField("Agency", widget=GovSelect(), validate_choice=False,
+    agency_id = SelectField(FINDING["agency_id"].label, widget=GovSelect(), validate_choice=False,
                             description="Leave as ‘Partnership-wide’ for evidence about several agencies")
-    activity = SelectField("Activity", widget=GovSelect(), validate_choice=False,
-                           choices=choices(vocab.ACTIVITIES))
-    collected_on = GovDateField("Date the evidence was collected",
-                                description="For example, 27 3 2008", default=dt.date.today)
-    evidence_text = TextAreaField("Evidence", widget=GovTextArea(),
-                                  description="What you saw, read or were told. "
-                                              "Refer to people by role, never by name.")
-    evaluation_text = TextAreaField("Evaluation", widget=GovTextArea(),
-                                    description="What it shows about practice and its impact (optional)")
-    finding_type = RadioField("Type of finding", widget=GovRadioInput(), validate_choice=False,
-                              choices=choices(vocab.FINDING_TYPES, placeholder=False))
-    impact_on_child = RadioField("Impact on the child", widget=GovRadioInput(), validate_choice=False,
-                                 choices=choices(vocab.IMPACTS_ON_CHILD, placeholder=False), default="not_known")
+    activity = SelectField(FINDING["activity"].label, widget=GovSelect(), validate_choice=False,
+                           choices=choices(FINDING["activity"].vocabulary or {}))
+    collected_on = GovDateField(FINDING["collected_on"].label, description="For example, 27 3 2008",
+                                default=dt.date.today)
+    evidence_text = TextAreaField(FINDING["evidence_text"].label, widget=GovTextArea(),
+                                  description=FINDING["evidence_text"].hint)
+    evaluation_text = TextAreaField(FINDING["evaluation_text"].label, widget=GovTextArea(),
+                                    description=FINDING["evaluation_text"].hint)
+    finding_type = RadioField(FINDING["finding_type"].label, widget=GovRadioInput(), validate_choice=False,
+                              choices=choices(FINDING["finding_type"].vocabulary or {}, placeholder=False))
+    impact_on_child = RadioField(FINDING["impact_on_child"].label, widget=GovRadioInput(), validate_choice=False,
+                                 choices=choices(FINDING["impact_on_child"].vocabulary or {}, placeholder=False),
+                                 default=FINDING["impact_on_child"].default)
     criteria = SelectMultipleField("Framework criteria", validate_choice=False)
-    reason = TextAreaField("Reason for the change", widget=GovTextArea(),
-                           description="This record has been submitted: say what you changed and why. "
-                                       "The earlier version is kept.")
+    reason = TextAreaField(fields.EDIT_REASON.label, widget=GovTextArea(), description=fields.EDIT_REASON.hint)
 
     def set_review_lists(self, cases: list[dict], agencies: list[dict]) -> None:
         """Fill the case and agency lists from the review."""
@@ -229,33 +234,34 @@ class QaForm(IntakeForm):
 class EventForm(IntakeForm):
     """A chronology event for one case."""
 
-    agency_id = SelectField("Agency (service)", widget=GovSelect(), validate_choice=False)
-    practitioner_role = StringField("Practitioner’s role", widget=GovTextInput(),
-                                    description="For example, duty social worker or locum paediatrician. Never a name.")
-    event_date = GovDateField("Date of the event", description="For example, 27 3 2008", default=dt.date.today)
-    date_precision = RadioField("How exact is the date?", widget=GovRadioInput(), validate_choice=False,
-                                choices=choices(vocab.DATE_PRECISIONS, placeholder=False), default="day")
-    event_type = SelectField("Type of event", widget=GovSelect(), validate_choice=False,
-                             choices=choices(vocab.EVENT_TYPES))
-    description = TextAreaField("What happened", widget=GovTextArea())
-    source_of_information = StringField("Source of information", widget=GovTextInput(),
-                                        description="For example, the ED record or the GP notes (optional)")
-    key_event = BooleanField("Key event")
-    missed_opportunity = BooleanField("Missed opportunity")
-    good_practice = BooleanField("Good practice")
+    agency_id = SelectField(EVENT["agency_id"].label, widget=GovSelect(), validate_choice=False)
+    practitioner_role = StringField(EVENT["practitioner_role"].label, widget=GovTextInput(),
+                                    description=EVENT["practitioner_role"].hint)
+    event_date = GovDateField(EVENT["event_date"].label, description="For example, 27 3 2008", default=dt.date.today)
+    date_precision = RadioField(EVENT["date_precision"].label, widget=GovRadioInput(), validate_choice=False,
+                                choices=choices(EVENT["date_precision"].vocabulary or {}, placeholder=False),
+                                default=EVENT["date_precision"].default)
+    event_type = SelectField(EVENT["event_type"].label, widget=GovSelect(), validate_choice=False,
+                             choices=choices(EVENT["event_type"].vocabulary or {}))
+    description = TextAreaField(EVENT["description"].label, widget=GovTextArea())
+    source_of_information = StringField(EVENT["source_of_information"].label, widget=GovTextInput(),
+                                        description=EVENT["source_of_information"].hint)
+    key_event = BooleanField(EVENT["key_event"].label)
+    missed_opportunity = BooleanField(EVENT["missed_opportunity"].label)
+    good_practice = BooleanField(EVENT["good_practice"].label)
 
-    FLAGS = ("key_event", "missed_opportunity", "good_practice")
+    FLAGS = tuple(name for name, field in EVENT.items() if field.kind == fields.FLAG)
 
     def set_agencies(self, agencies: list[dict]) -> None:
         self.agency_id.choices = choices([(str(agency["id"]), agency["name"]) for agency in agencies])
 
     def domain_fields(self, case_id: int) -> dict[str, Any]:
-        fields = {name: self[name].data for name in ("agency_id", "practitioner_role", "date_precision",
-                                                     "event_type", "description", "source_of_information")}
-        fields.update({flag: bool(self[flag].data) for flag in self.FLAGS})
-        fields["event_date"] = self.event_date.iso_or_raw()
-        fields["case_id"] = case_id
-        return fields
+        typed: dict[str, Any] = {name: self[name].data for name, field in EVENT.items()
+                                 if field.kind not in (fields.FLAG, fields.DATE) and name != "case_id"}
+        typed.update({flag: bool(self[flag].data) for flag in self.FLAGS})
+        typed["event_date"] = self.event_date.iso_or_raw()
+        typed["case_id"] = case_id
+        return typed
 
     def anchor(self, name: str) -> str:
         if name in self.FLAGS:
@@ -266,13 +272,13 @@ class EventForm(IntakeForm):
 class AlertForm(IntakeForm):
     """Raise a safeguarding alert about a case or a finding."""
 
-    case_id = SelectField("Case (child)", widget=GovSelect(), validate_choice=False)
+    case_id = SelectField(ALERT["case_id"].label, widget=GovSelect(), validate_choice=False)
     finding = HiddenField()
-    urgency = RadioField("How urgent is it?", widget=GovRadioInput(), validate_choice=False,
+    # The radios say what each urgency means for the referral's due date.
+    urgency = RadioField(ALERT["urgency"].label, widget=GovRadioInput(), validate_choice=False,
                          choices=choices([("urgent", "Urgent – the child may be at immediate risk (refer today)"),
                                           ("routine", "Routine – refer within 2 days")], placeholder=False))
-    concern = TextAreaField("What is the concern?", widget=GovTextArea(),
-                            description="What you found and why the child may be at risk. Roles, not names.")
+    concern = TextAreaField(ALERT["concern"].label, widget=GovTextArea(), description=ALERT["concern"].hint)
 
     def set_cases(self, cases: list[dict]) -> None:
         self.case_id.choices = choices([(str(case["id"]), case["case_ref"]) for case in cases])
@@ -304,16 +310,14 @@ class JudgementForm(GovForm):
     text box, rendered by the template beside the evidence list."""
 
     expected_version = HiddenField()
-    proposed_grade = RadioField("Proposed grade", widget=GovRadioInput(), validate_choice=False)
-    narrative = TextAreaField("Narrative", widget=GovTextArea(),
-                              description="The judgement in words, as it should read in the report.")
-    strengths = TextAreaField("Strengths", widget=GovTextArea(),
-                              description="What works well for children (ungraded frameworks: the judgement).")
-    areas_for_improvement = TextAreaField("Areas for improvement", widget=GovTextArea(),
-                                          description="What needs to improve; it goes to the report's "
-                                                      "‘What needs to improve’.")
-    reason = TextAreaField("Reason for the change (optional)", widget=GovTextArea(),
-                           description="Kept in the judgement's history, for example ‘after moderation’.")
+    proposed_grade = RadioField(JUDGEMENT["proposed_grade"].label, widget=GovRadioInput(), validate_choice=False)
+    narrative = TextAreaField(JUDGEMENT["narrative"].label, widget=GovTextArea(),
+                              description=JUDGEMENT["narrative"].hint)
+    strengths = TextAreaField(JUDGEMENT["strengths"].label, widget=GovTextArea(),
+                              description=JUDGEMENT["strengths"].hint)
+    areas_for_improvement = TextAreaField(JUDGEMENT["areas_for_improvement"].label, widget=GovTextArea(),
+                                          description=JUDGEMENT["areas_for_improvement"].hint)
+    reason = TextAreaField(JUDGEMENT["reason"].label, widget=GovTextArea(), description=JUDGEMENT["reason"].hint)
     citations = SelectMultipleField("Evidence cited", validate_choice=False)
 
     def set_grades(self, grades: Mapping[int, str]) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import __version__, qa, validation, vocab
+from .. import __version__, fields, qa, validation, vocab
 from ..judgements import NARRATIVE_LIMIT, QUOTE_LIMIT, REASON_LIMIT, STATEMENT_LIMIT
 
 JSON = "application/json"
@@ -75,14 +75,6 @@ def _text(description: str, limit: int, *, required: bool = True, multiline: boo
     if required:
         schema["minLength"] = 1
     return schema
-
-
-def _long_text(description: str, *, required: bool = True) -> dict[str, Any]:
-    return _text(description, validation.LONG_TEXT_LIMIT, required=required)
-
-
-def _short_text(description: str, factor: int = 1) -> dict[str, Any]:
-    return _text(description, validation.SHORT_TEXT_LIMIT * factor, required=False, multiline=False)
 
 
 # ----------------------------------------------------------------- dates from 1900 to today
@@ -182,6 +174,50 @@ def _name(names: list[str] | None, description: str) -> dict[str, Any]:
     return {"enum": [*names, "", None], "description": description}
 
 
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def field_input(spec: fields.Field, today: dt.date) -> dict[str, Any]:
+    """The input schema of a registry field (not a reference: those are given by id or by name)."""
+    if spec.kind in fields.TEXT_KINDS:
+        return _text(_sentence(spec.hint), spec.max_length or validation.LONG_TEXT_LIMIT, required=spec.required,
+                     multiline=spec.multiline)
+    if spec.kind == fields.CHOICE:
+        default = f" (default `{spec.default}`)" if spec.default else ""
+        return _enum(dict(spec.vocabulary or {}), spec.hint + default, optional=not spec.required)
+    if spec.kind == fields.DATE:
+        return _date(today, _sentence(spec.hint))
+    if spec.kind == fields.FLAG:
+        return {"type": ["boolean", "null"], "description": f"{_sentence(spec.hint)} true or false (null is false)."}
+    raise ValueError(f"no input schema for a {spec.kind} field ({spec.name})")
+
+
+def field_output(spec: fields.Field) -> dict[str, Any]:
+    """The schema of a registry field as the API returns it."""
+    if spec.kind in fields.TEXT_KINDS:
+        return {"type": "string" if spec.required else ["string", "null"], "description": _sentence(spec.hint)}
+    if spec.kind == fields.CHOICE:
+        return _enum(dict(spec.vocabulary or {}), spec.hint)
+    if spec.kind == fields.DATE:
+        return {**STORED_DATE, "description": _sentence(spec.hint)}
+    if spec.kind == fields.FLAG:
+        return {"type": "boolean", "description": _sentence(spec.hint)}
+    if spec.kind == fields.REFERENCE:
+        return {**ID} if spec.required else _nullable({**ID})
+    raise ValueError(f"no output schema for a {spec.kind} field ({spec.name})")
+
+
+def record_inputs(record: tuple[fields.Field, ...], today: dt.date) -> dict[str, Any]:
+    """The input schemas of a record's fields that are typed as values (references aside)."""
+    return {spec.name: field_input(spec, today) for spec in record if spec.kind != fields.REFERENCE}
+
+
+def required_inputs(record: tuple[fields.Field, ...]) -> list[str]:
+    """``client_uuid`` and the record's required fields (a reference may be given by name instead)."""
+    return ["client_uuid", *(spec.name for spec in record if spec.required and spec.kind != fields.REFERENCE)]
+
+
 def _given(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     """Matches a body where ``name`` is present and not empty."""
     return {"required": [name], "properties": {name: schema}}
@@ -204,23 +240,8 @@ def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> d
     some_criteria = {"oneOf": [{"type": "object", "minProperties": 1}, {"type": "array", "minItems": 1}]}
     with_id = {"type": "integer"}
     with_name = {"type": "string", "minLength": 1}
-    finding_out = {
-        "agency_id": _nullable({**ID}), "case_id": _nullable({**ID}),
-        "activity": _enum(vocab.ACTIVITIES, "How the evidence was gathered"),
-        "collected_on": STORED_DATE,
-        "evidence_text": {"type": "string"}, "evaluation_text": {"type": ["string", "null"]},
-        "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
-        "impact_on_child": _enum(vocab.IMPACTS_ON_CHILD, "Impact on the child"),
-    }
-    event_out = {
-        "practitioner_role": {"type": ["string", "null"]}, "event_date": STORED_DATE,
-        "date_precision": _enum(vocab.DATE_PRECISIONS, "How exact the date is"),
-        "event_type": _enum(vocab.EVENT_TYPES, "Type of event"),
-        "description": {"type": "string"}, "source_of_information": {"type": ["string", "null"]},
-        "key_event": {"type": "boolean"}, "missed_opportunity": {"type": "boolean"},
-        "good_practice": {"type": "boolean"},
-    }
-    flag = {"type": ["boolean", "null"], "description": "true or false (null is false)."}
+    finding_out = {spec.name: field_output(spec) for spec in fields.FINDING}
+    event_out = {spec.name: field_output(spec) for spec in fields.CHRONOLOGY_EVENT if spec.kind != fields.REFERENCE}
     return {
         "Error": {
             "type": "object",
@@ -235,20 +256,14 @@ def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> d
         },
         "FindingInput": {
             "type": "object",
-            "required": ["client_uuid", "activity", "collected_on", "evidence_text", "finding_type"],
+            "required": required_inputs(fields.FINDING),
             "properties": {
                 "client_uuid": CLIENT_UUID,
                 "agency_id": _row_id(lists and lists.agency_ids, "An agency of the review (or give `agency`)."),
                 "case_id": _row_id(lists and lists.case_ids, "A case of the review (or give `case_ref`)."),
                 "case_ref": _name(lists and lists.case_refs, "A case of the review by reference, e.g. C-017."),
                 "agency": _name(lists and lists.agency_names, "An agency of the review by name."),
-                "activity": _enum(vocab.ACTIVITIES, "How the evidence was gathered"),
-                "collected_on": _date(today, "When the evidence was collected."),
-                "evidence_text": _long_text("What was seen, read or heard."),
-                "evaluation_text": _long_text("The inspector's evaluation of it.", required=False),
-                "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
-                "impact_on_child": _enum(vocab.IMPACTS_ON_CHILD, "Impact on the child (default `not_known`)",
-                                         optional=True),
+                **record_inputs(fields.FINDING, today),
                 "criteria": criteria,
                 "submit": {"type": ["boolean", "null"], "default": False,
                            "description": "Send straight to the QA queue (criteria then required)."},
@@ -292,10 +307,9 @@ def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> d
             "properties": {
                 "public_id": {"type": "string"}, "url": {"type": "string"},
                 "qa_status": _enum(vocab.QA_STATUSES, "Quality-assurance status"),
-                "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
-                "activity": _enum(vocab.ACTIVITIES, "Activity"),
-                "collected_on": STORED_DATE, "version": {"type": "integer"}, "updated_at": TIMESTAMP,
-                "evidence_text": {"type": "string"}, "strand": {"type": "string"}, "inspector": {"type": "string"},
+                **{name: finding_out[name] for name in ("finding_type", "activity", "collected_on", "evidence_text")},
+                "version": {"type": "integer"}, "updated_at": TIMESTAMP, "strand": {"type": "string"},
+                "inspector": {"type": "string"},
                 "agency": {"type": ["string", "null"]}, "case_ref": {"type": ["string", "null"]},
             },
         },
@@ -337,7 +351,7 @@ def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> d
         },
         "ChronologyEventInput": {
             "type": "object",
-            "required": ["client_uuid", "event_date", "event_type", "description"],
+            "required": required_inputs(fields.CHRONOLOGY_EVENT),
             "description": "Give the case as `case_id` or `case_ref`, the agency as `agency_id` or `agency` "
                            "(one of each, not both).",
             "properties": {
@@ -346,14 +360,7 @@ def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> d
                 "case_ref": _name(lists and lists.case_refs, "A case of the review by reference."),
                 "agency_id": _row_id(lists and lists.agency_ids, "An agency of the review."),
                 "agency": _name(lists and lists.agency_names, "An agency of the review by name."),
-                "practitioner_role": _short_text("The practitioner's role, never their name."),
-                "event_date": _date(today, "When it happened."),
-                "date_precision": _enum(vocab.DATE_PRECISIONS, "How exact the date is (default `day`)",
-                                        optional=True),
-                "event_type": _enum(vocab.EVENT_TYPES, "Type of event"),
-                "description": _long_text("What happened."),
-                "source_of_information": _short_text("Where the information came from.", 2),
-                "key_event": flag, "missed_opportunity": flag, "good_practice": flag,
+                **record_inputs(fields.CHRONOLOGY_EVENT, today),
             },
             "allOf": [
                 {"anyOf": [_given("case_id", with_id), _given("case_ref", with_name)]},
@@ -534,6 +541,10 @@ def paths() -> dict[str, Any]:
 
 
 
+FINDING = fields.by_name(fields.FINDING)
+JUDGEMENT = fields.by_name(fields.JUDGEMENT)
+
+
 def judgement_schemas(lists: ReviewLists | None = None) -> dict[str, Any]:
     """The judgement workspace's schemas (``components.schemas``; with ``lists``, only the review's grades)."""
     citation_in = {
@@ -581,8 +592,8 @@ def judgement_schemas(lists: ReviewLists | None = None) -> dict[str, Any]:
                 "finding_version": {"type": "integer", "description": "The finding's version when cited."},
                 "current_version": {"type": "integer"},
                 "qa_status": _enum(vocab.QA_STATUSES, "The finding's QA status now"),
-                "finding_type": _enum(vocab.FINDING_TYPES, "Type of finding"),
-                "strand": {"type": "string"}, "agency": {"type": ["string", "null"]}, "collected_on": STORED_DATE,
+                **{name: field_output(FINDING[name]) for name in ("finding_type", "collected_on")},
+                "strand": {"type": "string"}, "agency": {"type": ["string", "null"]},
                 "cited_by": {"type": "string"}, "cited_at": TIMESTAMP,
             },
         },

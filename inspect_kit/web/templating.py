@@ -7,7 +7,7 @@ import datetime as dt
 
 from flask import Flask, current_app, g, request, url_for
 
-from .. import judgements, policy, vocab
+from .. import fields, judgements, policy, vocab
 
 LABELS = {
     "activity": vocab.ACTIVITIES,
@@ -38,10 +38,10 @@ TAG_CLASSES = {
     "closed": "govuk-tag--grey", "urgent": "govuk-tag--red", "routine": "govuk-tag--grey",
 }
 
+# A finding's fields as its pages name them: the registry's labels.
 FIELD_LABELS = {
-    "agency_id": "Agency", "case_id": "Case", "activity": "Activity", "collected_on": "Date collected",
-    "evidence_text": "Evidence", "evaluation_text": "Evaluation", "finding_type": "Type of finding",
-    "impact_on_child": "Impact on the child", "criteria": "Framework criteria", "qa_status": "QA status",
+    **{spec.name: spec.label for spec in fields.FINDING},
+    "criteria": "Framework criteria", "qa_status": "QA status",
 }
 
 
