@@ -1,5 +1,15 @@
-"""Shared fixtures: databases, the Flask app, a real server and a real browser.
+"""The one test layer: databases, the Flask app, a real server and a real browser.
 
+Every shared fixture is defined here or in a plugin module registered below
+(``pytest_plugins``), never in a test file or through ``pytest_plugins`` in one
+(a fixture that serves one file only stays in that file); helpers a test calls
+are imported from those modules (``tests.web_fixtures``, ``tests.pages`` for
+reading HTML, ``tests.library_fixtures`` for the review built through the
+library).
+
+- ``close_databases`` (autouse): every ``sqlite_utils.Database`` made during a
+  test, and every ``sqlite3.connect`` made by test code, is closed when the
+  test ends, so tests need no ``try``/``finally: db.close()`` of their own.
 - ``fresh_db``: an in-memory evidence database with the full schema.
 - ``store``: an initialised store in ``tmp_path``.
 - ``app`` / ``client`` / ``runner``: the Flask app on that store (flaskr style).
@@ -9,6 +19,13 @@
   ``/usr/bin/chromium`` driven by Playwright with a new empty profile.
   Playwright's own browser downloads do not work here: never run
   ``playwright install``; ``make test`` installs the Debian package.
+- ``web_app`` / ``web`` / ``review_store`` / ``ids``: the intake app on a copy
+  of a review with one account per role (``tests/web_fixtures.py``).
+
+A test that uses ``live_server`` is marked ``slow`` here (it starts the real
+server in a subprocess); a test that starts it another way carries the mark
+itself. ``make test`` runs the suite on every core with pytest-xdist: fixtures
+take free ports and ``tmp_path`` folders, so tests share no state.
 """
 
 from __future__ import annotations
@@ -17,6 +34,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,8 +44,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlite_utils import Database
 
 from inspect_kit.store import Store, memory_db
+
+pytest_plugins = ["tests.web_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET = "test-secret-not-for-production"
@@ -43,14 +64,59 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_SECONDS = 30
+# Fixtures that start ``inspect-kit serve`` in a subprocess: a test using one is ``slow``.
+LIVE_SERVER_FIXTURES = frozenset({"live_server"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Mark ``slow`` every test that starts the real server through a shared fixture.
+
+    Runs before ``-m`` deselects, so ``-m "not slow"`` leaves these out.
+    """
+    for item in items:
+        if LIVE_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def close_databases(monkeypatch):
+    """Close every database a test opened, when it ends (as sqlite-utils' own conftest does).
+
+    Tracks each ``sqlite_utils.Database`` made during the test (the store's
+    ``evidence()`` and ``private()``, ``memory_db()``, any the test makes) and
+    each ``sqlite3.connect`` called from the tests' own code. Connections that
+    Datasette opens for itself are left alone: a module-scoped Datasette
+    reuses them across tests. Closing twice is harmless; a connection made in
+    another thread (check_same_thread) cannot be closed from here and is skipped.
+    """
+    opened: list = []
+    original_init = Database.__init__
+    original_connect = sqlite3.connect
+
+    def tracking_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        opened.append(self)
+
+    def tracking_connect(*args, **kwargs):
+        connection = original_connect(*args, **kwargs)
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller == "tests" or caller.startswith("tests."):
+            opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(Database, "__init__", tracking_init)
+    monkeypatch.setattr(sqlite3, "connect", tracking_connect)
+    yield
+    for database in reversed(opened):
+        with contextlib.suppress(sqlite3.ProgrammingError):
+            database.close()
 
 
 @pytest.fixture
 def fresh_db():
     """An in-memory evidence database with every migration applied."""
-    db = memory_db()
-    yield db
-    db.close()
+    return memory_db()
 
 
 @pytest.fixture

@@ -21,9 +21,7 @@ from inspect_kit.cli import cli
 from inspect_kit.web.offline import ACCOUNT_HEADER, FLASHED_HEADER, PREFETCH_HEADER
 
 from .conftest import TEST_SECRET, LiveServer, free_port, inspect_kit_command
-from .test_web_fixtures import login_as
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import login_as
 
 ALLOWED_PAGES = re.compile(r"^/$|^/findings/new$|^/cases$|^/offline/outbox$|^/cases/[^/]+/events/new$")
 
@@ -122,7 +120,7 @@ def test_the_session_state_gives_a_token_the_api_accepts(web, ids):
 
 
 def test_new_forms_are_marked_for_the_outbox_and_edit_forms_are_not(web, ids, review_store):
-    from .test_web_fixtures import record
+    from .web_fixtures import record
 
     login_as(web, "ofsted2")
     new = web.get("/findings/new").get_data(as_text=True)
@@ -197,7 +195,7 @@ def _wait_for_https(server: LiveServer, client: httpx.Client) -> None:
 
 
 def test_background_fetches_leave_the_next_message_for_the_inspector(web, ids):
-    from .test_web_fixtures import finding_form, post
+    from .web_fixtures import finding_form, post
 
     login_as(web, "ofsted2")
     saved = post(web, "/findings/new", finding_form(ids), token_from="/findings/new")

@@ -26,9 +26,7 @@ from inspect_kit.web.server import BodyLimits, BodyRefused, ClientGone, read_bod
 
 from .conftest import serving
 from .test_server_keepalive import finding_body, multipart, pdf
-from .test_web_fixtures import PASSWORD, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import PASSWORD, record
 
 TRICKLERS = 12
 # Generous: these requests answer in milliseconds when nothing is starved; a

@@ -28,9 +28,7 @@ import pytest
 from inspect_kit import accounts
 
 from .conftest import serving
-from .test_web_fixtures import PASSWORD, ReviewIds, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import PASSWORD, ReviewIds, record
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 # Over uvicorn's HIGH_WATER_LIMIT (64 KiB), under the API's 256 KiB cap.

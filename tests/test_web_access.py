@@ -14,9 +14,7 @@ import pytest
 from inspect_kit import accounts, alerts, attachments, judgements
 from inspect_kit.store import Store
 
-from .test_web_fixtures import ACCOUNTS, csrf_token, login_as, make_app, new_uuid, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import ACCOUNTS, csrf_token, login_as, make_app, new_uuid, record
 
 FINDING = "EF-OFS-01-0001"  # recorded by ofsted1 (Ofsted strand) and submitted
 PDF = b"%PDF-1.4\n% a tiny test file\n"
@@ -144,7 +142,7 @@ def test_get_routes_by_role(seeded_app, rule, path, allowed, role):
 
 
 def form_for(kind, ids):
-    from .test_web_fixtures import finding_form
+    from .web_fixtures import finding_form
 
     if kind == "finding":
         return finding_form(ids)

@@ -10,9 +10,7 @@ import pytest
 
 from inspect_kit import attachments
 
-from .test_web_fixtures import csrf_token, login_as, make_app, new_uuid, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import csrf_token, login_as, make_app, new_uuid, record
 
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -157,7 +155,7 @@ def test_clean_filename(name, expected):
 
 
 def test_a_withdrawn_finding_takes_no_more_files(author, review_store):
-    from .test_web_fixtures import post
+    from .web_fixtures import post
 
     assert post(author, "/findings/EF-OFS-01-0001/qa", {"action": "withdraw", "comment": "Duplicate", "expected_version": "1"},
                 token_from="/findings/EF-OFS-01-0001").status_code == 302

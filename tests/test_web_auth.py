@@ -11,9 +11,7 @@ from inspect_kit import accounts, login_throttle
 from inspect_kit.web import SESSION_COOKIE_NAME
 from inspect_kit.web.auth import PASSWORD_CHECK_SLOTS
 
-from .test_web_fixtures import CSRF_RE, PASSWORD, csrf_token, login_as, make_app, post
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import CSRF_RE, PASSWORD, csrf_token, login_as, make_app, post
 
 PAIR_LIMIT = login_throttle.LIMITS[0].failures
 

@@ -6,9 +6,7 @@ import re
 
 import pytest
 
-from .test_web_fixtures import login_as, new_uuid, post
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import login_as, new_uuid, post
 
 
 def event_form(ids, **overrides):
@@ -142,7 +140,7 @@ def test_an_alert_raised_from_a_case_reaches_the_leads_dashboard_at_once(web, re
 
 
 def test_an_alert_from_a_finding_takes_its_case(web, review_store, ids):
-    from .test_web_fixtures import record
+    from .web_fixtures import record
 
     finding = record(review_store, "health1", ids, case_id=ids.other_case_id)
     login_as(web, "health1")

@@ -8,9 +8,7 @@ import re
 
 import pytest
 
-from .test_web_fixtures import csrf_token, finding_form, login_as, new_uuid, post, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import csrf_token, finding_form, login_as, new_uuid, post, record
 
 
 def count(store, sql="SELECT count(*) FROM findings"):

@@ -12,9 +12,7 @@ import pytest
 from inspect_kit import accounts, findings, qa
 from inspect_kit.actors import Actor
 
-from .test_web_fixtures import csrf_token, login_as, new_uuid
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import csrf_token, login_as, new_uuid
 
 TEXTS = {
     "serious_weakness": "The MASH closed the contact without checks; the child was not seen for six weeks.",

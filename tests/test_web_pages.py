@@ -11,9 +11,7 @@ from werkzeug.exceptions import InternalServerError
 from inspect_kit import paths
 from inspect_kit.errors import Conflict
 
-from .test_web_fixtures import login_as, make_app, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import login_as, make_app, record
 
 
 def test_inspector_dashboard_has_helpful_empty_states(web):
@@ -192,7 +190,7 @@ def test_security_headers_and_a_nonce_for_the_one_inline_script(web):
 
 
 def test_a_refused_form_hands_back_what_was_typed(web, ids):
-    from .test_web_fixtures import finding_form
+    from .web_fixtures import finding_form
 
     login_as(web, "ofsted1")
     data = finding_form(ids, evidence_text="Ten minutes of <careful> notes")
