@@ -16,6 +16,8 @@ from inspect_kit import accounts, login_throttle
 from inspect_kit.schema import migrate_private
 from inspect_kit.store import Store, connect
 
+from .pages import hidden
+
 PASSWORD = "long enough password"
 START = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
 HOME, OFFICE = "192.0.2.10", "198.51.100.20"
@@ -315,7 +317,6 @@ def test_messages_name_only_commands_that_exist():
 def test_the_real_server_refuses_a_guessing_address_and_lets_the_owner_in(live_server):
     """Through uvicorn, a2wsgi and Flask: the client address is uvicorn's (X-Forwarded-For
     from 127.0.0.1, as behind a local reverse proxy), the state is the store's."""
-    import re
 
     import httpx
 
@@ -325,7 +326,7 @@ def test_the_real_server_refuses_a_guessing_address_and_lets_the_owner_in(live_s
     def attempt(client, password, address):
         headers = {"X-Forwarded-For": address}
         page = client.get("/login", headers=headers).text
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        token = hidden(page, "csrf_token")
         return client.post("/login", headers=headers,
                            data={"username": "POL02", "password": password, "csrf_token": token})
 
