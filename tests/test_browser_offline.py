@@ -161,10 +161,7 @@ def outbox_texts(page) -> list[str]:
 
 def stored(store: Store, table: str, column: str, text: str) -> list[dict]:
     db = sqlite_utils.Database(store.evidence_path)
-    try:
-        return list(db.query(f"SELECT * FROM {table} WHERE {column} = ?", [text]))
-    finally:
-        db.close()
+    return list(db.query(f"SELECT * FROM {table} WHERE {column} = ?", [text]))
 
 
 def axe_serious(page) -> list[str]:

@@ -22,8 +22,8 @@ from tests.pages import links
 
 
 @pytest.fixture
-def small_review(store):
-    return build_small_review(store)
+def small_review(datasette_review):
+    return datasette_review
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ from inspect_kit import accounts
 from inspect_kit.datasette_plugin.app import make_datasette
 from inspect_kit.web.server import build_app
 
-from .datasette_support import SECRET, build_small_review, cookies_for
+from .datasette_support import SECRET, cookies_for
 from .pages import hidden
 
 
 @pytest.fixture
-def small_review(store):
-    return build_small_review(store)
+def small_review(datasette_review):
+    return datasette_review
 
 
 @pytest.fixture

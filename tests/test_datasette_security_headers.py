@@ -28,8 +28,8 @@ PAGES = {
 
 
 @pytest.fixture
-def small_review(store):
-    return build_small_review(store)
+def small_review(datasette_review):
+    return datasette_review
 
 
 @pytest.fixture

@@ -133,10 +133,7 @@ def kill_hard(process: subprocess.Popen) -> None:
 def stored(store: Store) -> Counter:
     """client_uuid -> how many findings carry it, read with plain sqlite3."""
     conn = sqlite3.connect(f"file:{store.evidence_path}?mode=ro", uri=True)
-    try:
-        return Counter(row[0] for row in conn.execute("SELECT client_uuid FROM findings"))
-    finally:
-        conn.close()
+    return Counter(row[0] for row in conn.execute("SELECT client_uuid FROM findings"))
 
 
 def assert_exactly_once(run: Run, store: Store) -> None:
@@ -147,12 +144,9 @@ def assert_exactly_once(run: Run, store: Store) -> None:
     assert not missing, f"{len(missing)} attempted records not stored exactly once, e.g. {missing[:3]}"
     assert sum(counts.values()) == len(run.attempted), "a record was stored that no client attempted"
     conn = sqlite3.connect(f"file:{store.evidence_path}?mode=ro", uri=True)
-    try:
-        for client_uuid, public_id in run.acknowledged.items():
-            assert conn.execute("SELECT public_id FROM findings WHERE client_uuid = ?",
-                                [client_uuid]).fetchone()[0] == public_id
-    finally:
-        conn.close()
+    for client_uuid, public_id in run.acknowledged.items():
+        assert conn.execute("SELECT public_id FROM findings WHERE client_uuid = ?",
+                            [client_uuid]).fetchone()[0] == public_id
 
 
 def check_passes(store: Store) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from sqlite_utils import Database
 
 from inspect_kit import accounts
 
+from .conftest import closing_databases
 from .pages import checked, form_fields, hidden, links, text_of, texts
-
-# Connections opened by the first closer test, checked by the second (same file, same worker).
-LEFT_OPEN: list = []
 
 
 def test_fixture_review_has_an_account_per_role(review_store, ids):
@@ -20,20 +19,35 @@ def test_fixture_review_has_an_account_per_role(review_store, ids):
     assert ids.foreign_case_id != ids.case_id
 
 
-def test_a_test_may_leave_its_databases_open(store, tmp_path):
-    evidence = store.evidence()
-    raw = sqlite3.connect(tmp_path / "scratch.db")
-    assert evidence.execute("select count(*) from reviews").fetchone() == (0,)
-    assert raw.execute("select 1").fetchone() == (1,)
-    LEFT_OPEN.extend([evidence.conn, raw])
-
-
-def test_the_databases_a_test_left_open_are_closed_when_it_ends():
-    if not LEFT_OPEN:
-        pytest.skip("the test that leaves databases open did not run first in this process")
-    for connection in LEFT_OPEN:
+def test_databases_opened_in_the_block_are_closed_when_it_ends(store, tmp_path):
+    before = Database.__init__
+    with closing_databases() as opened:
+        assert Database.__init__ is not before
+        evidence = store.evidence()
+        raw = sqlite3.connect(tmp_path / "scratch.db")
+        assert evidence.execute("select count(*) from reviews").fetchone() == (0,)
+        assert raw.execute("select 1").fetchone() == (1,)
+        assert evidence in opened and raw in opened
+    for connection in (evidence.conn, raw):
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
             connection.execute("select 1")
+    assert Database.__init__ is before  # the tracking is undone
+
+
+def test_every_test_runs_inside_the_closer(close_databases, store):
+    evidence = store.evidence()
+    assert evidence in close_databases
+
+
+def test_fresh_db_and_store_are_private_copies(fresh_db, store, memory_template, store_template):
+    fresh_db["scratch"].insert({"id": 1})
+    assert "scratch" not in memory_template.table_names()
+    assert {"findings", "reviews"} <= set(fresh_db.table_names())
+    store.evidence()["scratch"].insert({"id": 1})
+    assert store.home != store_template.home
+    assert "scratch" not in store_template.evidence().table_names()
+    assert (store.home.stat().st_mode & 0o777) == 0o700
+    assert (store.evidence_path.stat().st_mode & 0o777) == 0o600
 
 
 PAGE = """<!doctype html><html><body>

@@ -167,10 +167,7 @@ STATE_SQL = ("SELECT count(*) FROM findings", "SELECT count(*) FROM finding_vers
 
 def stored_state(store: Store) -> list:
     db = store.evidence()
-    try:
-        return [db.execute(sql).fetchone()[0] for sql in STATE_SQL]
-    finally:
-        db.close()
+    return [db.execute(sql).fetchone()[0] for sql in STATE_SQL]
 
 
 def post_data(form, ids, token) -> dict:
@@ -254,9 +251,6 @@ def test_another_reviews_records_are_not_found(web, review_store, other_review_r
     for path, form, status in posts:
         assert web.post(path, data={**form, "csrf_token": token, "client_uuid": new_uuid()}).status_code == status, path
     db = review_store.evidence()
-    try:
-        assert db.execute("SELECT qa_status FROM findings WHERE id = ?", [finding["id"]]).fetchone()[0] == "submitted"
-        assert db.execute("SELECT status FROM safeguarding_alerts WHERE id = ?", [alert["id"]]).fetchone()[0] == "raised"
-        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'attachment.download'").fetchone()[0] == 0
-    finally:
-        db.close()
+    assert db.execute("SELECT qa_status FROM findings WHERE id = ?", [finding["id"]]).fetchone()[0] == "submitted"
+    assert db.execute("SELECT status FROM safeguarding_alerts WHERE id = ?", [alert["id"]]).fetchone()[0] == "raised"
+    assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'attachment.download'").fetchone()[0] == 0

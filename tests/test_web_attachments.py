@@ -28,10 +28,7 @@ def upload(client, content, filename, content_type="application/pdf"):
 
 def stored(store):
     db = store.evidence()
-    try:
-        return list(db.query("SELECT * FROM attachments"))
-    finally:
-        db.close()
+    return list(db.query("SELECT * FROM attachments"))
 
 
 @pytest.fixture
@@ -135,10 +132,7 @@ def test_download_is_an_attachment_for_readers_only(author, web, review_store):
     assert web.get(f"/attachments/{row['id']}").status_code == 403
     assert web.get("/attachments/999").status_code in (403, 404)
     db = review_store.evidence()
-    try:
-        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'attachment.download'").fetchone()[0] == 1
-    finally:
-        db.close()
+    assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'attachment.download'").fetchone()[0] == 1
 
 
 def test_same_strand_readers_cannot_attach_to_someone_elses_finding(author, web):

@@ -23,10 +23,7 @@ def add_event(client, ids, case_ref="C-017", **overrides):
 
 def scalar(store, sql):
     db = store.evidence()
-    try:
-        return db.execute(sql).fetchone()[0]
-    finally:
-        db.close()
+    return db.execute(sql).fetchone()[0]
 
 
 @pytest.fixture
@@ -188,11 +185,8 @@ def test_overdue_alerts_are_marked(web, review_store, ids):
     from inspect_kit.actors import SYSTEM
 
     db = review_store.evidence()
-    try:
-        alerts.raise_alert(db, SYSTEM, review_id=ids.review_id, urgency="routine", concern="Old concern",
-                           case_id=ids.case_id, referral_due="2020-01-01")
-    finally:
-        db.close()
+    alerts.raise_alert(db, SYSTEM, review_id=ids.review_id, urgency="routine", concern="Old concern",
+                       case_id=ids.case_id, referral_due="2020-01-01")
     login_as(web, "lead")
     assert "OVERDUE" in web.get("/").get_data(as_text=True)
     assert "OVERDUE" in web.get("/alerts").get_data(as_text=True)

@@ -14,10 +14,7 @@ from .web_fixtures import csrf_token, finding_form, login_as, new_uuid, post, re
 
 def count(store, sql="SELECT count(*) FROM findings"):
     db = store.evidence()
-    try:
-        return db.execute(sql).fetchone()[0]
-    finally:
-        db.close()
+    return db.execute(sql).fetchone()[0]
 
 
 def submit_finding(client, ids, **overrides):

@@ -207,16 +207,12 @@ def record(store: Store, username: str, ids: ReviewIds, *, submit: bool = False,
     """A finding recorded through the library by ``username``."""
     from inspect_kit import findings
 
-    evidence = store.evidence()
+    evidence = store.evidence()  # closed when the test ends (conftest.close_databases)
     private = store.private()
-    try:
-        actor = accounts.actor_for(accounts.get_account(private, username), evidence, ids.review_id)
-        values = {"case_id": ids.case_id, "agency_id": ids.agency_id, "activity": "interview",
-                  "collected_on": "2026-11-03", "evidence_text": f"Evidence by {username}",
-                  "finding_type": "strength", "criteria": ["2.1"], **fields}
-        return findings.record_finding(evidence, actor, values, client_uuid=new_uuid(), submit=submit,
-                                       review_id=ids.review_id).record
-    finally:
-        evidence.close()
-        private.close()
+    actor = accounts.actor_for(accounts.get_account(private, username), evidence, ids.review_id)
+    values = {"case_id": ids.case_id, "agency_id": ids.agency_id, "activity": "interview",
+              "collected_on": "2026-11-03", "evidence_text": f"Evidence by {username}",
+              "finding_type": "strength", "criteria": ["2.1"], **fields}
+    return findings.record_finding(evidence, actor, values, client_uuid=new_uuid(), submit=submit,
+                                   review_id=ids.review_id).record
 
