@@ -19,6 +19,7 @@ library).
   ``/usr/bin/chromium`` driven by Playwright with a new empty profile.
   Playwright's own browser downloads do not work here: never run
   ``playwright install``; ``make test`` installs the Debian package.
+- ``demo_template``: the demo review built once per session (copy it with ``copy_store``).
 - ``datasette_review``: ``store`` holding the Datasette tests' small review.
 - ``web_app`` / ``web`` / ``review_store`` / ``ids``: the intake app on a copy
   of a review with one account per role (``tests/web_fixtures.py``).
@@ -188,6 +189,32 @@ def datasette_review(store, datasette_review_template):
     shutil.copyfile(template.evidence_path, store.evidence_path)
     shutil.copyfile(template.private_path, store.private_path)
     return review
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """``demo_template(start)``: the demo review built once per session for each first fieldwork day
+    (``None``: today is day 6), read-only. Building it took 3 to 5 s; modules copy it
+    with :func:`copy_store` instead of building their own."""
+    from inspect_kit.demo import create_demo
+
+    built: dict = {}
+
+    def template(start=None) -> Store:
+        if start not in built:
+            store = Store(tmp_path_factory.mktemp("demo-template") / "evidence")
+            create_demo(store, start=start)
+            built[start] = store
+        return built[start]
+
+    return template
+
+
+def copy_store(template: Store, folder: Path) -> Store:
+    """A private copy of ``template``'s store in ``folder``/evidence (modes kept)."""
+    home = folder / "evidence"
+    shutil.copytree(template.home, home)
+    return Store(home)
 
 
 @pytest.fixture
