@@ -12,6 +12,7 @@ test files import the helpers from here and need no ``pytest_plugins`` of their 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import uuid
@@ -20,11 +21,11 @@ from dataclasses import dataclass
 import pytest
 from jinja2 import BytecodeCache
 
-from inspect_kit import accounts, reviews
-from inspect_kit.actors import SYSTEM
+from inspect_kit import accounts
 from inspect_kit.store import Store
 
 from .pages import hidden
+from .review_builder import add_review, agency, case, inspector
 
 PASSWORD = "correct-horse-battery"
 # Kept for tests written before ``pages.hidden``: prefer ``hidden(page, "csrf_token")``,
@@ -61,40 +62,28 @@ def build_review(store: Store) -> ReviewIds:
     """An Ofsted/police/health review "Testbridge" (sjar-2008) with two cases,
     two agencies and one account per role. An older review holds the
     foreign case and agency."""
-    db = store.evidence()
-    try:
-        other = reviews.create_review(db, slug="elsewhere", title="Another review", area="Elsewhere",
-                                      review_type="jar", framework="sjar-2008", actor=SYSTEM)
-        foreign_case = reviews.add_case(db, review_id=other["id"], case_ref="C-900", age_band="5_9",
-                                        legal_status="child_in_need", selection_route="sampled", actor=SYSTEM)
-        foreign_agency = reviews.add_agency(db, review_id=other["id"], name="Elsewhere GP", agency_type="gp",
-                                            lead_strand="health", actor=SYSTEM)
-        review = reviews.create_review(db, slug="testbridge", title="Special review of Testbridge",
-                                       area="Testbridge", review_type="special_jar", framework="sjar-2008",
-                                       actor=SYSTEM, fieldwork_start="2026-11-01", fieldwork_end="2026-11-20",
-                                       draft_due="2099-12-31", status="fieldwork")
-        case_id = reviews.add_case(db, review_id=review["id"], case_ref="C-017", age_band="under_1",
-                                   legal_status="cp_plan", selection_route="index", actor=SYSTEM)
-        other_case_id = reviews.add_case(db, review_id=review["id"], case_ref="C-018", age_band="1_4",
-                                         legal_status="child_in_need", selection_route="sampled", actor=SYSTEM)
-        agency_id = reviews.add_agency(db, review_id=review["id"], name="Testbridge MASH", agency_type="mash",
-                                       lead_strand="ofsted", actor=SYSTEM)
-        other_agency_id = reviews.add_agency(db, review_id=review["id"], name="Testbridge ED",
-                                             agency_type="emergency_department", lead_strand="health", actor=SYSTEM)
-        for role, strand, code in ACCOUNTS.values():
-            if code:
-                reviews.add_inspector(db, review_id=review["id"], code=code, strand=strand,
-                                      role=INSPECTOR_ROLES[role], actor=SYSTEM)
-    finally:
-        db.close()
-    private = store.private()
-    try:
+    # Built in a session fixture, before the autouse closer runs: close by hand.
+    with contextlib.closing(store.evidence()) as db:
+        other = add_review(db, slug="elsewhere", title="Another review", area="Elsewhere", review_type="jar", steps=[
+            case("C-900", "5_9", "child_in_need", "sampled"),
+            agency("Elsewhere GP", "gp", "health"),
+        ])
+        review = add_review(db, slug="testbridge", title="Special review of Testbridge", area="Testbridge",
+                            fieldwork_start="2026-11-01", fieldwork_end="2026-11-20", draft_due="2099-12-31",
+                            status="fieldwork", steps=[
+                                case("C-017", "under_1", "cp_plan", "index"),
+                                case("C-018", "1_4", "child_in_need", "sampled"),
+                                agency("Testbridge MASH", "mash", "ofsted"),
+                                agency("Testbridge ED", "emergency_department", "health"),
+                                *[inspector(code, strand, INSPECTOR_ROLES[role])
+                                  for role, strand, code in ACCOUNTS.values() if code],
+                            ])
+    with contextlib.closing(store.private()) as private:
         for username, (role, strand, code) in ACCOUNTS.items():
             accounts.add_account(private, username=username, password=PASSWORD, role=role, strand=strand,
                                  inspector_code=code)
-    finally:
-        private.close()
-    return ReviewIds(review["id"], case_id, other_case_id, agency_id, other_agency_id, foreign_case, foreign_agency)
+    return ReviewIds(review.id, review.cases["C-017"], review.cases["C-018"], review.agencies["Testbridge MASH"],
+                     review.agencies["Testbridge ED"], other.cases["C-900"], other.agencies["Elsewhere GP"])
 
 
 @pytest.fixture(scope="session")
