@@ -156,6 +156,7 @@ def self_signed(tmp_path):
     return cert, key
 
 
+@pytest.mark.slow  # starts the real `inspect-kit serve` in a subprocess
 def test_serve_over_https_marks_the_session_cookie_secure(review_store, self_signed, tmp_path):
     cert, key = self_signed
     port = free_port()
