@@ -161,7 +161,10 @@ def outbox_texts(page) -> list[str]:
 
 def stored(store: Store, table: str, column: str, text: str) -> list[dict]:
     db = sqlite_utils.Database(store.evidence_path)
-    return list(db.query(f"SELECT * FROM {table} WHERE {column} = ?", [text]))
+    try:
+        return list(db.query(f"SELECT * FROM {table} WHERE {column} = ?", [text]))
+    finally:
+        db.close()
 
 
 def axe_serious(page) -> list[str]:
