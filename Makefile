@@ -3,6 +3,7 @@
 #   make run     create .venv, install, create the demo review if the store is
 #                empty, serve on http://127.0.0.1:$(PORT)
 #   make test    create .venv, install test dependencies, Chromium and wrk, run pytest
+#                on every core
 #   make lint    ruff
 #   make bench   run every bench/*.py script
 #
@@ -32,8 +33,11 @@ run: install assets
 	@echo "Open http://$(HOST):$(PORT)/ (Datasette: http://$(HOST):$(PORT)/data/)"
 	$(BIN)/inspect-kit serve --home $(HOME_DIR) --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
+# Every core (pytest-xdist): tests take free ports and tmp_path folders and share no
+# state; --dist loadfile keeps a module on one worker, so a module-scoped fixture
+# (a copied demo store, a started server) is built once, not once per worker.
 test: install-test assets chromium wrk libreoffice
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

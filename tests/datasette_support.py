@@ -8,10 +8,12 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 
-from inspect_kit import chronology, findings, reviews
-from inspect_kit.actors import SYSTEM, Actor
+from inspect_kit import chronology, findings
+from inspect_kit.actors import Actor
 from inspect_kit.datasette_plugin.session import login_session, sign_session
 from inspect_kit.store import Store
+
+from .review_builder import add_review, agency, case, inspector
 
 COOKIE = "inspect_kit_session"
 SECRET = "datasette-test-secret"
@@ -61,26 +63,22 @@ def build_small_review(store: Store) -> SmallReview:
     """Two strands, three agencies, two cases, a finding per strand, a short chronology and the accounts."""
     add_role_accounts(store)
     with contextlib.closing(store.evidence()) as db:
-        review = reviews.create_review(
-            db, slug="testshire", title="Special review of Testshire", area="Testshire",
-            review_type="special_jar", framework="sjar-2008", actor=SYSTEM,
-            fieldwork_start="2026-01-05", fieldwork_end="2026-01-16", draft_due="2026-01-22",
-            strands=["health", "police"])
-        rid = review["id"]
-        social_care = reviews.add_agency(db, review_id=rid, name="Testshire MASH", agency_type="mash",
-                                         lead_strand="ofsted", actor=SYSTEM)
-        ed = reviews.add_agency(db, review_id=rid, name="Testshire ED", agency_type="emergency_department",
-                                lead_strand="health", actor=SYSTEM)
-        cait = reviews.add_agency(db, review_id=rid, name="Testshire CAIT", agency_type="police_cait",
-                                  lead_strand="police", actor=SYSTEM)
-        police_id = reviews.add_inspector(db, review_id=rid, code="POL-01", strand="police", role="team", actor=SYSTEM)
-        health_id = reviews.add_inspector(db, review_id=rid, code="HLT-01", strand="health", role="team", actor=SYSTEM)
-        case_a = reviews.add_case(db, review_id=rid, case_ref="C-001", age_band="under_1", legal_status="cp_plan",
-                                  selection_route="index", actor=SYSTEM)
-        reviews.add_case(db, review_id=rid, case_ref="C-002", age_band="5_9", legal_status="child_in_need",
-                         selection_route="sampled", actor=SYSTEM)
-        police = Actor("police_inspector", "inspector", "police", police_id)
-        health = Actor("health_inspector", "inspector", "health", health_id)
+        built = add_review(db, slug="testshire", title="Special review of Testshire", area="Testshire",
+                           fieldwork_start="2026-01-05", fieldwork_end="2026-01-16", draft_due="2026-01-22",
+                           strands=["health", "police"], steps=[
+                               agency("Testshire MASH", "mash", "ofsted"),
+                               agency("Testshire ED", "emergency_department", "health"),
+                               agency("Testshire CAIT", "police_cait", "police"),
+                               inspector("POL-01", "police", "team"),
+                               inspector("HLT-01", "health", "team"),
+                               case("C-001", "under_1", "cp_plan", "index"),
+                               case("C-002", "5_9", "child_in_need", "sampled"),
+                           ])
+        rid = built.id
+        social_care, ed, cait = (built.agencies[name] for name in ("Testshire MASH", "Testshire ED", "Testshire CAIT"))
+        case_a = built.cases["C-001"]
+        police = Actor("police_inspector", "inspector", "police", built.inspectors["POL-01"])
+        health = Actor("health_inspector", "inspector", "health", built.inspectors["HLT-01"])
         police_finding = findings.record_finding(db, police, {
             "agency_id": cait, "case_id": case_a, "activity": "case_file_review", "collected_on": "2026-01-06",
             "evidence_text": "The CAIT filed the referral without a strategy discussion.",
@@ -91,7 +89,7 @@ def build_small_review(store: Store) -> SmallReview:
             "evidence_text": "The emergency department referred the bruised infant the same day.",
             "finding_type": "strength", "criteria": ["2.1"],
         }, client_uuid=str(uuid.uuid4()), submit=True, review_id=rid).record
-        for agency, day, event_type, text in [
+        for agency_id, day, event_type, text in [
             (ed, "2025-10-01", "ed_attendance", "Infant brought with a bruise to the cheek."),
             (ed, "2025-10-01", "referral", "ED consultant referred to the MASH."),
             (social_care, "2025-10-02", "strategy_discussion",
@@ -99,7 +97,7 @@ def build_small_review(store: Store) -> SmallReview:
             (cait, "2025-12-20", "police_incident", "Police called to a disturbance at the home."),
         ]:
             chronology.record_event(db, police, {
-                "case_id": case_a, "agency_id": agency, "event_date": day, "event_type": event_type,
+                "case_id": case_a, "agency_id": agency_id, "event_date": day, "event_type": event_type,
                 "description": text, "missed_opportunity": event_type == "strategy_discussion",
             }, client_uuid=str(uuid.uuid4()), review_id=rid)
     return SmallReview(review_id=rid, police_finding=police_finding["public_id"],

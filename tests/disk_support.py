@@ -21,12 +21,14 @@ CHUNK = 64 * 1024
 
 
 @contextlib.contextmanager
-def small_disk(mount_point: Path, size: str = "8M") -> Iterator[Path]:
-    """Mount a tmpfs of ``size`` at ``mount_point`` for the block; unmount afterwards."""
+def small_disk(mount_point: Path, size: str = "8M", *options: str) -> Iterator[Path]:
+    """Mount a tmpfs of ``size`` at ``mount_point`` for the block (with mount ``options`` such as
+    ``"ro"``); unmount afterwards."""
     mount_point.mkdir(parents=True, exist_ok=True)
     if shutil.which("mount") is None:
         pytest.skip("no `mount` command: cannot make a small filesystem to fill")
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join([f"size={size}", *options]), "tmpfs",
+                             str(mount_point)],
                             capture_output=True, text=True)
     if result.returncode != 0:
         pytest.skip(f"mounting a tmpfs was refused ({result.stderr.strip() or result.returncode}): the disk-full "

@@ -1,4 +1,4 @@
-"""A small review built through the library, for tests of the domain modules."""
+"""A small review built through the library (``tests/review_builder.py``), for tests of the domain modules."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from inspect_kit import reviews
-from inspect_kit.actors import SYSTEM, Actor
+from inspect_kit.actors import Actor
+
+from .review_builder import add_review, agency, case, inspector
 
 
 @dataclass
@@ -40,27 +41,24 @@ class SmallReview:
 
 def small_review(db: Database, slug: str = "testshire") -> SmallReview:
     """The review ``slug``; a second call with another slug makes a second review with the same codes and case refs."""
-    review = reviews.create_review(db, slug=slug, title=f"Special joint review of {slug.title()}", area=slug.title(),
-                                   review_type="special_jar", framework="sjar-2008", actor=SYSTEM)
-    rid = review["id"]
-    ed = reviews.add_agency(db, review_id=rid, name="Emergency department", agency_type="emergency_department",
-                            lead_strand="health", actor=SYSTEM, organisation="Testshire Hospitals")
-    gp = reviews.add_agency(db, review_id=rid, name="Elm GP practice", agency_type="gp", lead_strand="health",
-                            actor=SYSTEM)
-    infant = reviews.add_case(db, review_id=rid, case_ref="C-017", age_band="under_1", legal_status="cp_plan",
-                              selection_route="index", cp_category="physical_abuse", actor=SYSTEM)
-    sibling = reviews.add_case(db, review_id=rid, case_ref="C-018", age_band="1_4", legal_status="child_in_need",
-                               selection_route="sampled", actor=SYSTEM)
-    hlt = reviews.add_inspector(db, review_id=rid, code="HLT-01", strand="health", role="team", actor=SYSTEM)
-    pol = reviews.add_inspector(db, review_id=rid, code="POL-02", strand="police", role="team", actor=SYSTEM)
-    lead = reviews.add_inspector(db, review_id=rid, code="OFS-01", strand="ofsted", role="lead", actor=SYSTEM)
-    mod = reviews.add_inspector(db, review_id=rid, code="MOD-01", strand="ofsted", role="moderator", actor=SYSTEM)
+    built = add_review(db, slug=slug, title=f"Special joint review of {slug.title()}", area=slug.title(), steps=[
+        agency("Emergency department", "emergency_department", "health", organisation="Testshire Hospitals"),
+        agency("Elm GP practice", "gp", "health"),
+        case("C-017", "under_1", "cp_plan", "index", cp_category="physical_abuse"),
+        case("C-018", "1_4", "child_in_need", "sampled"),
+        inspector("HLT-01", "health", "team"),
+        inspector("POL-02", "police", "team"),
+        inspector("OFS-01", "ofsted", "lead"),
+        inspector("MOD-01", "ofsted", "moderator"),
+    ])
+    codes = built.inspectors
     return SmallReview(
-        db, rid, ed, gp, infant, sibling,
-        health=Actor("health1", "inspector", "health", hlt),
-        police=Actor("police2", "inspector", "police", pol),
-        lead=Actor("lead", "lead", "ofsted", lead),
-        moderator=Actor("moderator", "moderator", "ofsted", mod),
+        db, built.id, built.agencies["Emergency department"], built.agencies["Elm GP practice"],
+        built.cases["C-017"], built.cases["C-018"],
+        health=Actor("health1", "inspector", "health", codes["HLT-01"]),
+        police=Actor("police2", "inspector", "police", codes["POL-02"]),
+        lead=Actor("lead", "lead", "ofsted", codes["OFS-01"]),
+        moderator=Actor("moderator", "moderator", "ofsted", codes["MOD-01"]),
     )
 
 

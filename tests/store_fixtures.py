@@ -1,5 +1,5 @@
-"""A store on disk with a review, findings and real attachment files, and a
-small real filesystem (tmpfs) to fill up: for the backup, check and file-mode tests."""
+"""A store on disk with a review, findings and real attachment files: for the backup,
+check and file-mode tests (the small tmpfs to fill up is ``disk_support.small_disk``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from inspect_kit import attachments, findings
 from inspect_kit.store import Store
 
+from .disk_support import small_disk  # noqa: F401 (one tmpfs helper; imported from here by older tests)
 from .library_fixtures import new_uuid, small_review
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,17 +38,3 @@ def inspect_kit(*args, umask: int | None = None) -> subprocess.CompletedProcess:
     """Run the real ``inspect-kit`` command in a new process."""
     return subprocess.run([sys.executable, "-m", "inspect_kit", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, timeout=120, preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
-
-
-@contextlib.contextmanager
-def small_disk(path: Path, size: str, *options: str):
-    """A real tmpfs of ``size`` mounted on ``path`` (tests run as root here and in CI)."""
-    path.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join([f"size={size}", *options]), "tmpfs", str(path)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"mounting a small tmpfs was refused ({mounted.stderr.strip()}); it needs root")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=True)

@@ -14,7 +14,8 @@ import pytest
 from inspect_kit.attachments import blob_path
 from inspect_kit.maintenance import UNFINISHED_MARKER, check_store
 
-from .store_fixtures import inspect_kit, small_disk, store_with_attachments
+from .disk_support import small_disk
+from .store_fixtures import inspect_kit, store_with_attachments
 
 MB = 1024 * 1024
 

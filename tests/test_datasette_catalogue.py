@@ -10,12 +10,9 @@ from inspect_kit import vocab
 from inspect_kit.datasette_plugin import catalogue, questions
 from inspect_kit.store import memory_db
 
-from .datasette_support import build_small_review
-
 
 @pytest.fixture
-def evidence_metadata(store):
-    build_small_review(store)
+def evidence_metadata(store, datasette_review):
     db = store.evidence()
     try:
         yield catalogue.evidence_database_metadata(db)
@@ -70,12 +67,9 @@ def test_sql_only_for_leads_and_moderators(evidence_metadata):
 
 def test_label_columns_for_every_foreign_key(store, evidence_metadata):
     db = store.evidence()
-    try:
-        for table in db.tables:
-            for fk in table.foreign_keys:
-                assert evidence_metadata["tables"][fk.other_table].get("label_column"), (table.name, fk.other_table)
-    finally:
-        db.close()
+    for table in db.tables:
+        for fk in table.foreign_keys:
+            assert evidence_metadata["tables"][fk.other_table].get("label_column"), (table.name, fk.other_table)
 
 
 def test_column_descriptions_come_from_the_vocabulary(evidence_metadata):

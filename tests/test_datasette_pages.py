@@ -6,7 +6,6 @@ and one login shared with the intake app through the real server.
 from __future__ import annotations
 
 import contextlib
-import re
 
 import httpx
 import pytest
@@ -15,12 +14,13 @@ from inspect_kit import accounts
 from inspect_kit.datasette_plugin.app import make_datasette
 from inspect_kit.web.server import build_app
 
-from .datasette_support import SECRET, build_small_review, cookies_for
+from .datasette_support import SECRET, cookies_for
+from .pages import hidden
 
 
 @pytest.fixture
-def small_review(store):
-    return build_small_review(store)
+def small_review(datasette_review):
+    return datasette_review
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ async def test_one_login_through_the_real_intake_app(store, small_review):
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         assert (await client.get("/data/evidence")).status_code == 403
         form = (await client.get("/login")).text
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form).group(1)
+        token = hidden(form, "csrf_token")
         login = await client.post("/login", data={"username": "realead", "password": "correct horse battery",
                                                   "csrf_token": token})
         assert login.status_code == 302
@@ -135,7 +135,7 @@ async def test_one_login_through_the_real_intake_app(store, small_review):
         assert (await client.get(login.headers["location"])).status_code == 200
         data = await client.get("/data/evidence/findings")
         assert data.status_code == 200
-        logout_token = re.search(r'name="csrf_token" value="([^"]+)"', data.text).group(1)
+        logout_token = hidden(data.text, "csrf_token")
         logout = await client.post("/logout", data={"csrf_token": logout_token})
         assert logout.status_code == 302
         assert (await client.get("/data/evidence")).status_code == 403

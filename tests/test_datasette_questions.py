@@ -14,13 +14,14 @@ from inspect_kit import demo
 from inspect_kit.datasette_plugin.app import make_datasette
 from inspect_kit.store import Store
 
+from .conftest import copy_store
 from .datasette_support import SECRET, cookies_as
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory) -> Store:
-    store = Store(tmp_path_factory.mktemp("demo") / "evidence")
-    demo.create_demo(store)  # today is fieldwork day 6, so alert due dates are relative to today
+def demo_store(demo_template, tmp_path_factory) -> Store:
+    # Today is fieldwork day 6, so alert due dates are relative to today.
+    store = copy_store(demo_template(), tmp_path_factory.mktemp("demo"))
     return store
 
 

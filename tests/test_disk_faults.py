@@ -23,9 +23,7 @@ from inspect_kit.maintenance import check_store
 from inspect_kit.store import Store
 
 from .disk_support import copy_store, fill, small_disk
-from .test_web_fixtures import csrf_token, finding_form, login_as, make_app, post
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import csrf_token, finding_form, login_as, make_app, post
 
 # Long enough that a few findings outgrow what SQLite's WAL already holds.
 LONG_TEXT = "The strategy discussion did not include health. " * 380  # ~18 KB, under the 20,000 limit

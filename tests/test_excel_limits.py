@@ -22,9 +22,7 @@ from inspect_kit.web.imports import IMPORT_GATE_EXTENSION
 
 from . import hostile_workbooks as hostile
 from .library_fixtures import small_review
-from .test_web_fixtures import csrf_token, login_as
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import csrf_token, login_as
 
 
 @pytest.fixture
@@ -157,7 +155,7 @@ def test_the_importer_never_reads_past_the_sheet_limit(review, filled, tmp_path,
 
 
 def test_uploads_beyond_the_concurrency_limit_wait_then_are_asked_to_retry(review_store):
-    from .test_web_fixtures import make_app
+    from .web_fixtures import make_app
 
     app = make_app(review_store, EXCEL_IMPORT_CONCURRENCY=1, EXCEL_IMPORT_WAIT_SECONDS=0.2)
     client = app.test_client()

@@ -15,12 +15,11 @@ from openpyxl import load_workbook
 
 from inspect_kit.web.server import build_app
 
-from .datasette_support import SECRET, build_small_review, cookies_for
+from .datasette_support import SECRET, cookies_for
 
 
 @pytest.fixture
-def server(store):
-    build_small_review(store)
+def server(store, datasette_review):
     return build_app(store, secret_key=SECRET)
 
 

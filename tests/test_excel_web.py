@@ -8,9 +8,7 @@ import io
 
 from openpyxl import load_workbook
 
-from .test_web_fixtures import csrf_token, login_as, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import csrf_token, login_as, record
 
 
 def download(client, path):
@@ -71,7 +69,7 @@ def test_an_inspector_downloads_their_own_capture_workbook_and_it_is_audited(web
 
 
 def test_the_configured_row_limit_refuses_a_big_workbook(review_store):
-    from .test_web_fixtures import make_app
+    from .web_fixtures import make_app
 
     web = make_app(review_store, EXCEL_IMPORT_MAX_ROWS=1).test_client()
     login_as(web, "police1")

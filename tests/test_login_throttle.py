@@ -16,6 +16,8 @@ from inspect_kit import accounts, login_throttle
 from inspect_kit.schema import migrate_private
 from inspect_kit.store import Store, connect
 
+from .pages import hidden
+
 PASSWORD = "long enough password"
 START = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
 HOME, OFFICE = "192.0.2.10", "198.51.100.20"
@@ -147,11 +149,8 @@ def test_a_success_forgets_that_pairs_failures_only(private_db):
 def test_the_state_is_in_the_store_for_every_worker_process(private_db, tmp_path):
     fail(private_db, "lead", times=PAIR)
     other_worker = connect(str(tmp_path / "private.db"), create=True)
-    try:
-        with pytest.raises(login_throttle.TooManyAttempts):
-            sign_in(other_worker, "lead", PASSWORD)
-    finally:
-        other_worker.close()
+    with pytest.raises(login_throttle.TooManyAttempts):
+        sign_in(other_worker, "lead", PASSWORD)
 
 
 def test_old_rows_are_pruned_as_attempts_are_counted(private_db):
@@ -176,7 +175,7 @@ def test_a_burst_on_many_threads_cannot_slip_past_the_limit(tmp_path):
 
     def guess():
         db = store.private()
-        try:
+        try:  # made in this thread, so only this thread may close it (the autouse closer cannot)
             barrier.wait()
             for _ in range(3):
                 try:
@@ -276,18 +275,15 @@ def test_user_unlock_lets_the_owner_in_again_at_once(tmp_path):
     store = Store(tmp_path / "evidence")
     store.init()
     db = store.private()
-    try:
-        accounts.add_account(db, username="pol02", password=PASSWORD, role="lead")
-        counted_failures(db, "pol02", at=None, times=PAIR)
-        counted_failures(db, "pol02", address=OFFICE, at=None, times=PAIR)
-        with pytest.raises(login_throttle.TooManyAttempts):
-            accounts.authenticate(db, "pol02", PASSWORD, address=HOME)
-        result = CliRunner().invoke(cli, ["user", "unlock", "POL02", "--home", str(store.home)])
-        assert result.exit_code == 0, result.output
-        assert f"forgot {2 * PAIR} failed sign-in attempt(s)" in result.output
-        assert accounts.authenticate(db, "pol02", PASSWORD, address=HOME)["username"] == "pol02"
-    finally:
-        db.close()
+    accounts.add_account(db, username="pol02", password=PASSWORD, role="lead")
+    counted_failures(db, "pol02", at=None, times=PAIR)
+    counted_failures(db, "pol02", address=OFFICE, at=None, times=PAIR)
+    with pytest.raises(login_throttle.TooManyAttempts):
+        accounts.authenticate(db, "pol02", PASSWORD, address=HOME)
+    result = CliRunner().invoke(cli, ["user", "unlock", "POL02", "--home", str(store.home)])
+    assert result.exit_code == 0, result.output
+    assert f"forgot {2 * PAIR} failed sign-in attempt(s)" in result.output
+    assert accounts.authenticate(db, "pol02", PASSWORD, address=HOME)["username"] == "pol02"
 
 
 def test_messages_name_only_commands_that_exist():
@@ -315,7 +311,6 @@ def test_messages_name_only_commands_that_exist():
 def test_the_real_server_refuses_a_guessing_address_and_lets_the_owner_in(live_server):
     """Through uvicorn, a2wsgi and Flask: the client address is uvicorn's (X-Forwarded-For
     from 127.0.0.1, as behind a local reverse proxy), the state is the store's."""
-    import re
 
     import httpx
 
@@ -325,7 +320,7 @@ def test_the_real_server_refuses_a_guessing_address_and_lets_the_owner_in(live_s
     def attempt(client, password, address):
         headers = {"X-Forwarded-For": address}
         page = client.get("/login", headers=headers).text
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        token = hidden(page, "csrf_token")
         return client.post("/login", headers=headers,
                            data={"username": "POL02", "password": password, "csrf_token": token})
 

@@ -21,15 +21,15 @@ from inspect_kit.cli import cli
 from inspect_kit.web.offline import ACCOUNT_HEADER, FLASHED_HEADER, PREFETCH_HEADER
 
 from .conftest import TEST_SECRET, LiveServer, free_port, inspect_kit_command
-from .test_web_fixtures import login_as
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .pages import attributes, elements, hidden
+from .web_fixtures import login_as
 
 ALLOWED_PAGES = re.compile(r"^/$|^/findings/new$|^/cases$|^/offline/outbox$|^/cases/[^/]+/events/new$")
 
 
-def body_tag(html: str) -> str:
-    return re.search(r"<body[^>]*>", html).group(0)
+def body(html: str) -> dict[str, str]:
+    """The attributes of the page's <body>."""
+    return attributes(html, "body")
 
 
 def test_the_worker_is_served_from_the_root_and_revalidated(web):
@@ -60,13 +60,14 @@ def test_recording_accounts_get_the_offline_app(web, username):
     login_as(web, username)
     response = web.get("/")
     html = response.get_data(as_text=True)
-    assert f'data-ik-account="{username}"' in body_tag(html)
+    assert body(html).get("data-ik-account") == username
     assert 'rel="manifest"' in html and 'id="ik-outbox-status"' in html
     assert response.headers[ACCOUNT_HEADER] == username
     csp = response.headers["Content-Security-Policy"]
     assert "worker-src 'self'" in csp and "manifest-src 'self'" in csp and "unsafe-inline" not in csp
     # Every script is our own file: no inline script that would need the nonce.
-    assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*nonce=)[^>]*>", html)
+    assert elements(html, "script"), "the page loads its scripts"
+    assert not elements(html, "script:not([src]):not([nonce])")
     assert web.get("/offline/outbox").status_code == 200
 
 
@@ -74,7 +75,7 @@ def test_recording_accounts_get_the_offline_app(web, username):
 def test_other_accounts_get_no_worker_and_clear_one_left_behind(web, username):
     login_as(web, username)
     html = web.get("/cases").get_data(as_text=True)
-    assert 'data-ik-offline="off"' in body_tag(html) and "data-ik-account" not in html
+    assert body(html).get("data-ik-offline") == "off" and "data-ik-account" not in html
     assert 'rel="manifest"' not in html
     assert web.get("/offline/outbox").status_code == 403
     assert web.get("/offline/reference.json").status_code == 403
@@ -82,7 +83,7 @@ def test_other_accounts_get_no_worker_and_clear_one_left_behind(web, username):
 
 def test_signed_out_pages_clear_the_worker_and_name_no_account(web):
     response = web.get("/login")
-    assert 'data-ik-offline="off"' in body_tag(response.get_data(as_text=True))
+    assert body(response.get_data(as_text=True)).get("data-ik-offline") == "off"
     assert ACCOUNT_HEADER not in response.headers
     assert web.get("/offline/outbox").status_code == 302
     assert web.get("/offline/reference.json").status_code == 302
@@ -122,11 +123,12 @@ def test_the_session_state_gives_a_token_the_api_accepts(web, ids):
 
 
 def test_new_forms_are_marked_for_the_outbox_and_edit_forms_are_not(web, ids, review_store):
-    from .test_web_fixtures import record
+    from .web_fixtures import record
 
     login_as(web, "ofsted2")
     new = web.get("/findings/new").get_data(as_text=True)
-    assert re.search(r'<form[^>]*data-ik-outbox="finding"[^>]*data-ik-max-bytes="\d+"', new)
+    assert elements(new, 'form[data-ik-outbox="finding"]')
+    assert attributes(new, 'form[data-ik-outbox="finding"]')["data-ik-max-bytes"].isdigit()
     pages = web.get("/offline/reference.json").get_json()["pages"]
     event_form = next(page for page in pages if page.endswith("/events/new"))
     assert 'data-ik-outbox="event"' in web.get(event_form).get_data(as_text=True)
@@ -154,6 +156,7 @@ def self_signed(tmp_path):
     return cert, key
 
 
+@pytest.mark.slow  # starts the real `inspect-kit serve` in a subprocess
 def test_serve_over_https_marks_the_session_cookie_secure(review_store, self_signed, tmp_path):
     cert, key = self_signed
     port = free_port()
@@ -170,7 +173,7 @@ def test_serve_over_https_marks_the_session_cookie_secure(review_store, self_sig
             with pytest.raises(httpx.HTTPError):
                 httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)  # HTTPS only
             page = client.get("/login")
-            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+            token = hidden(page.text, "csrf_token")
             response = client.post("/login", data={"csrf_token": token, "username": "ofsted2", "password": "wrong"},
                                    headers={"Referer": server.url + "/login"})
             assert response.status_code == 401  # the form works over HTTPS (Flask-WTF checks the referrer)
@@ -197,7 +200,7 @@ def _wait_for_https(server: LiveServer, client: httpx.Client) -> None:
 
 
 def test_background_fetches_leave_the_next_message_for_the_inspector(web, ids):
-    from .test_web_fixtures import finding_form, post
+    from .web_fixtures import finding_form, post
 
     login_as(web, "ofsted2")
     saved = post(web, "/findings/new", finding_form(ids), token_from="/findings/new")

@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from inspect_kit import findings, judgements, qa
 from inspect_kit.actors import SYSTEM
 from inspect_kit.cli import cli
-from inspect_kit.demo import create_demo
 from inspect_kit.errors import Forbidden
 from inspect_kit.report import build_report
 from inspect_kit.store import Store
 from inspect_kit.verify import verify_file
 
+from .conftest import copy_store
 from .library_fixtures import new_uuid, small_review
 
 START = dt.date(2008, 11, 10)
@@ -30,10 +30,8 @@ SOFFICE = shutil.which("soffice")
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory) -> Store:
-    store = Store(tmp_path_factory.mktemp("report-demo") / "evidence")
-    create_demo(store, start=START)
-    return store
+def demo_store(demo_template, tmp_path_factory) -> Store:
+    return copy_store(demo_template(START), tmp_path_factory.mktemp("report-demo"))
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,9 @@ from inspect_kit import accounts
 from inspect_kit.web.server import BodyLimits, BodyRefused, ClientGone, read_body
 
 from .conftest import serving
+from .pages import hidden
 from .test_server_keepalive import finding_body, multipart, pdf
-from .test_web_fixtures import PASSWORD, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import PASSWORD, record
 
 TRICKLERS = 12
 # Generous: these requests answer in milliseconds when nothing is starved; a
@@ -94,11 +93,7 @@ def review_server(review_store, ids, tmp_path):
 
 
 def _csrf(html: str) -> str:
-    from .test_server_keepalive import CSRF_RE
-
-    match = CSRF_RE.search(html)
-    assert match, html[:300]
-    return match.group(1) or match.group(2)
+    return hidden(html, "csrf_token")
 
 
 def _cookie_header(client: httpx.Client) -> str:

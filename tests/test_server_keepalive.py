@@ -16,7 +16,6 @@ import contextlib
 import http.client
 import json
 import os
-import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -28,11 +27,9 @@ import pytest
 from inspect_kit import accounts
 
 from .conftest import serving
-from .test_web_fixtures import PASSWORD, ReviewIds, record
+from .pages import hidden
+from .web_fixtures import PASSWORD, ReviewIds, record
 
-pytest_plugins = ["tests.test_web_fixtures"]
-
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 # Over uvicorn's HIGH_WATER_LIMIT (64 KiB), under the API's 256 KiB cap.
 LARGE_TEXT_CHARS = 18_000
 ROUNDS = 3
@@ -107,9 +104,7 @@ class OneConnection:
 
 
 def csrf_from(answer: Answer) -> str:
-    match = CSRF_RE.search(answer.text)
-    assert match, answer.text[:500]
-    return match.group(1) or match.group(2)
+    return hidden(answer.text, "csrf_token")
 
 
 def finding_body(ids: ReviewIds, *, large: bool) -> bytes:

@@ -14,19 +14,18 @@ from click.testing import CliRunner
 from inspect_kit import audit, manifests
 from inspect_kit.actors import SYSTEM
 from inspect_kit.cli import cli
-from inspect_kit.demo import create_demo
 from inspect_kit.schema import evidence_migrations
 from inspect_kit.store import Store, connect
 from inspect_kit.verify import verify_store
+
+from .conftest import copy_store
 
 START = dt.date(2008, 11, 10)
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory) -> Store:
-    store = Store(tmp_path_factory.mktemp("verify-demo") / "evidence")
-    create_demo(store, start=START)
-    return store
+def demo_store(demo_template, tmp_path_factory) -> Store:
+    return copy_store(demo_template(START), tmp_path_factory.mktemp("verify-demo"))
 
 
 @pytest.fixture

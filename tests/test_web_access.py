@@ -14,9 +14,7 @@ import pytest
 from inspect_kit import accounts, alerts, attachments, judgements
 from inspect_kit.store import Store
 
-from .test_web_fixtures import ACCOUNTS, csrf_token, login_as, make_app, new_uuid, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import ACCOUNTS, csrf_token, login_as, make_app, new_uuid, record
 
 FINDING = "EF-OFS-01-0001"  # recorded by ofsted1 (Ofsted strand) and submitted
 PDF = b"%PDF-1.4\n% a tiny test file\n"
@@ -168,7 +166,7 @@ def test_get_routes_by_role(seeded_app, rule, path, allowed, role):
 
 
 def form_for(kind, ids):
-    from .test_web_fixtures import finding_form
+    from .web_fixtures import finding_form
 
     if kind == "finding":
         return finding_form(ids)
@@ -194,10 +192,7 @@ STATE_SQL = ("SELECT count(*) FROM findings", "SELECT count(*) FROM finding_vers
 
 def stored_state(store: Store) -> list:
     db = store.evidence()
-    try:
-        return [db.execute(sql).fetchone()[0] for sql in STATE_SQL]
-    finally:
-        db.close()
+    return [db.execute(sql).fetchone()[0] for sql in STATE_SQL]
 
 
 def post_data(form, ids, token) -> dict:
@@ -287,9 +282,6 @@ def test_another_reviews_records_are_not_found(web, review_store, other_review_r
     for path, form, status in posts:
         assert web.post(path, data={**form, "csrf_token": token, "client_uuid": new_uuid()}).status_code == status, path
     db = review_store.evidence()
-    try:
-        assert db.execute("SELECT qa_status FROM findings WHERE id = ?", [finding["id"]]).fetchone()[0] == "submitted"
-        assert db.execute("SELECT status FROM safeguarding_alerts WHERE id = ?", [alert["id"]]).fetchone()[0] == "raised"
-        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'attachment.download'").fetchone()[0] == 0
-    finally:
-        db.close()
+    assert db.execute("SELECT qa_status FROM findings WHERE id = ?", [finding["id"]]).fetchone()[0] == "submitted"
+    assert db.execute("SELECT status FROM safeguarding_alerts WHERE id = ?", [alert["id"]]).fetchone()[0] == "raised"
+    assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'attachment.download'").fetchone()[0] == 0

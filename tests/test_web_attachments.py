@@ -10,9 +10,7 @@ import pytest
 
 from inspect_kit import attachments
 
-from .test_web_fixtures import csrf_token, login_as, make_app, new_uuid, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import csrf_token, login_as, make_app, new_uuid, record
 
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -30,10 +28,7 @@ def upload(client, content, filename, content_type="application/pdf"):
 
 def stored(store):
     db = store.evidence()
-    try:
-        return list(db.query("SELECT * FROM attachments"))
-    finally:
-        db.close()
+    return list(db.query("SELECT * FROM attachments"))
 
 
 @pytest.fixture
@@ -137,10 +132,7 @@ def test_download_is_an_attachment_for_readers_only(author, web, review_store):
     assert web.get(f"/attachments/{row['id']}").status_code == 403
     assert web.get("/attachments/999").status_code in (403, 404)
     db = review_store.evidence()
-    try:
-        assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'attachment.download'").fetchone()[0] == 1
-    finally:
-        db.close()
+    assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'attachment.download'").fetchone()[0] == 1
 
 
 def test_same_strand_readers_cannot_attach_to_someone_elses_finding(author, web):
@@ -157,7 +149,7 @@ def test_clean_filename(name, expected):
 
 
 def test_a_withdrawn_finding_takes_no_more_files(author, review_store):
-    from .test_web_fixtures import post
+    from .web_fixtures import post
 
     assert post(author, "/findings/EF-OFS-01-0001/qa", {"action": "withdraw", "comment": "Duplicate", "expected_version": "1"},
                 token_from="/findings/EF-OFS-01-0001").status_code == 302

@@ -11,9 +11,8 @@ from inspect_kit import accounts, login_throttle
 from inspect_kit.web import SESSION_COOKIE_NAME
 from inspect_kit.web.auth import PASSWORD_CHECK_SLOTS
 
-from .test_web_fixtures import CSRF_RE, PASSWORD, csrf_token, login_as, make_app, post
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .pages import hidden
+from .web_fixtures import PASSWORD, csrf_token, login_as, make_app, post
 
 PAIR_LIMIT = login_throttle.LIMITS[0].failures
 
@@ -55,7 +54,7 @@ def test_session_cookie_is_secure_under_https(review_store, config):
     client = make_app(review_store, **config).test_client()
     https = "https://localhost/"
     page = client.get("/login", base_url=https).get_data(as_text=True)
-    token = CSRF_RE.search(page).group(1)
+    token = hidden(page, "csrf_token")
     # Under https Flask-WTF also checks the Referer is this site (WTF_CSRF_SSL_STRICT).
     response = client.post("/login", base_url=https, headers={"Referer": https + "login"},
                            data={"username": "ofsted1", "password": PASSWORD, "csrf_token": token})

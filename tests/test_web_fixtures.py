@@ -1,227 +1,25 @@
-"""Fixtures for the intake app's tests: a small review with one account per role.
+"""Old name of ``tests/web_fixtures.py``, kept while tests written against it are merged.
 
-The review is built once per session with the library (password hashing is
-deliberately slow) and each test gets its own copy of the store files, so
-tests never share a database. ``login_as`` signs a test client in by writing
-the session the way ``/login`` does (the real login is tested in
-``test_web_auth.py``); the app still re-reads the account on every request.
+The fixtures themselves are registered once by the root ``conftest.py``; this
+module only re-exports the helpers, so ``from .test_web_fixtures import login_as``
+and ``pytest_plugins = ["tests.test_web_fixtures"]`` keep working. New tests
+import from ``tests.web_fixtures``.
 """
 
-from __future__ import annotations
-
-import re
-import shutil
-import uuid
-from dataclasses import dataclass
-
-import pytest
-from jinja2 import BytecodeCache
-
-from inspect_kit import accounts, reviews
-from inspect_kit.actors import SYSTEM
-from inspect_kit.store import Store
-
-PASSWORD = "correct-horse-battery"
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-
-# username → (role, strand, inspector code)
-ACCOUNTS = {
-    "ofsted1": ("inspector", "ofsted", "OFS-01"),
-    "ofsted2": ("inspector", "ofsted", "OFS-02"),
-    "police1": ("inspector", "police", "POL-02"),
-    "health1": ("inspector", "health", "HEA-01"),
-    "lead": ("lead", "ofsted", "LI-01"),
-    "moderator": ("moderator", "ofsted", "MOD-01"),
-    "admin": ("admin", None, None),
-}
-INSPECTOR_ROLES = {"inspector": "team", "lead": "lead", "moderator": "moderator"}
-
-
-@dataclass
-class ReviewIds:
-    """Ids in the test review (and one from another review, for hostile input)."""
-
-    review_id: int
-    case_id: int
-    other_case_id: int
-    agency_id: int
-    other_agency_id: int
-    foreign_case_id: int
-    foreign_agency_id: int
-
-
-def build_review(store: Store) -> ReviewIds:
-    """An Ofsted/police/health review "Testbridge" (sjar-2008) with two cases,
-    two agencies and one account per role. An older review holds the
-    foreign case and agency."""
-    db = store.evidence()
-    try:
-        other = reviews.create_review(db, slug="elsewhere", title="Another review", area="Elsewhere",
-                                      review_type="jar", framework="sjar-2008", actor=SYSTEM)
-        foreign_case = reviews.add_case(db, review_id=other["id"], case_ref="C-900", age_band="5_9",
-                                        legal_status="child_in_need", selection_route="sampled", actor=SYSTEM)
-        foreign_agency = reviews.add_agency(db, review_id=other["id"], name="Elsewhere GP", agency_type="gp",
-                                            lead_strand="health", actor=SYSTEM)
-        review = reviews.create_review(db, slug="testbridge", title="Special review of Testbridge",
-                                       area="Testbridge", review_type="special_jar", framework="sjar-2008",
-                                       actor=SYSTEM, fieldwork_start="2026-11-01", fieldwork_end="2026-11-20",
-                                       draft_due="2099-12-31", status="fieldwork")
-        case_id = reviews.add_case(db, review_id=review["id"], case_ref="C-017", age_band="under_1",
-                                   legal_status="cp_plan", selection_route="index", actor=SYSTEM)
-        other_case_id = reviews.add_case(db, review_id=review["id"], case_ref="C-018", age_band="1_4",
-                                         legal_status="child_in_need", selection_route="sampled", actor=SYSTEM)
-        agency_id = reviews.add_agency(db, review_id=review["id"], name="Testbridge MASH", agency_type="mash",
-                                       lead_strand="ofsted", actor=SYSTEM)
-        other_agency_id = reviews.add_agency(db, review_id=review["id"], name="Testbridge ED",
-                                             agency_type="emergency_department", lead_strand="health", actor=SYSTEM)
-        for role, strand, code in ACCOUNTS.values():
-            if code:
-                reviews.add_inspector(db, review_id=review["id"], code=code, strand=strand,
-                                      role=INSPECTOR_ROLES[role], actor=SYSTEM)
-    finally:
-        db.close()
-    private = store.private()
-    try:
-        for username, (role, strand, code) in ACCOUNTS.items():
-            accounts.add_account(private, username=username, password=PASSWORD, role=role, strand=strand,
-                                 inspector_code=code)
-    finally:
-        private.close()
-    return ReviewIds(review["id"], case_id, other_case_id, agency_id, other_agency_id, foreign_case, foreign_agency)
-
-
-@pytest.fixture(scope="session")
-def review_template(tmp_path_factory):
-    """The built review's store folder (read-only: tests copy it)."""
-    store = Store(tmp_path_factory.mktemp("review-template") / "evidence")
-    store.init()
-    ids = build_review(store)
-    for database in (store.evidence(), store.private()):
-        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        database.close()
-    return store, ids
-
-
-@pytest.fixture
-def review_store(review_template, tmp_path) -> Store:
-    """A private copy of the review's store for one test."""
-    template, _ = review_template
-    home = tmp_path / "evidence"
-    shutil.copytree(template.home, home)
-    return Store(home)
-
-
-@pytest.fixture
-def ids(review_template) -> ReviewIds:
-    return review_template[1]
-
-
-class MemoryBytecodeCache(BytecodeCache):
-    """Compiled templates shared by every test's app: compiling the GOV.UK
-    macros again for each new app would be most of a test's time."""
-
-    def __init__(self):
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket):
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket):
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-TEMPLATE_CACHE = MemoryBytecodeCache()
-
-
-def make_app(store: Store, **config):
-    """The intake app on ``store`` for tests (shared template cache)."""
-    from inspect_kit.web import create_app
-
-    app = create_app({"TESTING": True, "INSPECT_KIT_HOME": str(store.home), "SECRET_KEY": "test-secret", **config})
-    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
-    return app
-
-
-@pytest.fixture
-def web_app(review_store):
-    return make_app(review_store)
-
-
-@pytest.fixture
-def web(web_app):
-    return web_app.test_client()
-
-
-def login_as(client, username: str) -> None:
-    """Sign ``client`` in as ``username`` (one of ``ACCOUNTS``) without a password check."""
-    role, strand, code = ACCOUNTS[username]
-    with client.session_transaction() as session:
-        session.permanent = True
-        session["actor"] = {"id": username, "role": role, "strand": strand, "inspector": code}
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    """A valid CSRF token for ``client``'s session, read from a form page."""
-    html = client.get(path).get_data(as_text=True)
-    match = CSRF_RE.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
-
-
-def new_uuid() -> str:
-    return str(uuid.uuid4())
-
-
-def finding_form(ids: ReviewIds, **overrides) -> dict:
-    """A complete, valid finding form submission (as the browser posts it)."""
-    form = {
-        "client_uuid": new_uuid(),
-        "case_id": str(ids.case_id),
-        "agency_id": str(ids.agency_id),
-        "activity": "case_file_review",
-        "collected_on": ["3", "11", "2026"],
-        "evidence_text": "The strategy discussion on 3 March did not include health.",
-        "evaluation_text": "Health information was not available to the decision.",
-        "finding_type": "area_for_improvement",
-        "impact_on_child": "negative",
-        "criteria": ["2.3"],
-        "relevance-2.3": "primary",
-        "action": "submit",
-    }
-    form.update(overrides)
-    return {key: value for key, value in form.items() if value is not None}
-
-
-def post(client, path: str, data: dict, *, token_from: str | None = None, **kwargs):
-    """POST ``data`` with a valid CSRF token."""
-    data = {**data, "csrf_token": csrf_token(client, token_from or "/login")}
-    return client.post(path, data=data, **kwargs)
-
-
-def record(store: Store, username: str, ids: ReviewIds, *, submit: bool = False, **fields) -> dict:
-    """A finding recorded through the library by ``username``."""
-    from inspect_kit import findings
-
-    evidence = store.evidence()
-    private = store.private()
-    try:
-        actor = accounts.actor_for(accounts.get_account(private, username), evidence, ids.review_id)
-        values = {"case_id": ids.case_id, "agency_id": ids.agency_id, "activity": "interview",
-                  "collected_on": "2026-11-03", "evidence_text": f"Evidence by {username}",
-                  "finding_type": "strength", "criteria": ["2.1"], **fields}
-        return findings.record_finding(evidence, actor, values, client_uuid=new_uuid(), submit=submit,
-                                       review_id=ids.review_id).record
-    finally:
-        evidence.close()
-        private.close()
-
-
-def test_fixture_review_has_an_account_per_role(review_store, ids):
-    private = review_store.private()
-    try:
-        roles = {account["role"] for account in accounts.list_accounts(private)}
-    finally:
-        private.close()
-    assert roles == {"inspector", "lead", "moderator", "admin"}
-    assert ids.foreign_case_id != ids.case_id
+from .web_fixtures import (  # noqa: F401
+    ACCOUNTS,
+    CSRF_RE,
+    INSPECTOR_ROLES,
+    PASSWORD,
+    TEMPLATE_CACHE,
+    MemoryBytecodeCache,
+    ReviewIds,
+    build_review,
+    csrf_token,
+    finding_form,
+    login_as,
+    make_app,
+    new_uuid,
+    post,
+    record,
+)

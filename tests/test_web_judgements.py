@@ -12,9 +12,7 @@ import pytest
 from inspect_kit import accounts, findings, qa
 from inspect_kit.actors import Actor
 
-from .test_web_fixtures import csrf_token, login_as, new_uuid
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import csrf_token, login_as, new_uuid
 
 TEXTS = {
     "serious_weakness": "The MASH closed the contact without checks; the child was not seen for six weeks.",
@@ -77,10 +75,7 @@ def test_a_good_grade_on_mostly_negative_cited_evidence_is_warned(web, evidence,
     assert "has been saved (version 1)" in page
     assert "disagrees with the cited evidence: good or better on mostly negative evidence" in page
     db = review_store.evidence()
-    try:
-        quotes = [q for (q,) in db.execute("SELECT quote FROM judgement_citations ORDER BY position")]
-    finally:
-        db.close()
+    quotes = [q for (q,) in db.execute("SELECT quote FROM judgement_citations ORDER BY position")]
     assert quotes == ["closed the contact without checks", "Health was not invited", "within two hours"]
 
 
@@ -95,10 +90,7 @@ def test_a_quote_not_in_the_finding_is_refused_next_to_it_and_the_text_kept(web,
     assert 'value="the child was seen daily"' in page and "My narrative — kept ✓" in page
     assert page.count(f'value="{evidence[0]}" checked') == 1, "the citation stays ticked"
     db = review_store.evidence()
-    try:
-        assert db.execute("SELECT count(*) FROM judgements").fetchone()[0] == 0
-    finally:
-        db.close()
+    assert db.execute("SELECT count(*) FROM judgements").fetchone()[0] == 0
 
 
 def test_the_moderator_moderates_and_both_are_in_the_history(web, evidence):
@@ -154,10 +146,7 @@ def test_judgements_lock_at_factual_accuracy(web, evidence, review_store, ids):
     login_as(web, "lead")
     propose(web, evidence)
     db = review_store.evidence()
-    try:
-        db.execute("UPDATE reviews SET status = 'factual_accuracy' WHERE id = ?", [ids.review_id])
-    finally:
-        db.close()
+    db.execute("UPDATE reviews SET status = 'factual_accuracy' WHERE id = ?", [ids.review_id])
     page = web.get("/judgements/2.3").get_data(as_text=True)
     assert 'id="locked"' in page and 'id="judgement-form"' not in page
     assert propose(web, evidence, grade="1").status_code == 409
@@ -173,10 +162,7 @@ def test_the_lead_downloads_the_draft_report(web, evidence, review_store):
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert evidence[1] in cells and "Health was not invited" in cells
     db = review_store.evidence()
-    try:
-        after = json.loads(db.execute("SELECT after FROM audit_log WHERE action = 'report.draft'").fetchone()[0])
-    finally:
-        db.close()
+    after = json.loads(db.execute("SELECT after FROM audit_log WHERE action = 'report.draft'").fetchone()[0])
     assert after["sha256"] == response.headers["X-Inspect-Kit-Sha256"] and after["created_by"] == "lead"
     assert after["file"].startswith("testbridge-draft-report-")
     login_as(web, "moderator")
@@ -188,14 +174,10 @@ def test_an_ungraded_framework_takes_statements_on_the_page(web, review_store):
     from inspect_kit.actors import SYSTEM
 
     db = review_store.evidence()
-    try:
-        frontdoor = reviews.create_review(db, slug="frontdoor", title="JTAI front door", area="Testbridge",
-                                          review_type="jtai_front_door", framework="jtai-front-door-2024",
-                                          actor=SYSTEM)
-        # The lead works on it (issue 10: an account opens only the reviews it is an inspector of).
-        reviews.add_inspector(db, review_id=frontdoor["id"], code="LI-01", strand="ofsted", role="lead", actor=SYSTEM)
-    finally:
-        db.close()
+    frontdoor = reviews.create_review(db, slug="frontdoor", title="JTAI front door", area="Testbridge",
+                                      review_type="jtai_front_door", framework="jtai-front-door-2024", actor=SYSTEM)
+    # The lead works on it: an account opens only the reviews it is an inspector of.
+    reviews.add_inspector(db, review_id=frontdoor["id"], code="LI-01", strand="ofsted", role="lead", actor=SYSTEM)
     login_as(web, "lead")
     page = web.get("/judgements/A1").get_data(as_text=True)
     assert 'name="proposed_grade"' not in page and 'id="strengths"' in page

@@ -11,9 +11,8 @@ from werkzeug.exceptions import InternalServerError
 from inspect_kit import paths
 from inspect_kit.errors import Conflict
 
-from .test_web_fixtures import login_as, make_app, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .pages import attributes, elements, links, text_of
+from .web_fixtures import login_as, make_app, record
 
 
 def test_inspector_dashboard_has_helpful_empty_states(web):
@@ -44,7 +43,8 @@ def test_lead_dashboard_shows_the_queue_and_alerts(web, review_store, ids):
     record(review_store, "police1", ids, submit=True)
     login_as(web, "lead")
     page = web.get("/").get_data(as_text=True)
-    assert re.search(r'id="qa-queue-size"><a class="govuk-link" href="/qa">2 records</a>', page)
+    assert text_of(page, "#qa-queue-size") == "2 records"
+    assert attributes(page, "#qa-queue-size > a")["href"] == "/qa"
     assert '<dd id="open-alerts-count"><a class="govuk-link" href="/alerts">0</a>' in page
     assert 'id="alerts-banner"' not in page
 
@@ -54,7 +54,9 @@ def test_admin_dashboard_summarises_the_review_and_accounts(web):
     page = web.get("/").get_data(as_text=True)
     summary = page.split('id="review-summary"')[1]
     assert "Special review of Testbridge" in summary
-    assert re.search(r"Accounts\s*</dt>\s*<dd[^>]*>\s*7\s*</dd>", summary)
+    rows = {" ".join(term.text_content().split()): " ".join(term.getnext().text_content().split())
+            for term in elements(page, "#review-summary dt")}
+    assert rows["Accounts"] == "7", rows
     assert 'href="/findings/new"' not in page  # admins are not authors
     assert "Evidence records</a>" not in page  # nor in the navigation
 
@@ -139,7 +141,7 @@ def test_pages_load_nothing_from_other_sites(web, review_store, ids):
     login_as(web, "ofsted1")
     for path in ("/", "/findings/new", "/findings/EF-OFS-01-0001", "/cases/C-017", "/alerts/new"):
         page = web.get(path).get_data(as_text=True)
-        external = re.findall(r'(?:src|href)="(https?:)?//', page)
+        external = [link for link in links(page, ("src", "href")) if re.match(r"(https?:)?//", link)]
         assert external == [], path
         assert "/static/govuk-frontend/govuk-frontend.min.css" in page
         assert '<script type="module" src="/static/app.js">' in page
@@ -175,7 +177,9 @@ def test_forms_post_without_javascript(web):
     login_as(web, "ofsted1")
     page = web.get("/findings/new").get_data(as_text=True)
     # A plain post to the page itself (the data-ik-outbox attributes are only read by outbox.js).
-    assert re.search(r'<form method="post" novalidate id="finding-form"(?: data-ik-[a-z-]+="[^"]*")*>', page)
+    form = attributes(page, "#finding-form")
+    assert form["method"] == "post" and "novalidate" in form
+    assert all(name.startswith("data-ik-") for name in set(form) - {"method", "novalidate", "id"}), form
     assert 'type="submit"' in page
 
 
@@ -192,7 +196,7 @@ def test_security_headers_and_a_nonce_for_the_one_inline_script(web):
 
 
 def test_a_refused_form_hands_back_what_was_typed(web, ids):
-    from .test_web_fixtures import finding_form
+    from .web_fixtures import finding_form
 
     login_as(web, "ofsted1")
     data = finding_form(ids, evidence_text="Ten minutes of <careful> notes")
