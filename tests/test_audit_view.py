@@ -15,9 +15,7 @@ from inspect_kit import audit_search
 from inspect_kit.actors import Actor
 from inspect_kit.errors import Forbidden, ValidationError
 
-from .test_web_fixtures import login_as, record
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import login_as, record
 
 MARKER = "marmosetauditmark"
 

@@ -25,9 +25,11 @@ from inspect_kit import accounts
 from inspect_kit.web.health import WriteHealth
 
 from .conftest import LiveServer, serving
-from .test_web_fixtures import CSRF_RE, PASSWORD
+from .web_fixtures import CSRF_RE, PASSWORD
 
-pytest_plugins = ["tests.test_web_fixtures"]
+# Every test here starts `inspect-kit serve --workers 2` in a subprocess.
+pytestmark = pytest.mark.slow
+
 
 ATTEMPTS_TO_REACH_A_WORKER = 60
 
@@ -163,7 +165,6 @@ def finding(ids, client_uuid: str) -> bytes:
     }).encode()
 
 
-@pytest.mark.slow
 def test_sigterm_lets_a_request_in_flight_finish(review_store, ids, tmp_path):
     with contextlib.closing(review_store.private()) as private:
         token = accounts.issue_token(private, "ofsted1")
@@ -193,7 +194,6 @@ def test_sigterm_lets_a_request_in_flight_finish(review_store, ids, tmp_path):
         assert db.execute("SELECT count(*) FROM findings WHERE client_uuid = ?", [client_uuid]).fetchone()[0] == 1
 
 
-@pytest.mark.slow
 def test_sighup_replaces_every_worker_and_keeps_serving(two_workers):
     before = set(two_workers.two_pids())
     os.kill(two_workers.server.process.pid, signal.SIGHUP)

@@ -13,9 +13,7 @@ import pytest
 
 from inspect_kit import accounts, login_throttle, reviews
 
-from .test_web_fixtures import PASSWORD, csrf_token, login_as, post
-
-pytest_plugins = ["tests.test_web_fixtures"]
+from .web_fixtures import PASSWORD, csrf_token, login_as, post
 
 NEW_PASSWORD = "a brand new fictional passphrase"
 
