@@ -13,11 +13,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 
-from .. import judgements, report, reviews, roster, vocab
+from .. import judgements, policy, report, reviews, roster, vocab
 from ..errors import Conflict, NotFound, ValidationError
-from .auth import login_required, review_required
+from .auth import permission_required, review_required
 from .db import get_db
 from .forms import JudgementForm, ModerationForm
 
@@ -26,10 +26,9 @@ bp = Blueprint("judgements", __name__)
 EVIDENCE_SHOWN = 200
 
 
-def require_reader() -> None:
-    """:raise 403: the actor may not see judgements (inspectors, administrators)."""
-    if not judgements.may_read(g.actor):
-        abort(403, "Judgements are for the lead inspector and moderators.")
+# Who reads judgements and who builds the report: the access policy, through the
+# one decorator every view uses (inspectors and administrators get the 403 page).
+READERS_ONLY = "Judgements are for the lead inspector and moderators."
 
 
 def _agency_id() -> int | None:
@@ -48,10 +47,9 @@ def _scope(agency_id: int | None) -> str:
 
 
 @bp.get("/judgements")
-@login_required
+@permission_required(policy.READ_JUDGEMENTS, READERS_ONLY)
 def index():
     review = review_required()
-    require_reader()
     db = get_db()
     stored = judgements.list_judgements(db, g.actor, review["id"])
     by_criterion: dict[int, list[dict]] = {}
@@ -126,17 +124,15 @@ def _workspace(criterion_code: str, agency_id: int | None, *, form: JudgementFor
 
 
 @bp.get("/judgements/<criterion_code>")
-@login_required
+@permission_required(policy.READ_JUDGEMENTS, READERS_ONLY)
 def workspace(criterion_code: str):
-    require_reader()
     return _workspace(criterion_code, _agency_id())
 
 
 @bp.post("/judgements/<criterion_code>")
-@login_required
+@permission_required(policy.READ_JUDGEMENTS, READERS_ONLY)
 def propose(criterion_code: str):
     review = review_required()
-    require_reader()
     agency_id = _agency_id()
     form = JudgementForm()
     form.set_grades(judgements.scale(get_db(), review["id"]))
@@ -158,10 +154,9 @@ def propose(criterion_code: str):
 
 
 @bp.post("/judgements/<criterion_code>/moderate")
-@login_required
+@permission_required(policy.READ_JUDGEMENTS, READERS_ONLY)
 def moderate(criterion_code: str):
     review = review_required()
-    require_reader()
     agency_id = _agency_id()
     form = ModerationForm()
     try:
@@ -176,10 +171,9 @@ def moderate(criterion_code: str):
 
 
 @bp.get("/judgements/<criterion_code>/history")
-@login_required
+@permission_required(policy.READ_JUDGEMENTS, READERS_ONLY)
 def history(criterion_code: str):
     review = review_required()
-    require_reader()
     agency_id = _agency_id()
     db = get_db()
     judgement = judgements.find_judgement(db, review["id"], criterion_code, _scope(agency_id), agency_id)
@@ -191,12 +185,10 @@ def history(criterion_code: str):
 
 
 @bp.get("/report/draft.docx")
-@login_required
+@permission_required(policy.PROPOSE_JUDGEMENTS, "Only the lead inspector builds the draft report.")
 def draft_report():
     """The draft report, built now from accepted evidence (``?include_unaccepted=1`` for all). :raise 403:"""
     review = review_required()
-    if not judgements.may_build_report(g.actor):
-        abort(403, "Only the lead inspector builds the draft report.")
     include = request.args.get("include_unaccepted") == "1"
     filename = report.report_filename(review["slug"])
     # Built in a temporary file and sent from memory: a report is tens of
