@@ -158,7 +158,10 @@ def test_the_lead_downloads_the_draft_report(web, evidence, review_store):
     response = web.get("/report/draft.docx")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment; filename=testbridge-draft-report-")
+    # Case content: no cache may keep it, as with the evidence workbook.
+    assert response.headers["Cache-Control"] == "private, no-store"
     document = docx.Document(io.BytesIO(response.data))
+    response.close()
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert evidence[1] in cells and "Health was not invited" in cells
     db = review_store.evidence()

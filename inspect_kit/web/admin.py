@@ -441,14 +441,14 @@ def audit_log():
 @login_required
 def audit_workbook():
     from .. import audit_search
-    from .imports import _send_and_remove, _temporary
+    from .downloads import send_and_remove, temporary_file
 
     audit_search.columns_for(g.actor)
     audit_filter = audit_search.AuditFilter.from_args(request.args, _review_id())
-    path = _temporary()
+    path = temporary_file()
     try:
         audit_search.export_audit_workbook(get_db(), g.actor, audit_filter, path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return _send_and_remove(path, "audit-log.xlsx")
+    return send_and_remove(path, "audit-log.xlsx")

@@ -17,12 +17,9 @@ and removed once sent.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
 from werkzeug.utils import secure_filename
@@ -36,12 +33,12 @@ from ..excel.evidence import export_filename as evidence_filename
 from ..excel.importer import ImportLimits, WorkbookInvalid, WorkbookRefused, import_capture_workbook
 from .auth import login_required, permission_required, review_required
 from .db import get_db
+from .downloads import send_and_remove, temporary_file
 from .errors import note_storage_fault
 from .forms import GovForm
 
 bp = Blueprint("imports", __name__, url_prefix="/excel")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_GATE_EXTENSION = "inspect_kit.import_gate"
 
 
@@ -64,20 +61,6 @@ def _import_gate() -> threading.BoundedSemaphore:
     # setdefault is atomic, so two first requests share one semaphore.
     return current_app.extensions.setdefault(
         IMPORT_GATE_EXTENSION, threading.BoundedSemaphore(current_app.config.get("EXCEL_IMPORT_CONCURRENCY", 2)))
-
-
-def _temporary(suffix: str = ".xlsx") -> Path:
-    handle, name = tempfile.mkstemp(prefix="inspect-kit-", suffix=suffix)
-    os.close(handle)
-    return Path(name)
-
-
-def _send_and_remove(path: Path, download_name: str):
-    response = send_file(path, mimetype=XLSX, as_attachment=True, download_name=download_name, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.call_on_close(lambda: path.unlink(missing_ok=True))
-    return response
 
 
 def _page(form: WorkbookUploadForm, *, problems: list | None = None, refused: str | None = None,
@@ -106,14 +89,14 @@ def capture_workbook():
     review = review_required()
     db = get_db()
     code = reviews.inspector(db, g.actor.inspector_id)["code"] if g.actor.inspector_id else None
-    path = _temporary()
+    path = temporary_file()
     try:
         write_capture_template(db, review["id"], path, inspector_code=code, actor=g.actor)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     suffix = f"-{code}" if code else ""
-    return _send_and_remove(path, f"{review['slug']}-capture{suffix}.xlsx")
+    return send_and_remove(path, f"{review['slug']}-capture{suffix}.xlsx")
 
 
 @bp.post("/")
@@ -129,7 +112,7 @@ def upload():
         form.show_errors({"workbook": "Select the workbook to import"})
         return _page(form, status=422)
     name = secure_filename(upload.filename) or "workbook.xlsx"
-    path = _temporary()
+    path = temporary_file()
     try:
         upload.save(path)
         limits = ImportLimits(
@@ -171,7 +154,7 @@ def evidence_workbook():
     wanted = EvidenceFilter(accepted_only=request.args.get("accepted_only") in ("1", "on", "yes"),
                             strand=request.args.get("strand") or None,
                             case_ref=request.args.get("case") or None)
-    path = _temporary()
+    path = temporary_file()
     download_name = evidence_filename(review["slug"])
     try:
         exported = export_evidence_workbook(get_db(), g.actor, review["id"], path, wanted=wanted,
@@ -186,7 +169,7 @@ def evidence_workbook():
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    response = _send_and_remove(path, download_name)
+    response = send_and_remove(path, download_name)
     if exported.manifest:  # its sha256, to check a copy later with `inspect-kit verify --file`
         response.headers["X-Inspect-Kit-Sha256"] = exported.manifest["sha256"]
     return response

@@ -8,17 +8,13 @@ move form data in and pages out.
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
-from pathlib import Path
-
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from .. import judgements, policy, report, reviews, roster, vocab
 from ..errors import Conflict, NotFound, ValidationError
 from .auth import permission_required, review_required
 from .db import get_db
+from .downloads import DOCX, send_and_remove, temporary_file
 from .forms import JudgementForm, ModerationForm
 
 bp = Blueprint("judgements", __name__)
@@ -191,20 +187,14 @@ def draft_report():
     review = review_required()
     include = request.args.get("include_unaccepted") == "1"
     filename = report.report_filename(review["slug"])
-    # Built in a temporary file and sent from memory: a report is tens of
-    # kilobytes (it holds only the cited findings in full), and the file is
-    # gone before the response starts.
-    handle, name = tempfile.mkstemp(prefix="draft-", suffix=".docx")
-    os.close(handle)
-    path = Path(name)
+    path = temporary_file(".docx")
     try:
         built = report.build_report(get_db(), g.actor, review["id"], path, include_unaccepted=include,
                                     file_name=filename)
-        content = path.read_bytes()
-    finally:
+    except BaseException:
         path.unlink(missing_ok=True)
-    response = send_file(io.BytesIO(content), as_attachment=True, download_name=filename,
-                         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        raise
+    response = send_and_remove(path, filename, DOCX)
     response.headers["X-Inspect-Kit-Sha256"] = built.manifest["sha256"]
     return response
 
