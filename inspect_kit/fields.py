@@ -31,6 +31,7 @@ LINE = "one-line text"      # a role, a source, a name: no tabs or line breaks
 DATE = "date"               # YYYY-MM-DD from validation.EARLIEST_DATE
 CHOICE = "choice"           # one code of a vocabulary
 REFERENCE = "reference"     # the id of a row of the review (a case, an agency)
+REFERENCES = "references"   # ids of several rows of the review (the chronology events a finding cites)
 INTEGER = "integer"
 FLAG = "yes/no"
 UUID = "uuid"
@@ -64,6 +65,7 @@ class Field:
     past_only: bool = False
     table: str | None = None
     column: str | None = None
+    max_items: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind in TEXT_KINDS and self.max_length is None:
@@ -101,6 +103,10 @@ def by_name(record: tuple[Field, ...]) -> dict[str, Field]:
 
 # --------------------------------------------------------------------------- findings
 
+# A finding rests on a handful of events; 50 covers a pattern across the index
+# case's ~62 contacts without letting one record cite a whole store.
+MAX_CITED_EVENTS = 50
+
 FINDING: tuple[Field, ...] = (
     Field("agency_id", "Agency", "The agency (service) the evidence is about; empty for partnership-wide evidence",
           kind=REFERENCE, table="agencies", column="agency"),
@@ -117,6 +123,11 @@ FINDING: tuple[Field, ...] = (
           kind=CHOICE, required=True, vocabulary=vocab.FINDING_TYPES),
     Field("impact_on_child", "Impact on the child", "The impact on the child (default: not known)", kind=CHOICE,
           vocabulary=vocab.IMPACTS_ON_CHILD, default="not_known"),
+    # Events of the finding's own case only (findings.normalise checks the case).
+    Field("event_ids", "Chronology events it rests on",
+          f"The events of the case's chronology this evidence rests on, by event number (at most "
+          f"{MAX_CITED_EVENTS})", kind=REFERENCES, table="chronology_events", column="events",
+          noun="cited events", max_items=MAX_CITED_EVENTS),
 )
 
 # Asked when a submitted finding is edited (the earlier version is kept).
@@ -243,6 +254,10 @@ def read(field: Field, fields: Mapping[str, Any], errors: dict[str, str], *, db:
         assert db is not None and review_id is not None and field.table is not None
         return validation.review_row_id(db, field.table, dict(fields), field.name, review_id, errors, label=label,
                                         required=field.required)
+    if field.kind == REFERENCES:
+        assert db is not None and review_id is not None and field.table is not None
+        return validation.review_row_ids(db, field.table, fields.get(field.name), field.name, review_id, errors,
+                                         label=label, limit=field.max_items or validation.MAX_INT)
     raise ValueError(f"no reader for a {field.kind} field ({field.name})")
 
 

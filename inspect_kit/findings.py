@@ -24,7 +24,7 @@ from .fields import EDIT_REASON, FINDING, read_record
 # Reading findings lives in finding_queries (so qa can read without importing
 # this module); findings stays the one name callers use for both.
 from .finding_queries import FIELDS as FIELDS
-from .finding_queries import criteria_of
+from .finding_queries import LINKS, criteria_of, event_ids_of
 from .finding_queries import finding_history as finding_history
 from .finding_queries import get_finding as get_finding
 from .finding_queries import list_findings as list_findings
@@ -38,6 +38,8 @@ def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, requir
 
     ``criteria`` may be a mapping of criterion code → relevance
     (``primary``/``secondary``) or a list of codes (all primary).
+    ``event_ids`` are the chronology events the finding cites: events of the
+    finding's own case (so a finding about no case cites none).
 
     :raises ValidationError: with ``field_errors`` naming every fault.
     """
@@ -47,6 +49,8 @@ def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, requir
         **read_record(FINDING, fields, errors, db=db, review_id=review_id, today=today),
         "criteria": _criteria(db, review_id, fields.get("criteria"), errors, require_criteria),
     }
+    if values["event_ids"] and "case_id" not in errors:
+        _check_event_case(db, values["case_id"], values["event_ids"], errors)
     if errors:
         raise ValidationError(_summary(errors), field_errors=errors)
     return values
@@ -54,6 +58,29 @@ def normalise(db: Database, review_id: int, fields: Mapping[str, Any], *, requir
 
 def _summary(errors: dict[str, str]) -> str:
     return "There is a problem: " + "; ".join(f"{field}: {message}" for field, message in errors.items())
+
+
+def _check_event_case(db: Database, case_id: int | None, event_ids: list[int], errors: dict[str, str]) -> None:
+    """Cited events must be of the finding's case: evidence about one child rests on that child's chronology."""
+    if case_id is None:
+        errors["event_ids"] = "Choose the case first: a finding cites events of its own case's chronology"
+        return
+    marks = ", ".join("?" for _ in event_ids)
+    other = db.execute(
+        f"SELECT chronology_events.id, cases.case_ref FROM chronology_events JOIN cases ON cases.id ="
+        f" chronology_events.case_id WHERE chronology_events.id IN ({marks}) AND chronology_events.case_id != ?"
+        " ORDER BY chronology_events.id LIMIT 1", [*event_ids, case_id]).fetchone()
+    if other is not None:
+        errors["event_ids"] = (f"Event {other[0]} is in the chronology of case {other[1]}: choose events of this "
+                               "finding's case only")
+
+
+def content_digest(review_id: int, inspector_id: int, values: Mapping[str, Any]) -> str:
+    """The content hash of a submission (``store.idempotent_write``). Cited events count as content; a
+    finding citing none hashes as before they existed, so a retry of a submission stored before then
+    is still a replay."""
+    content = {key: value for key, value in values.items() if key != "event_ids" or value}
+    return validation.content_hash({"review_id": review_id, "inspector_id": inspector_id, **content})
 
 
 def _criteria(db: Database, review_id: int, raw: Any, errors: dict[str, str], required: bool) -> dict[str, str]:
@@ -104,7 +131,7 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
     uuid = validation.submission_uuid(client_uuid)
     author = _author(db, actor, review_id)
     values = normalise(db, review_id, fields, require_criteria=submit)
-    digest = validation.content_hash({"review_id": review_id, "inspector_id": author["id"], **values})
+    digest = content_digest(review_id, author["id"], values)
     with write_transaction(db):
         def create() -> int:
             # After the replay check: a record sent before the status moved on is
@@ -118,14 +145,15 @@ def record_finding(db: Database, actor: Actor, fields: Mapping[str, Any], *, cli
             row = {
                 "public_id": public_id(author["code"], seq), "client_uuid": uuid, "content_hash": digest,
                 "review_id": review_id, "strand_id": author["strand_id"], "inspector_id": author["id"],
-                "inspector_seq": seq, **{k: v for k, v in values.items() if k != "criteria"},
+                "inspector_seq": seq, **{k: v for k, v in values.items() if k not in LINKS},
                 "qa_status": "submitted" if submit else "draft", "version": 1, "created_at": stamp,
                 "updated_at": stamp, "submitted_at": stamp if submit else None,
             }
             finding_id = insert_row(db, "findings", row)
             _write_criteria(db, review_id, finding_id, values["criteria"])
+            _write_events(db, finding_id, values["event_ids"])
             snapshot = {**{key: row[key] for key in SNAPSHOT_COLUMNS}, "qa_status": "draft",
-                        "criteria": values["criteria"]}
+                        "criteria": values["criteria"], "event_ids": values["event_ids"]}
             _write_version(db, finding_id, 1, snapshot, actor, reason=None)
             audit.record(db, actor, "finding.create", table="findings", row_id=finding_id, after=snapshot,
                          detail=audit_detail)
@@ -185,8 +213,8 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
         if errors:
             raise ValidationError("Say why you are changing a submitted finding.", field_errors=errors)
         before = _snapshot(db, finding_id)
-        changed = {k: v for k, v in values.items() if k != "criteria" and current[k] != v}
-        if not changed and before["criteria"] == values["criteria"]:
+        changed = {k: v for k, v in values.items() if k not in LINKS and current[k] != v}
+        if not changed and all(before[link] == values[link] for link in LINKS):
             return _submit_if_open(db, actor, current) if submit else current
         version = current["version"] + 1
         updates = {**changed, "version": version, "updated_at": now()}
@@ -199,6 +227,10 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
         if before["criteria"] != values["criteria"]:
             db.execute("DELETE FROM finding_criteria WHERE finding_id = ?", [finding_id])
             _write_criteria(db, current["review_id"], finding_id, values["criteria"])
+        if before["event_ids"] != values["event_ids"]:
+            # The whole set is replaced inside this transaction: a reader sees the old set or the new.
+            db.execute("DELETE FROM finding_events WHERE finding_id = ?", [finding_id])
+            _write_events(db, finding_id, values["event_ids"])
         if current["qa_status"] == "accepted":
             qa.reopen_after_edit(db, actor, finding_id, reason)
         after = _snapshot(db, finding_id)
@@ -210,13 +242,12 @@ def edit_finding(db: Database, actor: Actor, finding_id: int, fields: Mapping[st
 
 
 def _same_content(db: Database, current: dict[str, Any], fields: Mapping[str, Any]) -> bool:
-    """Whether ``fields`` say what ``current`` already holds (criteria included)."""
+    """Whether ``fields`` say what ``current`` already holds (criteria and cited events included)."""
     try:
         values = normalise(db, current["review_id"], fields, require_criteria=False)
     except ValidationError:
         return False
-    return all(current[key] == value for key, value in values.items() if key != "criteria") and (
-        current["criteria"] == values["criteria"])
+    return all(current[key] == value for key, value in values.items())
 
 
 def _submit_if_open(db: Database, actor: Actor, finding: dict[str, Any]) -> dict[str, Any]:
@@ -276,14 +307,20 @@ def _write_criteria(db: Database, review_id: int, finding_id: int, criteria: dic
         )
 
 
-# The columns a version snapshot keeps (with ``criteria``, code → relevance).
+def _write_events(db: Database, finding_id: int, event_ids: list[int]) -> None:
+    db.conn.executemany("INSERT INTO finding_events (finding_id, event_id) VALUES (?, ?)",
+                        [(finding_id, event_id) for event_id in event_ids])
+
+
+# The columns a version snapshot keeps (with ``criteria``, code → relevance, and ``event_ids``).
 SNAPSHOT_COLUMNS = ("agency_id", "case_id", "activity", "collected_on", "evidence_text", "evaluation_text",
                     "finding_type", "impact_on_child", "qa_status", "version")
 
 
 def _snapshot(db: Database, finding_id: int) -> dict[str, Any]:
     row = db.execute(f"SELECT {', '.join(SNAPSHOT_COLUMNS)} FROM findings WHERE id = ?", [finding_id]).fetchone()
-    return {**dict(zip(SNAPSHOT_COLUMNS, row, strict=True)), "criteria": criteria_of(db, finding_id)}
+    return {**dict(zip(SNAPSHOT_COLUMNS, row, strict=True)), "criteria": criteria_of(db, finding_id),
+            "event_ids": event_ids_of(db, finding_id)}
 
 
 def _write_version(db: Database, finding_id: int, version: int, snapshot: dict[str, Any], actor: Actor,

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, findings, validation
+from . import audit, findings
 from .actors import Actor
 from .store import now, write_transaction
 
@@ -71,8 +71,7 @@ def record_findings(db: Database, actor: Actor, review_id: int, rows: Sequence[N
         return result
     with write_transaction(db):
         author = findings._author(db, actor, review_id)
-        digests = [validation.content_hash({"review_id": review_id, "inspector_id": author["id"], **row.values})
-                   for row in rows]
+        digests = [findings.content_digest(review_id, author["id"], row.values) for row in rows]
         stored = _stored_hashes(db, [row.client_uuid for row in rows])
         new: list[int] = []
         for index, row in enumerate(rows):
@@ -94,14 +93,14 @@ def record_findings(db: Database, actor: Actor, review_id: int, rows: Sequence[N
         criteria_ids = dict(db.execute("SELECT code, id FROM criteria WHERE review_id = ?", [review_id]))
         head = audit.head(db)
         columns: list[str] | None = None
-        finding_rows, links, versions, audits = [], [], [], []
+        finding_rows, links, cited, versions, audits = [], [], [], [], []
         for index in new:
             row = rows[index]
             while findings.public_id(code, seq) in taken:  # ids written out of step by another tool
                 seq += 1
             finding_id = last_id + 1
             last_id = finding_id
-            content = {key: value for key, value in row.values.items() if key != "criteria"}
+            content = {key: value for key, value in row.values.items() if key not in findings.LINKS}
             record = {
                 "id": finding_id, "public_id": findings.public_id(code, seq), "client_uuid": row.client_uuid,
                 "content_hash": digests[index], "review_id": review_id, "strand_id": author["strand_id"],
@@ -115,7 +114,10 @@ def record_findings(db: Database, actor: Actor, review_id: int, rows: Sequence[N
             criteria = dict(row.values.get("criteria") or {})
             links.extend((finding_id, criteria_ids[code_], relevance) for code_, relevance in criteria.items()
                          if code_ in criteria_ids)
-            snapshot = {**{key: record[key] for key in findings.SNAPSHOT_COLUMNS}, "criteria": criteria}
+            event_ids = list(row.values.get("event_ids") or [])
+            cited.extend((finding_id, event_id) for event_id in event_ids)
+            snapshot = {**{key: record[key] for key in findings.SNAPSHOT_COLUMNS}, "criteria": criteria,
+                        "event_ids": event_ids}
             versions.append((finding_id, json.dumps(snapshot, sort_keys=True), actor.username, stamp))
             entry = {"id": head["id"] + 1, "at": stamp, "actor": actor.username, "action": "finding.create",
                      "table_name": "findings", "row_id": finding_id, "before": None,
@@ -129,6 +131,7 @@ def record_findings(db: Database, actor: Actor, review_id: int, rows: Sequence[N
                             finding_rows)
         db.conn.executemany("INSERT INTO finding_criteria (finding_id, criterion_id, relevance) VALUES (?, ?, ?)",
                             links)
+        db.conn.executemany("INSERT INTO finding_events (finding_id, event_id) VALUES (?, ?)", cited)
         db.conn.executemany("INSERT INTO finding_versions (finding_id, version, snapshot, changed_by, changed_at,"
                             " reason) VALUES (?, 1, ?, ?, ?, NULL)", versions)
         db.conn.executemany("INSERT INTO audit_log (id, at, actor, action, table_name, row_id, before, after, detail,"

@@ -56,6 +56,7 @@ REVIEW_ROWS: tuple[tuple[str, str], ...] = (
     ("qa_actions", "finding_id IN (SELECT id FROM findings WHERE review_id = ?)"),
     ("finding_versions", "finding_id IN (SELECT id FROM findings WHERE review_id = ?)"),
     ("finding_criteria", "finding_id IN (SELECT id FROM findings WHERE review_id = ?)"),
+    ("finding_events", "finding_id IN (SELECT id FROM findings WHERE review_id = ?)"),
     ("attachments", "finding_id IN (SELECT id FROM findings WHERE review_id = ?)"),
     ("chronology_events", "review_id = ?"),
     ("findings", "review_id = ?"),

@@ -983,3 +983,39 @@ def m014_identifier_flags(db: Database) -> None:
             patterns TEXT NOT NULL
         )""")
     rebuild_identifier_flags(db)
+
+
+@evidence_migrations()
+def m015_finding_events(db: Database) -> None:
+    """Findings cite the chronology events they rest on (``finding_events``), and
+    ``finding_event_links`` reads each link with names: the finding's public id,
+    strand and QA status beside the event's case, date, agency and type.
+
+    The library keeps both ends in one review and one case (the finding's):
+    :func:`inspect_kit.findings.normalise` refuses anything else. The index on
+    ``event_id`` answers "which findings cite this event" for a case page.
+    """
+    db.executescript(
+        f"""
+        CREATE TABLE finding_events (
+            finding_id INTEGER NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
+            event_id INTEGER NOT NULL REFERENCES chronology_events(id),
+            PRIMARY KEY (finding_id, event_id)
+        );
+        CREATE INDEX idx_finding_events_event ON finding_events(event_id);
+
+        CREATE VIEW finding_event_links AS
+        SELECT finding_events.finding_id, findings.public_id, strands.code AS strand, findings.finding_type,
+               findings.qa_status, finding_events.event_id, cases.case_ref, chronology_events.event_date,
+               agencies.name AS agency,
+               {_label_sql('chronology_events.event_type', vocab.EVENT_TYPES)} AS event,
+               chronology_events.description, chronology_events.key_event, chronology_events.missed_opportunity,
+               chronology_events.good_practice
+        FROM finding_events
+        JOIN findings ON findings.id = finding_events.finding_id
+        JOIN strands ON strands.id = findings.strand_id
+        JOIN chronology_events ON chronology_events.id = finding_events.event_id
+        JOIN cases ON cases.id = chronology_events.case_id
+        JOIN agencies ON agencies.id = chronology_events.agency_id;
+        """
+    )

@@ -257,6 +257,43 @@ def review_row_id(db: Database, table: str, fields: dict[str, Any], name: str, r
     return row_id
 
 
+def review_row_ids(db: Database, table: str, value: Any, name: str, review_id: int, errors: dict[str, str], *,
+                   label: str, limit: int) -> list[int]:
+    """The ids of rows of ``table`` that must all belong to ``review_id``, in ascending order.
+
+    ``value`` is a list of ids (a JSON client's numbers, a form's digit
+    strings) or one id; empty is none. Refused with one message in
+    ``errors[name]``: not a list of whole numbers, an id given twice (a client
+    that repeats one has lost track of what it cites), more than ``limit``, or
+    an id that is not a row of this review (unknown and another review's alike).
+    """
+    if value in (None, "", [], ()):
+        return []
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if len(items) > limit:
+        errors[name] = f"Choose at most {limit} {label} (there are {len(items):,})"
+        return []
+    ids: list[int] = []
+    for item in items:
+        row_id = whole_number(item.strip() if isinstance(item, str) else item, low=1)
+        if row_id is None:
+            shown = repr(item) if len(repr(item)) <= 40 else repr(item)[:37] + "…"
+            errors[name] = f"Give the {label} by their numbers ({shown} is not one)"
+            return []
+        if row_id in ids:
+            errors[name] = f"Choose each of the {label} once (number {row_id} is given twice)"
+            return []
+        ids.append(row_id)
+    marks = ", ".join("?" for _ in ids)
+    found = {row_id for (row_id,) in db.execute(
+        f"SELECT id FROM {table} WHERE review_id = ? AND id IN ({marks})", [review_id, *ids])}
+    unknown = [row_id for row_id in ids if row_id not in found]
+    if unknown:
+        errors[name] = f"Choose {label} of this review (there is no number {unknown[0]} in it)"
+        return []
+    return sorted(ids)
+
+
 def content_hash(values: dict[str, Any]) -> str:
     """A stable hash of a submission, to tell a replay from a conflicting reuse of a uuid."""
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()

@@ -25,7 +25,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from . import audit, manifests
-from .findings import SNAPSHOT_COLUMNS
+from .findings import LINKS, SNAPSHOT_COLUMNS
 
 # What a version of a finding must still match: its content, not its QA
 # status (QA moves change qa_status without a new version).
@@ -137,6 +137,9 @@ def _finding_histories(db: Database) -> tuple[int, Break | None]:
             "SELECT finding_id, criteria.code, relevance FROM finding_criteria"
             " JOIN criteria ON criteria.id = finding_criteria.criterion_id"):
         criteria.setdefault(finding_id, {})[code] = relevance
+    cited: dict[int, list[int]] = {}
+    for finding_id, event_id in db.execute("SELECT finding_id, event_id FROM finding_events ORDER BY event_id"):
+        cited.setdefault(finding_id, []).append(event_id)
     # A finding removed behind the application's back leaves its versions (and audit rows) behind.
     orphan = db.execute("SELECT min(finding_id) FROM finding_versions"
                         " WHERE finding_id NOT IN (SELECT id FROM findings)").fetchone()[0]
@@ -163,9 +166,10 @@ def _finding_histories(db: Database) -> tuple[int, Break | None]:
                                 f"finding {row['id']} {label} has {len(history)} versions but the audit log recorded "
                                 f"{len(audited)}")
         latest = history[-1][1]
-        current = {**{column: row[column] for column in FINDING_CONTENT}, "criteria": criteria.get(row["id"], {})}
+        current = {**{column: row[column] for column in FINDING_CONTENT}, "criteria": criteria.get(row["id"], {}),
+                   "event_ids": cited.get(row["id"], [])}
         if _content(latest) != _content(current):
-            changed = [column for column in (*FINDING_CONTENT, "criteria")
+            changed = [column for column in (*FINDING_CONTENT, *LINKS)
                        if _content(latest).get(column) != _content(current).get(column)]
             return count, Break("finding histories", "findings", row["id"],
                                 f"finding {row['id']} {label} does not match its latest version "
@@ -174,7 +178,9 @@ def _finding_histories(db: Database) -> tuple[int, Break | None]:
 
 
 def _content(snapshot: dict[str, Any]) -> dict[str, Any]:
-    return {column: snapshot.get(column) for column in (*FINDING_CONTENT, "criteria")}
+    # Versions written before findings cited events have no ``event_ids``: they cited none.
+    return {**{column: snapshot.get(column) for column in (*FINDING_CONTENT, "criteria")},
+            "event_ids": snapshot.get("event_ids") or []}
 
 
 def _judgement_histories(db: Database) -> tuple[int, Break | None]:
