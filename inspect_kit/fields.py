@@ -125,8 +125,8 @@ FINDING: tuple[Field, ...] = (
           vocabulary=vocab.IMPACTS_ON_CHILD, default="not_known"),
     # Events of the finding's own case only (findings.normalise checks the case).
     Field("event_ids", "Chronology events it rests on",
-          f"The events of the case's chronology this evidence rests on, by event number (at most "
-          f"{MAX_CITED_EVENTS})", kind=REFERENCES, table="chronology_events", column="events",
+          f"The events of the case's chronology this evidence rests on (at most {MAX_CITED_EVENTS})",
+          kind=REFERENCES, table="chronology_events", column="events",
           noun="cited events", max_items=MAX_CITED_EVENTS),
 )
 

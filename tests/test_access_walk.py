@@ -338,7 +338,7 @@ PUBLIC = {"static", "health.healthz", "health.status", "auth.login", "auth.logou
           "offline.service_worker", "offline.manifest",  # the worker's script and the manifest hold no evidence
           "admin.reset_password"}  # its credential is the one-time code an administrator gave
 NO_AUTH_NEEDED = {"api.openapi", "api.index", "offline.session_state"}
-POST_ONLY = {"attachments.upload", "qa.act", "alerts.move", "api.record_finding", "api.qa_finding",
+POST_ONLY = {"attachments.upload", "qa.act", "alerts.move", "api.record_finding", "api.edit_finding", "api.qa_finding",
              "api.record_event", "imports.upload", "judgements.propose", "judgements.moderate",
              "api.judgements.propose_judgement", "api.judgements.moderate_judgement",
              "admin.strands", "admin.add_agency", "admin.import_agencies", "admin.import_cases", "admin.add_account",

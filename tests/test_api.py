@@ -87,6 +87,10 @@ class Api:
         return self.client.post(path, data=data, content_type="application/json",
                                 headers={**self.headers(user), **kwargs.pop("headers", {})}, **kwargs)
 
+    def put(self, path, body, user="health1"):
+        return self.client.put(path, data=json.dumps(body), content_type="application/json",
+                               headers=self.headers(user))
+
     def finding(self, **overrides):
         return {
             "client_uuid": str(uuid.uuid4()), "agency_id": self.ids["ed"], "case_id": self.ids["infant"],
@@ -563,6 +567,7 @@ API_TABLE = [
     ("POST", "/api/findings", READERS - {"moderator"}, 201),  # moderators QA, never author (inspect_kit.policy)
     ("GET", "/api/findings", READERS, 200),
     ("GET", "/api/findings/<public_id>", {"health1", "lead", "moderator"}, 200),  # a health finding
+    ("PUT", "/api/findings/<public_id>", {"health1"}, 200),  # its author only; leads and moderators return it
     ("POST", "/api/findings/<public_id>/qa", {"lead", "moderator"}, 200),  # accept
     ("POST", "/api/chronology", READERS - {"moderator"}, 201),
     ("GET", "/api/chronology/<int:event_id>", READERS, 200),
@@ -595,6 +600,9 @@ def test_every_api_route_for_every_role(env, user, method, rule, allowed, status
     before = (env.count(), env.count("chronology_events"), env.count("qa_actions"), env.count("judgement_versions"))
     if method == "GET":
         response = env.get(path, user=user)
+    elif method == "PUT":
+        response = env.put(path, {**env.finding(evidence_text="Edited through the role table."),
+                                  "expected_version": finding["version"], "reason": "Role table."}, user=user)
     else:
         body = (qa_body("accept") if rule.endswith("/qa")
                 else {"moderated_grade": 2, "reason": "Role table."} if rule.endswith("/moderation")

@@ -20,7 +20,21 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfRefused
 
-from .. import accounts, chronology, fields, findings, judgements, policy, qa, references, reviews, roster, validation, vocab
+from .. import (
+    accounts,
+    chronology,
+    fields,
+    finding_queries,
+    findings,
+    judgements,
+    policy,
+    qa,
+    references,
+    reviews,
+    roster,
+    validation,
+    vocab,
+)
 from ..actors import Actor
 from ..errors import Forbidden, InspectKitError, NotFound, ValidationError
 from .db import get_db, get_private_db
@@ -292,6 +306,18 @@ def strict_types(body: dict[str, Any], integers: tuple[str, ...] = (), booleans:
     return errors
 
 
+def event_id_types(body: dict[str, Any]) -> dict[str, str]:
+    """A field error unless ``event_ids`` is absent, null or a list of JSON integers: as for
+    ``case_id``, a JSON client sends ids as numbers (``"12"`` and ``12.5`` are refused)."""
+    value = body.get("event_ids")
+    if value is None:
+        return {}
+    if not isinstance(value, list) or any(
+            validation.whole_number(item, low=1, strings=False) is None for item in value):
+        return {"event_ids": "Send event_ids as a list of chronology event ids (whole numbers), e.g. [12, 15]"}
+    return {}
+
+
 def resolve_refs(body: dict[str, Any], fields: dict[str, Any]) -> dict[str, str]:
     """Turn ``case_ref`` / ``agency`` (name) into ids in ``fields``; returns field errors."""
     errors: dict[str, str] = {}
@@ -356,6 +382,11 @@ def review_finding(public_id: str, actor: Actor) -> dict[str, Any]:
 def finding_json(finding: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
     out = {name: finding.get(name) for name in FINDING_OUT}
     out["url"] = url_for("api.read_finding", public_id=finding["public_id"])
+    out["events"] = [
+        {"id": event["id"], "url": url_for("api.read_event", event_id=event["id"]), "case_ref": event["case_ref"],
+         "event_date": event["event_date"], "agency": event["agency"], "event_type": event["event_type"],
+         "description": event["description"]}
+        for event in finding_queries.cited_events(get_db(), finding["id"])]
     if actor is not None:
         out["qa_actions"] = [
             {k: action[k] for k in ("action", "from_status", "to_status", "actor", "at", "comment")}
@@ -432,7 +463,7 @@ def record_finding():
     submit = body.get("submit", False)
     ref_errors = {**strict_types(body, integers=("case_id", "agency_id"), booleans=("submit",),
                                  strings=("case_ref", "agency")),
-                  **resolve_refs(body, fields)}
+                  **event_id_types(body), **resolve_refs(body, fields)}
     if not isinstance(body.get("criteria"), (dict, list, type(None))):
         ref_errors["criteria"] = "Send criteria as an object of code → relevance, or a list of codes"
     if ref_errors:
@@ -441,6 +472,34 @@ def record_finding():
                                      review_id=review_id())
     body = finding_json(result.record)
     return created(result, body, body["url"])
+
+
+@bp.put("/findings/<public_id>")
+def edit_finding(public_id: str):
+    """Replace a finding's content, as its author, on the version the caller read. :raise 401, 403, 404, 409, 422:
+
+    The body is the whole record as for ``POST /findings`` (a field left out is
+    emptied), with ``expected_version`` (required) and, once the finding has
+    been submitted, a ``reason``. The same body sent again is a replay: 200
+    with the finding, changed once.
+    """
+    actor = current_actor()
+    body = json_body()
+    finding = review_finding(public_id, actor)
+    fields = {name: body[name] for name in findings.FIELDS if name in body}
+    submit = body.get("submit", False)
+    ref_errors = {**strict_types(body, integers=("case_id", "agency_id", "expected_version"), booleans=("submit",),
+                                 strings=("case_ref", "agency", "reason")),
+                  **event_id_types(body), **resolve_refs(body, fields)}
+    if body.get("expected_version") is None:
+        ref_errors["expected_version"] = "Send the finding's version you read (its `version`)"
+    if not isinstance(body.get("criteria"), (dict, list, type(None))):
+        ref_errors["criteria"] = "Send criteria as an object of code → relevance, or a list of codes"
+    if ref_errors:
+        refuse(ref_errors, lambda: findings.normalise(get_db(), review_id(), fields, require_criteria=submit is True))
+    updated = findings.edit_finding(get_db(), actor, finding["id"], fields, reason=body.get("reason"),
+                                    expected_version=body["expected_version"], submit=submit is True)
+    return jsonify(finding_json(updated, actor))
 
 
 @bp.get("/findings")

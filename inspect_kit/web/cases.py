@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from .. import chronology, policy, reviews
+from ..finding_queries import citing_findings
 from .auth import permission_required, review_required
 from .db import get_db
 from .errors import save_form
@@ -38,6 +39,7 @@ def show(case_ref: str):
         gap_days = DEFAULT_GAP_DAYS
     events = chronology.case_chronology(db, case["id"])
     return render_template("cases/show.html", case=case, events=events, gap_days=gap_days,
+                           citing=citing_findings(db, g.actor, case["id"]),
                            agencies=sorted({event["agency"] for event in events}),
                            counts={flag: sum(event[flag] for event in events)
                                    for flag in ("key_event", "missed_opportunity", "good_practice")})

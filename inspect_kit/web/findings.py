@@ -9,10 +9,13 @@ form data in and pages out.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from .. import attachments, findings, policy, qa, reviews, vocab
+from .. import attachments, chronology, findings, policy, qa, reviews, vocab
 from ..errors import Conflict, InvalidTransition, NotFound
+from ..finding_queries import cited_events
 from .auth import login_required, review_required
 from .db import get_db
 from .errors import save_form
@@ -54,10 +57,25 @@ def review_finding(finding_ref: int | str) -> dict:
     return findings.get_finding(db, finding["id"], g.actor)
 
 
+# The form's "Show this case's events" button: re-shows the form with the chosen case's events, saving nothing.
+SHOW_EVENTS = "events"
+
+
+def event_months(events: list[dict]) -> list[tuple[str, list[dict]]]:
+    """A chronology's events grouped by month of the event date (``March 2008``), in date order."""
+    months: dict[str, list[dict]] = {}
+    for event in events:
+        months.setdefault(dt.date.fromisoformat(event["event_date"]).strftime("%B %Y"), []).append(event)
+    return list(months.items())
+
+
 def _form_context(form: FindingForm, review: dict, stored_criteria: dict[str, str] | None = None) -> dict:
+    case_id = form.chosen_case_id()
     return {
         "form": form,
         "review": review,
+        "event_months": event_months(chronology.case_chronology(get_db(), case_id)) if case_id is not None else [],
+        "cited": set(form.event_ids.data or []),
         "areas": reviews.criteria_by_area(get_db(), review["id"]),
         "selected": set(form.criteria.data or []),
         "relevance": {code: form.relevance_of(code, request.form, stored_criteria or {})
@@ -96,7 +114,7 @@ def new():
     form = FindingForm()
     _lists(form, review)
     status = 200
-    if form.is_submitted():
+    if form.is_submitted() and request.form.get("action") != SHOW_EVENTS:
         submit = request.form.get("action") == "submit"
         result, status = save_form(form, lambda: findings.record_finding(
             db, g.actor, form.domain_fields(request.form), client_uuid=form.client_uuid.data, submit=submit,
@@ -129,6 +147,8 @@ def edit(public_id: str):
     status, conflict = 200, None
     if not form.is_submitted():
         form.load_finding(finding)
+    elif request.form.get("action") == SHOW_EVENTS:
+        pass  # the same form again, with the chosen case's events to choose from
     else:
         fields = form.domain_fields(request.form)
         submit = request.form.get("action") == "submit"
@@ -175,6 +195,7 @@ def render_finding(finding: dict, *, qa_form: QaForm | None = None, attachment_f
     return render_template(
         "findings/show.html",
         finding=finding,
+        cited_events=cited_events(db, finding["id"]),
         criteria=criteria,
         qa_history=qa_history,
         last_return=returns[-1] if returns and finding["qa_status"] == "returned" else None,

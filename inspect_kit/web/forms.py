@@ -177,6 +177,9 @@ class FindingForm(IntakeForm):
                                  choices=choices(FINDING["impact_on_child"].vocabulary or {}, placeholder=False),
                                  default=FINDING["impact_on_child"].default)
     criteria = SelectMultipleField("Framework criteria", validate_choice=False)
+    # Rendered by the template as checkboxes, one per event of the chosen case's chronology.
+    event_ids = SelectMultipleField(FINDING["event_ids"].label, validate_choice=False,
+                                    description=FINDING["event_ids"].hint)
     reason = TextAreaField(fields.EDIT_REASON.label, widget=GovTextArea(), description=fields.EDIT_REASON.hint)
 
     def set_review_lists(self, cases: list[dict], agencies: list[dict]) -> None:
@@ -199,6 +202,8 @@ class FindingForm(IntakeForm):
                 value = dt.date.fromisoformat(value)
             elif name in ("case_id", "agency_id"):
                 value = "" if value is None else str(value)
+            elif name == "event_ids":
+                value = [str(event_id) for event_id in value or []]
             self[name].data = value
         self.criteria.data = list(finding.get("criteria") or {})
         self.expected_version.data = str(finding["version"])
@@ -210,6 +215,13 @@ class FindingForm(IntakeForm):
         fields["collected_on"] = self.collected_on.iso_or_raw()
         fields["criteria"] = {code: formdata.get(f"relevance-{code}") or "primary" for code in self.criteria.data or []}
         return fields
+
+    def chosen_case_id(self) -> int | None:
+        """The case the form shows (as posted or loaded), whose events may be cited: one of the review's
+        cases offered by :meth:`set_review_lists`, else None (no case, or an id from elsewhere)."""
+        value = self.case_id.data
+        offered = {choice.value for choice in self.case_id.choices or []}
+        return int(value) if value and value in offered else None
 
     def relevance_of(self, code: str, formdata: Mapping[str, Any], stored: Mapping[str, str]) -> str:
         """The relevance to show for a criterion: as posted, else as stored, else primary."""

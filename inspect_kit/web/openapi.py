@@ -190,6 +190,11 @@ def field_input(spec: fields.Field, today: dt.date) -> dict[str, Any]:
         return _date(today, _sentence(spec.hint))
     if spec.kind == fields.FLAG:
         return {"type": ["boolean", "null"], "description": f"{_sentence(spec.hint)} true or false (null is false)."}
+    if spec.kind == fields.REFERENCES:
+        return {"type": ["array", "null"], "items": ID, "maxItems": spec.max_items, "uniqueItems": True,
+                "description": f"{spec.hint}: the events' ids (`id` in the case's chronology), each once. Events "
+                               "of the finding's own case only, so a finding with no case cites none; empty or "
+                               "null cites none."}
     raise ValueError(f"no input schema for a {spec.kind} field ({spec.name})")
 
 
@@ -205,6 +210,8 @@ def field_output(spec: fields.Field) -> dict[str, Any]:
         return {"type": "boolean", "description": _sentence(spec.hint)}
     if spec.kind == fields.REFERENCE:
         return {**ID} if spec.required else _nullable({**ID})
+    if spec.kind == fields.REFERENCES:
+        return {"type": "array", "items": ID, "description": f"{_sentence(spec.hint)} Their ids, ascending."}
     raise ValueError(f"no output schema for a {spec.kind} field ({spec.name})")
 
 
@@ -225,6 +232,22 @@ def _given(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> dict[str, Any]:
     """The ``components.schemas`` of the document (with ``lists``, only that review's ids and codes)."""
+    built = _schemas(lists, today)
+    recorded = built["FindingInput"]
+    built["FindingEdit"] = {
+        **recorded,
+        "required": ["expected_version", *(name for name in recorded["required"] if name != "client_uuid")],
+        "properties": {
+            **{name: schema for name, schema in recorded["properties"].items() if name != "client_uuid"},
+            "expected_version": {**ID, "description": "The finding's `version` the caller read."},
+            "reason": _text(fields.EDIT_REASON.hint, fields.EDIT_REASON.max_length or validation.COMMENT_LIMIT,
+                            required=False),
+        },
+    }
+    return built
+
+
+def _schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> dict[str, Any]:
     today = today or dt.date.today()
     criterion = {"type": "string"} if lists is None else {"enum": lists.criteria}
     criteria = {
@@ -290,6 +313,8 @@ def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> d
                 "agency": {"type": ["string", "null"]},
                 "case_ref": {"type": ["string", "null"]},
                 "criteria": {"type": "object", "additionalProperties": _enum(vocab.RELEVANCES, "Relevance")},
+                "events": {"type": "array", "items": _ref("CitedEvent"),
+                           "description": "The cited events in date order, each with its date, agency and link."},
                 "qa_status": _enum(vocab.QA_STATUSES, "Quality-assurance status"),
                 "version": {"type": "integer", "minimum": 1,
                             "description": "Send it back as `expected_version` with a QA action."},
@@ -300,6 +325,16 @@ def schemas(lists: ReviewLists | None = None, today: dt.date | None = None) -> d
                                "description": "QA history, oldest first (a return carries the lead's comment)."},
                 "allowed_actions": {"type": "array", "items": _enum(vocab.QA_ACTIONS, "QA action"),
                                     "description": "QA actions the caller may take now."},
+            },
+        },
+        "CitedEvent": {
+            "type": "object",
+            "required": ["id", "url"],
+            "properties": {
+                "id": ID, "url": {"type": "string"}, "case_ref": {"type": "string"},
+                "event_date": STORED_DATE, "agency": {"type": "string"},
+                "event_type": _enum(vocab.EVENT_TYPES, "Type of event"),
+                "description": {"type": "string", "description": "What happened."},
             },
         },
         "FindingSummary": {
@@ -493,11 +528,24 @@ def paths() -> dict[str, Any]:
                 "responses": _responses(created, *WRITE_ERRORS),
             },
         },
-        "/api/findings/{public_id}": {"get": {
-            "operationId": "readFinding", "summary": "One finding with its QA history.",
-            "security": READ_SECURITY, "parameters": [REVIEW_PARAM, public_id],
-            "responses": _responses(_ok("200", "The finding.", "Finding")),
-        }},
+        "/api/findings/{public_id}": {
+            "get": {
+                "operationId": "readFinding", "summary": "One finding with its QA history.",
+                "security": READ_SECURITY, "parameters": [REVIEW_PARAM, public_id],
+                "responses": _responses(_ok("200", "The finding.", "Finding")),
+            },
+            "put": {
+                "operationId": "editFinding",
+                "summary": "Replace a finding's content (its author only), on the version the caller read.",
+                "description": "The whole record as for recording one (a field left out is emptied). A finding "
+                               "changed since `expected_version` is 409 unless this body says what it holds "
+                               "already (a retry: 200, nothing changed twice). An accepted finding that is "
+                               "edited goes back to the QA queue.",
+                "security": WRITE_SECURITY, "parameters": [REVIEW_PARAM, public_id],
+                "requestBody": _body("FindingEdit"),
+                "responses": _responses(_ok("200", "The finding as stored.", "Finding"), *WRITE_ERRORS),
+            },
+        },
         "/api/findings/{public_id}/qa": {"post": {
             "operationId": "qaFinding",
             "summary": "Submit, accept, return or withdraw a finding, on the version the caller read.",
