@@ -16,12 +16,31 @@ case-folding look-up found the agency). The rule, everywhere:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlite_utils import Database
 
 # The kinds of reference: table → the column a person types.
 KINDS: dict[str, str] = {"cases": "case_ref", "agencies": "name", "criteria": "code", "inspectors": "code"}
+
+
+# A chronology event is cited by its number, as the case page ("Event 12") and the
+# evidence workbook's "event" column show it.
+_EVENT_NUMBER = re.compile(r"(?:event\s*|#)?([0-9]+)", re.IGNORECASE)
+
+
+def event_numbers(text: str) -> list[str]:
+    """The chronology events named in a typed list (``12; 15``, ``Event 12, #15``): each
+    number's digits, in the order typed; a token that is not a number is kept as typed, for
+    the check to name it. Separators: ``;``, ``,`` and line breaks."""
+    numbers = []
+    for token in re.split(r"[;,\n]", text):
+        token = " ".join(token.split())
+        if token:
+            match = _EVENT_NUMBER.fullmatch(token)
+            numbers.append(match.group(1) if match else token)
+    return numbers
 
 
 def key(text: str) -> str:

@@ -23,7 +23,7 @@ from .library_fixtures import new_uuid, small_review
 INJECTIONS = ["=1+2", "+1", "-1", "@SUM(A1)", "a\tb", "a\nb", "=cmd|' /C calc'!A0",
               '=HYPERLINK("http://evil.example","click")']
 FINDING_HEADINGS = ["client_uuid", "strand", "agency", "case_ref", "activity", "collected_on", "finding_type",
-                    "impact_on_child", "criteria", "evidence_text", "evaluation_text"]
+                    "impact_on_child", "criteria", "evidence_text", "evaluation_text", "events"]
 EVENT_HEADINGS = ["client_uuid", "case_ref", "agency", "practitioner_role", "event_date", "date_precision",
                   "event_type", "description", "source_of_information", "key_event", "missed_opportunity",
                   "good_practice"]

@@ -28,7 +28,7 @@ from sqlite_utils import Database
 from .. import audit, fields, references, vocab
 from ..actors import Actor
 from ..errors import NotFound
-from ..fields import CHOICE, DATE, FLAG, REFERENCE, Field
+from ..fields import CHOICE, DATE, FLAG, REFERENCE, REFERENCES, Field
 from ..store import write_transaction
 from .cells import CellStats, CellWriter
 from .sheets import discarded_on_failure, new_workbook, save_workbook
@@ -62,13 +62,16 @@ def registry_column(field: Field, width: int = 18) -> CaptureColumn:
     ``agency_id``), hint and required flag from :mod:`inspect_kit.fields`, the
     dropdown of its vocabulary, of the review's names, or yes/no."""
     dropdown = {CHOICE: field.name, REFERENCE: field.typed_column, FLAG: "yes_no"}.get(field.kind)
-    hint = field.hint + {DATE: ", e.g. 2008-03-27", FLAG: ": yes or no"}.get(field.kind, "")
-    return CaptureColumn(field.typed_column, hint, dropdown, required=field.required, width=width)
+    hint = field.hint + {DATE: ", e.g. 2008-03-27", FLAG: ": yes or no",
+                         REFERENCES: ": event numbers ('Event 12' on the case page, the 'event' column of the "
+                                     "evidence workbook), separated by ';', e.g. 12; 15"}.get(field.kind, "")
+    return CaptureColumn(field.typed_column, hint, dropdown, strict=field.kind != REFERENCES,
+                         required=field.required, width=width)
 
 
 # Column widths (characters); the rest of each column comes from the registry.
 _FINDING_WIDTHS = {"agency_id": 30, "case_id": 10, "activity": 24, "collected_on": 13, "finding_type": 22,
-                   "impact_on_child": 16, "evidence_text": 60, "evaluation_text": 50}
+                   "impact_on_child": 16, "evidence_text": 60, "evaluation_text": 50, "event_ids": 16}
 _EVENT_WIDTHS = {"case_id": 10, "agency_id": 30, "practitioner_role": 22, "event_date": 13, "date_precision": 14,
                  "event_type": 24, "description": 60, "source_of_information": 30, "key_event": 10,
                  "missed_opportunity": 12, "good_practice": 12}
@@ -82,7 +85,9 @@ FINDING_CAPTURE_COLUMNS: tuple[CaptureColumn, ...] = (
         "agency_id", "case_id", "activity", "collected_on", "finding_type", "impact_on_child")),
     CaptureColumn("criteria", "Criterion codes, e.g. '2.1' or '2.1; 2.3 (secondary)'", "criteria",
                   strict=False, width=16),
-    *(registry_column(_FINDING[name], _FINDING_WIDTHS[name]) for name in ("evidence_text", "evaluation_text")),
+    # Cited events last: a workbook made before findings cited events has every other column where it was.
+    *(registry_column(_FINDING[name], _FINDING_WIDTHS[name]) for name in ("evidence_text", "evaluation_text",
+                                                                          "event_ids")),
 )
 
 EVENT_CAPTURE_COLUMNS: tuple[CaptureColumn, ...] = (

@@ -79,7 +79,7 @@ FINDING_COLUMNS = [
     *(_FINDING[name] for name in ("agency_id", "case_id", "activity", "collected_on", "finding_type",
                                   "impact_on_child")),
     Column("criteria", TEXT, "Framework criterion codes, '; '-separated; '(secondary)' marks a secondary link"),
-    _FINDING["evidence_text"], _FINDING["evaluation_text"],
+    _FINDING["evidence_text"], _FINDING["evaluation_text"], _FINDING["event_ids"],
     Column("qa_status", TEXT, "Quality assurance status"),
     Column("version", NUMBER, "The record's version number (1 = never edited)"),
     Column("created_at", DATETIME, "When the record was created (UTC)"),
@@ -95,6 +95,11 @@ CRITERIA_OF_FINDING = """(
         FROM finding_criteria JOIN criteria ON criteria.id = finding_criteria.criterion_id
         WHERE finding_criteria.finding_id = findings.id ORDER BY criteria.position))"""
 
+# A finding's cited events as the capture workbook takes them: event numbers, '; '-separated.
+EVENTS_OF_FINDING = """(
+    SELECT group_concat(event_id, '; ') FROM (
+        SELECT event_id FROM finding_events WHERE finding_events.finding_id = findings.id ORDER BY event_id))"""
+
 FINDINGS_FROM = """
     FROM findings
     JOIN strands ON strands.id = findings.strand_id
@@ -106,17 +111,19 @@ FINDINGS_FROM = """
 FINDINGS_SELECT = f"""
     SELECT findings.public_id, strands.code, inspectors.code, agencies.name, cases.case_ref, findings.activity,
            findings.collected_on, findings.finding_type, findings.impact_on_child, {CRITERIA_OF_FINDING},
-           findings.evidence_text, findings.evaluation_text, findings.qa_status, findings.version,
+           findings.evidence_text, findings.evaluation_text, {EVENTS_OF_FINDING}, findings.qa_status, findings.version,
            findings.created_at, findings.updated_at, findings.submitted_at, findings.client_uuid
     {FINDINGS_FROM}"""
 
 CHRONOLOGY_COLUMNS = [
+    Column("event", NUMBER, "The event's number: cite it in a finding's events column"),
     *(_EVENT[name] for name in ("case_id", "event_date", "date_precision", "agency_id", "practitioner_role",
                                 "event_type", "description", "source_of_information", "key_event",
                                 "missed_opportunity", "good_practice")),
     Column("recorded_by", TEXT, "The inspector who recorded it"),
     Column("created_at", DATETIME, "When it was recorded (UTC)"),
     Column("client_uuid", TEXT, "The event's submission id"),
+    Column("cited_by", TEXT, "The findings in this workbook that cite the event, '; '-separated"),
 ]
 
 CHRONOLOGY_FROM = """
@@ -126,8 +133,18 @@ CHRONOLOGY_FROM = """
     LEFT JOIN inspectors ON inspectors.id = chronology_events.recorded_by
 """
 
+def chronology_select(finding_where: str) -> str:
+    """The Chronology sheet's query; ``cited_by`` lists the citing findings that ``finding_where`` (the
+    Findings sheet's condition, `` WHERE findings.…``; its parameters go first) lets into the workbook."""
+    cited_by = f"""(
+        SELECT group_concat(public_id, '; ') FROM (
+            SELECT findings.public_id FROM finding_events JOIN findings ON findings.id = finding_events.finding_id
+            {finding_where} AND finding_events.event_id = chronology_events.id ORDER BY findings.public_id))"""
+    return CHRONOLOGY_SELECT.replace("chronology_events.client_uuid", f"chronology_events.client_uuid, {cited_by}", 1)
+
+
 CHRONOLOGY_SELECT = f"""
-    SELECT cases.case_ref, chronology_events.event_date, chronology_events.date_precision, agencies.name,
+    SELECT chronology_events.id, cases.case_ref, chronology_events.event_date, chronology_events.date_precision, agencies.name,
            chronology_events.practitioner_role, chronology_events.event_type, chronology_events.description,
            chronology_events.source_of_information, chronology_events.key_event,
            chronology_events.missed_opportunity, chronology_events.good_practice, inspectors.code,
@@ -347,8 +364,9 @@ def export_evidence_workbook(
 
             sheet = write_table(
                 workbook, "Chronology", CHRONOLOGY_COLUMNS,
-                _rows(db, CHRONOLOGY_SELECT + chrono_where
-                      + " ORDER BY cases.case_ref, chronology_events.event_date, chronology_events.id", chrono_params),
+                _rows(db, chronology_select(finding_where) + chrono_where
+                      + " ORDER BY cases.case_ref, chronology_events.event_date, chronology_events.id",
+                      [*finding_params, *chrono_params]),
                 stats=stats, on_row=tick)
             sheet.expected_rows = _count(db, CHRONOLOGY_FROM, chrono_where, chrono_params)
             result.sheets.append(sheet)

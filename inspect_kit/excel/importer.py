@@ -62,6 +62,8 @@ EVENT_FIELD_COLUMNS = {spec.name: spec.typed_column for spec in fields.CHRONOLOG
 # Columns whose cells may hold a vocabulary's code or its label.
 CODED_COLUMNS = {spec.name: dict(spec.vocabulary or {}) for spec in (*fields.FINDING, *fields.CHRONOLOGY_EVENT)
                  if spec.kind == fields.CHOICE}
+# Columns a workbook made before they existed lacks: read as empty (the template's version is unchanged).
+OPTIONAL_COLUMNS = (FINDING_FIELD_COLUMNS["event_ids"],)
 _SECONDARY = re.compile(r"\s*\((secondary|s)\)\s*$", re.IGNORECASE)
 MAX_ERRORS_LISTED = 500
 
@@ -198,6 +200,13 @@ def _criteria(raw: str | None) -> dict[str, str] | str | None:
     return chosen
 
 
+def _event_numbers(raw: Any) -> list[str] | None:
+    """``'12; 15'`` (or a number Excel stored as such) → ``['12', '15']``, under the rule of
+    :func:`inspect_kit.references.event_numbers`."""
+    text = _text(raw)
+    return None if text is None else references.event_numbers(text)
+
+
 def _marker(workbook: Any, name: str, review_slug: str) -> str | None:
     """Check the Instructions marker row; return the inspector the workbook is for (if any).
 
@@ -260,13 +269,14 @@ def _sheet_rows(workbook: Any, sheet: str, columns: tuple[str, ...], name: str,
     rows = _read_rows(worksheet.iter_rows(max_row=limits.max_sheet_rows, values_only=True), name, sheet)
     header = [(_text(value) or "").strip() for value in next(rows, ())]
     positions = {heading: index for index, heading in enumerate(header) if heading}
-    missing = [heading for heading in columns if heading not in positions]
+    missing = [heading for heading in columns if heading not in positions and heading not in OPTIONAL_COLUMNS]
     if missing:
         raise WorkbookRefused(f"{name}: the {sheet} sheet has no column {', '.join(missing)}. Do not rename or "
                               "delete the heading row; start from a new capture workbook.")
-    picks = [(heading, positions[heading]) for heading in columns]
+    picks = [(heading, positions[heading]) for heading in columns if heading in positions]
+    absent = {heading: None for heading in columns if heading not in positions}
     for number, values in enumerate(rows, 2):
-        record = {heading: values[index] if index < len(values) else None for heading, index in picks}
+        record = {heading: values[index] if index < len(values) else None for heading, index in picks} | absent
         if all(value is None or (isinstance(value, str) and not value.strip())
                for heading, value in record.items() if heading not in ("client_uuid", "strand")):
             continue
@@ -386,6 +396,7 @@ def _check_finding(db: Database, review_id: int, number: int, record: dict[str, 
         "finding_type": _code("finding_type", record["finding_type"], lookups),
         "impact_on_child": _code("impact_on_child", record["impact_on_child"], lookups),
         "criteria": _criteria(_text(record["criteria"])),
+        "event_ids": _event_numbers(record["events"]),
     }
     values = None
     try:
