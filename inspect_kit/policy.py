@@ -152,6 +152,10 @@ DATASETTE_TABLES: dict[str, str] = {
     "qa_actions": READ_ALL_FINDINGS,
     "attachments": READ_ALL_FINDINGS,
     "findings_readable": READ_ALL_FINDINGS,
+    # Links between findings and chronology events: for those who read every strand's findings (who all
+    # read chronologies too: tests/test_policy.py checks it), as the links name findings of every strand.
+    "finding_events": READ_ALL_FINDINGS,
+    "finding_event_links": READ_ALL_FINDINGS,
     "criterion_strand_coverage": READ_ALL_FINDINGS,
     "judgements": READ_JUDGEMENTS,
     "audit_log": READ_AUDIT,

@@ -157,3 +157,13 @@ def test_the_terminals_actor_holds_the_system_role():
 
     assert SYSTEM.role == policy.SYSTEM_ROLE
     assert all(policy.may(SYSTEM, permission) for permission in policy.PERMISSIONS)
+
+
+@pytest.mark.parametrize("table", ["finding_events", "finding_event_links"])
+def test_finding_event_links_are_for_readers_of_both_findings_and_chronologies(table):
+    """A link names a finding of any strand and a case's event: only those who read both see the links."""
+    permission = policy.datasette_table_permission(table)
+    holders = set(policy.roles_with(permission))
+    assert holders and holders <= set(policy.roles_with(policy.READ_ALL_FINDINGS))
+    assert holders <= set(policy.roles_with(policy.READ_CHRONOLOGIES))
+    assert {"inspector", "admin"}.isdisjoint(holders)

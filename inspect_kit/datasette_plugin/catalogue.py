@@ -62,6 +62,9 @@ TABLES: dict[str, dict[str, Any]] = {
     },
     "finding_criteria": {"title": "Finding ↔ criterion links",
                          "description": "Which criteria each finding evidences, primary or secondary."},
+    "finding_events": {"title": "Finding ↔ chronology event links",
+                       "description": "Which chronology events each finding cites (events of the finding's case). "
+                                      "'Findings and the events they cite' shows them with names."},
     "finding_versions": {"title": "Finding versions", "sort_desc": "id",
                          "description": "A snapshot of every version of every finding; edits after submission "
                                         "carry a reason."},
@@ -74,6 +77,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "facets": ["agency_id", "event_type"],
         "sort": "event_date",
         "fts_table": "chronology_events_fts",
+        "label_column": "description",  # how finding_events names the cited event
     },
     "judgements": {"title": "Judgements", "facets": ["scope"], "label_column": "narrative",
                    "description": "The lead's proposed grade (or strengths and areas for improvement), narrative and "
@@ -95,6 +99,13 @@ TABLES: dict[str, dict[str, Any]] = {
         "description": "Findings with strand, inspector, agency and case by name and their criteria codes, "
                        "instead of ids.",
         "sort_desc": "id",
+    },
+    "finding_event_links": {
+        "title": "Findings and the events they cite",
+        "description": "One row per finding and chronology event it cites: the finding's public id, strand, type "
+                       "and QA status beside the event's case, date, agency, type and description. Filter by "
+                       "public_id for a finding's events, by event_id or case_ref for an event's findings.",
+        "sort": "event_date",
     },
     "case_chronologies": {
         "title": "Merged case chronologies",
