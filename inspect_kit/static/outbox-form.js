@@ -147,6 +147,8 @@ export async function enhanceForm(form) {
   form.addEventListener("submit", async (event) => {
     const file = attachment && attachment.input.files[0];
     if (bypass || (navigator.onLine && !record && !file)) return;  // the plain form post, as without JavaScript
+    // "Show the chosen case's events" saves nothing: it is the plain post (it needs the server).
+    if (event.submitter && event.submitter.value === "events") return;
     event.preventDefault();
     if (file) {
       const problem = fileError(file, attachment.limit);

@@ -52,6 +52,7 @@ export function apiBody(record) {
     "impact_on_child"]) {
     bodyOut[name] = IDS.includes(name) ? idValue(value(record, name)) : value(record, name);
   }
+  bodyOut.event_ids = values(record, "event_ids").map(idValue);
   for (const code of values(record, "criteria")) {
     bodyOut.criteria[code] = value(record, `relevance-${code}`) || "primary";
   }

@@ -16,7 +16,7 @@
 importScripts("/static/outbox-store.js");
 
 var ACCOUNT = new URL(self.location.href).searchParams.get("account") || "";
-var VERSION = "v1";
+var VERSION = "v2";  // v2: the outbox sends a finding's cited events
 var PREFIX = "inspect-kit:";
 var PAGES = PREFIX + ACCOUNT + ":pages:" + VERSION;
 var STATIC = PREFIX + ACCOUNT + ":static:" + VERSION;
