@@ -102,3 +102,21 @@ def test_an_edit_through_the_form_replaces_the_cited_events(web, review_store, i
     assert response.status_code == 302, response.get_data(as_text=True)
     stored = review_store.evidence().execute("SELECT event_id FROM finding_events").fetchall()
     assert stored == [(events["second"],)]
+
+
+def test_the_history_names_the_events_cited_before_and_after(web, review_store, ids, events):
+    from inspect_kit import findings
+
+    finding = record(review_store, "ofsted1", ids, event_ids=[events["first"]])
+    db = review_store.evidence()
+    actor = accounts.actor_for(accounts.get_account(review_store.private(), "ofsted1"), db, ids.review_id)
+    values = {key: finding[key] for key in ("case_id", "agency_id", "activity", "collected_on", "evidence_text",
+                                             "finding_type")}
+    findings.edit_finding(db, actor, finding["id"], {**values, "criteria": ["2.1"], "event_ids": []},
+                          expected_version=finding["version"])
+    login_as(web, "ofsted1")
+    page = web.get(f"/findings/{finding['public_id']}/history").get_data(as_text=True)
+    row = [cells for cells in (
+        [cell.text_content().strip() for cell in row.xpath("./th|./td")] for row in elements(page, "#version-2 tr"))
+        if cells[0] == "Chronology events it rests on"]
+    assert row == [["Chronology events it rests on", f"Event {events['first']}", "none"]]
