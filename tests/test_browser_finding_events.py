@@ -42,11 +42,19 @@ def test_a_finding_linked_to_two_events_shows_them_and_each_event_shows_it(demo_
     assert page.locator("input[name='event_ids']").count() == 0  # no case chosen: nothing to cite yet
     page.fill("#evidence_text", "The GP saw bruising and did not refer; the ED attendance followed.")
     # The case picker may be enhanced by a script; the form posts the select's value either way.
+    # With JavaScript the list follows the case without a page load...
+    page.evaluate("window.ikSamePage = true")
     page.locator("select[name='case_id']").evaluate(
-        "select => { select.value = [...select.options].find(o => o.text.startsWith('C-017')).value; }")
+        "select => { select.value = [...select.options].find(o => o.text.startsWith('C-017')).value;"
+        " select.dispatchEvent(new Event('change')); }")
+    events = page.locator("input[name='event_ids']")
+    events.first.wait_for()
+    assert page.evaluate("window.ikSamePage === true")
+    assert "events of the chosen case listed" in page.inner_text("#event_ids-status")
+    # ...and the button does the same with a page load (as without JavaScript).
     page.click("button[value='events']")
     page.wait_for_load_state()
-    events = page.locator("input[name='event_ids']")
+    assert page.evaluate("window.ikSamePage === undefined")
     assert events.count() > 50  # the index case's chronology, month by month
     assert page.input_value("#evidence_text").startswith("The GP saw bruising")  # nothing typed is lost
     assert page.locator("#event_ids-group legend").first.inner_text().strip()

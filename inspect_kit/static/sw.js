@@ -31,6 +31,7 @@ var STATIC_FILES = [
   "/static/outbox-send.js",
   "/static/outbox-list.js",
   "/static/outbox-form.js",
+  "/static/finding-events.js",
   "/manifest.webmanifest",
 ];
 var REFERENCE = "/offline/reference.json";
