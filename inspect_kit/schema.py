@@ -994,6 +994,8 @@ def m015_finding_events(db: Database) -> None:
     The library keeps both ends in one review and one case (the finding's):
     :func:`inspect_kit.findings.normalise` refuses anything else. The index on
     ``event_id`` answers "which findings cite this event" for a case page.
+    Each join is a primary-key look-up per link (EXPLAIN QUERY PLAN); the
+    view has no default sort, which would sort every link on each page.
     """
     db.executescript(
         f"""
@@ -1012,10 +1014,10 @@ def m015_finding_events(db: Database) -> None:
                chronology_events.description, chronology_events.key_event, chronology_events.missed_opportunity,
                chronology_events.good_practice
         FROM finding_events
-        JOIN findings ON findings.id = finding_events.finding_id
-        JOIN strands ON strands.id = findings.strand_id
-        JOIN chronology_events ON chronology_events.id = finding_events.event_id
-        JOIN cases ON cases.id = chronology_events.case_id
-        JOIN agencies ON agencies.id = chronology_events.agency_id;
+        LEFT JOIN findings ON findings.id = finding_events.finding_id
+        LEFT JOIN strands ON strands.id = findings.strand_id
+        LEFT JOIN chronology_events ON chronology_events.id = finding_events.event_id
+        LEFT JOIN cases ON cases.id = chronology_events.case_id
+        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id;
         """
     )

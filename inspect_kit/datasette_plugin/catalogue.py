@@ -105,7 +105,6 @@ TABLES: dict[str, dict[str, Any]] = {
         "description": "One row per finding and chronology event it cites: the finding's public id, strand, type "
                        "and QA status beside the event's case, date, agency, type and description. Filter by "
                        "public_id for a finding's events, by event_id or case_ref for an event's findings.",
-        "sort": "event_date",
     },
     "case_chronologies": {
         "title": "Merged case chronologies",
