@@ -480,6 +480,16 @@ REVIEW_PARAM = {"$ref": "#/components/parameters/review"}
 WRITE_ERRORS = ("409", "413", "415", "422")
 
 
+def _finding_change(operation_id: str, summary: str, description: str, body: str, answer: str,
+                    public_id: dict[str, Any]) -> dict[str, Any]:
+    """An operation that changes one finding, on the version the caller read, and answers with it."""
+    return {
+        "operationId": operation_id, "summary": summary, "description": description,
+        "security": WRITE_SECURITY, "parameters": [REVIEW_PARAM, public_id], "requestBody": _body(body),
+        "responses": _responses(_ok("200", answer, "Finding"), *WRITE_ERRORS),
+    }
+
+
 def paths() -> dict[str, Any]:
     """The ``paths`` of the document: one entry per route of the API blueprint.
 
@@ -534,30 +544,20 @@ def paths() -> dict[str, Any]:
                 "security": READ_SECURITY, "parameters": [REVIEW_PARAM, public_id],
                 "responses": _responses(_ok("200", "The finding.", "Finding")),
             },
-            "put": {
-                "operationId": "editFinding",
-                "summary": "Replace a finding's content (its author only), on the version the caller read.",
-                "description": "The whole record as for recording one (a field left out is emptied). A finding "
-                               "changed since `expected_version` is 409 unless this body says what it holds "
-                               "already (a retry: 200, nothing changed twice). An accepted finding that is "
-                               "edited goes back to the QA queue.",
-                "security": WRITE_SECURITY, "parameters": [REVIEW_PARAM, public_id],
-                "requestBody": _body("FindingEdit"),
-                "responses": _responses(_ok("200", "The finding as stored.", "Finding"), *WRITE_ERRORS),
-            },
+            "put": _finding_change(
+                "editFinding", "Replace a finding's content (its author only), on the version the caller read.",
+                "The whole record as for recording one (a field left out is emptied). A finding changed since "
+                "`expected_version` is 409 unless this body says what it holds already (a retry: 200, nothing "
+                "changed twice). An accepted finding that is edited goes back to the QA queue.",
+                "FindingEdit", "The finding as stored.", public_id),
         },
-        "/api/findings/{public_id}/qa": {"post": {
-            "operationId": "qaFinding",
-            "summary": "Submit, accept, return or withdraw a finding, on the version the caller read.",
-            "description": "Authors submit and withdraw their own findings; leads and moderators accept, return "
-                           "(with a comment) and withdraw. A move not allowed from the current status is 409; so "
-                           "is one whose `expected_version` is not the finding's current `version` (nothing is "
-                           "done: read the finding again). A retry with the same `client_uuid` answers 200 with "
-                           "the finding and records the action once.",
-            "security": WRITE_SECURITY, "parameters": [REVIEW_PARAM, public_id],
-            "requestBody": _body("QaActionInput"),
-            "responses": _responses(_ok("200", "The finding after the action.", "Finding"), *WRITE_ERRORS),
-        }},
+        "/api/findings/{public_id}/qa": {"post": _finding_change(
+            "qaFinding", "Submit, accept, return or withdraw a finding, on the version the caller read.",
+            "Authors submit and withdraw their own findings; leads and moderators accept, return (with a comment) "
+            "and withdraw. A move not allowed from the current status is 409; so is one whose `expected_version` "
+            "is not the finding's current `version` (nothing is done: read the finding again). A retry with the "
+            "same `client_uuid` answers 200 with the finding and records the action once.",
+            "QaActionInput", "The finding after the action.", public_id)},
         "/api/chronology": {"post": {
             "operationId": "recordChronologyEvent",
             "summary": "Record a chronology event (idempotent by client_uuid).",
