@@ -82,11 +82,13 @@ def index():
     require_reader()
     db = get_db()
     filters, errors = listing.finding_filters(request.args)
+    args = listing.query_args(filters)
+    if not errors and (tidy := listing.tidy_url("findings.index", request.args, args)) is not None:
+        return redirect(tidy)
     total = finding_queries.count_findings(db, g.actor, review["id"], filters)
     page, pages = listing.page_number(request.args, total)
     rows = finding_queries.list_findings(db, g.actor, review["id"], filters=filters, limit=listing.PAGE_SIZE,
                                          offset=(page - 1) * listing.PAGE_SIZE)
-    args = listing.query_args(filters)
     return render_template(
         "findings/index.html", findings=rows, filters=filters, errors=errors, total=total,
         first=(page - 1) * listing.PAGE_SIZE + 1, args=args,

@@ -62,6 +62,16 @@ def query_args(filters: FindingFilters, *, allowed: tuple[str, ...] = tuple(PARA
     return {name: str(value) for name, value in args.items() if value not in ("", None, False)}
 
 
+def tidy_url(endpoint: str, asked: Mapping[str, str], args: dict[str, str]) -> str | None:
+    """The address of this list without the empty fields a GET form sends (``?case=&strand=police``
+    becomes ``?strand=police``), or None when ``asked`` is already that tidy."""
+    page = asked.get("page", "")
+    wanted = {**args, **({"page": page} if page not in ("", "1") else {})}
+    if {name: value for name, value in asked.items()} == wanted:
+        return None
+    return url_for(endpoint, **wanted)
+
+
 def page_number(args: Mapping[str, str], total: int) -> tuple[int, int]:
     """The page asked for (1 when missing or not a number; the last when past it) and the number of pages."""
     pages = max(1, math.ceil(total / PAGE_SIZE))

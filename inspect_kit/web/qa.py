@@ -34,11 +34,13 @@ def queue():
     review = review_required()
     db = get_db()
     filters, sort = listing.queue_view(request.args)
+    args = listing.queue_args(filters, sort)
+    if (tidy := listing.tidy_url("qa.queue", request.args, args)) is not None:
+        return redirect(tidy)
     total = qa.queue_size(db, g.actor, review["id"], filters)
     page, pages = listing.page_number(request.args, total)
     rows = qa.queue(db, review["id"], filters, actor=g.actor, sort=sort, limit=listing.PAGE_SIZE,
                     offset=(page - 1) * listing.PAGE_SIZE)
-    args = listing.queue_args(filters, sort)
     return render_template(
         "qa/queue.html", queue=rows, filters=filters, sort=sort, sorts=listing.QUEUE_SORT_LABELS, total=total,
         first=(page - 1) * listing.PAGE_SIZE + 1, args=args,
