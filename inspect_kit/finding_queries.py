@@ -70,6 +70,9 @@ NEWEST_FIRST = "findings.updated_at DESC, findings.id DESC"
 # A search of more words than this reads only the first ones (a query of thousands of
 # phrases is slow and never what a person typed); the page says so.
 SEARCH_WORDS = 20
+# Longer search text is not looked up as a case ref (references are short; the look-up reads
+# every case of the review).
+CASE_REF_LENGTH = 20
 # The facets a list counts, each with the SQL expression it groups by.
 FACETS = {"strand": "strands.code", "inspector": "inspectors.code", "case_ref": "cases.case_ref"}
 
@@ -159,7 +162,7 @@ def _conditions(db: Database, review_id: int, filters: FindingFilters, strands: 
         # A case ref or record id typed whole also finds the findings filed under it.
         where.append("(findings.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ?)"
                      " OR findings.case_id = ?)")
-        params += [query, refs.row_id("cases", filters.text) if len(filters.text) < 100 else None]
+        params += [query, refs.row_id("cases", filters.text) if len(filters.text) <= CASE_REF_LENGTH else None]
     return where, params
 
 

@@ -93,8 +93,6 @@ def index():
         "findings/index.html", findings=rows, filters=filters, errors=errors, total=total,
         first=(page - 1) * listing.PAGE_SIZE + 1, args=args,
         choices=finding_queries.filter_choices(db, g.actor, review["id"]),
-        counts={facet: finding_queries.facet_counts(db, g.actor, review["id"], filters, facet)
-                for facet in finding_queries.FACETS},
         words_cut=len(filters.text.split()) > finding_queries.SEARCH_WORDS,
         pagination=listing.pagination("findings.index", page, pages, args))
 
