@@ -143,17 +143,14 @@ def _conditions(db: Database, review_id: int, filters: FindingFilters, strands: 
         found = refs.find("criteria", filters.criterion)
         where.append("findings.id IN (SELECT finding_id FROM finding_criteria WHERE criterion_id = ?)")
         params.append(found[0] if found else None)
-    for value, column in ((filters.strand, "strands.code"), (filters.finding_type, "findings.finding_type"),
-                          (filters.qa_status, "findings.qa_status")):
+    for value, condition in ((filters.strand, "strands.code = ?"),
+                             (filters.finding_type, "findings.finding_type = ?"),
+                             (filters.qa_status, "findings.qa_status = ?"),
+                             (filters.collected_from, "findings.collected_on >= ?"),
+                             (filters.collected_to, "findings.collected_on <= ?")):
         if value:
-            where.append(f"{column} = ?")
+            where.append(condition)
             params.append(value)
-    if filters.collected_from:
-        where.append("findings.collected_on >= ?")
-        params.append(filters.collected_from)
-    if filters.collected_to:
-        where.append("findings.collected_on <= ?")
-        params.append(filters.collected_to)
     if filters.mine:
         where.append("findings.inspector_id IS ?")
         params.append(inspector_id if inspector_id is not None else -1)

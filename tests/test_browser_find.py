@@ -85,18 +85,25 @@ def watch_errors(page) -> list[str]:
     return errors
 
 
+def start(browser_page, server, username: str, path: str):
+    """``username`` signed in at tablet width on ``path``: the page, the server's address and the
+    script errors seen from then on."""
+    page = browser_page
+    page.set_viewport_size(TABLET)
+    errors = watch_errors(page)
+    sign_in(page, server.url, username)
+    page.goto(server.url + path)
+    return page, server.url, errors
+
+
 def queued(store, strand: str) -> int:
     return store.evidence().execute("SELECT count(*) FROM findings JOIN strands ON strands.id = findings.strand_id"
                                     " WHERE qa_status = 'submitted' AND strands.code = ?", [strand]).fetchone()[0]
 
 
 def test_the_lead_filters_the_queue_to_one_strand_and_accepts_three_with_accept_and_next(demo_server, browser_page):
-    page, base = browser_page, demo_server.url
-    page.set_viewport_size(TABLET)
-    errors = watch_errors(page)
     before = queued(demo_server.store, "police")
-    sign_in(page, base, "lead")
-    page.goto(base + "/qa")
+    page, base, errors = start(browser_page, demo_server, "lead", "/qa")
     page.select_option("#filter-strand", "police")
     page.select_option("#sort", "case")
     page.click("#apply-filters")
@@ -136,11 +143,7 @@ def test_the_lead_filters_the_queue_to_one_strand_and_accepts_three_with_accept_
 
 
 def test_an_inspector_picks_case_c017_by_typing_017(demo_server, browser_page):
-    page, base = browser_page, demo_server.url
-    page.set_viewport_size(TABLET)
-    errors = watch_errors(page)
-    sign_in(page, base, "ofsted2")
-    page.goto(base + "/findings/new")
+    page, base, errors = start(browser_page, demo_server, "ofsted2", "/findings/new")
     # The select became a type-ahead (the select stays in the form, hidden, and carries the value).
     page.locator("input#case_id").wait_for()
     assert page.locator("select#case_id-select").is_hidden()
@@ -203,11 +206,7 @@ def edited(finding: dict) -> dict:
 
 
 def test_an_inspector_searches_and_filters_the_records_list(demo_server, browser_page):
-    page, base = browser_page, demo_server.url
-    page.set_viewport_size(TABLET)
-    errors = watch_errors(page)
-    sign_in(page, base, "health1")
-    page.goto(base + "/findings")
+    page, base, errors = start(browser_page, demo_server, "health1", "/findings")
     check_page(page)
     assert page.locator("#filter-strand").count() == 0  # an inspector reads one strand: no strand filter
     page.fill("#q", "child's")
