@@ -74,6 +74,11 @@ def check_page(page) -> None:
     # The header (service name, account, menu) is two rows at 768 px: 98 px measured;
     # before, the lead's menu wrapped to four rows (287 px).
     assert page.evaluate("document.querySelector('.govuk-template__header').getBoundingClientRect().height") < 120
+    # Nothing is fixed to the viewport: with an on-screen keyboard taking half of it, such an
+    # element would cover the field being typed in.
+    assert page.evaluate("""() => [...document.querySelectorAll("body *")].filter(element =>
+        ["fixed", "sticky"].includes(getComputedStyle(element).position) && element.getClientRects().length)
+        .map(element => element.tagName + "." + element.className)""") == []
 
 
 def watch_errors(page) -> list[str]:
