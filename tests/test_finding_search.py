@@ -156,6 +156,7 @@ def test_filters_combine_and_are_kept_in_the_url(app, db):
 def test_a_bad_date_is_named_next_to_its_field_and_the_rest_still_filters(app):
     page = page_of(signed_in(app, "lead"), "/findings?from=2008-02-30&type=strength")
     assert "must be a real date" in text_of(page, ".govuk-error-message")
+    assert text_of(page, "title").startswith("Error: ")
     assert listed(page)
 
 
