@@ -67,7 +67,28 @@ GOVUK_DIR := inspect_kit/static/govuk-frontend
 GOVUK_STAMP := $(GOVUK_DIR)/.version-$(GOVUK_FRONTEND_VERSION)
 SYSTEM_FONTS := system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans","Liberation Sans",sans-serif
 
-assets: $(GOVUK_STAMP)
+# GOV.UK's accessible-autocomplete (MIT licence, checked in its package.json
+# and LICENSE.txt at this version), fetched the same way: it turns a case
+# <select> into a type-ahead and leaves the select working without JavaScript.
+AUTOCOMPLETE_VERSION := 3.0.1
+AUTOCOMPLETE_DIR := inspect_kit/static/accessible-autocomplete
+AUTOCOMPLETE_STAMP := $(AUTOCOMPLETE_DIR)/.version-$(AUTOCOMPLETE_VERSION)
+
+assets: $(GOVUK_STAMP) $(AUTOCOMPLETE_STAMP)
+
+$(AUTOCOMPLETE_STAMP): $(GOVUK_STAMP)
+	rm -rf build/accessible-autocomplete $(AUTOCOMPLETE_DIR)
+	mkdir -p build/accessible-autocomplete $(AUTOCOMPLETE_DIR)
+	cd build/accessible-autocomplete && npm pack --silent accessible-autocomplete@$(AUTOCOMPLETE_VERSION) >/dev/null
+	tar -xzf build/accessible-autocomplete/accessible-autocomplete-$(AUTOCOMPLETE_VERSION).tgz -C build/accessible-autocomplete
+	grep -q '"license": "MIT"' build/accessible-autocomplete/package/package.json
+	cp build/accessible-autocomplete/package/LICENSE.txt $(AUTOCOMPLETE_DIR)/
+	sed -e 's#//\# sourceMappingURL=.*##' build/accessible-autocomplete/package/dist/accessible-autocomplete.min.js \
+		> $(AUTOCOMPLETE_DIR)/accessible-autocomplete.min.js
+	sed -e 's#/\*\# sourceMappingURL=[^*]*\*/##' build/accessible-autocomplete/package/dist/accessible-autocomplete.min.css \
+		> $(AUTOCOMPLETE_DIR)/accessible-autocomplete.min.css
+	rm -rf build/accessible-autocomplete
+	touch $@
 
 $(GOVUK_STAMP):
 	@if ! command -v npm >/dev/null; then \

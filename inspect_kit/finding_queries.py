@@ -9,6 +9,7 @@ importing the module that calls it.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlite_utils import Database
@@ -17,6 +18,7 @@ from . import policy
 from .actors import Actor
 from .errors import Forbidden, NotFound
 from .fields import FINDING
+from .references import References
 
 # The fields an inspector supplies, in the order a form shows them.
 FIELDS = (*(field.name for field in FINDING), "criteria")
@@ -54,34 +56,185 @@ def get_finding(db: Database, finding_id: int | str, actor: Actor | None = None)
     return finding
 
 
-def list_findings(db: Database, actor: Actor, review_id: int, *, qa_status: str | None = None,
-                  mine: bool = False, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
-    """Findings the actor may see, newest first."""
-    where, params = ["findings.review_id = ?"], [review_id]
+# Findings with the labels every list shows; the WHERE clauses below name these tables.
+LIST_SELECT = """
+    SELECT findings.id, findings.public_id, findings.qa_status, findings.finding_type, findings.activity,
+           findings.collected_on, findings.version, findings.updated_at, findings.submitted_at,
+           findings.evidence_text, strands.code AS strand, inspectors.code AS inspector,
+           agencies.name AS agency, cases.case_ref AS case_ref,
+           CAST(julianday('now') - julianday(findings.submitted_at) AS INTEGER) AS age_days"""
+LIST_FROM = """
+    FROM findings
+    JOIN strands ON strands.id = findings.strand_id
+    JOIN inspectors ON inspectors.id = findings.inspector_id
+    LEFT JOIN agencies ON agencies.id = findings.agency_id
+    LEFT JOIN cases ON cases.id = findings.case_id"""
+NEWEST_FIRST = "findings.updated_at DESC, findings.id DESC"
+# A search of more words than this reads only the first ones (a query of thousands of
+# phrases is slow and never what a person typed); the page says so.
+SEARCH_WORDS = 20
+# Longer search text is not looked up as a case ref (references are short; the look-up reads
+# every case of the review).
+CASE_REF_LENGTH = 20
+# The facets a list counts, each with the SQL expression it groups by.
+FACETS = {"strand": "strands.code", "inspector": "inspectors.code", "case_ref": "cases.case_ref"}
+
+
+@dataclass(frozen=True)
+class FindingFilters:
+    """What a reader narrows a list of findings to; an empty field filters nothing.
+
+    References are as a person types them (``c-017`` is ``C-017``: the rule of
+    :mod:`inspect_kit.references`); one that names nothing in the review
+    matches no finding. Dates are ``YYYY-MM-DD`` and already checked.
+    """
+
+    text: str = ""
+    case_ref: str = ""
+    strand: str = ""
+    inspector: str = ""
+    criterion: str = ""
+    finding_type: str = ""
+    qa_status: str = ""
+    collected_from: str = ""
+    collected_to: str = ""
+    mine: bool = False
+
+    def without(self, name: str) -> FindingFilters:
+        """The same filters with ``name`` cleared (a facet counts its options without itself)."""
+        return replace(self, **{name: type(getattr(self, name))()})
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a plain-text search that are searched (at most :data:`SEARCH_WORDS`)."""
+    return text.replace("\0", " ").split()[:SEARCH_WORDS]
+
+
+def fts_query(text: str) -> str | None:
+    """Plain words as an FTS5 query that finds findings holding every word; None for no words.
+
+    Each word becomes a quoted FTS5 phrase (a double quote in it doubled), so
+    nothing a person types is FTS5 syntax: ``child's``, ``non-accidental``,
+    ``A&E``, ``C-017``, ``NEAR`` or a lone ``"`` are words. Inside a phrase
+    the table's tokenizer splits the word as it split the stored text
+    (``C-017`` is the phrase ``c 017``). NUL would end the query string early
+    ("unterminated string"), so it reads as a space.
+    """
+    phrases = ['"' + word.replace('"', '""') + '"' for word in search_words(text)]
+    return " ".join(phrases) or None
+
+
+def _conditions(db: Database, review_id: int, filters: FindingFilters, strands: str | bool,
+                inspector_id: int | None) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses (over :data:`LIST_FROM`) and parameters for ``filters``.
+
+    ``strands`` is :func:`policy.finding_strands`'s answer for the reader;
+    ``inspector_id`` the reader's own (an author reads their own findings).
+    """
+    where: list[str] = ["findings.review_id = ?"]
+    params: list[Any] = [review_id]
+    if strands is not True:
+        where.append("(strands.code = ? OR findings.inspector_id IS ?)")
+        params += [strands, inspector_id if inspector_id is not None else -1]
+    refs = References(db, review_id)
+    for typed, table, column in ((filters.case_ref, "cases", "findings.case_id"),
+                                 (filters.inspector, "inspectors", "findings.inspector_id")):
+        if typed.strip():
+            where.append(f"{column} = ?")
+            params.append(refs.row_id(table, typed))  # None matches nothing
+    if filters.criterion.strip():
+        found = refs.find("criteria", filters.criterion)
+        where.append("findings.id IN (SELECT finding_id FROM finding_criteria WHERE criterion_id = ?)")
+        params.append(found[0] if found else None)
+    for value, condition in ((filters.strand, "strands.code = ?"),
+                             (filters.finding_type, "findings.finding_type = ?"),
+                             (filters.qa_status, "findings.qa_status = ?"),
+                             (filters.collected_from, "findings.collected_on >= ?"),
+                             (filters.collected_to, "findings.collected_on <= ?")):
+        if value:
+            where.append(condition)
+            params.append(value)
+    if filters.mine:
+        where.append("findings.inspector_id IS ?")
+        params.append(inspector_id if inspector_id is not None else -1)
+    query = fts_query(filters.text)
+    if query is not None:
+        # A case ref or record id typed whole also finds the findings filed under it.
+        where.append("(findings.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ?)"
+                     " OR findings.case_id = ?)")
+        params += [query, refs.row_id("cases", filters.text) if len(filters.text) <= CASE_REF_LENGTH else None]
+    return where, params
+
+
+def reader_scope(db: Database, actor: Actor, review_id: int,
+                 filters: FindingFilters) -> tuple[str, list[Any]] | None:
+    """``FROM … WHERE …`` (over :data:`LIST_FROM`'s tables) and its parameters for the findings
+    ``actor`` may read (:func:`policy.finding_strands`) that match ``filters``; None: they read none."""
     strands = policy.finding_strands(actor)
     if strands is False:
+        return None
+    where, params = _conditions(db, review_id, filters, strands, actor.inspector_id)
+    return f"{LIST_FROM} WHERE {' AND '.join(where)}", params
+
+
+def list_findings(db: Database, actor: Actor, review_id: int, *, qa_status: str | None = None,
+                  mine: bool = False, limit: int = 200, offset: int = 0,
+                  filters: FindingFilters | None = None, order: str = NEWEST_FIRST) -> list[dict[str, Any]]:
+    """A page of the findings the actor may see that match ``filters``, newest first
+    (or in ``order``, an ORDER BY of the caller's own, never typed by a person)."""
+    filters = filters or FindingFilters(qa_status=qa_status or "", mine=mine)
+    scope = reader_scope(db, actor, review_id, filters)
+    if scope is None:
         return []
-    if strands is not True:
-        where.append("strands.code = ?")
-        params.append(strands)
-    if mine:
-        where.append("findings.inspector_id = ?")
-        params.append(actor.inspector_id)
-    if qa_status:
-        where.append("findings.qa_status = ?")
-        params.append(qa_status)
-    return list(db.query(
-        f"""SELECT findings.id, findings.public_id, findings.qa_status, findings.finding_type, findings.activity,
-                   findings.collected_on, findings.version, findings.updated_at, findings.evidence_text,
-                   strands.code AS strand, inspectors.code AS inspector, agencies.name AS agency,
-                   cases.case_ref AS case_ref
-            FROM findings
-            JOIN strands ON strands.id = findings.strand_id
-            JOIN inspectors ON inspectors.id = findings.inspector_id
-            LEFT JOIN agencies ON agencies.id = findings.agency_id
-            LEFT JOIN cases ON cases.id = findings.case_id
-            WHERE {' AND '.join(where)}
-            ORDER BY findings.updated_at DESC, findings.id DESC LIMIT ? OFFSET ?""", [*params, limit, offset]))
+    sql, params = scope
+    return list(db.query(f"{LIST_SELECT} {sql} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]))
+
+
+def count_findings(db: Database, actor: Actor, review_id: int, filters: FindingFilters) -> int:
+    """How many findings :func:`list_findings` would list with no limit."""
+    scope = reader_scope(db, actor, review_id, filters)
+    if scope is None:
+        return 0
+    sql, params = scope
+    return db.execute(f"SELECT count(*) {sql}", params).fetchone()[0]
+
+
+def facet_counts(db: Database, actor: Actor, review_id: int, filters: FindingFilters,
+                 facet: str) -> dict[str, int]:
+    """For one of :data:`FACETS`: each value's number of findings under the other filters
+    (value → count, in the value's order; findings without a case are left out)."""
+    scope = reader_scope(db, actor, review_id, filters.without(facet))
+    if scope is None:
+        return {}
+    sql, params = scope
+    column = FACETS[facet]
+    return {value: count for value, count in db.execute(
+        f"SELECT {column}, count(*) {sql} AND {column} IS NOT NULL GROUP BY {column} ORDER BY {column}", params)}
+
+
+def filter_choices(db: Database, actor: Actor, review_id: int) -> dict[str, list[tuple[str, str]]]:
+    """The values a reader may filter findings by, each ``(value, label)``: ``strand`` and
+    ``inspector`` only those whose findings the actor may read, ``criterion`` in framework
+    order, ``case_ref`` by case ref."""
+    strands = policy.finding_strands(actor)
+    if strands is False:
+        return {"strand": [], "inspector": [], "criterion": [], "case_ref": []}
+    visible = "1" if strands is True else "strands.code = :strand"
+    return {
+        "strand": [(code, name) for code, name in db.execute(
+            f"""SELECT DISTINCT strands.code, strands.name FROM inspectors JOIN strands ON strands.id = inspectors.strand_id
+                WHERE inspectors.review_id = :review AND {visible} ORDER BY strands.id""",
+            {"review": review_id, "strand": strands})],
+        "inspector": [(code, f"{code} · {strand}") for code, strand in db.execute(
+            f"""SELECT inspectors.code, strands.code FROM inspectors JOIN strands ON strands.id = inspectors.strand_id
+                WHERE inspectors.review_id = :review AND {visible} ORDER BY inspectors.code""",
+            {"review": review_id, "strand": strands})],
+        "criterion": [(code, f"{code} {title}") for code, title in db.execute(
+            """SELECT criteria.code, criteria.title FROM criteria JOIN judgement_areas ON judgement_areas.id = criteria.area_id
+               WHERE criteria.review_id = ? ORDER BY judgement_areas.position, criteria.position""", [review_id])],
+        "case_ref": [(ref, ref) for (ref,) in db.execute(
+            "SELECT case_ref FROM cases WHERE review_id = ? ORDER BY case_ref", [review_id])],
+    }
 
 
 def finding_history(db: Database, finding_id: int, actor: Actor | None = None) -> list[dict[str, Any]]:

@@ -16,14 +16,24 @@ since) and its own client uuid (a retry is answered once, not acted twice).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlite_utils import Database
 
 from . import audit, policy, validation
-from .actors import Actor
+from .actors import SYSTEM, Actor
 from .errors import Forbidden, InvalidTransition, StaleVersion, ValidationError
-from .finding_queries import get_finding
+from .finding_queries import (
+    FACETS,
+    LIST_FROM,
+    LIST_SELECT,
+    FindingFilters,
+    count_findings,
+    facet_counts,
+    get_finding,
+    reader_scope,
+)
 from .store import idempotent_write, insert_row, now, write_transaction
 
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -97,19 +107,66 @@ def history(db: Database, finding_id: int) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM qa_actions WHERE finding_id = ? ORDER BY id", [finding_id]))
 
 
-def queue(db: Database, review_id: int) -> list[dict[str, Any]]:
-    """Submitted findings awaiting QA, oldest submission first, with their age in days."""
-    return list(db.query(
-        """SELECT findings.id, findings.public_id, findings.finding_type, findings.submitted_at, findings.version,
-                  strands.code AS strand, inspectors.code AS inspector, cases.case_ref AS case_ref,
-                  agencies.name AS agency, substr(findings.evidence_text, 1, 200) AS evidence_excerpt,
-                  CAST(julianday('now') - julianday(findings.submitted_at) AS INTEGER) AS age_days
-           FROM findings JOIN strands ON strands.id = findings.strand_id
-           JOIN inspectors ON inspectors.id = findings.inspector_id
-           LEFT JOIN cases ON cases.id = findings.case_id
-           LEFT JOIN agencies ON agencies.id = findings.agency_id
-           WHERE findings.review_id = ? AND findings.qa_status = 'submitted'
-           ORDER BY findings.submitted_at, findings.id""", [review_id]))
+# The queue's orders, each a sort key of SQL expressions over finding_queries.LIST_FROM's
+# tables, ending in the finding's id so that "the next record" is always one record.
+# Findings without a case sort after every case ("~" follows "C-").
+QUEUE_SORTS: dict[str, tuple[str, ...]] = {
+    "age": ("coalesce(findings.submitted_at, '')", "findings.id"),
+    "strand": ("strands.code", "coalesce(findings.submitted_at, '')", "findings.id"),
+    "inspector": ("inspectors.code", "coalesce(findings.submitted_at, '')", "findings.id"),
+    "case": ("coalesce(cases.case_ref, '~')", "coalesce(findings.submitted_at, '')", "findings.id"),
+}
+
+
+def _queued(filters: FindingFilters | None) -> FindingFilters:
+    return replace(filters or FindingFilters(), qa_status="submitted")
+
+
+def queue(db: Database, review_id: int, filters: FindingFilters | None = None, *, actor: Actor = SYSTEM,
+          sort: str = "age", limit: int = -1, offset: int = 0) -> list[dict[str, Any]]:
+    """Submitted findings awaiting QA that match ``filters``, in the order ``sort`` (one of
+    :data:`QUEUE_SORTS`; by age, oldest submission first, by default), each with ``age_days``.
+
+    ``actor`` is whose view of the queue it is (leads and moderators read every strand;
+    the default is the whole queue). ``limit`` -1 is every one.
+    """
+    scope = reader_scope(db, actor, review_id, _queued(filters))
+    if scope is None:
+        return []
+    sql, params = scope
+    return list(db.query(f"{LIST_SELECT} {sql} ORDER BY {', '.join(QUEUE_SORTS[sort])} LIMIT ? OFFSET ?",
+                         [*params, limit, offset]))
+
+
+def queue_size(db: Database, actor: Actor, review_id: int, filters: FindingFilters | None = None) -> int:
+    """How many submitted findings match ``filters``."""
+    return count_findings(db, actor, review_id, _queued(filters))
+
+
+def queue_facets(db: Database, actor: Actor, review_id: int,
+                 filters: FindingFilters | None = None) -> dict[str, dict[str, int]]:
+    """For each of :data:`finding_queries.FACETS`: how many queued findings each value has
+    under the other filters."""
+    return {facet: facet_counts(db, actor, review_id, _queued(filters), facet) for facet in FACETS}
+
+
+def next_in_queue(db: Database, actor: Actor, review_id: int, finding_id: int,
+                  filters: FindingFilters | None = None, sort: str = "age") -> dict[str, Any] | None:
+    """The queued finding that follows finding ``finding_id`` in the queue as ``filters`` and
+    ``sort`` show it, whether or not that finding is still queued (it has just been accepted);
+    after the last, the first (records passed over come round again); None for an empty queue."""
+    scope = reader_scope(db, actor, review_id, _queued(filters))
+    if scope is None:
+        return None
+    sql, params = scope
+    key = QUEUE_SORTS[sort]
+    row_key = f"({', '.join(key)})"
+    # The finding's own key, read without the filters: it may have left the queue.
+    current = f"(SELECT {', '.join(key)} {LIST_FROM} WHERE findings.id = ?)"
+    following = list(db.query(
+        f"{LIST_SELECT} {sql} AND findings.id != ? ORDER BY {row_key} <= {current}, {', '.join(key)} LIMIT 1",
+        [*params, finding_id, finding_id]))
+    return following[0] if following else None
 
 
 def _may(actor: Actor, finding: dict[str, Any], action: str) -> bool:

@@ -225,6 +225,19 @@ def cases(db: Database, review_id: int) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM cases WHERE review_id = ? ORDER BY case_ref", [review_id]))
 
 
+def cases_to_choose(db: Database, review_id: int, inspector_id: int | None) -> list[dict[str, Any]]:
+    """The review's cases in the order a case picker offers them, each with ``own`` (1 or 0):
+    first the inspector's own (cases they have recorded evidence or events on), then the
+    other sampled, tracked and index cases, then the cases only listed; by case ref within each."""
+    return list(db.query(
+        """SELECT cases.*, (cases.id IN (SELECT case_id FROM findings WHERE inspector_id = :inspector
+                                        UNION SELECT case_id FROM chronology_events WHERE recorded_by = :inspector)
+                           ) AS own
+           FROM cases WHERE review_id = :review
+           ORDER BY own DESC, selection_route = 'listed', case_ref""",
+        {"review": review_id, "inspector": inspector_id}))
+
+
 def criteria_by_area(db: Database, review_id: int) -> list[dict[str, Any]]:
     """The review's judgement areas, each with its ``criteria`` list, in framework order."""
     areas = list(db.query("SELECT * FROM judgement_areas WHERE review_id = ? ORDER BY position", [review_id]))

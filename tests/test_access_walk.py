@@ -269,7 +269,10 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
                             ("/audit?what=finding.create", lambda actor: allowed(bool(policy.audit_columns(actor))))],
         "admin.audit_workbook": [("/audit.xlsx", lambda actor: allowed(bool(policy.audit_columns(actor))))],
         "dashboard.index": [("/", lambda actor: 200)],
-        "findings.index": [("/findings", lambda actor: allowed(reads_findings(actor)))],
+        # Searched and filtered: another strand's records are not found by asking for them.
+        "findings.index": [(path, lambda actor: allowed(reads_findings(actor))) for path in (
+            "/findings", "/findings?strand=police&type=strength", f"/findings?q={CASE}&case={CASE}&page=2",
+            "/findings?q=file+shows")],
         "findings.new": [("/findings/new", lambda actor: allowed(policy.may_record_findings(actor)))],
         "findings.show": [(f"/findings/{public_id(s)}", lambda actor, s=s: finding_page(world, actor, s))
                           for s in strands],
@@ -280,7 +283,8 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
             for s in strands],
         "attachments.download": [(f"/attachments/{attachment_id(s)}", lambda actor, s=s: finding_page(world, actor, s))
                                  for s in strands],
-        "qa.queue": [("/qa", lambda actor: allowed(policy.may(actor, policy.QA_FINDINGS)))],
+        "qa.queue": [(path, lambda actor: allowed(policy.may(actor, policy.QA_FINDINGS)))
+                     for path in ("/qa", "/qa?strand=police&sort=case", f"/qa?case={CASE}&inspector=POL-01")],
         "cases.index": [("/cases", lambda actor: allowed(policy.may(actor, policy.READ_CHRONOLOGIES)))],
         "cases.show": [(f"/cases/{ref}", lambda actor, ref=ref: in_review(
             policy.may(actor, policy.READ_CHRONOLOGIES), ref == CASE)) for ref in (CASE, OTHER_REVIEW_CASE)],

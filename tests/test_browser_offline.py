@@ -31,6 +31,7 @@ from inspect_kit.demo import DEMO_PASSWORD, create_demo
 from inspect_kit.store import Store
 
 from .conftest import CHROMIUM_ARGS, TEST_SECRET, LiveServer, _wait_until_healthy, free_port, inspect_kit_command
+from .test_browser_intake import choose_case
 
 pytestmark = pytest.mark.browser
 
@@ -123,7 +124,7 @@ def wait_for_offline_app(page):
 
 def record_finding(page, base, text, *, submit=False, finding_type="strength", attachment=None):
     page.goto(base + "/findings/new")
-    page.select_option("#case_id", index=1)
+    choose_case(page)
     page.select_option("#agency_id", index=1)
     page.select_option("#activity", "case_file_review")
     page.fill("#evidence_text", text)

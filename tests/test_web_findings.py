@@ -315,7 +315,9 @@ def test_the_list_filters_by_status(inspector, review_store, ids):
     assert "Police evidence" not in everything
     drafts = inspector.get("/findings?status=draft").get_data(as_text=True)
     assert "A draft one" in drafts and "A submitted one" not in drafts
-    assert inspector.get("/findings?status=bogus").status_code == 200
+    # An unknown status is left out of the list's address: the whole list.
+    bogus = inspector.get("/findings?status=bogus")
+    assert bogus.status_code == 302 and bogus.headers["Location"] == "/findings"
 
 
 # ----------------------------------------------------------------- QA

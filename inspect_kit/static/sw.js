@@ -16,7 +16,7 @@
 importScripts("/static/outbox-store.js");
 
 var ACCOUNT = new URL(self.location.href).searchParams.get("account") || "";
-var VERSION = "v2";  // v2: the outbox sends a finding's cited events
+var VERSION = "v2";  // v2: the outbox sends a finding's cited events; the case type-ahead script is cached
 var PREFIX = "inspect-kit:";
 var PAGES = PREFIX + ACCOUNT + ":pages:" + VERSION;
 var STATIC = PREFIX + ACCOUNT + ":static:" + VERSION;
@@ -25,6 +25,8 @@ var STATIC_FILES = [
   "/static/govuk-frontend/govuk-frontend.min.js",
   "/static/app.css",
   "/static/app.js",
+  "/static/accessible-autocomplete/accessible-autocomplete.min.js",
+  "/static/accessible-autocomplete/accessible-autocomplete.min.css",
   "/static/outbox-store.js",
   "/static/outbox.js",
   "/static/outbox-util.js",

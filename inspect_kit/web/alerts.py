@@ -36,7 +36,7 @@ def new():
     review = review_required()
     db = get_db()
     form = AlertForm()
-    form.set_cases(reviews.cases(db, review["id"]))
+    form.set_cases(reviews.cases_to_choose(db, review["id"], g.actor.inspector_id))
     finding = None
     finding_ref = form.finding.data or request.args.get("finding")
     if finding_ref:

@@ -13,9 +13,10 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from .. import attachments, chronology, findings, policy, qa, reviews, vocab
+from .. import attachments, chronology, finding_queries, findings, policy, qa, reviews
 from ..errors import Conflict, InvalidTransition, NotFound
 from ..finding_queries import cited_events
+from . import listing
 from .auth import login_required, review_required
 from .db import get_db
 from .errors import save_form
@@ -86,7 +87,7 @@ def _form_context(form: FindingForm, review: dict, stored_criteria: dict[str, st
 def _lists(form: FindingForm, review: dict, finding: dict | None = None) -> None:
     db = get_db()
     # Retired agencies are not offered for new records; an edited record keeps its own.
-    form.set_review_lists(reviews.cases(db, review["id"]),
+    form.set_review_lists(reviews.cases_to_choose(db, review["id"], g.actor.inspector_id),
                           reviews.agencies(db, review["id"], current_only=True,
                                            keep=finding["agency_id"] if finding else None))
 
@@ -94,15 +95,24 @@ def _lists(form: FindingForm, review: dict, finding: dict | None = None) -> None
 @bp.get("/findings")
 @login_required
 def index():
+    """The records the reader may see, searched and filtered from the query string, a page at a time."""
     review = review_required()
     require_reader()
-    status = request.args.get("status") or None
-    if status not in vocab.QA_STATUSES:
-        status = None
-    mine = request.args.get("mine") == "1"
-    rows = findings.list_findings(get_db(), g.actor, review["id"], qa_status=status, mine=mine)
-    return render_template("findings/index.html", findings=rows, status=status, mine=mine,
-                           limit=200)
+    db = get_db()
+    filters, errors = listing.finding_filters(request.args)
+    args = listing.query_args(filters)
+    if not errors and (tidy := listing.tidy_url("findings.index", request.args, args)) is not None:
+        return redirect(tidy)
+    total = finding_queries.count_findings(db, g.actor, review["id"], filters)
+    page, pages = listing.page_number(request.args, total)
+    rows = finding_queries.list_findings(db, g.actor, review["id"], filters=filters, limit=listing.PAGE_SIZE,
+                                         offset=(page - 1) * listing.PAGE_SIZE)
+    return render_template(
+        "findings/index.html", findings=rows, filters=filters, errors=errors, total=total,
+        first=(page - 1) * listing.PAGE_SIZE + 1, args=args,
+        choices=finding_queries.filter_choices(db, g.actor, review["id"]),
+        words_cut=len(filters.text.split()) > finding_queries.SEARCH_WORDS,
+        pagination=listing.pagination("findings.index", page, pages, args))
 
 
 @bp.route("/findings/new", methods=["GET", "POST"])
@@ -192,6 +202,12 @@ def render_finding(finding: dict, *, qa_form: QaForm | None = None, attachment_f
     returns = [action for action in qa_history if action["action"] == "return"]
     criteria = {criterion["code"]: criterion for area in reviews.criteria_by_area(db, finding["review_id"])
                 for criterion in area["criteria"]}
+    actions = qa.allowed_actions(g.actor, finding)
+    # Opened from the QA queue: the queue's filters and sort go with each QA form, so that
+    # accepting opens the next record of the same queue.
+    queue_filters, queue_sort = listing.queue_view(request.values)
+    following = (qa.next_in_queue(db, g.actor, finding["review_id"], finding["id"], queue_filters, queue_sort)
+                 if "accept" in actions else None)
     return render_template(
         "findings/show.html",
         finding=finding,
@@ -199,7 +215,9 @@ def render_finding(finding: dict, *, qa_form: QaForm | None = None, attachment_f
         criteria=criteria,
         qa_history=qa_history,
         last_return=returns[-1] if returns and finding["qa_status"] == "returned" else None,
-        actions=qa.allowed_actions(g.actor, finding),
+        actions=actions,
+        queue_args=listing.queue_args(queue_filters, queue_sort),
+        next_in_queue=following,
         is_author=policy.is_author(g.actor, finding),
         qa_form=qa_form or QaForm(),
         attachments=attachments.list_attachments(db, finding["id"]),

@@ -65,6 +65,15 @@ def choices(mapping: Mapping[str, str] | list[tuple[str, str]], placeholder: boo
     return [SelectChoice(value, label) for value, label in ([PLACEHOLDER] if placeholder else []) + pairs]
 
 
+def case_label(case: Mapping[str, Any]) -> str:
+    """A case as a case picker offers it: ref, age band and legal status (what an inspector
+    recognises a child by, without a name), and "your case" for the inspector's own
+    (:func:`inspect_kit.reviews.cases_to_choose`)."""
+    label = (f"{case['case_ref']} ({vocab.AGE_BANDS.get(case['age_band'], case['age_band'])}, "
+             f"{vocab.LEGAL_STATUSES.get(case['legal_status'], case['legal_status'])})")
+    return label + (" · your case" if case.get("own") else "")
+
+
 class GovDateField(Field):
     """A GOV.UK date input (day, month, year) whose data is a ``date``, None
     (nothing typed) or the typed text (not a real date: the library refuses it,
@@ -160,7 +169,8 @@ class FindingForm(IntakeForm):
     expected_version = HiddenField()
     # The case and agency hints name the select's empty option; the date's, the three boxes.
     case_id = SelectField(FINDING["case_id"].label, widget=GovSelect(), validate_choice=False,
-                          description="Leave as ‘No case’ for evidence that is not about one child")
+                          description="Your own cases come first. "
+                                      "Leave as ‘No case’ for evidence that is not about one child")
     agency_id = SelectField(FINDING["agency_id"].label, widget=GovSelect(), validate_choice=False,
                             description="Leave as ‘Partnership-wide’ for evidence about several agencies")
     activity = SelectField(FINDING["activity"].label, widget=GovSelect(), validate_choice=False,
@@ -184,10 +194,8 @@ class FindingForm(IntakeForm):
 
     def set_review_lists(self, cases: list[dict], agencies: list[dict]) -> None:
         """Fill the case and agency lists from the review."""
-        self.case_id.choices = choices([("", "No case")] + [
-            (str(case["id"]), f"{case['case_ref']} ({vocab.AGE_BANDS.get(case['age_band'], case['age_band'])}, "
-                              f"{vocab.LEGAL_STATUSES.get(case['legal_status'], case['legal_status'])})")
-            for case in cases], placeholder=False)
+        self.case_id.choices = choices([("", "No case")] + [(str(case["id"]), case_label(case)) for case in cases],
+                                       placeholder=False)
         self.agency_id.choices = choices([("", "Partnership-wide")] + [
             (str(agency["id"]), agency["name"] + (f" ({agency['organisation']})" if agency.get("organisation") else ""))
             for agency in agencies], placeholder=False)
@@ -293,7 +301,7 @@ class AlertForm(IntakeForm):
     concern = TextAreaField(ALERT["concern"].label, widget=GovTextArea(), description=ALERT["concern"].hint)
 
     def set_cases(self, cases: list[dict]) -> None:
-        self.case_id.choices = choices([(str(case["id"]), case["case_ref"]) for case in cases])
+        self.case_id.choices = choices([(str(case["id"]), case_label(case)) for case in cases])
 
 
 class AlertStepForm(IntakeForm):

@@ -73,7 +73,7 @@ def _page(form: WorkbookUploadForm, *, problems: list | None = None, refused: st
         template_version=TEMPLATE_VERSION, may_import=policy.may_record_findings(g.actor),
         may_export=scope is not False,
         strands=[strand for strand in roster.review_strands(db, review["id"]) if scope is True or strand["code"] == scope],
-        cases=reviews.cases(db, review["id"])), status
+        cases=reviews.cases_to_choose(db, review["id"], g.actor.inspector_id)), status
 
 
 @bp.get("/")

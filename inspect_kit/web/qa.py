@@ -10,10 +10,11 @@ repeated post of the same form once.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from .. import findings, policy, qa
+from .. import finding_queries, findings, policy, qa
 from ..errors import StaleVersion, ValidationError
+from . import listing
 from .auth import login_required, permission_required, review_required
 from .db import get_db
 from .findings import render_finding, review_finding
@@ -28,8 +29,24 @@ DONE = {"submit": "submitted for QA", "accept": "accepted", "return": "returned 
 @bp.get("/qa")
 @permission_required(policy.QA_FINDINGS)
 def queue():
+    """The queue, filtered by strand, inspector and case and sorted, a page at a time, with
+    the number of queued records for each filter's options."""
     review = review_required()
-    return render_template("qa/queue.html", queue=qa.queue(get_db(), review["id"]))
+    db = get_db()
+    filters, sort = listing.queue_view(request.args)
+    args = listing.queue_args(filters, sort)
+    if (tidy := listing.tidy_url("qa.queue", request.args, args)) is not None:
+        return redirect(tidy)
+    total = qa.queue_size(db, g.actor, review["id"], filters)
+    page, pages = listing.page_number(request.args, total)
+    rows = qa.queue(db, review["id"], filters, actor=g.actor, sort=sort, limit=listing.PAGE_SIZE,
+                    offset=(page - 1) * listing.PAGE_SIZE)
+    return render_template(
+        "qa/queue.html", queue=rows, filters=filters, sort=sort, sorts=listing.QUEUE_SORT_LABELS, total=total,
+        first=(page - 1) * listing.PAGE_SIZE + 1, args=args,
+        choices=finding_queries.filter_choices(db, g.actor, review["id"]),
+        counts=qa.queue_facets(db, g.actor, review["id"], filters),
+        pagination=listing.pagination("qa.queue", page, pages, {**args}))
 
 
 @bp.post("/findings/<public_id>/qa")
@@ -55,5 +72,11 @@ def act(public_id: str):
         return render_finding(finding, qa_form=form, status=422)
     flash(f"{public_id} has been {DONE.get(action, action)}.")
     if action in ("accept", "return") and policy.may(g.actor, policy.QA_FINDINGS):
-        return redirect(url_for("qa.queue"))
+        # Accept and next: the record after this one in the queue as the reader had it filtered and sorted.
+        filters, sort = listing.queue_view(request.form)
+        args = listing.queue_args(filters, sort)
+        following = qa.next_in_queue(db, g.actor, finding["review_id"], finding["id"], filters, sort)
+        if action == "accept" and following is not None:
+            return redirect(url_for("findings.show", public_id=following["public_id"], **args, _anchor="qa"))
+        return redirect(url_for("qa.queue", **args))
     return redirect(url_for("findings.show", public_id=public_id))
