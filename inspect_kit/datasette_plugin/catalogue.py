@@ -93,8 +93,14 @@ TABLES: dict[str, dict[str, Any]] = {
     "findings_readable": {
         "title": "Findings with names",
         "description": "Findings with strand, inspector, agency and case by name and their criteria codes, "
-                       "instead of ids.",
+                       "instead of ids. Search the text, or narrow by strand, agency, criterion, finding type "
+                       "and QA status with the facets; open a public id to read the record in the intake app.",
         "sort_desc": "id",
+        # The view has no full-text index of its own: search the findings' index by the view's id
+        # (findings.id), so ?_search= finds what it finds on the findings table.
+        "fts_table": "findings_fts",
+        "fts_pk": "id",
+        "facets": ["strand", "agency", {"criterion": "criteria"}, "finding_type", "qa_status"],
     },
     "case_chronologies": {
         "title": "Merged case chronologies",

