@@ -139,7 +139,8 @@ async def test_findings_with_names_has_facets_including_one_per_criterion(ds, de
 
 async def test_canned_queries_hide_their_sql_until_asked(ds):
     html = (await ds.client.get("/evidence/coverage_matrix", cookies=cookies_as(*LEAD))).text
-    assert elements(html, "textarea") == [] and "criterion_strand_coverage" not in text_of(html, "body")
-    assert "_show_sql=1" in html
-    shown = (await ds.client.get("/evidence/coverage_matrix?_show_sql=1", cookies=cookies_as(*LEAD))).text
-    assert "criterion_strand_coverage" in text_of(shown, "textarea")
+    assert elements(html, "textarea") == [] and elements(html, "#sql-query") == []
+    shown_on_request = elements(html, "details.ik-show-sql")
+    assert len(shown_on_request) == 1 and shown_on_request[0].get("open") is None
+    assert "criterion_strand_coverage" in text_of(html, "details.ik-show-sql pre")
+    assert text_of(html, "details.ik-show-sql summary") == "Show the SQL"

@@ -18,6 +18,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
 from .. import paths, vocab
+from .accessible import PatchedLoader
 from .config import intake_session
 from .session import decode_session, logout_csrf_token
 
@@ -72,7 +73,8 @@ def page_globals(datasette) -> dict:
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
     # Our templates win over Datasette's; they extend "default:..." for the rest.
-    env.loader = ChoiceLoader([FileSystemLoader(templates_dir()), env.loader])
+    # Then Datasette's own, with the attributes they lack for assistive technology (.accessible).
+    env.loader = ChoiceLoader([FileSystemLoader(templates_dir()), PatchedLoader(env.loader), env.loader])
     env.globals["ik"] = page_globals(datasette)
 
 
