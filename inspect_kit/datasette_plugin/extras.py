@@ -33,7 +33,7 @@ from datasette.utils import await_me_maybe, derive_named_parameters, tilde_decod
 from datasette.utils.asgi import Request, Response
 
 from .. import policy
-from . import params
+from . import pages, params
 
 CSV_REFUSED = (
     "CSV downloads are switched off: Excel runs formulas it finds in CSV files (an =HYPERLINK(...) typed as "
@@ -196,6 +196,7 @@ def asgi_wrapper(datasette):
                     await Response.text(CSV_REFUSED, status=400).asgi_send(send)
                     return
                 path = route_path(datasette, scope)
+                pages.CURRENT_PAGE.set(classify(path))
                 actor = await request_actor(datasette, scope, receive)
                 verdict = await judge_request(datasette, actor, path, scope.get("method") or "GET", query_string)
                 if verdict.refusal is not None:
