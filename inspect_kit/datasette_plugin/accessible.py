@@ -39,6 +39,15 @@ PATCHES: dict[str, list[tuple[str, str, int]]] = {
          '<dl class="column-descriptions">', 1),
         ('</dl>', '</dl></div>', 1),
     ],
+    # The ✖ that removes a facet, or a value chosen in one, says what it does (and is underlined
+    # in inspect_kit.css: a link told apart by colour alone fails link-in-text-block).
+    "_facet_results.html": [
+        ('<a href="{{ facet_info.toggle_url }}" class="cross">',
+         '<a href="{{ facet_info.toggle_url }}" class="cross" aria-label="Hide the {{ facet_info.name }} facet">', 1),
+        ('<a href="{{ facet_value.toggle_url }}" class="cross">',
+         '<a href="{{ facet_value.toggle_url }}" class="cross" aria-label="Remove the filter'
+         ' {{ facet_info.name }} = {{ facet_value.label or facet_value.value }}">', 1),
+    ],
     "_table.html": [
         ('<div class="table-wrapper">', '<div class="table-wrapper" tabindex="0" role="region" aria-label="Rows">', 1),
     ],
