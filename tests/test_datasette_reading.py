@@ -246,3 +246,15 @@ def test_a_changed_datasette_template_is_reported():
 def test_findings_with_names_is_described_for_readers():
     entry = catalogue.TABLES["findings_readable"]
     assert entry["fts_table"] == "findings_fts" and entry["fts_pk"] == "id"
+
+
+async def test_view_facets_wait_for_a_page_small_enough_to_count(ds, monkeypatch):
+    from inspect_kit.datasette_plugin import criteria
+
+    monkeypatch.setattr(criteria, "FACET_ROWS", 50)
+    every = (await ds.client.get("/evidence/findings_readable.json?_size=0", cookies=LEAD_COOKIES)).json()
+    assert every["filtered_table_rows_count"] > 50 and every["facet_results"] == {}
+    narrowed = (await ds.client.get("/evidence/findings_readable.json?_size=0&_search=bruising",
+                                    cookies=LEAD_COOKIES)).json()
+    assert narrowed["filtered_table_rows_count"] <= 50
+    assert {"strand", "agency", "criterion", "finding_type", "qa_status"} <= set(narrowed["facet_results"])

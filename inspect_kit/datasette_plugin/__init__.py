@@ -9,7 +9,7 @@ helpers (:mod:`.session`, :mod:`inspect_kit.datasette_plugin.catalogue`):
 - :mod:`.metadata` — ``get_metadata`` and ``startup``: the catalogue with its
   ``allow`` blocks, and the refusal to serve ``private.db``;
 - :mod:`.pages` — templates, links back to the intake app, cell links;
-- :mod:`.criteria` — a facet and a filter (``?_criterion=``) by criterion code;
+- :mod:`.criteria` — facets a view can afford, and a facet and a filter (``?_criterion=``) by criterion;
 - :mod:`.search` — ``prepare_connection``: search boxes take plain words
   (typed text escaped into FTS5 phrases, never a syntax error);
 - :mod:`.extras` — ``asgi_wrapper``: no CSV (no formula escaping, silent
