@@ -196,7 +196,6 @@ def asgi_wrapper(datasette):
                     await Response.text(CSV_REFUSED, status=400).asgi_send(send)
                     return
                 path = route_path(datasette, scope)
-                pages.CURRENT_PAGE.set(classify(path))
                 actor = await request_actor(datasette, scope, receive)
                 verdict = await judge_request(datasette, actor, path, scope.get("method") or "GET", query_string)
                 if verdict.refusal is not None:
@@ -204,6 +203,14 @@ def asgi_wrapper(datasette):
                     return
                 if verdict.drop_query and query_string:
                     scope = {**scope, "query_string": b""}
+                # Which page render_cell is drawing cells for; reset after, as the xlsx export
+                # asks Datasette for pages inside a request.
+                token = pages.CURRENT_PAGE.set(classify(path))
+                try:
+                    await app(scope, receive, send)
+                finally:
+                    pages.CURRENT_PAGE.reset(token)
+                return
             await app(scope, receive, send)
 
         return guarded
