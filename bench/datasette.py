@@ -340,10 +340,13 @@ class RawRunner:
     """Runs a page's captured SQL with plain sqlite3 on the same file (read only)."""
 
     def __init__(self, path: Path):
-        from datasette.utils import escape_fts
+        from inspect_kit import fulltext
 
         self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        self.conn.create_function("escape_fts", 1, escape_fts)  # Datasette's SQL function for _search=
+        # The SQL functions our Datasette connections have: escape_fts for _search=, ik_fts_phrase
+        # for the canned queries' search (inspect_kit.datasette_plugin.search).
+        fulltext.register(self.conn)
+        self.conn.create_function("escape_fts", 1, fulltext.phrase_query)
 
     def run(self, statements: list[tuple[str, Any]]) -> float:
         """Seconds to run every statement in turn, fetching all rows."""

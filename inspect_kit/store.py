@@ -30,6 +30,7 @@ from sqlite_utils import Database
 from .disk import storage_fault
 from .errors import Conflict, StoreError
 from .file_modes import create_private_file, make_private_folder
+from .fulltext import register as register_fulltext
 
 HOME_ENV = "INSPECT_KIT_HOME"
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -119,6 +120,7 @@ def connect(path: Path | str, *, create: bool = False, timeout: float = BUSY_TIM
         create_private_file(path)
     conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
+    register_fulltext(conn)  # MATCH ik_fts_phrase(:search): typed words never an FTS5 syntax error
     conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     if path != Path(":memory:"):
         conn.execute("PRAGMA journal_mode = WAL")

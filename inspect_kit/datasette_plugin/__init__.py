@@ -9,6 +9,9 @@ helpers (:mod:`.session`, :mod:`inspect_kit.datasette_plugin.catalogue`):
 - :mod:`.metadata` — ``get_metadata`` and ``startup``: the catalogue with its
   ``allow`` blocks, and the refusal to serve ``private.db``;
 - :mod:`.pages` — templates, links back to the intake app, cell links;
+- :mod:`.criteria` — facets a view can afford, and a facet and a filter (``?_criterion=``) by criterion;
+- :mod:`.search` — ``prepare_connection``: search boxes take plain words
+  (typed text escaped into FTS5 phrases, never a syntax error);
 - :mod:`.extras` — ``asgi_wrapper``: no CSV (no formula escaping, silent
   truncation, not audited: the ``.xlsx`` is the export) and no
   ``_extras=foreign_key_tables`` (counts from tables the reader may not see).
@@ -21,11 +24,14 @@ from __future__ import annotations
 
 from .auth import actor_from_request
 from .config import configure, intake_session
+from .criteria import filters_from_request, register_facet_classes
 from .extras import asgi_wrapper
 from .metadata import get_metadata, startup
 from .pages import extra_template_vars, menu_links, prepare_jinja2_environment, render_cell
+from .search import prepare_connection
 
 __all__ = [
-    "actor_from_request", "asgi_wrapper", "configure", "extra_template_vars", "get_metadata", "intake_session", "menu_links",
-    "prepare_jinja2_environment", "render_cell", "startup",
+    "actor_from_request", "asgi_wrapper", "configure", "extra_template_vars", "filters_from_request", "get_metadata",
+    "intake_session", "menu_links",
+    "prepare_connection", "prepare_jinja2_environment", "register_facet_classes", "render_cell", "startup",
 ]

@@ -97,8 +97,18 @@ TABLES: dict[str, dict[str, Any]] = {
     "findings_readable": {
         "title": "Findings with names",
         "description": "Findings with strand, inspector, agency and case by name and their criteria codes, "
-                       "instead of ids.",
+                       "instead of ids. Search the text, or narrow by strand, agency, criterion, finding type "
+                       "and QA status with the counts beside the list (shown once the list holds 20,000 "
+                       "findings or fewer: search or filter first in a bigger store); open a public id to read "
+                       "the record in the intake app.",
         "sort_desc": "id",
+        # The view has no full-text index of its own: search the findings' index by the view's id
+        # (findings.id), so ?_search= finds what it finds on the findings table.
+        "fts_table": "findings_fts",
+        "fts_pk": "id",
+        # Counted only on pages small enough to afford (datasette_plugin/criteria.py).
+        "facets": [{"ik_column": "strand"}, {"ik_column": "agency"}, {"criterion": "criteria"},
+                   {"ik_column": "finding_type"}, {"ik_column": "qa_status"}],
     },
     "finding_event_links": {
         "title": "Findings and the events they cite",

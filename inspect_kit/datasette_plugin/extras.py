@@ -33,7 +33,7 @@ from datasette.utils import await_me_maybe, derive_named_parameters, tilde_decod
 from datasette.utils.asgi import Request, Response
 
 from .. import policy
-from . import params
+from . import pages, params
 
 CSV_REFUSED = (
     "CSV downloads are switched off: Excel runs formulas it finds in CSV files (an =HYPERLINK(...) typed as "
@@ -64,6 +64,24 @@ async def request_actor(datasette, scope, receive) -> dict[str, Any] | None:
         if candidate:
             return candidate
     return scope.get("actor") or None
+
+
+def without_blank_search(query_string: bytes) -> bytes:
+    """``query_string`` without a blank ``_search=`` (or ``_search_<column>=``).
+
+    An emptied search box sends ``_search=``; Datasette would search for
+    nothing and find nothing (before our ``escape_fts``, a 400). Without it
+    the page lists every row, as a reader clearing the box expects.
+    """
+    if b"_search" not in query_string:
+        return query_string
+    kept = []
+    for piece in query_string.split(b"&"):
+        pairs = parse_qsl(piece.decode("latin-1"), keep_blank_values=True)
+        if pairs and pairs[0][0].startswith("_search") and pairs[0][0] != "_searchmode" and not pairs[0][1].strip():
+            continue
+        kept.append(piece)
+    return b"&".join(kept)
 
 
 def route_path(datasette, scope) -> str:
@@ -171,7 +189,9 @@ def asgi_wrapper(datasette):
     def wrap(app):
         async def guarded(scope, receive, send):
             if scope.get("type") == "http":
-                query_string = scope.get("query_string") or b""
+                query_string = without_blank_search(scope.get("query_string") or b"")
+                if query_string != (scope.get("query_string") or b""):
+                    scope = {**scope, "query_string": query_string}
                 if asks_for_csv(scope.get("path") or "", query_string):
                     await Response.text(CSV_REFUSED, status=400).asgi_send(send)
                     return
@@ -183,6 +203,14 @@ def asgi_wrapper(datasette):
                     return
                 if verdict.drop_query and query_string:
                     scope = {**scope, "query_string": b""}
+                # Which page render_cell is drawing cells for; reset after, as the xlsx export
+                # asks Datasette for pages inside a request.
+                token = pages.CURRENT_PAGE.set(classify(path))
+                try:
+                    await app(scope, receive, send)
+                finally:
+                    pages.CURRENT_PAGE.reset(token)
+                return
             await app(scope, receive, send)
 
         return guarded

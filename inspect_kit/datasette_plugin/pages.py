@@ -3,12 +3,15 @@
 Datasette's pages get the intake app's GOV.UK look (its stylesheet, served
 by Flask under ``/static/``), links back to the intake app and a working
 logout; a finding's public id links to ``/findings/<public_id>`` and a case
-reference to ``/cases/<case_ref>`` in the intake app (a contract with it).
+reference to ``/cases/<case_ref>`` in the intake app (a contract with it); in
+the lead's questions counts and ids link to the rows behind them
+(``Question.links``), and grades show with their labels.
 """
 
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +21,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
 from .. import paths, vocab
+from .accessible import PatchedLoader
 from .config import intake_session
 from .session import decode_session, logout_csrf_token
 
@@ -26,6 +30,12 @@ INTAKE_LOGOUT = "/logout"
 GOVUK_CSS = "govuk-frontend/govuk-frontend.min.css"
 PUBLIC_ID_RE = re.compile(r"^EF-[A-Z]+-\d\d-\d{4,}$")
 CASE_REF_RE = re.compile(r"^C-\d{3,}$")
+PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
+# Grades show with the review's label: "2 — Adequate".
+GRADE_COLUMNS = frozenset({"proposed_grade", "moderated_grade", "grade"})
+# The page being answered (set by the request guard in .extras): render_cell is not told which
+# canned query a cell belongs to.
+CURRENT_PAGE: ContextVar = ContextVar("inspect_kit_current_page", default=None)
 
 
 @cache
@@ -72,7 +82,8 @@ def page_globals(datasette) -> dict:
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
     # Our templates win over Datasette's; they extend "default:..." for the rest.
-    env.loader = ChoiceLoader([FileSystemLoader(templates_dir()), env.loader])
+    # Then Datasette's own, with the attributes they lack for assistive technology (.accessible).
+    env.loader = ChoiceLoader([FileSystemLoader(templates_dir()), PatchedLoader(env.loader), env.loader])
     env.globals["ik"] = page_globals(datasette)
 
 
@@ -109,13 +120,55 @@ def extra_template_vars(request, datasette, view_name, database, table):
     return template_vars
 
 
+def question_link(template: str, row, database_url: str) -> str | None:
+    """The URL of ``template`` (:attr:`Question.links`) for ``row``, or None when a value it needs is missing.
+
+    Values are quoted into the URL; a template starting with ``/`` is the intake app's, any
+    other a page of the database at ``database_url``.
+    """
+    values = {}
+    for name in PLACEHOLDER_RE.findall(template):
+        value = row[name] if name in row.keys() else None
+        if value is None or value == "":
+            return None
+        values[name] = quote(str(value), safe="")
+    url = template.format_map(values)
+    return url if url.startswith("/") else f"{database_url}/{url}"
+
+
+async def grade_label(datasette, database: str, grade: int, review_id: int | None) -> str | None:
+    """The review's label of ``grade`` (of the latest review when the row does not say)."""
+    rows = await datasette.get_database(database).execute(
+        "SELECT label FROM grades WHERE grade = ? AND review_id = coalesce(?, (SELECT max(id) FROM reviews))",
+        [grade, review_id])
+    return rows.rows[0][0] if rows.rows else None
+
+
 @hookimpl
-def render_cell(value, column):
+def render_cell(row, value, column, table, database, datasette):
     if isinstance(value, str):
         if column == "public_id" and PUBLIC_ID_RE.match(value):
             return finding_link(value)
         if column == "case_ref" and CASE_REF_RE.match(value):
             return case_link(value)
+    page = CURRENT_PAGE.get()
+    if table is None and page is not None and page.name and value not in (None, ""):
+        # A canned query's cell: counts and ids link to the rows behind them.
+        query = (datasette.metadata("queries", database=database) or {}).get(page.name) or {}
+        template = (query.get("links") or {}).get(column)
+        url = question_link(template, row, datasette.urls.database(database)) if template else None
+        if url:
+            return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    if column in GRADE_COLUMNS and table != "grades" and isinstance(value, int) and not isinstance(value, bool):
+        review_id = row["review_id"] if table and "review_id" in row.keys() else None
+        if isinstance(review_id, dict):  # a labelled foreign key: {"value": 1, "label": "…"}
+            review_id = review_id.get("value")
+
+        async def labelled():
+            label = await grade_label(datasette, database, value, review_id)
+            return Markup(f"{value} — {escape(label)}") if label else None
+
+        return labelled
     return None
 
 

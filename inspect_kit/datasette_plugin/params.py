@@ -55,6 +55,8 @@ TABLE: dict[str, str | frozenset[str]] = {
     "_facet": A_COLUMN, "_facet_array": A_COLUMN, "_facet_date": A_COLUMN, "_facet_size": A_SIZE,
     "_col": A_COLUMN, "_nocol": A_COLUMN,
     "_filter_column": A_COLUMN, "_filter_op": "a filter", "_filter_value": ANY,
+    # A criterion code on views listing findings' criteria (datasette_plugin/criteria.py); ignored elsewhere.
+    "_criterion": ANY,
 }
 QUERY: dict[str, str | frozenset[str]] = {**COMMON, "_hide_sql": ANY, "_show_sql": ANY}
 ROW: dict[str, str | frozenset[str]] = dict(COMMON)

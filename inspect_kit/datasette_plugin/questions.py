@@ -44,6 +44,10 @@ CHILD_SEEN_EVENT_TYPES = ("home_visit", "child_seen_alone", "health_visit", "cli
 INJURY_WORDS = ("bruis", "injur", "fractur", "burn", "bite mark", "swelling", "mark on", "marks on", "head injury")
 # The same words as an FTS5 query (the index is stemmed: "bruising" is "bruis").
 INJURY_FTS = "description : (bruis* OR injur* OR fractur* OR burn* OR bite OR swell* OR mark*)"
+# Where counts link (Question.links): the rows behind them.
+NOT_WITHDRAWN = "qa_status__not=withdrawn"
+CONCERNS_OF_CASE = f"findings_readable?case_ref={{case_ref}}&{NOT_WITHDRAWN}"
+CHRONOLOGY_OF_CASE = "case_chronology?case_ref={case_ref}"
 
 @dataclass(frozen=True)
 class Question:
@@ -57,6 +61,10 @@ class Question:
     params: tuple[str, ...] = ()
     permission: str = policy.READ_ALL_FINDINGS
     defaults: dict[str, str] = field(default_factory=dict)
+    # column → where its cells link: a page of the database (``findings_readable?strand=police``)
+    # or of the intake app (``/findings/{finding}``), ``{column}`` filled from the row
+    # (datasette_plugin/pages.py renders them; a row missing a value gets no link).
+    links: dict[str, str] = field(default_factory=dict)
 
     @property
     def allow_roles(self) -> tuple[str, ...]:
@@ -70,9 +78,13 @@ class Question:
             "description": self.description,
             "sql": self.sql.strip(),
             "allow": policy.datasette_allow(self.permission),
+            # Readers come for the answer: the SQL stays behind "Show SQL" until asked for.
+            "hide_sql": True,
         }
         if self.params:
             entry["params"] = list(self.params)
+        if self.links:
+            entry["links"] = dict(self.links)
         return entry
 
     def bind(self, **values: Any) -> dict[str, Any]:
@@ -171,7 +183,8 @@ def questions(strands: list[str] | None = None) -> list[Question]:
                 "Children for whom areas for improvement, serious weaknesses or a negative impact on the child "
                 "were recorded by at least two strands or two agencies. These are the cases where the picture "
                 "only shows when the strands' evidence is read together: read the strands and agencies columns, "
-                "then open the case's chronology. Withdrawn findings are left out."
+                "then open the case (its reference) or the concerns behind the count (the number). Withdrawn findings are "
+                "left out."
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW})
@@ -194,6 +207,7 @@ GROUP BY cases.id
 HAVING count(DISTINCT findings.strand_id) >= 2 OR count(DISTINCT findings.agency_id) >= 2
 ORDER BY strands DESC, agencies DESC, concerns DESC, cases.case_ref
 """,
+            links={"concerns": CONCERNS_OF_CASE},
         ),
         Question(
             name="case_chronology",
@@ -203,7 +217,7 @@ ORDER BY strands DESC, agencies DESC, concerns DESC, cases.case_ref
                 "Every agency's events for one child in date order, as one timeline. gap_days is the time since "
                 "the previous event; long_gap marks gaps longer than gap_days (default 28). Flags mark key "
                 "events, missed opportunities and good practice; date_precision warns where a date is only "
-                "approximate or a month. Enter the case reference, e.g. C-017."
+                "approximate or a month. Enter the case reference, e.g. C-017; event_id opens the event's record."
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
@@ -231,6 +245,7 @@ ORDER BY chronology_events.event_date, chronology_events.id
 """,
             params=("case_ref", "gap_days"),
             permission=policy.READ_CHRONOLOGIES,
+            links={"event_id": "chronology_events/{event_id}"},
         ),
         Question(
             name="contacts_without_information_shared",
@@ -241,7 +256,8 @@ ORDER BY chronology_events.event_date, chronology_events.id
                 "incidents), how many agencies made them, and how many were not followed within within_days "
                 "(default 7) by that agency sharing information, referring or joining a strategy discussion. "
                 "A high unshared count with several agencies is the pattern to chase; unshared lists them. "
-                "Period: period_from and period_to as YYYY-MM-DD (blank = all)."
+                "Period: period_from and period_to as YYYY-MM-DD (blank = all). The counts open the child's merged "
+                "chronology."
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
@@ -276,6 +292,7 @@ ORDER BY unshared DESC, contacts DESC, cases.case_ref
 """,
             params=("period_from", "period_to", "within_days"),
             permission=policy.READ_CHRONOLOGIES,
+            links={"contacts": CHRONOLOGY_OF_CASE, "unshared": CHRONOLOGY_OF_CASE},
         ),
         Question(
             name="strategy_discussions_missing_partners",
@@ -323,6 +340,7 @@ WHERE NOT (attended.social_care AND attended.police AND attended.health)
 ORDER BY cases.case_ref, attended.event_date
 """,
             permission=policy.READ_CHRONOLOGIES,
+            links={"event_date": CHRONOLOGY_OF_CASE},
         ),
         Question(
             name="cp_children_not_seen",
@@ -332,7 +350,9 @@ ORDER BY cases.case_ref, attended.event_date
                 "Every child on a child protection plan with: how often they were seen alone, when they were "
                 "last seen, the longest gap between two contacts in which a professional saw the child, and the "
                 "days from the last contact to as_of (default: the first day of fieldwork). Listed when the "
-                "child was never seen alone, or a gap exceeded gap_days (default 14)."
+                "child was never seen alone, or a gap exceeded gap_days (default 14). Read times_seen_alone 0 as never "
+                "seen alone, and a longest_gap_days or days_since_seen above gap_days as a child not seen for too "
+                "long; the counts open the child's merged chronology."
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
@@ -378,6 +398,7 @@ ORDER BY times_seen_alone, longest_gap_days DESC, case_ref
 """,
             params=("gap_days", "as_of"),
             permission=policy.READ_CHRONOLOGIES,
+            links={"times_seen_alone": CHRONOLOGY_OF_CASE, "last_seen": CHRONOLOGY_OF_CASE},
         ),
         Question(
             name="coverage_matrix",
@@ -387,9 +408,11 @@ ORDER BY times_seen_alone, longest_gap_days DESC, case_ref
                 "How many findings (not withdrawn) each strand has linked to each criterion of the framework. "
                 "empty_cells names the strands with no evidence at all for that criterion: plan tomorrow's "
                 "fieldwork to fill them or say why not. single_source_cells names strands whose evidence there "
-                "comes from one inspector only: corroborate before judging."
+                "comes from one inspector only: corroborate before judging. Each count opens the findings behind it; a "
+                "0 is an empty cell."
             ),
             sql=coverage_matrix_sql(strands),
+            links={code: f"findings_readable?strand={code}&_criterion={{criterion}}&{NOT_WITHDRAWN}" for code in strands},
         ),
         Question(
             name="qa_queue_by_inspector",
@@ -398,7 +421,8 @@ ORDER BY times_seen_alone, longest_gap_days DESC, case_ref
             description=(
                 "For each inspector: findings submitted and waiting for QA, and findings returned to them and "
                 "not yet resubmitted, with how long the oldest has waited (days since its last QA action). "
-                "older_than_days counts those waiting longer than stale_days (default 2): chase these first."
+                "older_than_days counts those waiting longer than stale_days (default 2): chase these first. The count "
+                "of findings opens them."
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
@@ -424,6 +448,7 @@ GROUP BY inspectors.id, waiting.qa_status
 ORDER BY oldest_days DESC, inspectors.code
 """,
             params=("stale_days", "as_of"),
+            links={"findings": "findings_readable?inspector={inspector}&qa_status={qa_status}"},
         ),
         Question(
             name="strengths_vs_improvements",
@@ -476,7 +501,8 @@ ORDER BY 1, 2
                 "criterion (and, for a single-agency judgement, to that agency): a good or outstanding grade "
                 "(3–4) on mostly negative evidence or with serious weaknesses in a tenth or more of it; an "
                 "adequate or inadequate grade "
-                "(1–2) with mostly strengths; or a grade with no evidence at all. reason says which."
+                "(1–2) with mostly strengths; or a grade with no evidence at all. reason says which; grades show with "
+                "their labels (e.g. 2 — Adequate). An empty answer means every grade fits its evidence."
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
@@ -540,6 +566,7 @@ WHERE safeguarding_alerts.review_id = (SELECT id FROM review) AND safeguarding_a
 ORDER BY safeguarding_alerts.urgency = 'urgent' DESC, referral_overdue + response_overdue DESC, age_days DESC
 """,
             params=("as_of",),
+            links={"alert": "safeguarding_alerts/{alert}"},
         ),
         Question(
             name="contested_events",
@@ -549,7 +576,8 @@ ORDER BY safeguarding_alerts.urgency = 'urgent' DESC, referral_overdue + respons
                 "Pairs of events of the same kind for the same child, recorded by two different agencies within "
                 "window_days (default 1) of each other, whose dates or accounts differ. The same attendance "
                 "dated or described differently by two services is a data-quality trap and often a finding in "
-                "itself: check the source records before relying on either."
+                "itself: check the source records (first_event_id and second_event_id open them) before relying "
+                "on either."
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW})
@@ -578,6 +606,8 @@ ORDER BY cases.case_ref, first.event_date
 """,
             params=("window_days",),
             permission=policy.READ_CHRONOLOGIES,
+            links={"first_event_id": "chronology_events/{first_event_id}",
+                   "second_event_id": "chronology_events/{second_event_id}"},
         ),
         Question(
             name="injuries_without_referral",
@@ -587,7 +617,7 @@ ORDER BY cases.case_ref, first.event_date
                 "Health events (ED, paediatrics, GP, health visiting, …) whose account mentions an injury "
                 "(bruising, fracture, burn, bite mark …) and after which no agency recorded a referral, "
                 "strategy discussion or s47 enquiry for the child within within_days (default 7). Each row "
-                "is a possible missed opportunity to protect the child."
+                "is a possible missed opportunity to protect the child; event_id opens the event's record."
             ),
             sql=f"""
 WITH review AS ({CURRENT_REVIEW})
@@ -616,6 +646,7 @@ ORDER BY chronology_events.event_date, cases.case_ref
 """,
             params=("within_days",),
             permission=policy.READ_CHRONOLOGIES,
+            links={"event_id": "chronology_events/{event_id}"},
         ),
         Question(
             name="identifier_check",
@@ -685,6 +716,7 @@ LEFT JOIN agencies AS cited_agency ON cited_agency.id = findings.agency_id
 WHERE judgements.review_id = (SELECT id FROM review)
 ORDER BY criteria.position, judgements.scope DESC, agencies.name, judgement_citations.position
 """,
+            links={"finding": "/findings/{finding}"},
         ),
         Question(
             name="my_strand_findings",
@@ -693,7 +725,8 @@ ORDER BY criteria.position, judgements.scope DESC, agencies.name, judgement_cita
             description=(
                 "Your own strand's evidence records, newest first (inspectors see only their strand; use the "
                 "findings table if you are a lead or moderator). Optional filters: words to search for in the "
-                "text, a case reference, a QA status (draft, submitted, returned, accepted, withdrawn). The page "
+                "text (plain words: every word must appear; words in double quotes must appear side by side), a case "
+                "reference, a QA status (draft, submitted, returned, accepted, withdrawn). The page "
                 "shows the first 1,000 records and says when there are more; the .xlsx export holds them all."
             ),
             # No LIMIT in the SQL: Datasette's own cap says "truncated" on the
@@ -715,7 +748,7 @@ LEFT JOIN cases ON cases.id = findings.case_id
 WHERE strands.code = :_actor_strand
   AND findings.review_id = (SELECT id FROM reviews ORDER BY id DESC LIMIT 1)
   AND (coalesce(:search, '') = ''
-       OR findings.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH :search))
+       OR findings.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ik_fts_phrase(:search)))
   AND (coalesce(:case_ref, '') = '' OR cases.case_ref = :case_ref)
   AND (coalesce(:qa_status, '') = '' OR findings.qa_status = :qa_status)
 ORDER BY findings.collected_on DESC, findings.id DESC
@@ -738,7 +771,8 @@ def audit_outline() -> Question:
             "Every write and export in the store, newest first: when, which account, what action on which "
             "record. Without the records' content (before/after snapshots, comments): administrators run the "
             "system, not the inspection. Optional filters: who (an account's username), action (its start, "
-            "e.g. finding. or export)."
+            "e.g. finding. or export). Each row is one write or export: read it as who (actor) did what (action) "
+            "to which record, and when."
         ),
         sql=f"""
 SELECT {columns}
