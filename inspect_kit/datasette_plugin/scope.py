@@ -25,7 +25,7 @@ whole file.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, cast
 
 from datasette import hookimpl
 from datasette.filters import FilterArguments
@@ -45,10 +45,25 @@ def evidence_database(datasette):
     return databases.get(EVIDENCE_DATABASE) or next(iter(databases.values()), None)
 
 
+class _Reader:
+    """The reading half of ``sqlite_utils.Database`` (``query``) over one of Datasette's
+    connections, which belong to Datasette: not wrapped in a Database (nothing of ours
+    may close them, or set pragmas on them)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def query(self, sql: str, params: Any = None):
+        cursor = self.conn.execute(sql, params or [])
+        keys = [column[0] for column in cursor.description]
+        for row in cursor:
+            yield dict(zip(keys, row, strict=True))
+
+
 def _choose(conn, account: dict[str, Any], slug: str | None) -> tuple[dict[str, Any] | None, bool]:
-    db = Database(conn, recursive_triggers=False, execute_plugins=False)
-    if not db["reviews"].exists():
+    if not _columns(conn, "reviews"):
         return None, False
+    db = cast(Database, _Reader(conn))
     open_to = roster.reviews_of_account(db, account)
     (in_store,) = conn.execute("SELECT count(*) FROM reviews").fetchone()
     return roster.chosen_review(db, account, slug), len(open_to) >= in_store
@@ -163,8 +178,7 @@ def canned_queries(datasette, database, actor):
         def strands(conn) -> list[str] | None:
             if not _columns(conn, "review_strands"):
                 return None
-            return roster.review_strand_codes(Database(conn, recursive_triggers=False, execute_plugins=False),
-                                              review_id)
+            return roster.review_strand_codes(cast(Database, _Reader(conn)), review_id)
 
         codes = await db.execute_fn(strands)
         if not codes:
