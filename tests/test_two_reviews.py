@@ -7,6 +7,8 @@ import contextlib
 import json
 import uuid
 
+import pytest
+
 from inspect_kit import accounts
 from inspect_kit.web import create_app
 
@@ -105,3 +107,218 @@ def test_the_review_switcher_keeps_pages_api_and_exports_in_the_chosen_review(st
     listed = json.dumps(client.get("/api/findings", headers=headers).get_json())
     assert markers["otherton"] in listed and markers["testshire"] not in listed
     assert client.get("/api/findings?review=elsewhere", headers=headers).status_code == 404
+
+
+# ------------------------------------------------------------------ every page, API answer, export and Datasette page
+# Two reviews built alike (the same inspector codes, the same case refs C-017 and C-018), a word planted in each
+# review's findings, chronology, alert and judgement; accounts in both reviews (one per role) and in one only.
+
+MARKERS = {"testshire": "quokkamark", "otherton": "narwhalmark"}
+# username → (role, strand, inspector code, the reviews it is an inspector of)
+PEOPLE = {
+    "police2": ("inspector", "police", "POL-02", ("testshire", "otherton")),
+    "lead": ("lead", "ofsted", "OFS-01", ("testshire", "otherton")),
+    "moderator": ("moderator", "ofsted", "MOD-01", ("testshire", "otherton")),
+    "admin": ("admin", None, None, ("testshire", "otherton")),
+    "lead-one": ("lead", "ofsted", "OFS-09", ("testshire",)),
+    "health-one": ("inspector", "health", "HLT-07", ("testshire",)),
+}
+SESSION_COOKIE = "inspect_kit_session"
+INTAKE_PAGES = ("/", "/admin", "/admin/accounts", "/admin/agencies", "/admin/cases", "/admin/status", "/alerts",
+                "/audit", "/audit.xlsx", "/cases", "/cases/C-017", "/excel/evidence.xlsx", "/excel/capture.xlsx",
+                "/findings", "/judgements", "/judgements/2.1", "/judgements/2.1/history", "/offline/reference.json",
+                "/qa", "/report/draft.docx", "/reviews", "/api/findings", "/api/judgements", "/api/judgements/2.1",
+                "/api/judgements/2.1/history", "/api/cases/C-017/chronology")
+
+
+def build_two_reviews(store) -> dict:
+    """testshire (older) and otherton; returns each review's id and its records' ids and public ids."""
+    from inspect_kit import alerts, chronology, findings, judgements, reviews
+    from inspect_kit.actors import SYSTEM, Actor
+
+    built: dict = {}
+    with contextlib.closing(store.evidence()) as db:
+        for slug, marker in MARKERS.items():
+            review = small_review(db, slug)
+            police_finding = findings.record_finding(db, review.police, {
+                **review.finding(), "evidence_text": f"Police file {marker}."},
+                client_uuid=str(uuid.uuid4()), submit=True).record
+            health_finding = findings.record_finding(db, review.health, {
+                **review.finding(), "evidence_text": f"Health file {marker}."},
+                client_uuid=str(uuid.uuid4()), submit=True).record
+            event = chronology.record_event(db, review.police, {
+                "case_id": review.infant, "agency_id": review.ed, "event_date": "2025-10-01",
+                "event_type": "police_incident", "description": f"Police called {marker}."},
+                client_uuid=str(uuid.uuid4()), review_id=review.review_id).record
+            alert = alerts.raise_alert(db, review.police, review_id=review.review_id, urgency="routine",
+                                       concern=f"Concern {marker}.", case_id=review.infant)
+            judgements.record_judgement(db, review.lead, review_id=review.review_id, criterion_code="2.1",
+                                        narrative=f"Narrative {marker}.", proposed_grade=2)
+            built[slug] = {"id": review.review_id, "findings": [police_finding, health_finding],
+                           "event": event["id"], "alert": alert["id"], "case": review.infant, "agency": review.ed}
+        testshire = built["testshire"]["id"]
+        for code, strand, role in (("OFS-09", "ofsted", "lead"), ("HLT-07", "health", "team")):
+            reviews.add_inspector(db, review_id=testshire, code=code, strand=strand, role=role, actor=SYSTEM)
+        lead_one = Actor("lead-one", "lead", "ofsted", db.execute(
+            "SELECT id FROM inspectors WHERE code = 'OFS-09'").fetchone()[0])
+        findings.record_finding(db, lead_one, {
+            "review_id": testshire, "agency_id": built["testshire"]["agency"], "case_id": built["testshire"]["case"],
+            "activity": "case_file_review", "collected_on": "2008-11-21", "evidence_text": "Lead one quokkamark.",
+            "finding_type": "context", "criteria": {"2.1": "primary"}}, client_uuid=str(uuid.uuid4()))
+    with contextlib.closing(store.private()) as db:
+        for username, (role, strand, code, _) in PEOPLE.items():
+            db.execute("INSERT INTO accounts (username, role, strand, inspector_code, password_hash, created_at)"
+                       " VALUES (?, ?, ?, ?, 'not-a-hash', '2026-01-01T00:00:00+00:00')",
+                       [username, role, strand, code])
+    return built
+
+
+def session_cookie(username: str, review: str | None, secret: str) -> dict[str, str]:
+    """The intake app's signed session of ``username`` after choosing ``review`` at /reviews."""
+    from inspect_kit.datasette_plugin.session import login_session, sign_session
+
+    role, strand, code, _ = PEOPLE[username]
+    session = login_session(username, role, strand, code)
+    if review:
+        session["review"] = review
+    return {SESSION_COOKIE: sign_session(session, secret)}
+
+
+def text_of(response) -> str:
+    """A response as searchable text: workbooks and documents are unzipped (their XML is compressed)."""
+    import io
+    import zipfile
+
+    content = response.content
+    if content[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            content = b"".join(archive.read(name) for name in archive.namelist())
+    return content.decode("utf-8", "replace").lower()
+
+
+def owning_review(db, table: str, row: dict) -> int | None:
+    """The review a Datasette row belongs to, read from the store (None: a row of no review)."""
+    if table == "reviews":
+        return row["id"]
+    if "review_id" in row:
+        return row["review_id"]
+    if "review" in row:
+        return db.execute("SELECT id FROM reviews WHERE slug = ?", [row["review"]]).fetchone()[0]
+    for column, parent in (("finding_id", "findings"), ("judgement_id", "judgements"), ("criterion_id", "criteria")):
+        if column in row:
+            return db.execute(f"SELECT review_id FROM {parent} WHERE id = ?", [row[column]]).fetchone()[0]
+    if table in ("findings_fts", "chronology_events_fts"):
+        base = table.removesuffix("_fts")
+        return db.execute(f"SELECT review_id FROM {base} WHERE id = ?", [row["rowid"]]).fetchone()[0]
+    return None
+
+
+@pytest.fixture(scope="module")
+def two_reviews(tmp_path_factory):
+    from inspect_kit.store import Store
+    from inspect_kit.web.server import build_app
+
+    store = Store(tmp_path_factory.mktemp("two-reviews") / "evidence")
+    store.init()
+    built = build_two_reviews(store)
+    return store, built, build_app(store, secret_key=TEST_SECRET)
+
+
+async def everything_as(server, store, built, username: str, review: str | None) -> tuple[dict[str, str], list[str]]:
+    """Every intake page, API answer and export, and every Datasette table, view, row, question, facet and
+    .json/.xlsx answer, as ``username`` having chosen ``review``: (path → text, rows outside the review)."""
+    import httpx
+
+    from inspect_kit.datasette_plugin import questions
+
+    cookies = session_cookie(username, review, TEST_SECRET)
+    texts: dict[str, str] = {}
+    outside: list[str] = []
+    chosen = built[review or "otherton"]["id"]
+    other = next(slug for slug in MARKERS if built[slug]["id"] != chosen)
+    with contextlib.closing(store.evidence()) as db:
+        names = [name for name in [*db.table_names(), *db.view_names()]
+                 if "_fts_" not in name and name != "_sqlite_migrations"]
+    own_ids = [finding["public_id"] for finding in built[review or "otherton"]["findings"]]
+    other_ids = [finding["public_id"] for finding in built[other]["findings"]]
+    paths = [*INTAKE_PAGES, *(f"/findings/{public_id}" for public_id in own_ids + other_ids),
+             *(f"/api/findings/{public_id}" for public_id in own_ids + other_ids),
+             f"/alerts/{built[other]['alert']}", f"/api/chronology/{built[other]['event']}",
+             f"/admin/agencies/{built[other]['agency']}"]
+    for name in names:
+        paths += [f"/data/evidence/{name}", f"/data/evidence/{name}.json?_shape=objects&_size=max",
+                  f"/data/evidence/{name}.xlsx"]
+    paths += ["/data/", "/data/evidence", "/data/evidence.json",
+              "/data/evidence/findings.json?_facet=case_id&_facet=strand_id",
+              "/data/evidence/cases.json?_shape=objects&case_ref=C-017",
+              f"/data/evidence/findings.json?_shape=objects&_search={MARKERS[other]}",
+              "/data/evidence/chronology_events.json?_shape=objects&_sort_desc=review_id",
+              *(f"/data/evidence/{table}/{row_id}.json" for table, row_id in (
+                  ("findings", built[other]["findings"][0]["id"]), ("chronology_events", built[other]["event"]),
+                  ("safeguarding_alerts", built[other]["alert"]), ("cases", built[other]["case"]),
+                  ("agencies", built[other]["agency"]), ("reviews", built[other]["id"])))]
+    for question in questions.questions():
+        paths += [f"/data/evidence/{question.name}.json?_shape=objects&case_ref=C-017",
+                  f"/data/evidence/{question.name}.xlsx?case_ref=C-017"]
+    transport = httpx.ASGITransport(app=server)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", cookies=cookies) as client:
+        for path in paths:
+            response = await client.get(path)
+            texts[path] = f"{response.status_code} " + text_of(response)
+            is_row = path.count("/") == 4 and path.startswith("/data/evidence/")
+            if is_row and response.status_code not in (403, 404):
+                outside.append(f"{path}: {response.status_code} (a row of the other review)")
+            if response.status_code != 200 or "_shape=objects" not in path:
+                continue
+            table = path.split("/data/evidence/", 1)[1].split(".json", 1)[0]
+            if table not in names:
+                continue
+            with contextlib.closing(store.evidence()) as db:
+                for row in response.json()["rows"]:
+                    if owning_review(db, table, row) not in (None, chosen):
+                        outside.append(f"{path}: {row}")
+    return texts, outside
+
+
+@pytest.mark.slow  # about 2,000 requests: ten account × review pairs, every page
+async def test_every_page_question_and_export_keeps_to_the_chosen_review_for_every_role(two_reviews):
+    """For each role, with either review chosen: nothing of the other review on any intake page, API answer,
+    workbook, report, audit export or Datasette table, row, question, facet, .json or .xlsx answer; and
+    the chosen review's own words are there (so the checks cannot pass on empty pages)."""
+    from inspect_kit import policy
+    from inspect_kit.actors import Actor
+
+    store, built, server = two_reviews
+    wrong: list[str] = []
+    for username, (role, strand, _, member_of) in PEOPLE.items():
+        for review in member_of:
+            texts, outside = await everything_as(server, store, built, username, review)
+            wrong += [f"{username} in {review}: {line}" for line in outside]
+            other = next(slug for slug in MARKERS if slug != review)
+            # (A search for the other review's word echoes it back: its rows were checked above.)
+            wrong += [f"{username} in {review}: {MARKERS[other]} on {path}"
+                      for path, text in texts.items() if MARKERS[other] in text and MARKERS[other] not in path]
+            mine = MARKERS[review]
+            actor = Actor(username, role, strand, 1 if strand else None)
+            expected = []
+            if policy.may(actor, policy.READ_CHRONOLOGIES):
+                expected += ["/cases/C-017", "/api/cases/C-017/chronology",
+                             "/data/evidence/case_chronology.json?_shape=objects&case_ref=C-017",
+                             "/data/evidence/chronology_events.xlsx"]
+            if policy.may(actor, policy.READ_ALL_FINDINGS):
+                expected += ["/findings", "/api/findings", "/excel/evidence.xlsx",
+                             "/data/evidence/findings.json?_shape=objects&_size=max", "/data/evidence/findings.xlsx",
+                             "/data/evidence/judgements.json?_shape=objects&_size=max"]
+            if policy.may(actor, policy.READ_OWN_STRAND_FINDINGS):
+                expected += ["/findings", "/api/findings"]
+            wrong += [f"{username} in {review}: {mine} missing from {path} ({texts[path][:60]!r})"
+                      for path in expected if mine not in texts[path]]
+            if policy.may(actor, policy.SIGN_IN) and role != "admin":
+                # One C-017 however many reviews have one; the facet counts only the chosen review's findings.
+                cases = texts["/data/evidence/cases.json?_shape=objects&case_ref=C-017"]
+                if cases.count('"case_ref": "c-017"') != 1:
+                    wrong.append(f"{username} in {review}: {cases[:300]}")
+            title = f"special joint review of {review}"
+            if role != "admin" and title not in texts["/data/evidence/cases"]:
+                wrong.append(f"{username} in {review}: the Datasette page does not name {title}")
+    assert not wrong, "\n".join(wrong)
