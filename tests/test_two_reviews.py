@@ -322,3 +322,152 @@ async def test_every_page_question_and_export_keeps_to_the_chosen_review_for_eve
             if role != "admin" and title not in texts["/data/evidence/cases"]:
                 wrong.append(f"{username} in {review}: the Datasette page does not name {title}")
     assert not wrong, "\n".join(wrong)
+
+
+def chronology_rows(response) -> list[dict]:
+    assert response.status_code == 200, response.text[:300]
+    return response.json()["rows"]
+
+
+async def test_switching_review_in_the_intake_app_switches_datasette(two_reviews):
+    """The switcher's POST changes the session; the next Datasette table, question, row and .xlsx follow it."""
+    import httpx
+
+    from .pages import hidden
+
+    store, built, server = two_reviews
+    transport = httpx.ASGITransport(app=server)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 cookies=session_cookie("lead", None, TEST_SECRET)) as client:
+        for slug in ("otherton", "testshire", "otherton"):
+            if slug != "otherton" or client.cookies:
+                csrf = hidden((await client.get("/reviews")).text, "csrf_token")
+                switched = await client.post("/reviews", data={"review": slug, "csrf_token": csrf})
+                assert switched.status_code == 302, switched.text[:300]
+                # The new session cookie alone (the jar would keep the first one beside it, for another domain).
+                client.cookies = {SESSION_COOKIE: switched.cookies[SESSION_COOKIE]}
+            other = next(other for other in MARKERS if other != slug)
+            events = chronology_rows(await client.get("/data/evidence/chronology_events.json?_shape=objects"))
+            assert {row["review_id"] for row in events} == {built[slug]["id"]}
+            question = await client.get("/data/evidence/case_chronology.json?_shape=objects&case_ref=C-017")
+            assert MARKERS[slug] in question.text and MARKERS[other] not in question.text
+            assert (await client.get(f"/data/evidence/findings/{built[other]['findings'][0]['id']}.json")
+                    ).status_code == 404
+            assert (await client.get(f"/data/evidence/findings/{built[slug]['findings'][0]['id']}.json")
+                    ).status_code == 200
+            workbook = text_of(await client.get("/data/evidence/findings.xlsx"))
+            assert MARKERS[slug] in workbook and MARKERS[other] not in workbook
+            intake = (await client.get("/findings")).text
+            assert MARKERS[slug] in intake and MARKERS[other] not in intake
+
+
+# An attacker's parameters on the tables, for an account that belongs to testshire only.
+HOSTILE = ("review_id=2", "review_id=2&review_id=1", "review%5Fid=2", "review_id__in=1,2", "review_id__not=1",
+           "review_id__gte=0", "_where=review_id%3D2", "_where=1%3D1)%20OR%20(1%3D1", "_where=1=1%20or%201=1",
+           "_sort=review_id", "_sort_desc=review_id", "_facet=review_id", "case_ref=C-017", "_next=0",
+           "_size=max&_nocount=1", "_search=narwhalmark", "_search_description=narwhalmark", "_ik_review=otherton",
+           "_ik_review_id=2", "_actor_review=otherton", "_through=%7B%22table%22%3A%22reviews%22%2C%22column%22%3A"
+           "%22id%22%2C%22value%22%3A%222%22%7D", "sql=select+*+from+findings", "_extras=foreign_key_tables")
+
+
+async def test_an_account_of_one_review_never_reaches_the_others_rows(two_reviews):
+    """lead-one and health-one belong to testshire: whatever review their session names (a stale choice)
+    and whatever they add, Datasette shows testshire's rows only, a row of otherton is a 404 however its
+    id is spelled, its questions ignore a review parameter, and SQL is refused (it would read both)."""
+    import httpx
+
+    from .conftest import TEST_SECRET as secret
+
+    store, built, server = two_reviews
+    testshire, otherton = built["testshire"]["id"], built["otherton"]["id"]
+    other_finding, other_event = built["otherton"]["findings"][0]["id"], built["otherton"]["event"]
+    transport = httpx.ASGITransport(app=server)
+    wrong: list[str] = []
+    for username, tables in (("lead-one", ("findings", "chronology_events", "cases", "safeguarding_alerts",
+                                           "findings_readable", "case_chronologies", "audit_log")),
+                             ("health-one", ("chronology_events", "cases", "case_chronologies", "agencies"))):
+        for review in ("otherton", "testshire", None):
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                         cookies=session_cookie(username, review, secret)) as client:
+                paths = [f"/data/evidence/{table}.json?_shape=objects&{attack}" for table in tables
+                         for attack in HOSTILE]
+                paths += [f"/data/evidence/findings/{spelling}.json" for spelling in (
+                    other_finding, f"%3{other_finding}" if other_finding < 10 else other_finding,
+                    f"~3{other_finding}" if other_finding < 10 else other_finding, f"{other_finding}?_shape=objects")]
+                paths += [f"/data/evidence/chronology_events/{other_event}", f"/data/evidence/reviews/{otherton}",
+                          f"/data/evidence/reviews/{otherton}.json", "/data/evidence.json?sql=select+1",
+                          "/data/evidence/case_chronology.json?_shape=objects&case_ref=C-017&_ik_review=otherton",
+                          "/data/evidence/case_chronology.json?_shape=objects&case_ref=C-017&_ik_review_id=2",
+                          "/data/evidence/case_chronology.xlsx?case_ref=C-017&_ik_review=otherton"]
+                for path in paths:
+                    response = await client.get(path)
+                    body = text_of(response)
+                    if "narwhalmark" in body and "narwhalmark" not in path:
+                        wrong.append(f"{username} ({review}) {path}: the other review's words")
+                    if "sql=" in path or "_where=" in path:
+                        if response.status_code != 403 or (username == "lead-one" and "every review" not in body):
+                            wrong.append(f"{username} ({review}) {path}: {response.status_code}, expected 403")
+                        continue
+                    if response.status_code == 200 and "_shape=objects" in path and "/rows" not in body[:0]:
+                        rows = response.json().get("rows") or []
+                        table = path.split("/data/evidence/", 1)[1].split(".json", 1)[0]
+                        with contextlib.closing(store.evidence()) as db:
+                            strays = [row for row in rows if "/" not in table
+                                      and owning_review(db, table, row) not in (None, testshire)]
+                        if strays:
+                            wrong.append(f"{username} ({review}) {path}: rows of otherton {strays}")
+                    elif "/findings/" in path or "/chronology_events/" in path or "/reviews/" in path:
+                        if response.status_code != 404 and not (username == "health-one" and "/findings/" in path
+                                                                and response.status_code == 403):
+                            wrong.append(f"{username} ({review}) {path}: {response.status_code}, expected 404")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_sql_is_for_those_who_open_every_review(two_reviews):
+    """The lead is an inspector of both reviews: SQL (which reads the whole file) is open to them, and says so."""
+    import httpx
+
+    store, built, server = two_reviews
+    transport = httpx.ASGITransport(app=server)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 cookies=session_cookie("lead", "testshire", TEST_SECRET)) as client:
+        everything = await client.get("/data/evidence.json?_shape=objects&sql=select+evidence_text+from+findings")
+        assert everything.status_code == 200
+        assert "quokkamark" in everything.text and "narwhalmark" in everything.text
+        assert (await client.get("/data/evidence/findings.json?_where=review_id%3D2")).status_code == 200
+        actor = (await client.get("/data/-/actor.json")).json()["actor"]
+        assert actor["review"] == "testshire" and actor["sql_role"] == "lead"
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 cookies=session_cookie("lead-one", "otherton", TEST_SECRET)) as client:
+        actor = (await client.get("/data/-/actor.json")).json()["actor"]
+        assert actor["review"] == "testshire" and actor["sql_role"] is None
+
+
+@pytest.mark.slow  # starts inspect-kit serve
+def test_through_the_real_server_on_one_keep_alive_connection(live_server):
+    """Accounts of different reviews take turns on one keep-alive connection to the real server (its
+    workers keep a connection per thread): each answer is of the asker's review only."""
+    import httpx
+
+    built = build_two_reviews(live_server.store)
+    cookie = {name: "; ".join(f"{key}={value}" for key, value in session_cookie(name, review, live_server.secret_key)
+                              .items()) for name, review in (("health-one", "otherton"), ("police2", "otherton"),
+                                                             ("lead-one", None))}
+    expected = {"health-one": built["testshire"]["id"], "police2": built["otherton"]["id"],
+                "lead-one": built["testshire"]["id"]}
+    ports = set()
+    with httpx.Client(base_url=live_server.url, limits=httpx.Limits(max_connections=1)) as client:
+        for username in ("health-one", "police2", "lead-one", "health-one", "police2", "lead-one"):
+            response = client.get("/data/evidence/chronology_events.json?_shape=objects",
+                                  headers={"Cookie": cookie[username]})
+            ports.add(response.extensions["network_stream"].get_extra_info("client_addr"))
+            assert {row["review_id"] for row in chronology_rows(response)} == {expected[username]}, username
+            other = "narwhalmark" if expected[username] == built["testshire"]["id"] else "quokkamark"
+            for path in (f"/data/evidence/chronology_events/{built['otherton']['event']}.json",
+                         "/data/evidence/case_chronology.json?case_ref=C-017&_ik_review=otherton",
+                         "/data/evidence/chronology_events.json?review_id=2&review_id=1", "/cases/C-017"):
+                answer = client.get(path, headers={"Cookie": cookie[username]})
+                assert other not in answer.text, (username, path)
+        refused = client.get("/data/evidence.json?sql=select+1", headers={"Cookie": cookie["lead-one"]})
+        assert refused.status_code == 403
+    assert len(ports) == 1  # every request went over the one connection
