@@ -441,6 +441,11 @@ async def test_sql_is_for_those_who_open_every_review(two_reviews):
                                  cookies=session_cookie("lead-one", "otherton", TEST_SECRET)) as client:
         actor = (await client.get("/data/-/actor.json")).json()["actor"]
         assert actor["review"] == "testshire" and actor["sql_role"] is None
+        # The database page's counts would count both reviews' rows: not given in a store of several reviews.
+        tables = (await client.get("/data/evidence.json")).json()["tables"]
+        assert tables and {table["count"] for table in tables} == {None}
+        strand = (await client.get("/data/evidence/strands/1")).text
+        assert "Links from other tables" not in strand  # (the lead of both reviews has them)
 
 
 @pytest.mark.slow  # starts inspect-kit serve

@@ -17,7 +17,7 @@ from datasette import hookimpl
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
-from .. import paths, vocab
+from .. import paths, policy, review_scope, vocab
 from . import catalogue
 from .config import intake_session
 from .scope import evidence_database
@@ -85,6 +85,9 @@ async def readable_referring_tables(datasette, actor, database: str, table: str)
     the reader's rights: an inspector saw how many findings of every strand and
     how many safeguarding alerts a case has. The row template lists only these.
     """
+    if table in review_scope.SHARED_TABLES and not (actor or {}).get(policy.DATASETTE_SQL_ROLE):
+        # A strand's rows are shared by every review: their counts would count the other reviews' records.
+        return []
     incoming = (await datasette.get_database(database).get_all_foreign_keys()).get(table, {}).get("incoming", [])
     readable = []
     for other in sorted({fk["other_table"] for fk in incoming}):

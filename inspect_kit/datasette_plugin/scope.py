@@ -186,3 +186,27 @@ def canned_queries(datasette, database, actor):
         return {"coverage_matrix": questions.question("coverage_matrix", codes).as_metadata()}
 
     return inner
+
+
+def _several_reviews(conn) -> bool:
+    return bool(_columns(conn, "reviews")) and conn.execute("SELECT count(*) > 1 FROM reviews").fetchone()[0] == 1
+
+
+def hide_whole_file_counts(datasette) -> None:
+    """The index and database pages count every table's rows in the whole file (Datasette's
+    ``Database.table_counts``, with no request to scope by): in a store of several reviews those
+    counts would tell a reader how much the other reviews hold, so there they are not given (the
+    pages say "Many rows"; each table page counts its review's rows)."""
+    for database in datasette.databases.values():
+        if database.is_memory or getattr(database, "_ik_counts_hidden", False):
+            continue
+        counted = database.table_counts
+
+        async def table_counts(limit=10, counted=counted, database=database):
+            counts = await counted(limit)
+            if await database.execute_fn(_several_reviews):
+                return dict.fromkeys(counts)
+            return counts
+
+        database.table_counts = table_counts
+        database._ik_counts_hidden = True
