@@ -9,12 +9,18 @@ from .config import intake_session
 from .scope import review_of
 from .session import actor_from_session, decode_session
 
+# Where the request guard (extras.py) leaves the actor it found, so that Datasette's own
+# call finds the review once per request (an ASGI scope key: no client can set it).
+SCOPE_KEY = "inspect_kit.actor"
+
 
 @hookimpl
 def actor_from_request(datasette, request):
     """``{"id", "role", "strand"}`` from the intake session cookie, with the review chosen there
     (``review``, ``review_id``, ``sql_role``: :func:`.scope.review_of`); None if absent, bad or
     expired, or if the account was disabled, removed or given another role since."""
+    if SCOPE_KEY in request.scope:  # already found for this request by the guard (extras.py)
+        return request.scope[SCOPE_KEY]
     intake = intake_session(datasette)
     if intake is None:
         return None

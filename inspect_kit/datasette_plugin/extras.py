@@ -35,6 +35,7 @@ from datasette.utils.asgi import Request, Response
 
 from .. import policy
 from . import params
+from .auth import SCOPE_KEY
 from .scope import row_in_review
 
 CSV_REFUSED = (
@@ -198,6 +199,7 @@ def asgi_wrapper(datasette):
                     return
                 if verdict.drop_query and query_string:
                     scope = {**scope, "query_string": b""}
+                scope = {**scope, SCOPE_KEY: actor}
             await app(scope, receive, send)
 
         return guarded
