@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, validation
+from . import audit, lifecycle, policy, validation
 from .actors import Actor
 from .errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from .fields import ALERT, read_record
@@ -34,7 +34,8 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
 
     :raises Forbidden: the actor may not raise alerts (:data:`policy.RAISE_ALERTS`).
     :raises ValidationError: no case or finding, bad urgency, empty concern, bad uuid.
-    :raises Conflict: ``client_uuid`` already raised an alert with other content.
+    :raises Conflict: ``client_uuid`` already raised an alert with other content, or the
+        review is closed (:mod:`inspect_kit.lifecycle`).
     """
     if not policy.may(actor, policy.RAISE_ALERTS):
         raise Forbidden("Inspectors raise safeguarding alerts; this account may not.")
@@ -63,6 +64,7 @@ def raise_alert(db: Database, actor: Actor, *, review_id: int, urgency: str, con
                "referral_due": due, "client_uuid": client_uuid}
 
         def create() -> int:
+            lifecycle.require_may_add(db, review_id, lifecycle.SAFEGUARDING_ALERT)
             alert_id = insert_row(db, "safeguarding_alerts", row)
             audit.record(db, actor, "alert.raise", table="safeguarding_alerts", row_id=alert_id, after=row)
             return alert_id

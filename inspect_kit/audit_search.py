@@ -39,6 +39,16 @@ REVIEW_RECORDS = {
 }
 
 
+def review_records_clause(placeholder: str) -> str:
+    """SQL true for the audit rows of one review: rows about its records and rows about
+    no review's record. ``placeholder`` (``?`` or ``:name``) stands for the review's id;
+    with ``?`` bind it once per entry of :data:`REVIEW_RECORDS`."""
+    tables = ", ".join(f"'{table}'" for table in REVIEW_RECORDS)
+    ownership = " OR ".join(f"(table_name = '{table}' AND row_id IN ({sql.replace('?', placeholder)}))"
+                            for table, sql in REVIEW_RECORDS.items())
+    return f"(table_name IS NULL OR table_name NOT IN ({tables}) OR {ownership})"
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     """What to show; empty fields do not filter."""
@@ -103,10 +113,7 @@ class AuditFilter:
             clauses.append("at < date(?, '+1 day')")
             params.append(self.until)
         if self.review_id is not None:
-            tables = ", ".join(f"'{table}'" for table in REVIEW_RECORDS)
-            ownership = " OR ".join(f"(table_name = '{table}' AND row_id IN ({sql}))"
-                                    for table, sql in REVIEW_RECORDS.items())
-            clauses.append(f"(table_name IS NULL OR table_name NOT IN ({tables}) OR {ownership})")
+            clauses.append(review_records_clause("?"))
             params.extend([self.review_id] * len(REVIEW_RECORDS))
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, policy, references, validation
+from . import audit, lifecycle, policy, references, validation
 from .actors import Actor
 from .errors import Forbidden, NotFound, ValidationError
 from .fields import CHRONOLOGY_EVENT, read_record
@@ -46,7 +46,8 @@ def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, clien
         moderators: :data:`policy.WRITE_CHRONOLOGIES`) or is not linked to an
         inspector of the review: every event names the inspector who recorded it.
     :raises ValidationError: bad input or uuid.
-    :raises Conflict: the uuid was already used for different content.
+    :raises Conflict: the uuid was already used for different content, or the
+        review's status takes no new events (:mod:`inspect_kit.lifecycle`).
     """
     if not policy.may_write_chronology(actor):
         raise Forbidden("Chronology events are recorded by inspectors and leads linked to an inspector of the "
@@ -57,6 +58,8 @@ def record_event(db: Database, actor: Actor, fields: Mapping[str, Any], *, clien
     digest = validation.content_hash({"review_id": review_id, **values})
     with write_transaction(db):
         def create() -> int:
+            # After the replay check, as for findings: an event sent before the status moved on is still stored.
+            lifecycle.require_may_add(db, review_id, lifecycle.CHRONOLOGY_EVENT)
             row = {"client_uuid": uuid, "content_hash": digest, "review_id": review_id, **values,
                    "recorded_by": actor.inspector_id, "created_at": now()}
             event_id = insert_row(db, "chronology_events", row)

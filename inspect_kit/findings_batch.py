@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, findings
+from . import audit, findings, lifecycle
 from .actors import Actor
 from .store import now, write_transaction
 
@@ -65,6 +65,7 @@ def record_findings(db: Database, actor: Actor, review_id: int, rows: Sequence[N
     there is one (the importer's), else opens its own.
 
     :raises Forbidden: the actor is not an inspector of this review.
+    :raises EvidenceClosed: new rows, and the review's status takes no new evidence.
     """
     result = BatchResult()
     if not rows:
@@ -84,6 +85,8 @@ def record_findings(db: Database, actor: Actor, review_id: int, rows: Sequence[N
                 result.conflicts.append(index)
         if not new:
             return result
+        # After the replays, as record_finding: a workbook imported again is still acknowledged after fieldwork.
+        lifecycle.require_new_evidence_allowed(db, review_id)
         stamp = now()
         code = author["code"]
         taken = {public_id for (public_id,) in db.execute(

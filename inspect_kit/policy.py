@@ -54,9 +54,10 @@ Why the cells are what they are:
   request's review where a shell has one (a finding of another review is a
   404 for every caller). The request's review is the one the account chose
   among those it is an inspector of (:func:`inspect_kit.roster.chosen_review`;
-  administrators may choose any). What is left for several reviews in one store:
-  Datasette serves the whole file, so its tables list every review's rows to
-  those who may read them; the canned queries read the latest review only.
+  administrators may choose any). Datasette follows the same choice: its
+  table, row, facet and export pages and its questions keep to the chosen
+  review, and SQL (which reads the whole file) is only for those who may open
+  every review in the store (:func:`datasette_sql_role`).
 
 Where the places that decided access before this module disagreed, the table
 above won: administrators no longer read chronologies in the intake app,
@@ -158,6 +159,8 @@ DATASETTE_TABLES: dict[str, str] = {
     "finding_event_links": READ_ALL_FINDINGS,
     "criterion_strand_coverage": READ_ALL_FINDINGS,
     "judgements": READ_JUDGEMENTS,
+    "judgement_versions": READ_JUDGEMENTS,
+    "judgement_citations": READ_JUDGEMENTS,
     "audit_log": READ_AUDIT,
 }
 DATASETTE_DEFAULT_TABLE = WRITE_SQL
@@ -235,10 +238,31 @@ def role_may(role: str | None, permission: str) -> bool:
     return permission in permissions_of(role)
 
 
+# SQL in Datasette reads the whole file, every review in it. Datasette's actor
+# carries the role a second time under this key only when the account may open
+# every review in the store (:func:`datasette_sql_role`), and the ``allow`` blocks
+# of WRITE_SQL match on it: SQL, ``_where=`` and the tables without a rule.
+DATASETTE_SQL_ROLE = "sql_role"
+
+
 def datasette_allow(permission: str) -> dict[str, Any] | bool:
     """A Datasette ``allow`` block for the holders of ``permission`` (``False`` when nobody)."""
     roles = roles_with(permission)
-    return {"role": list(roles)} if roles else False
+    if not roles:
+        return False
+    return {DATASETTE_SQL_ROLE if permission == WRITE_SQL else "role": list(roles)}
+
+
+def datasette_sql_role(role: str | None, *, opens_every_review: bool) -> str | None:
+    """The role to give Datasette's actor as :data:`DATASETTE_SQL_ROLE`, or None.
+
+    SQL cannot be kept to one review (it reads any table, and a ``_where=``
+    subquery any other), so it is only for holders of :data:`WRITE_SQL` who may
+    open every review in the store: in a store of one review every lead and
+    moderator; in a store of several, those who are inspectors in all of them.
+    The others read the chosen review's tables and questions, without SQL.
+    """
+    return role if opens_every_review and role_may(role, WRITE_SQL) else None
 
 
 def datasette_table_permission(name: str) -> str:

@@ -200,9 +200,12 @@ async def test_bad_cookies_are_anonymous(ds):
     assert actor.status_code == 403
 
 
-async def test_actor_is_id_role_strand(ds):
+async def test_actor_is_id_role_strand_and_the_chosen_review(ds):
     actor = (await ds.client.get("/-/actor.json", cookies=cookies_for("police_inspector"))).json()
-    assert actor == {"actor": {"id": "police-inspector", "role": "inspector", "strand": "police"}}
+    assert actor == {"actor": {"id": "police-inspector", "role": "inspector", "strand": "police",
+                               "review": "testshire", "review_id": 1, "sql_role": None}}
+    lead = (await ds.client.get("/-/actor.json", cookies=cookies_for("lead"))).json()["actor"]
+    assert lead["sql_role"] == "lead"  # a store of one review: every lead may write SQL
 
 
 async def test_private_db_is_never_served(ds, store):
@@ -320,7 +323,8 @@ async def test_a_folder_name_with_hash_or_question_mark_does_not_hide_private_db
     # (Datasette itself cannot serve such a path: its own URI is unquoted too.)
     from inspect_kit.datasette_plugin.standing import read_account
 
-    assert read_account(store.private_path, "lead") == {"role": "lead", "strand": None, "disabled": False}
+    assert read_account(store.private_path, "lead") == {"role": "lead", "strand": None, "disabled": False,
+                                                        "inspector_code": None}
 
 
 async def test_a_file_that_cannot_be_checked_is_not_served(tmp_path, store):

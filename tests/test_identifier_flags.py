@@ -47,5 +47,5 @@ def test_flags_follow_recording_editing_and_batches():
         require_criteria=False)) for n in range(3)]
     findings_batch.record_findings(db, review.health, review.review_id, rows)
     assert flagged(db) == from_scratch(db) and len(flagged(db)) == 4
-    listed = db.execute(questions.question("identifier_check").sql).fetchall()
+    listed = db.execute(questions.question("identifier_check").sql, {"_ik_review": "testshire"}).fetchall()
     assert len(listed) == 4

@@ -90,8 +90,8 @@ def test_the_workspace_and_question_9_apply_the_same_rule(review):
     cited = negatives_and_a_strength(review)
     propose(review, [(f, None) for f in cited], grade=4)
     q9 = questions.question("grades_against_evidence")
-    rows = review.db.execute(q9.sql, q9.bind()).fetchall()
-    columns = [c[0] for c in review.db.execute(q9.sql, q9.bind()).description]
+    rows = review.db.execute(q9.sql, q9.bind(_ik_review="testshire")).fetchall()
+    columns = [c[0] for c in review.db.execute(q9.sql, q9.bind(_ik_review="testshire")).description]
     reason = dict(zip(columns, rows[0], strict=True))["reason"]
     assert reason == judgements.grade_disagreement(4, judgements.EvidenceMix.of(f["finding_type"] for f in cited))
     assert reason == "good or better on mostly negative evidence"

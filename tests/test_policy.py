@@ -102,6 +102,17 @@ def test_another_review_only_for_its_inspectors():
     assert policy.may_open_review(LEAD, current=False)  # linked to an inspector of that review
 
 
+@pytest.mark.parametrize("role, opens_every_review, sql_role", [
+    ("lead", True, "lead"), ("moderator", True, "moderator"),
+    ("lead", False, None), ("moderator", False, None),          # SQL would read the reviews they may not open
+    ("inspector", True, None), ("admin", True, None), (None, True, None),
+])
+def test_sql_in_datasette_only_for_those_who_open_every_review(role, opens_every_review, sql_role):
+    assert policy.datasette_sql_role(role, opens_every_review=opens_every_review) == sql_role
+    # …and the allow blocks of SQL match on that key, not on the role.
+    assert policy.datasette_allow(policy.WRITE_SQL) == {policy.DATASETTE_SQL_ROLE: ["lead", "moderator"]}
+
+
 @pytest.mark.parametrize("table, roles", [
     ("cases", ("inspector", "lead", "moderator", "admin")),
     ("chronology_events", ("inspector", "lead", "moderator")),

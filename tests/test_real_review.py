@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SET_UP_BLOCK = re.compile(r"(<!-- tested: set up a real review[^>]*-->\s*\n```bash\n.*?\n```)", re.DOTALL)
 API_BODY = re.compile(r"<!-- api example[^>]*-->.*?-d '(\{.*?\})'", re.DOTALL)
-EVIDENCE = "The ED's referral for C-001 reached the MASH within the hour, with the injury described."
+EVIDENCE = "The ED's referral for C-002 reached the MASH within the hour, with the injury described."
 
 
 def run_set_up_block(folder: Path) -> None:
@@ -71,7 +71,9 @@ def test_a_review_set_up_by_the_command_line_takes_evidence(tmp_path, browser_pa
     with contextlib.closing(store.evidence()) as db:
         counts = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                   for table in ("agencies", "inspectors", "cases")}
-        case = db.execute("SELECT id FROM cases WHERE case_ref = 'C-001'").fetchone()[0]
+        # C-002 came in the case sample with the selection route "sampled" (C-001 is the index case).
+        case = db.execute("SELECT id FROM cases WHERE case_ref = 'C-002' AND selection_route = 'sampled'"
+                          ).fetchone()[0]
         agency = db.execute("SELECT id FROM agencies WHERE name = 'Northbury General emergency department'"
                             ).fetchone()[0]
     assert counts == {"agencies": 4, "inspectors": 4, "cases": 12}
@@ -201,7 +203,7 @@ def test_a_review_set_up_on_the_admin_pages_takes_evidence(tmp_path, browser_pag
         sign_in(page, base, "hlt01")
         page.goto(base + "/findings/new")
         case_value = page.eval_on_selector(
-            "#case_id", "select => [...select.options].find(option => option.text.startsWith('C-001 ')).value")
+            "#case_id", "select => [...select.options].find(option => option.text.startsWith('C-002 ')).value")
         page.select_option("#case_id", case_value)
         page.select_option("#agency_id", label="Southbury ED (Southbury Trust)")
         page.select_option("#activity", "case_file_review")

@@ -334,3 +334,75 @@ def test_probation_and_education_run_through_coverage_questions_and_workbooks(st
     headings = next(sheet.iter_rows(values_only=True))
     workbook.close()
     assert {"ofsted", "probation", "education"} <= set(headings) and "police" not in headings
+
+
+# What each status takes, record by record: the decided table, typed once here on purpose.
+TAKES = {  # status → (findings, chronology events, safeguarding alerts)
+    "setup": (True, True, True),
+    "fieldwork": (True, True, True),
+    "drafting": (False, False, True),
+    "qa": (False, False, True),
+    "factual_accuracy": (False, False, True),
+    "published": (False, False, True),
+    "closed": (False, False, False),
+}
+
+
+def _at_status(db, review_id: int, status: str) -> None:
+    db.execute("UPDATE reviews SET status = ? WHERE id = ?", [status, review_id])
+
+
+@pytest.mark.parametrize("status", list(TAKES))
+def test_each_status_takes_the_records_it_allows(fresh_db, status):
+    """Every path that adds a record asks the lifecycle: the form's and the API's (record_finding,
+    record_event, raise_alert) and the workbook import's (record_findings); a refusal writes nothing;
+    an alert already raised is seen through in every status."""
+    from inspect_kit import alerts, chronology, findings_batch
+
+    review = small_review(fresh_db)
+    rid = review.review_id
+    raised = alerts.raise_alert(fresh_db, review.police, review_id=rid, urgency="urgent", concern="Raised early.",
+                                case_id=review.infant)
+    _at_status(fresh_db, rid, status)
+    takes_findings, takes_events, takes_alerts = TAKES[status]
+    assert [lifecycle.may_add(status, record) for record in (lifecycle.FINDING, lifecycle.CHRONOLOGY_EVENT,
+                                                              lifecycle.SAFEGUARDING_ALERT)] == list(TAKES[status])
+    attempts = {
+        "finding": (takes_findings, lambda: findings.record_finding(fresh_db, review.health, review.finding(),
+                                                                    client_uuid=new_uuid())),
+        "imported finding": (takes_findings, lambda: findings_batch.record_findings(
+            fresh_db, review.health, rid, [findings_batch.NewFinding(new_uuid(), findings.normalise(
+                fresh_db, rid, review.finding(), require_criteria=False))])),
+        "event": (takes_events, lambda: chronology.record_event(fresh_db, review.police, {
+            "case_id": review.infant, "agency_id": review.ed, "event_date": "2025-10-01",
+            "event_type": "referral", "description": "Late event."}, client_uuid=new_uuid(), review_id=rid)),
+        "alert": (takes_alerts, lambda: alerts.raise_alert(fresh_db, review.lead, review_id=rid, urgency="routine",
+                                                           concern="A child at risk.", case_id=review.infant)),
+    }
+    for what, (allowed, attempt) in attempts.items():
+        table = {"finding": "findings", "imported finding": "findings", "event": "chronology_events",
+                 "alert": "safeguarding_alerts"}[what]
+        before = fresh_db[table].count
+        if allowed:
+            attempt()
+            assert fresh_db[table].count == before + 1, (status, what)
+        else:
+            with pytest.raises(lifecycle.EvidenceClosed, match="takes no new"):
+                attempt()
+            assert fresh_db[table].count == before, (status, what)
+    # An alert raised before is referred, answered and closed whatever the status.
+    alerts.refer(fresh_db, review.lead, raised["id"], referred_to="MASH duty manager")
+    alerts.record_response(fresh_db, review.lead, raised["id"], "Strategy discussion held.")
+    assert alerts.close(fresh_db, review.lead, raised["id"])["status"] == "closed"
+
+
+def test_a_replayed_event_is_acknowledged_after_fieldwork(fresh_db):
+    from inspect_kit import chronology
+
+    review = small_review(fresh_db)
+    uuid, fields = new_uuid(), {"case_id": review.infant, "agency_id": review.ed, "event_date": "2025-10-01",
+                                "event_type": "referral", "description": "Sent from the train."}
+    first = chronology.record_event(fresh_db, review.police, fields, client_uuid=uuid, review_id=review.review_id)
+    _at_status(fresh_db, review.review_id, "drafting")
+    replay = chronology.record_event(fresh_db, review.police, fields, client_uuid=uuid, review_id=review.review_id)
+    assert replay.created is False and replay.record["id"] == first.record["id"]

@@ -22,8 +22,10 @@ def server(store):
 
 
 def lead_cookies(server) -> dict[str, str]:
-    """A Datasette actor cookie for a lead, so these tests outlive the login rules."""
-    return {"ds_actor": server.datasette.sign({"a": {"id": "test-lead", "role": "lead"}}, "actor")}
+    """A Datasette actor cookie for a lead who may write SQL (``sql_role``: the store holds one review at
+    most), so these tests outlive the login rules."""
+    return {"ds_actor": server.datasette.sign({"a": {"id": "test-lead", "role": "lead", "sql_role": "lead"}},
+                                              "actor")}
 
 
 @pytest.fixture

@@ -58,6 +58,7 @@ def test_disable_then_enable_on_the_web(admin, review_store):
         try_sign_in(review_store, "police1", PASSWORD)
     assert post(admin, "/admin/accounts/police1/enable", {}).status_code == 302
     assert try_sign_in(review_store, "police1", PASSWORD)["username"] == "police1"
+    assert [row["actor"] for row in audit(review_store, "account.disable")] == ["admin"]
     assert [row["actor"] for row in audit(review_store, "account.enable")] == ["admin"]
 
 

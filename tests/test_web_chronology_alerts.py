@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
-from .pages import elements
+from .pages import elements, texts
 from .web_fixtures import login_as, new_uuid, post
 
 
@@ -237,3 +239,43 @@ def test_an_account_not_linked_to_an_inspector_records_no_events(web, review_sto
     response = post(web, "/cases/C-017/events/new", event_form(ids), token_from="/cases/C-017")
     assert response.status_code == 403
     assert scalar(review_store, "SELECT count(*) FROM chronology_events") == 0
+
+
+# ----------------------------------------------------------------- what the review's status takes
+
+
+def _at_status(store, review_id: int, status: str) -> None:
+    with contextlib.closing(store.evidence()) as db:
+        db.execute("UPDATE reviews SET status = ? WHERE id = ?", [status, review_id])
+
+
+def test_the_pages_and_the_api_say_what_the_status_refuses_and_keep_the_text(web, review_store, ids):
+    """As for findings: the event form in drafting and the alert form in a closed review answer 409 with the
+    reason above the form and the typed text kept; in drafting an alert is still raised; the API says 409."""
+    from inspect_kit import accounts
+
+    login_as(web, "police1")
+    _at_status(review_store, ids.review_id, "drafting")
+    refused = add_event(web, ids, description="Typed after drafting began zxqv.")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert any("takes no new chronology events" in text for text in texts(page, ".govuk-error-summary"))
+    assert "Typed after drafting began zxqv." in page
+    assert raise_alert(web, concern="Still raised in drafting.").status_code == 302
+    assert "Drafting" in texts(web.get("/").get_data(as_text=True), "#review-status")[0]
+    _at_status(review_store, ids.review_id, "closed")
+    before = scalar(review_store, "SELECT count(*) FROM safeguarding_alerts")
+    refused = raise_alert(web, concern="Typed in a closed review zxqv.")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Typed in a closed review zxqv." in page
+    assert any("front door" in text for text in texts(page, ".govuk-error-summary"))
+    assert not elements(page, ".govuk-notification-banner--success")
+    assert scalar(review_store, "SELECT count(*) FROM safeguarding_alerts") == before
+    _at_status(review_store, ids.review_id, "drafting")
+    with contextlib.closing(review_store.private()) as db:
+        headers = {"Authorization": f"Bearer {accounts.issue_token(db, 'police1')}"}
+    answer = web.post("/api/chronology", json={
+        "client_uuid": new_uuid(), "case_ref": "C-017", "agency_id": ids.agency_id, "event_date": "2026-03-12",
+        "event_type": "home_visit", "description": "By the API after drafting."}, headers=headers)
+    assert answer.status_code == 409, answer.get_data(as_text=True)
+    assert "takes no new chronology events" in answer.get_json()["message"]

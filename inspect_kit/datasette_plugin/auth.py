@@ -4,19 +4,37 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
+from . import standing
 from .config import intake_session
+from .scope import review_of
 from .session import actor_from_session, decode_session
-from .standing import account_allows
+
+# Where the request guard (extras.py) leaves the actor it found, so that Datasette's own
+# call finds the review once per request (an ASGI scope key: no client can set it).
+SCOPE_KEY = "inspect_kit.actor"
 
 
 @hookimpl
 def actor_from_request(datasette, request):
-    """``{"id", "role", "strand"}`` from the intake session cookie; None if absent, bad or
+    """``{"id", "role", "strand"}`` from the intake session cookie, with the review chosen there
+    (``review``, ``review_id``, ``sql_role``: :func:`.scope.review_of`); None if absent, bad or
     expired, or if the account was disabled, removed or given another role since."""
+    if SCOPE_KEY in request.scope:  # already found for this request by the guard (extras.py)
+        return request.scope[SCOPE_KEY]
     intake = intake_session(datasette)
     if intake is None:
         return None
-    actor = actor_from_session(decode_session(request.cookies.get(intake.cookie_name), intake))
-    if actor is not None and intake.accounts_path is not None and not account_allows(intake.accounts_path, actor):
+    session = decode_session(request.cookies.get(intake.cookie_name), intake)
+    actor = actor_from_session(session)
+    if actor is None:
         return None
-    return actor
+    account = None
+    if intake.accounts_path is not None:
+        account = standing.account(intake.accounts_path, actor["id"])
+        if not standing.account_allows(intake.accounts_path, actor):
+            return None
+
+    async def with_review():
+        return {**actor, **await review_of(datasette, actor, account, session)}
+
+    return with_review()

@@ -215,11 +215,11 @@ def review_strands(db: Database) -> list[str]:
     return [code for (code,) in rows]
 
 
-def review_description(db: Database) -> str:
-    """One paragraph describing the current review, or how to create one."""
+def review_description(db: Database, review_id: int | None = None) -> str:
+    """One paragraph describing the review ``review_id`` (default: the latest), or how to create one."""
     row = db.execute(
         "SELECT title, area, framework_title, fieldwork_start, fieldwork_end, draft_due, status"
-        " FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
+        " FROM reviews WHERE id = coalesce(?, (SELECT max(id) FROM reviews))", [review_id]).fetchone()
     if row is None:
         return "No review yet: create one with `inspect-kit review create` (or `inspect-kit demo`)."
     title, area, framework_title, start, end, draft_due, status = row
@@ -259,9 +259,11 @@ def evidence_database_metadata(db: Database) -> dict[str, Any]:
             if columns:
                 entry["columns"] = columns
         tables[name] = entry
+    # Metadata is one for every reader, and each reads the review chosen in the intake app:
+    # the review's own title and description are on each page (pages.extra_template_vars).
     return {
-        "title": f"Evidence: {_review_title(db)}",
-        "description": review_description(db),
+        "title": "Evidence",
+        "description": DATABASE_DESCRIPTION if _has_review(db) else review_description(db),
         "allow": ANY_ACCOUNT,
         "allow_sql": SQL_WRITERS,
         "tables": tables,
@@ -269,9 +271,12 @@ def evidence_database_metadata(db: Database) -> dict[str, Any]:
     }
 
 
-def _review_title(db: Database) -> str:
-    row = db.execute("SELECT title FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
-    return row[0] if row else "no review yet"
+DATABASE_DESCRIPTION = ("The evidence of the review you chose in the intake app (its title is above); every "
+                        "table, question and export here keeps to it. Change review in the intake app.")
+
+
+def _has_review(db: Database) -> bool:
+    return db.execute("SELECT 1 FROM reviews LIMIT 1").fetchone() is not None
 
 
 def closed_database_metadata() -> dict[str, Any]:

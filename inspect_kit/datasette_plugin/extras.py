@@ -24,6 +24,7 @@ not open) from ever reaching Datasette for them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -34,6 +35,8 @@ from datasette.utils.asgi import Request, Response
 
 from .. import policy
 from . import pages, params
+from .auth import SCOPE_KEY
+from .scope import row_in_review
 
 CSV_REFUSED = (
     "CSV downloads are switched off: Excel runs formulas it finds in CSV files (an =HYPERLINK(...) typed as "
@@ -95,6 +98,13 @@ def route_path(datasette, scope) -> str:
     return path
 
 
+# Datasette 0.65's row route splits "<pks>.<format>" with this pattern (datasette/app.py).
+ROW_PKS = re.compile(r"^(?P<pks>[^/]+?)(\.(?P<format>\w+))?$")
+NOT_IN_REVIEW = "No such row in the review you are working in (choose another review in the intake app)."
+SQL_IS_STORE_WIDE = ("SQL reads every review in this store, and this account may open only some of them: read the "
+                     "chosen review's tables and questions instead (docs/architecture.md §8).")
+
+
 @dataclass(frozen=True)
 class Page:
     """What a path asks Datasette for: ``kind`` as :func:`params.judge` takes it, and the names."""
@@ -103,6 +113,7 @@ class Page:
     database: str | None = None
     name: str | None = None
     endpoint: str | None = None
+    pks: str | None = None  # a row page's primary key(s), as in the URL
 
 
 def classify(path: str) -> Page | None:
@@ -120,7 +131,8 @@ def classify(path: str) -> Page | None:
         return Page("plain", database=database)
     if len(parts) == 2:
         return Page("table", database=database, name=tilde_decode(parts[1].split(".", 1)[0]))
-    return Page("row", database=database, name=tilde_decode(parts[1]))
+    row = ROW_PKS.match(parts[2]) if len(parts) == 3 else None
+    return Page("row", database=database, name=tilde_decode(parts[1]), pks=row["pks"] if row else None)
 
 
 async def _refuse(send, path: str, status: int, message: str) -> None:
@@ -153,8 +165,12 @@ async def judge_request(datasette, actor: dict[str, Any] | None, path: str, meth
             return Verdict(params.Refusal(403, f"/-/{page.endpoint} is not open to this account."))
     if actor is None:
         return Verdict(drop_query=True)  # every data page is a 403 for anonymous visitors
-    if policy.role_may(role, policy.WRITE_SQL):
-        return Verdict()  # they can read every table with SQL anyway
+    if page.kind == "row" and page.pks is not None and page.database is not None and page.name is not None:
+        if not await row_in_review(datasette, actor, page.database, page.name, page.pks):
+            return Verdict(params.Refusal(404, NOT_IN_REVIEW))
+    if actor.get(policy.DATASETTE_SQL_ROLE):
+        return Verdict()  # they can read every table of every review with SQL anyway
+    sql_refusal = SQL_IS_STORE_WIDE if policy.role_may(role, policy.WRITE_SQL) else None
     if method not in ("GET", "HEAD") and page.kind != "endpoint":
         return Verdict(params.Refusal(405, "Datasette's pages are read-only here: use GET."))
     pairs = params.decoded_pairs(query_string)
@@ -179,9 +195,9 @@ async def judge_request(datasette, actor: dict[str, Any] | None, path: str, meth
         if query is not None:
             named = query.get("params") or [
                 name for name in await derive_named_parameters(database, query["sql"]) if not name.startswith("_")]
-            return Verdict(params.judge("query", pairs, query_params=named))
-        return Verdict(params.judge(page.kind, pairs, columns=columns))
-    return Verdict(params.judge(page.kind, pairs))
+            return Verdict(params.judge("query", pairs, query_params=named, sql_refusal=sql_refusal))
+        return Verdict(params.judge(page.kind, pairs, columns=columns, sql_refusal=sql_refusal))
+    return Verdict(params.judge(page.kind, pairs, sql_refusal=sql_refusal))
 
 
 @hookimpl
@@ -203,6 +219,7 @@ def asgi_wrapper(datasette):
                     return
                 if verdict.drop_query and query_string:
                     scope = {**scope, "query_string": b""}
+                scope = {**scope, SCOPE_KEY: actor}
                 # Which page render_cell is drawing cells for; reset after, as the xlsx export
                 # asks Datasette for pages inside a request.
                 token = pages.CURRENT_PAGE.set(classify(path))

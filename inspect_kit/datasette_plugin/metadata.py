@@ -26,6 +26,7 @@ from sqlite_utils import Database
 
 from . import catalogue
 from .config import read_only_uri
+from .scope import hide_whole_file_counts
 
 if TYPE_CHECKING:  # datasette.app imports this module while loading plugins
     from datasette.app import Datasette
@@ -137,4 +138,5 @@ def startup(datasette):
             datasette.remove_database(name)
             print(f"inspect_kit: not serving {database.path}: it holds accounts and identity keys "
                   "(private.db is never served).", file=sys.stderr)
+    hide_whole_file_counts(datasette)
     refresh(datasette)

@@ -20,9 +20,11 @@ from datasette import hookimpl
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
-from .. import paths, vocab
+from .. import paths, policy, review_scope, vocab
+from . import catalogue
 from .accessible import PatchedLoader
 from .config import intake_session
+from .scope import evidence_database
 from .session import decode_session, logout_csrf_token
 
 INTAKE_HOME = "/"
@@ -94,6 +96,9 @@ async def readable_referring_tables(datasette, actor, database: str, table: str)
     the reader's rights: an inspector saw how many findings of every strand and
     how many safeguarding alerts a case has. The row template lists only these.
     """
+    if table in review_scope.SHARED_TABLES and not (actor or {}).get(policy.DATASETTE_SQL_ROLE):
+        # A strand's rows are shared by every review: their counts would count the other reviews' records.
+        return []
     incoming = (await datasette.get_database(database).get_all_foreign_keys()).get(table, {}).get("incoming", [])
     readable = []
     for other in sorted({fk["other_table"] for fk in incoming}):
@@ -104,6 +109,20 @@ async def readable_referring_tables(datasette, actor, database: str, table: str)
     return readable
 
 
+async def chosen_review(datasette, actor) -> dict | None:
+    """The title and description of the review the actor chose in the intake app (None: none)."""
+    review_id = (actor or {}).get("review_id")
+    database = evidence_database(datasette)
+    if not review_id or database is None:
+        return None
+
+    def read(conn) -> dict:
+        (title,) = conn.execute("SELECT title FROM reviews WHERE id = ?", [review_id]).fetchone()
+        return {"title": title, "description": catalogue.review_description(conn, review_id)}
+
+    return await database.execute_fn(read)
+
+
 @hookimpl
 def extra_template_vars(request, datasette, view_name, database, table):
     async def template_vars():
@@ -112,10 +131,11 @@ def extra_template_vars(request, datasette, view_name, database, table):
         if intake is not None and request is not None:
             csrf = logout_csrf_token(decode_session(request.cookies.get(intake.cookie_name), intake),
                                      intake.secret)
+        actor = request.actor if request else None
         readable: list[str] = []
         if view_name == "row" and database and table:
-            readable = await readable_referring_tables(datasette, request.actor if request else None, database, table)
-        return {"ik_logout_csrf": csrf, "ik_readable_tables": readable}
+            readable = await readable_referring_tables(datasette, actor, database, table)
+        return {"ik_logout_csrf": csrf, "ik_readable_tables": readable, "ik_review": await chosen_review(datasette, actor)}
 
     return template_vars
 

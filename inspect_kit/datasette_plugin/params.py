@@ -11,8 +11,9 @@ inspector choose the findings index to search the shared chronology: the ids
 of other strands' findings containing a word) and ``foreign%5Fkey%5Ftables``
 (counts of findings and alerts of a case).
 
-Only those who may write SQL (:data:`inspect_kit.policy.WRITE_SQL`) are not
-judged: they can read every table with SQL anyway. Pure functions: the hook
+Only those who may write SQL over the whole store
+(:func:`inspect_kit.policy.datasette_sql_role`) are not judged: they can read
+every table with SQL anyway. Pure functions: the hook
 that calls them is :mod:`.extras`.
 """
 
@@ -108,21 +109,22 @@ def _describe(allowed: dict[str, str | frozenset[str]], columns: Iterable[str], 
 
 
 def judge(kind: str, pairs: list[tuple[str, str]], *, columns: Iterable[str] = (),
-          query_params: Iterable[str] = ()) -> Refusal | None:
+          query_params: Iterable[str] = (), sql_refusal: str | None = None) -> Refusal | None:
     """The first refused parameter of a page, or None when every pair is allowed.
 
     ``kind`` is ``table`` (tables and views: ``columns`` are its own),
     ``query`` (a canned query: ``query_params`` are its named parameters),
     ``row``, ``plain`` (the instance and database pages) or ``endpoint``
     (Datasette's ``/-/`` pages). ``sql`` and ``_where`` are a 403 (SQL is a
-    permission); anything else outside the page's allow-list a 400.
+    permission; ``sql_refusal`` says why when the role has it but not in this
+    store); anything else outside the page's allow-list a 400.
     """
     allowed = {"table": TABLE, "query": QUERY, "row": ROW, "plain": PLAIN, "endpoint": ENDPOINT}[kind]
     own = frozenset(column.lower() for column in columns)
     named = tuple(query_params)
     for key, value in pairs:
         if key in SQL_PARAMETERS:
-            return Refusal(403, f"{key}= is for those who may write SQL (lead inspectors and moderators).")
+            return Refusal(403, sql_refusal or f"{key}= is for those who may write SQL (lead inspectors and moderators).")
         rule = allowed.get(key)
         if rule is None and kind == "table" and NUMBERED.match(key):
             rule = allowed[key.rsplit("_", 1)[0]]

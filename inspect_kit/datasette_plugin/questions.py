@@ -4,12 +4,13 @@ Each :class:`Question` is one canned query in Datasette: its SQL, a title, a
 description saying what it answers and how to read it, the parameters a lead
 varies, and who may run it. The SQL is plain SQLite over the evidence store and
 runs anywhere (``sqlite3``, the benchmark, tests) given the same parameters;
-Datasette adds only the magic parameter ``:_actor_strand`` to the strand-scoped
-query.
+Datasette adds the magic parameters ``:_actor_strand`` (the strand-scoped
+query) and ``:_ik_review``.
 
-Every question reads the *current review* — the latest created, as
-:func:`inspect_kit.reviews.current_review` does — so that a store holding an
-old review as well never mixes the two. Parameters arrive from Datasette as
+Every question reads one review, the one chosen in the intake app: Datasette
+binds its slug to ``:_ik_review`` (:mod:`inspect_kit.datasette_plugin.scope`),
+so that a store holding several reviews never mixes them; run by hand, bind
+the review's slug. Parameters arrive from Datasette as
 text, empty when left blank, so every one has a default in the SQL
 (``coalesce(nullif(:gap_days, ''), 28)``).
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import policy, vocab
+from ..audit_search import review_records_clause
 from ..judgements import grade_disagreement_sql
 from ..schema import HEALTH_AGENCY_TYPES, POLICE_AGENCY_TYPES, SOCIAL_CARE_AGENCY_TYPES, _label_sql
 from ..vocab import sql_in
@@ -27,7 +29,8 @@ from ..vocab import sql_in
 # Who may run a question is the policy's: each question names the permission
 # its rows need (the allow block is generated from inspect_kit.policy).
 
-CURRENT_REVIEW = "SELECT id, fieldwork_start FROM reviews ORDER BY id DESC LIMIT 1"
+# The review the question reads: the one chosen in the intake app (a magic parameter).
+CURRENT_REVIEW = "SELECT id, fieldwork_start FROM reviews WHERE slug = :_ik_review"
 
 # Contacts where a professional saw the child or family (question 3, 5).
 CONTACT_EVENT_TYPES = (
@@ -111,7 +114,7 @@ def coverage_matrix_sql(strands: list[str]) -> str:
     return f"""
 WITH cells AS (
   SELECT * FROM criterion_strand_coverage
-  WHERE review = (SELECT slug FROM reviews ORDER BY id DESC LIMIT 1)
+  WHERE review = :_ik_review
 )
 SELECT area, criterion, criterion_title,
        {columns},
@@ -746,7 +749,7 @@ JOIN inspectors ON inspectors.id = findings.inspector_id
 LEFT JOIN agencies ON agencies.id = findings.agency_id
 LEFT JOIN cases ON cases.id = findings.case_id
 WHERE strands.code = :_actor_strand
-  AND findings.review_id = (SELECT id FROM reviews ORDER BY id DESC LIMIT 1)
+  AND findings.review_id = (SELECT id FROM reviews WHERE slug = :_ik_review)
   AND (coalesce(:search, '') = ''
        OR findings.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ik_fts_phrase(:search)))
   AND (coalesce(:case_ref, '') = '' OR cases.case_ref = :case_ref)
@@ -768,17 +771,18 @@ def audit_outline() -> Question:
         number=None,
         title="Audit log: who did what, when",
         description=(
-            "Every write and export in the store, newest first: when, which account, what action on which "
-            "record. Without the records' content (before/after snapshots, comments): administrators run the "
-            "system, not the inspection. Optional filters: who (an account's username), action (its start, "
-            "e.g. finding. or export). Each row is one write or export: read it as who (actor) did what (action) "
-            "to which record, and when."
+            "Every write and export of the review, newest first: when, which account, what action on which "
+            "record (accounts' rows, which belong to no review, too). Without the records' content "
+            "(before/after snapshots, comments): administrators run the system, not the inspection. "
+            "Optional filters: who (an account's username), action (its start, e.g. finding. or export). "
+            "Each row is one write or export: read it as who (actor) did what (action) to which record, and when."
         ),
         sql=f"""
 SELECT {columns}
 FROM audit_log
 WHERE (coalesce(:who, '') = '' OR audit_log.actor = :who)
   AND (coalesce(:action, '') = '' OR audit_log.action LIKE :action || '%')
+  AND {review_records_clause(":_ik_review_id")}
 ORDER BY audit_log.id DESC
 """,
         params=("who", "action"),

@@ -23,26 +23,32 @@ _cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
 
 
 def read_account(private_path: Path, username: str) -> dict[str, Any] | None:
-    """The account's role, strand and disabled flag, or None (no such account, no readable file)."""
+    """The account's role, strand, inspector code and disabled flag, or None (no such account, no readable file)."""
     try:
         with contextlib.closing(sqlite3.connect(read_only_uri(private_path), uri=True, timeout=1)) as conn:
-            row = conn.execute("SELECT role, strand, disabled FROM accounts WHERE username = ?", [username]).fetchone()
+            row = conn.execute("SELECT role, strand, disabled, inspector_code FROM accounts WHERE username = ?",
+                               [username]).fetchone()
     except sqlite3.Error:
         return None
     if row is None:
         return None
-    return {"role": row[0], "strand": row[1] or None, "disabled": bool(row[2])}
+    return {"role": row[0], "strand": row[1] or None, "disabled": bool(row[2]), "inspector_code": row[3] or None}
+
+
+def account(private_path: Path, username: str) -> dict[str, Any] | None:
+    """:func:`read_account`, cached for :data:`CACHE_SECONDS`."""
+    key = (str(private_path), username)
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached is None or now - cached[0] > CACHE_SECONDS:
+        cached = (now, read_account(private_path, username))
+        _cache[key] = cached
+    return cached[1]
 
 
 def account_allows(private_path: Path, actor: dict[str, Any]) -> bool:
     """True when ``actor``'s account exists, is enabled and still has the same role and strand."""
-    key = (str(private_path), actor["id"])
-    now = time.monotonic()
-    cached = _cache.get(key)
-    if cached is None or now - cached[0] > CACHE_SECONDS:
-        cached = (now, read_account(private_path, actor["id"]))
-        _cache[key] = cached
-    return policy.session_still_valid(cached[1], actor["role"], actor["strand"])
+    return policy.session_still_valid(account(private_path, actor["id"]), actor["role"], actor["strand"])
 
 
 def forget() -> None:

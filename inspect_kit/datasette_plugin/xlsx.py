@@ -255,9 +255,11 @@ def audit_export(path: str | None, actor: dict[str, Any] | None, source: str, ro
                     strand=(actor or {}).get("strand"))
         detail = f"{source}: {rows} rows" + (" (CAPPED)" if capped else "")
         if file_path is not None:
+            # The export belongs to the review it was made in (the audit log of each review lists its own).
             return manifests.record_manifest(db, who, file_path, what="Datasette .xlsx export",
                                              action="export.datasette_xlsx", row_counts={"rows": rows},
-                                             detail=detail, file_name=file_name)
+                                             review_id=(actor or {}).get("review_id"), detail=detail,
+                                             file_name=file_name)
         with write_transaction(db):
             return {"audit_id": audit.record(db, who, "export.datasette_xlsx", detail=detail)}
     finally:

@@ -11,6 +11,7 @@ from .. import alerts, chronology, policy, reviews, vocab
 from ..errors import NotFound, ValidationError
 from .auth import permission_required, review_required
 from .db import get_db
+from .errors import save_form
 from .findings import review_finding
 from .forms import AlertForm, AlertStepForm
 
@@ -50,15 +51,13 @@ def new():
             form.case_id.data = str(finding["case_id"])
     status = 200
     if form.is_submitted():
-        try:
-            alert = alerts.raise_alert(db, g.actor, review_id=review["id"], urgency=form.urgency.data,
-                                       concern=form.concern.data, case_id=form.case_id.data or None,
-                                       finding_id=finding["id"] if finding else None,
-                                       client_uuid=form.client_uuid.data)
-        except ValidationError as error:
-            form.show_errors(error.field_errors or {"concern": error.message})
-            status = 422
-        else:
+        # One way to save a form: a refusal next to the fields, a closed review or a full disk
+        # said above them, and the typed concern kept (web.errors.save_form).
+        alert, status = save_form(form, lambda: alerts.raise_alert(
+            db, g.actor, review_id=review["id"], urgency=form.urgency.data, concern=form.concern.data,
+            case_id=form.case_id.data or None, finding_id=finding["id"] if finding else None,
+            client_uuid=form.client_uuid.data), field="concern")
+        if alert is not None:
             flash(f"Safeguarding alert {alert['id']} has been raised; "
                   "the lead inspector sees it on their dashboard now.")
             return redirect(url_for("alerts.show", alert_id=alert["id"]))
