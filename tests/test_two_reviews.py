@@ -478,3 +478,41 @@ def test_through_the_real_server_on_one_keep_alive_connection(live_server):
         refused = client.get("/data/evidence.json?sql=select+1", headers={"Cookie": cookie["lead-one"]})
         assert refused.status_code == 403
     assert len(ports) == 1  # every request went over the one connection
+
+
+async def test_one_readers_questions_never_stay_in_the_catalogue_for_the_next(store):
+    """Datasette 0.65 writes the canned queries a request's actor gets into the dict its metadata
+    returns; the coverage matrix of one review (its own strands) must not be what the next request,
+    or ``/-/metadata.json``, finds there."""
+    from inspect_kit.datasette_plugin import metadata
+    from inspect_kit.datasette_plugin.app import make_datasette
+
+    with contextlib.closing(store.evidence()) as db:
+        first, second = small_review(db, "testshire"), small_review(db, "otherton")
+        db.execute("DELETE FROM review_strands WHERE review_id = ? AND strand_id = "
+                   "(SELECT id FROM strands WHERE code = 'health')", [first.review_id])
+    datasette = make_datasette(store, TEST_SECRET)
+    shared = metadata.current(datasette)["databases"]["evidence"]["queries"]["coverage_matrix"]["sql"]
+    actor = {"id": "lead", "role": "lead", "review": "testshire", "review_id": first.review_id}
+    asked = (await datasette.get_canned_queries("evidence", actor))["coverage_matrix"]["sql"]
+    assert asked != shared, "the two reviews' coverage matrices must differ for this test to mean anything"
+    assert second.review_id != first.review_id
+    assert datasette.metadata("queries", database="evidence", fallback=False)["coverage_matrix"]["sql"] == shared
+    assert metadata.current(datasette)["databases"]["evidence"]["queries"]["coverage_matrix"]["sql"] == shared
+
+
+async def test_two_session_cookies_are_one_account_to_both_halves(two_reviews):
+    """A request carrying two session cookies (say a planted one beside the real one) is the first
+    cookie's account to the intake app and to Datasette alike, as Werkzeug reads cookies."""
+    import httpx
+
+    store, built, server = two_reviews
+    first = session_cookie("health-one", "testshire", TEST_SECRET)[SESSION_COOKIE]
+    second = session_cookie("lead", "otherton", TEST_SECRET)[SESSION_COOKIE]
+    header = {"cookie": f"{SESSION_COOKIE}={first}; {SESSION_COOKIE}={second}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=server), base_url="http://testserver") as client:
+        rows = chronology_rows(await client.get("/data/evidence/chronology_events.json?_shape=objects&_size=max",
+                                                headers=header))
+        intake = (await client.get("/findings", headers=header)).text
+    assert rows and {row["review_id"] for row in rows} == {built["testshire"]["id"]}
+    assert MARKERS["testshire"] in intake.lower() and MARKERS["otherton"] not in intake.lower()

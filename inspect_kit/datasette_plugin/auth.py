@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datasette import hookimpl
+from werkzeug.http import parse_cookie
 
 from . import standing
 from .config import intake_session
@@ -24,7 +25,10 @@ def actor_from_request(datasette, request):
     intake = intake_session(datasette)
     if intake is None:
         return None
-    session = decode_session(request.cookies.get(intake.cookie_name), intake)
+    # The first cookie of the name, as the intake app (Werkzeug) reads it: Datasette's
+    # request.cookies keeps the last, so a request carrying two session cookies would be
+    # one account to the intake app and another to Datasette.
+    session = decode_session(parse_cookie(request.headers.get("cookie", "")).get(intake.cookie_name), intake)
     actor = actor_from_session(session)
     if actor is None:
         return None

@@ -115,7 +115,21 @@ def refresh(datasette: Datasette) -> dict[str, Any]:
 def get_metadata(datasette, key, database, table):
     # Datasette merges local metadata (make_datasette's or ``-m``) over this,
     # so a caller can still override a title, or loosen a rule on purpose.
-    return current(datasette)
+    return per_request(current(datasette))
+
+
+def per_request(metadata: dict[str, Any]) -> dict[str, Any]:
+    """``metadata`` with a fresh ``queries`` dict for each database, sharing everything else.
+
+    Datasette 0.65's ``get_canned_queries`` updates the dict that ``metadata("queries")``
+    returns with what the ``canned_queries`` hook gives for the asking actor (our coverage
+    matrix, with the actor's review's strands). Handed the cached dict, one reader's queries
+    stayed in the catalogue for the next request and for ``/-/metadata.json``: state crossing
+    requests. A copy of the one dict Datasette writes to costs microseconds.
+    """
+    databases = {name: ({**config, "queries": dict(config["queries"])} if "queries" in config else config)
+                 for name, config in (metadata.get("databases") or {}).items()}
+    return {**metadata, "databases": databases}
 
 
 @hookimpl
