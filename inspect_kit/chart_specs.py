@@ -170,7 +170,8 @@ def balance_spec(rows: list[dict[str, Any]], summary: str) -> dict[str, Any]:
     weaknesses) to the left: side, not colour, tells them apart."""
     values = []
     for row in rows:
-        values.append({"name": row["name"], "side": "Strengths", "findings": row["strengths"] or 0})
+        values.append({"name": row["name"], "side": "Strengths", "findings": row["strengths"] or 0,
+                       "count": row["strengths"] or 0})
         values.append({"name": row["name"], "side": "Areas for improvement",
                        "findings": -(row["improvements"] or 0), "count": row["improvements"] or 0})
     return _spec(summary, height=max(60, 24 * len(rows)), data={"values": values}, mark={"type": "bar"},
@@ -181,5 +182,5 @@ def balance_spec(rows: list[dict[str, Any]], summary: str) -> dict[str, Any]:
         "color": {"field": "side", "type": "nominal", "title": None,
                   "scale": {"domain": ["Strengths", "Areas for improvement"], "range": ["#009E73", "#D55E00"]}},
         "tooltip": [{"field": "name", "title": "Name"}, {"field": "side", "title": "Side"},
-                    {"field": "findings", "title": "Findings", "format": "d"}],
+                    {"field": "count", "title": "Findings"}],
     })

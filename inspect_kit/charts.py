@@ -249,7 +249,7 @@ def balance(db: Database, review_id: int, strands: str | bool = True) -> dict[st
     """Strengths against areas for improvement (serious weaknesses counted with
     them) by agency and by criterion, findings not withdrawn: ``agencies`` and
     ``criteria`` rows of ``name``, ``strengths``, ``improvements``,
-    ``serious_weaknesses``, and ``summary``."""
+    ``serious_weaknesses``, and ``agency_summary`` and ``criterion_summary``."""
     where, params = _strand_filter(strands)
     scoped = f"""SELECT findings.id, findings.agency_id, findings.finding_type FROM findings
                  JOIN strands ON strands.id = findings.strand_id
@@ -278,8 +278,8 @@ def balance(db: Database, review_id: int, strands: str | bool = True) -> dict[st
                 f"the most areas for improvement over strengths: {negative['name']} "
                 f"({negative['improvements']:,} against {negative['strengths']:,})")
 
-    summary = f"By agency: {leaning(agencies)}. By criterion: {leaning(criteria)}."
-    return {"agencies": agencies, "criteria": criteria, "summary": summary}
+    return {"agencies": agencies, "criteria": criteria,
+            "agency_summary": f"Agencies: {leaning(agencies)}.", "criterion_summary": f"Criteria: {leaning(criteria)}."}
 
 
 def timeline_lanes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

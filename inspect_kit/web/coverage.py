@@ -38,8 +38,8 @@ def index():
     return render_template(
         "coverage/index.html", matrix=matrix, balance=balance, strands=strands,
         matrix_spec=chart_specs.coverage_spec(matrix),
-        agency_spec=chart_specs.balance_spec(balance["agencies"], balance["summary"]),
-        criterion_spec=chart_specs.balance_spec(balance["criteria"], balance["summary"]))
+        agency_spec=chart_specs.balance_spec(balance["agencies"], balance["agency_summary"]),
+        criterion_spec=chart_specs.balance_spec(balance["criteria"], balance["criterion_summary"]))
 
 
 @bp.get("/coverage.json")
