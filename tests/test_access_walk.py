@@ -252,6 +252,14 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
     with contextlib.closing(world.store.evidence()) as db:
         agency_pages = [(agency_id, name.startswith("Testshire")) for agency_id, name in db.execute(
             "SELECT id, name FROM agencies WHERE name IN ('Testshire MASH', 'Otherton MASH')")]
+        criterion = db.execute("SELECT code FROM criteria WHERE review_id = (SELECT max(id) FROM reviews)"
+                               " ORDER BY position LIMIT 1").fetchone()[0]
+
+    def coverage_cell(actor: Actor | None, strand: str) -> int:
+        """A cell of a strand the reader may not read is not there for them (404)."""
+        readable = policy.finding_strands(actor)
+        return 403 if readable is False else 200 if readable in (True, strand) else 404
+
     return {
         # Set-up and accounts: administrators; the review's status: whoever may set it (the lead too).
         "admin.index": [("/admin", administers)],
@@ -280,6 +288,10 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
             for s in strands],
         "attachments.download": [(f"/attachments/{attachment_id(s)}", lambda actor, s=s: finding_page(world, actor, s))
                                  for s in strands],
+        "coverage.index": [("/coverage", lambda actor: allowed(reads_findings(actor)))],
+        "coverage.data": [("/coverage.json", lambda actor: allowed(reads_findings(actor)))],
+        "coverage.cell": [(f"/coverage/{strand}/{criterion}", lambda actor, strand=strand: coverage_cell(actor, strand))
+                          for strand in MARKERS],
         "qa.queue": [("/qa", lambda actor: allowed(policy.may(actor, policy.QA_FINDINGS)))],
         "cases.index": [("/cases", lambda actor: allowed(policy.may(actor, policy.READ_CHRONOLOGIES)))],
         "cases.show": [(f"/cases/{ref}", lambda actor, ref=ref: in_review(
