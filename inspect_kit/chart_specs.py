@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from .charts import EVENT_KINDS, STRAND_STYLES
+from .charts import EVENT_KINDS, STRAND_STYLES, long_date
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 TEXT = "#0b0c0c"   # GOV.UK text colour
@@ -42,7 +42,10 @@ def timeline_spec(timeline: dict[str, Any], *, link_events: bool = True) -> dict
     by kind), gaps longer than the threshold shaded. ``link_events`` makes each mark
     a link to the event in the list below the chart."""
     labels = [label for _flag, label, _shape, _colour in EVENT_KINDS]
-    marks = [{**mark, "href": f"#event-{mark['id']}"} if link_events else mark for mark in timeline["marks"]]
+    other = EVENT_KINDS[-1][1]
+    marks = [{**mark, "description": f"{long_date(mark['date'])}, {mark['agency']}: {mark['event']}"
+                                     + ("" if mark["kind"] == other else f" ({mark['kind']})"),
+              **({"href": f"#event-{mark['id']}"} if link_events else {})} for mark in timeline["marks"]]
     events_layer: dict[str, Any] = {
         "name": "events",
         "data": {"values": marks},
@@ -58,6 +61,7 @@ def timeline_spec(timeline: dict[str, Any], *, link_events: bool = True) -> dict
             "tooltip": [{"field": "date", "type": "temporal", "title": "Date", "format": "%-d %B %Y"},
                         {"field": "agency", "title": "Agency"}, {"field": "event", "title": "Event"},
                         {"field": "kind", "title": "Kind"}],
+            "description": {"field": "description"},  # each mark's aria-label
         },
     }
     if link_events:
@@ -66,10 +70,13 @@ def timeline_spec(timeline: dict[str, Any], *, link_events: bool = True) -> dict
     if timeline["gaps"]:
         layers.append({
             "name": "gaps",
-            "data": {"values": timeline["gaps"]},
+            "data": {"values": [{**gap, "description": f"{gap['days']} days with no recorded contact, from "
+                                                       f"{long_date(gap['start'])} to {long_date(gap['end'])}"}
+                                for gap in timeline["gaps"]]},
             "mark": {"type": "rect", "color": SHADE, "opacity": 0.45},
             "encoding": {"x": {"field": "start", **DAY}, "x2": {"field": "end"},
-                         "tooltip": [{"field": "days", "title": "Days without a recorded contact"}]},
+                         "tooltip": [{"field": "days", "title": "Days without a recorded contact"}],
+                         "description": {"field": "description"}},
         })
     layers.append(events_layer)
     return _spec(timeline["summary"], height=max(60, 34 * len(timeline["lanes"])), layer=layers)
@@ -86,7 +93,9 @@ def coverage_spec(coverage: dict[str, Any], cell_href: str | None = "/coverage/{
             " (1 inspector)" if cell["cell"] == "single source" else "")
         value = {"criterion": cell["criterion"], "criterion_label": f"{cell['criterion']} {cell['criterion_title']}",
                  "strand": cell["strand"], "findings": cell["findings"], "cell": cell["cell"], "label": label,
-                 "dark": bool(peak) and cell["findings"] > peak * 0.55}
+                 "dark": bool(peak) and cell["findings"] > peak * 0.55,
+                 "description": f"{cell['strand']} × {cell['criterion']} {cell['criterion_title']}: "
+                                + ("no evidence" if not cell["findings"] else f"{label} findings")}
         if cell_href:
             value["href"] = cell_href.format(strand=quote(cell["strand"]), criterion=quote(cell["criterion"]))
         values.append(value)
@@ -97,6 +106,7 @@ def coverage_spec(coverage: dict[str, Any], cell_href: str | None = "/coverage/{
               "sort": [f"{c['code']} {c['title']}" for c in coverage["criteria"]]},
         "tooltip": [{"field": "criterion_label", "title": "Criterion"}, {"field": "strand", "title": "Strand"},
                     {"field": "findings", "title": "Findings"}, {"field": "cell", "title": "Cell"}],
+        "description": {"field": "description"},
     }
     if cell_href:
         encoding["href"] = {"field": "href"}

@@ -50,7 +50,8 @@ def event_kind(event: Mapping[str, Any]) -> str:
     return EVENT_KINDS[-1][1]
 
 
-def _long_date(day: str) -> str:
+def long_date(day: str) -> str:
+    """``2026-03-06`` → ``6 March 2026``."""
     value = dt.date.fromisoformat(day[:10])
     return f"{value.day} {value:%B %Y}"
 
@@ -88,15 +89,15 @@ def timeline(events: list[dict[str, Any]], gap_days: int = GAP_DAYS) -> dict[str
     else:
         summary = (
             f"{_plural(len(marks), 'event')} from {_plural(len(lanes), 'agency', 'agencies')} between "
-            f"{_long_date(marks[0]['date'])} and {_long_date(marks[-1]['date'])}: "
+            f"{long_date(marks[0]['date'])} and {long_date(marks[-1]['date'])}: "
             f"{_plural(flagged['missed_opportunity'], 'missed opportunity', 'missed opportunities')}, "
             f"{_plural(flagged['good_practice'], 'event')} of good practice and "
             f"{_plural(flagged['key_event'], 'key event')}. ")
         if gaps:
             longest = max(gaps, key=lambda gap: gap["days"])
             summary += (f"{_plural(len(gaps), 'gap')} of more than {gap_days} days with no recorded contact; "
-                        f"the longest, {longest['days']} days, from {_long_date(longest['start'])} "
-                        f"to {_long_date(longest['end'])}.")
+                        f"the longest, {longest['days']} days, from {long_date(longest['start'])} "
+                        f"to {long_date(longest['end'])}.")
         else:
             summary += f"No gap of more than {gap_days} days between events."
     return {"marks": marks, "lanes": lanes, "gaps": gaps, "gap_days": gap_days, "counts": counts,
@@ -207,13 +208,13 @@ def evidence_by_day(db: Database, review: Mapping[str, Any], strands: str | bool
         totals[row["strand"]] = totals.get(row["strand"], 0) + row["findings"]
         row["total"] = totals[row["strand"]]
     if rows:
-        summary = (f"{_plural(sum(totals.values()), 'finding')} collected between {_long_date(rows[0]['day'])} "
-                   f"and {_long_date(rows[-1]['day'])}: "
+        summary = (f"{_plural(sum(totals.values()), 'finding')} collected between {long_date(rows[0]['day'])} "
+                   f"and {long_date(rows[-1]['day'])}: "
                    + ", ".join(f"{strand} {count:,}" for strand, count in totals.items()) + ".")
     else:
         summary = "No evidence has been recorded yet."
     if review.get("draft_due"):
-        summary += f" The draft report is due on {_long_date(review['draft_due'])}."
+        summary += f" The draft report is due on {long_date(review['draft_due'])}."
     return {"days": rows, "strands": list(totals), "fieldwork_end": review.get("fieldwork_end"),
             "draft_due": review.get("draft_due"), "summary": summary}
 
