@@ -97,19 +97,6 @@ PAGES = {"case_page": (f"/cases/{CASE}", case_page), "coverage_page": ("/coverag
          "coverage_data": ("/coverage.json", coverage_data)}
 
 
-def time_page(client: httpx.Client, raw, path: str, statements, repeat: int, warmup: int = 2):
-    """The page and its raw SQL in alternation: seconds each, and problems seen."""
-    page_samples, raw_samples, problems = [], [], set()
-    for round_ in range(warmup + repeat):
-        elapsed, seen = big.get(client, path)
-        problems.update(seen)
-        raw_elapsed = raw.run(statements)
-        if round_ >= warmup:
-            page_samples.append(elapsed)
-            raw_samples.append(raw_elapsed)
-    return page_samples, raw_samples, sorted(problems)
-
-
 def prepare_store(work: Path, findings: int) -> tuple[Store, dict[str, Any]]:
     """The bench store in ``work``: reused when it holds ``findings`` findings, built otherwise."""
     store = Store(work / "evidence")
@@ -157,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         failures = [f"empty page: {problem}" for problem in problems]
         for name, (path, read) in PAGES.items():
             statements = traced(store, read)
-            page_samples, raw_samples, seen = time_page(client, raw, path, statements, args.repeat)
+            page_samples, raw_samples, seen = big.time_page(client, raw, path, statements, args.repeat, as_json=False)
             page = {"path": path, "statements": len(statements), "page": big.summary(page_samples),
                     "raw_sql": big.summary(raw_samples), "problems": seen, "overhead_ms": overhead}
             raw_ms = page["raw_sql"]["median_ms"]

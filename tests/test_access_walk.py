@@ -256,9 +256,8 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
                                " ORDER BY position LIMIT 1").fetchone()[0]
 
     def coverage_cell(actor: Actor | None, strand: str) -> int:
-        """A cell of a strand the reader may not read is not there for them (404)."""
-        readable = policy.finding_strands(actor)
-        return 403 if readable is False else 200 if readable in (True, strand) else 404
+        """A cell of a strand the reader may not read is refused, as that strand's findings are."""
+        return allowed(policy.finding_strands(actor) in (True, strand))
 
     return {
         # Set-up and accounts: administrators; the review's status: whoever may set it (the lead too).

@@ -108,6 +108,19 @@ def test_the_lead_reads_the_timeline_and_follows_an_empty_heatmap_cell(demo_serv
     assert "Record evidence" in page.locator("#no-evidence").inner_text()
     assert axe_serious(page) == []
 
+    # At tablet width the charts shrink to their column and nothing overflows the page.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    for path, chart in ((f"/cases/C-017?gap={GAP}", "timeline"), ("/coverage", "coverage-heatmap")):
+        page.goto(base + path)
+        drawn(page, chart)
+        page.wait_for_function(f"document.querySelector('#{chart} svg').getBoundingClientRect().width <= 768")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+    # On paper each chart is its column's width, with its summary.
+    page.emulate_media(media="print")
+    assert page.evaluate("""[...document.querySelectorAll('.ik-chart svg')].every(
+        svg => svg.getBoundingClientRect().right <= document.documentElement.clientWidth + 1)""")
+    page.emulate_media(media="screen")
+
     page.goto(f"{base}/data/evidence/case_chronology?case_ref=C-017&gap_days={GAP}")
     drawn(page, "timeline")
     assert page.locator("#timeline svg g.events_marks path").count() == len(events)

@@ -135,7 +135,7 @@ def test_the_coverage_heatmap_counts_what_the_reader_may_read(demo_app, demo_sto
     assert {value["strand"] for value in police_spec["data"]["values"]} == {"police"}
     data = police.get("/coverage.json").get_json()
     assert {cell["strand"] for cell in data["cells"]} == {"police"} and data["summary"]
-    assert police.get("/coverage/ofsted/2.1").status_code == 404
+    assert police.get("/coverage/ofsted/2.1").status_code == 403
     # Administrators see no evidence; anonymous visitors sign in first.
     admin = client_as(demo_app, demo_store, "admin")
     assert admin.get("/coverage").status_code == admin.get("/coverage.json").status_code == 403

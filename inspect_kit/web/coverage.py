@@ -4,7 +4,8 @@ The criterion × strand heatmap (each cell a link to the findings behind it,
 or to a page saying there are none and how to record some) and the balance
 of strengths and areas for improvement by agency and by criterion. Counts
 cover only the strands the reader may read (:func:`inspect_kit.policy.finding_strands`):
-an inspector sees their own strand's column, leads and moderators every strand.
+an inspector sees their own strand's column (another strand's cell is a 403, as
+another strand's finding is), leads and moderators every strand.
 """
 
 from __future__ import annotations
@@ -56,15 +57,18 @@ def data():
 def cell(strand: str, criterion: str):
     """One cell: its findings, or that there are none and how to record some.
 
-    :raise 404: no such strand or criterion in the review (or a strand the reader may not read).
+    :raise 403: another strand's cell, for an inspector (as another strand's finding is).
+    :raise 404: no such strand or criterion in the review.
     """
     review = review_required()
     strands = readable_strands()
+    if strands is not True and strand != strands:
+        abort(403, "This cell holds another strand's evidence; ask your lead inspector if you need to see it.")
     db = get_db()
     matrix = charts.coverage(db, review["id"], strands)
     found = next((c for c in matrix["cells"] if c["strand"] == strand and c["criterion"] == criterion), None)
     if found is None:
-        abort(404, f"No cell {strand} × {criterion} in the coverage you can read.")
+        abort(404, f"No cell {strand} × {criterion} in this review's coverage.")
     total, rows = charts.cell_findings(db, review["id"], criterion, strand)
     return render_template("coverage/cell.html", cell=found, total=total, findings=rows,
                            limit=charts.CELL_FINDINGS_LIMIT,
