@@ -82,19 +82,13 @@ def case_page(db, review_id: int) -> None:
     chronology.case_chronology(db, case["id"])
 
 
-def coverage_page(db, review_id: int) -> None:
-    """What ``/coverage`` reads (web/coverage.py), as a lead (every strand)."""
-    charts.coverage(db, review_id, True)
-    charts.balance(db, review_id, True)
-
-
-def coverage_data(db, review_id: int) -> None:
-    """What ``/coverage.json`` reads."""
+def coverage(db, review_id: int) -> None:
+    """What ``/coverage`` and ``/coverage.json`` read (web/coverage.py), as a lead (every strand)."""
     charts.coverage(db, review_id, True)
 
 
-PAGES = {"case_page": (f"/cases/{CASE}", case_page), "coverage_page": ("/coverage", coverage_page),
-         "coverage_data": ("/coverage.json", coverage_data)}
+PAGES = {"case_page": (f"/cases/{CASE}", case_page), "coverage_page": ("/coverage", coverage),
+         "coverage_data": ("/coverage.json", coverage)}
 
 
 def prepare_store(work: Path, findings: int) -> tuple[Store, dict[str, Any]]:

@@ -289,6 +289,7 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
                                  for s in strands],
         "coverage.index": [("/coverage", lambda actor: allowed(reads_findings(actor)))],
         "coverage.data": [("/coverage.json", lambda actor: allowed(reads_findings(actor)))],
+        "coverage.balance": [("/coverage/balance", lambda actor: allowed(reads_findings(actor)))],
         "coverage.cell": [(f"/coverage/{strand}/{criterion}", lambda actor, strand=strand: coverage_cell(actor, strand))
                           for strand in MARKERS],
         "qa.queue": [("/qa", lambda actor: allowed(policy.may(actor, policy.QA_FINDINGS)))],

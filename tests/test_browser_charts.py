@@ -95,9 +95,12 @@ def test_the_lead_reads_the_timeline_and_follows_an_empty_heatmap_cell(demo_serv
     assert page.locator("#chronology > li.ik-event").count() == len(events)
     assert axe_serious(page) == []
 
+    page.goto(base + "/coverage/balance")
+    drawn(page, "balance-agency")
+    drawn(page, "balance-criterion")
+    assert axe_serious(page) == []
     page.goto(base + "/coverage")
-    for chart in ("coverage-heatmap", "balance-agency", "balance-criterion"):
-        drawn(page, chart)
+    drawn(page, "coverage-heatmap")
     assert axe_serious(page) == []
     # The cell, clicked away from its printed "none" (which links to the same page).
     page.locator("#coverage-heatmap svg g.cells_marks path[aria-label^='police × 3.3 ']").click(

@@ -129,6 +129,8 @@ def test_the_coverage_heatmap_counts_what_the_reader_may_read(demo_app, demo_sto
     assert "police × 3.3" in spec["description"] and "health × 3.1" in spec["description"]
     table_links = [link.get("href") for link in elements(lead, "#coverage-table a")]
     assert sorted(table_links) == sorted(value["href"] for value in cells.values())
+    # The exact spelling is found through the index, a folded one by the rule.
+    assert client_as(demo_app, demo_store, "lead").get("/cases/c-017").status_code == 200
     # An inspector sees their own strand's column only, in the page and in its JSON.
     police = client_as(demo_app, demo_store, "police1")
     police_spec = spec_of(police.get("/coverage").get_data(as_text=True), "coverage-heatmap")
@@ -200,7 +202,12 @@ def test_the_lead_dashboard_charts_evidence_per_day_and_qa_ageing(demo_app, demo
     assert not elements(inspector, "figure.ik-chart")
 
 
-def test_the_balance_puts_strengths_and_improvements_on_either_side(db, review_id):
+def test_the_balance_puts_strengths_and_improvements_on_either_side(demo_app, demo_store, db, review_id):
+    page = client_as(demo_app, demo_store, "moderator").get("/coverage/balance").get_data(as_text=True)
+    assert len(elements(page, "#balance-agency-table tbody tr")) == len(spec_of(page, "balance-agency")[
+        "data"]["values"]) // 2
+    assert first(client_as(demo_app, demo_store, "lead").get("/coverage").get_data(as_text=True),
+                 "#balance-link").get("href") == "/coverage/balance"
     balance = charts.balance(db, review_id)
     spec = chart_specs.balance_spec(balance["agencies"], balance["agency_summary"])
     values = spec["data"]["values"]

@@ -41,6 +41,7 @@ GET_TABLE = [
     ("/qa", "/qa", LEADS),
     ("/coverage", "/coverage", FIELDWORK),  # each reader's own strands
     ("/coverage.json", "/coverage.json", FIELDWORK),
+    ("/coverage/balance", "/coverage/balance", FIELDWORK),
     ("/coverage/<strand>/<criterion>", "/coverage/ofsted/2.3", READS_OFSTED),
     ("/cases", "/cases", FIELDWORK),  # administrators see no case content
     ("/cases/<case_ref>", "/cases/C-017", FIELDWORK),
