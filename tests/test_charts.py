@@ -55,7 +55,7 @@ def client_as(app, store, username: str | None):
 
 
 def spec_of(page: str, chart_id: str) -> dict:
-    return json.loads(first(page, f"script#{chart_id}-spec").text_content())
+    return json.loads(first(page, f"figure#{chart_id}").get("data-ik-spec"))
 
 
 def c017_events(db, review_id: int) -> list[dict]:

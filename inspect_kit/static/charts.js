@@ -1,5 +1,5 @@
 // Draws every chart of the page (templates/_charts.html) with vega-embed from
-// the Vega-Lite spec the server embedded beside it. Loaded with `defer` after
+// the Vega-Lite spec the server put in its data-ik-spec attribute. Loaded with `defer` after
 // vega, vega-lite and vega-embed (served from /static/vega).
 //
 // The pages' Content-Security-Policy allows no eval and no inline styles, so:
@@ -14,14 +14,13 @@
   if (typeof vegaEmbed !== "function") {
     return; // the library is missing: the tables stay open
   }
-  document.querySelectorAll("[data-ik-chart]").forEach(function (figure) {
-    var source = document.getElementById(figure.getAttribute("data-ik-chart"));
+  document.querySelectorAll("figure[data-ik-spec]").forEach(function (figure) {
     var canvas = figure.querySelector(".ik-chart__canvas");
-    if (!source || !canvas) {
+    if (!canvas) {
       return;
     }
     canvas.hidden = false;
-    vegaEmbed(canvas, JSON.parse(source.textContent), {
+    vegaEmbed(canvas, JSON.parse(figure.getAttribute("data-ik-spec")), {
       renderer: "svg", actions: false, ast: true, defaultStyle: false, tooltip: false,
     }).then(function () {
       figure.classList.add("ik-chart--drawn");
