@@ -74,8 +74,6 @@ AUTOCOMPLETE_VERSION := 3.0.1
 AUTOCOMPLETE_DIR := inspect_kit/static/accessible-autocomplete
 AUTOCOMPLETE_STAMP := $(AUTOCOMPLETE_DIR)/.version-$(AUTOCOMPLETE_VERSION)
 
-assets: $(GOVUK_STAMP) $(AUTOCOMPLETE_STAMP)
-
 $(AUTOCOMPLETE_STAMP): $(GOVUK_STAMP)
 	rm -rf build/accessible-autocomplete $(AUTOCOMPLETE_DIR)
 	mkdir -p build/accessible-autocomplete $(AUTOCOMPLETE_DIR)
@@ -112,6 +110,41 @@ $(GOVUK_STAMP):
 	sed -i -e 's#//\# sourceMappingURL=.*##' $(GOVUK_DIR)/govuk-frontend.min.js
 	rm -rf build/govuk-frontend
 	touch $@
+
+# Charts: Vega-Lite drawn by vega-embed (docs/architecture.md §10), from the npm
+# registry like govuk-frontend. Pinned to the versions vl-convert-python bundles
+# (vega 6.2.0, vega-lite 6.4, vega-embed 7.0.2), so a chart drawn in the browser
+# and the same spec drawn into the draft report agree. Each tarball is checked
+# against the sha512 below (the registry's dist.integrity when pinned) as well as
+# by npm pack; only the three minified UMD builds and their licences are kept.
+VEGA_VERSION := 6.2.0
+VEGA_LITE_VERSION := 6.4.1
+VEGA_EMBED_VERSION := 7.0.2
+VEGA_INTEGRITY := sha512-BIwalIcEGysJdQDjeVUmMWB3e50jPDNAMfLJscjEvpunU9bSt7X1OYnQxkg3uBwuRRI4nWfFZO9uIW910nLeGw==
+VEGA_LITE_INTEGRITY := sha512-KO3ybHNouRK4A0al/+2fN9UqgTEfxrd/ntGLY933Hg5UOYotDVQdshR3zn7OfXwQ7uj0W96Vfa5R+QxO8am3IQ==
+VEGA_EMBED_INTEGRITY := sha512-ZHQPWSs9mUTGJPZ5yQVhHV+OLDCoTIjR//De93vG6igZX1MQCVo03ePWlfWCUAnPV1IsKfeJLqA3K/Qd11bAFQ==
+VEGA_DIR := inspect_kit/static/vega
+VEGA_STAMP := $(VEGA_DIR)/.version-$(VEGA_VERSION)-$(VEGA_LITE_VERSION)-$(VEGA_EMBED_VERSION)
+
+$(VEGA_STAMP):
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory $(GOVUK_STAMP)
+	rm -rf build/vega $(VEGA_DIR)
+	mkdir -p build/vega $(VEGA_DIR)
+	set -e; for spec in vega@$(VEGA_VERSION)@$(VEGA_INTEGRITY) vega-lite@$(VEGA_LITE_VERSION)@$(VEGA_LITE_INTEGRITY) \
+			vega-embed@$(VEGA_EMBED_VERSION)@$(VEGA_EMBED_INTEGRITY); do \
+		name=$${spec%%@*}; rest=$${spec#*@}; version=$${rest%%@*}; integrity=$${rest#*@}; \
+		(cd build/vega && npm pack --silent $$name@$$version >/dev/null); \
+		actual="sha512-$$(openssl dgst -sha512 -binary build/vega/$$name-$$version.tgz | base64 -w0)"; \
+		if [ "$$actual" != "$$integrity" ]; then echo "$$name-$$version.tgz: integrity $$actual, expected $$integrity"; exit 1; fi; \
+		mkdir -p build/vega/$$name; tar -xzf build/vega/$$name-$$version.tgz -C build/vega/$$name; \
+		sed -e 's#//\# sourceMappingURL=.*##' build/vega/$$name/package/build/$$name.min.js > $(VEGA_DIR)/$$name.min.js; \
+		cp build/vega/$$name/package/LICENSE $(VEGA_DIR)/LICENSE-$$name; \
+	done
+	rm -rf build/vega
+	touch $@
+
+# Both are stamped, so `make assets` fetches only what is missing or re-pinned.
+assets: $(GOVUK_STAMP) $(VEGA_STAMP)
 
 install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test

@@ -397,13 +397,14 @@ def time_http(client: httpx.Client, path: str, repeat: int, warmup: int = 2) -> 
 
 
 def time_page(client: httpx.Client, raw: RawRunner, path: str, statements: list[tuple[str, Any]], repeat: int,
-              warmup: int = 2) -> tuple[list[float], list[float], list[str]]:
-    """JSON page and raw SQL timed in alternation, so both see the same machine load."""
+              warmup: int = 2, as_json: bool = True) -> tuple[list[float], list[float], list[str]]:
+    """JSON page (``path`` as it is, without ``as_json``) and raw SQL timed in alternation,
+    so both see the same machine load."""
     page_samples: list[float] = []
     raw_samples: list[float] = []
     problems: set[str] = set()
     for round_ in range(warmup + repeat):
-        elapsed, seen = get(client, json_path(path))
+        elapsed, seen = get(client, json_path(path) if as_json else path)
         problems.update(seen)
         raw_elapsed = raw.run(statements)
         if round_ >= warmup:

@@ -91,6 +91,14 @@ class References:
 
 def case_id(db: Database, review_id: int, case_ref: Any) -> int | None:
     """The id of the review's case ``case_ref`` under the rule (module docstring), or None."""
+    if isinstance(case_ref, str) and case_ref.strip():
+        # The exact spelling always wins under the rule, and (review_id, case_ref) is
+        # unique and indexed: one row read, where the folded index reads every case
+        # of the review (250,000 cases: 2.2 s of SQL and ~10 s of Python per case page).
+        exact = db.execute("SELECT id FROM cases WHERE review_id = ? AND case_ref = ?",
+                           [review_id, case_ref.strip()]).fetchone()
+        if exact:
+            return exact[0]
     return References(db, review_id).row_id("cases", case_ref)
 
 

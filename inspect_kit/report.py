@@ -24,6 +24,7 @@ interpreted; python-docx writes each string as a text node.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
@@ -34,10 +35,10 @@ from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_BREAK
-from docx.shared import Pt
+from docx.shared import Inches, Pt
 from sqlite_utils import Database
 
-from . import judgements, manifests, vocab
+from . import chart_images, chart_specs, charts, judgements, manifests, vocab
 from .actors import Actor
 from .errors import Forbidden, NotFound
 from .store import now
@@ -70,6 +71,7 @@ class DraftReport:
     references: int = 0
     omitted_citations: int = 0
     chronology_events: int = 0
+    charts: int = 0
     snapshot_at: str = ""
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -218,7 +220,7 @@ def _compose(content: dict[str, Any], include_unaccepted: bool, result: DraftRep
             _criterion(document, content, criterion, references, include_unaccepted, result, improvements)
     _improvements(document, improvements)
     _chronology_annex(document, content, result)
-    _methodology(document, content, basis)
+    _methodology(document, content, basis, result)
     _evidence_annex(document, content, references, include_unaccepted)
     result.references = len(references.by_finding)
     return document
@@ -416,6 +418,10 @@ def _chronology_annex(document: Any, content: dict[str, Any], result: DraftRepor
                     f"{vocab.LEGAL_STATUSES.get(case['legal_status'], case['legal_status'])}): {len(events)} events "
                     f"recorded by {len({e['agency'] for e in events})} services; {key} key events, {missed} missed "
                     f"opportunities, {good} examples of good practice. The child is known by case reference only.")
+    if events:
+        timeline = charts.timeline(events)
+        _chart(document, chart_specs.timeline_spec(timeline, link_events=False),
+               f"Figure: {case['case_ref']}'s timeline by agency. {timeline['summary']}", result=result)
     _table(document, CHRONOLOGY_HEADERS, [
         (event["event_date"] + ("" if event["date_precision"] == "day" else f" ({event['date_precision']})"),
          event["agency"], vocab.EVENT_TYPES.get(event["event_type"], event["event_type"]), event["description"],
@@ -429,7 +435,7 @@ def _chronology_annex(document: Any, content: dict[str, Any], result: DraftRepor
                 _para(document, f"{event['event_date']}, {event['agency']}: {event['description']}", "List Bullet")
 
 
-def _methodology(document: Any, content: dict[str, Any], basis: str) -> None:
+def _methodology(document: Any, content: dict[str, Any], basis: str, result: DraftReport) -> None:
     document.add_page_break()
     _heading(document, "Methodology and evidence base", level=1)
     counts = content["counts"]
@@ -460,6 +466,43 @@ def _methodology(document: Any, content: dict[str, Any], basis: str) -> None:
                               f"{cell['findings']}" + (" (single source)" if cell["inspectors"] == 1 else ""))
             rows.append(values)
     _table(document, ("Criterion", *strands), rows)
+    matrix = _coverage_chart_data(content)
+    if matrix["cells"]:
+        _chart(document, chart_specs.coverage_spec(matrix, cell_href=None),
+               f"Figure: coverage of the framework by strand. {matrix['summary']}", result=result)
+
+
+def _coverage_chart_data(content: dict[str, Any]) -> dict[str, Any]:
+    """The methodology's coverage table in the shape :func:`chart_specs.coverage_spec` draws."""
+    counted = {(row["criterion_id"], row["strand"]): row for row in content["coverage"]}
+    matrix: dict[str, Any] = {"cells": [], "criteria": [], "strands": [
+        {"code": strand["code"], "name": strand["name"]} for strand in content["strands"]]}
+    for area in content["areas"]:
+        for criterion in area["criteria"]:
+            matrix["criteria"].append({"code": criterion["code"], "title": criterion["title"], "area": area["code"]})
+            for strand in matrix["strands"]:
+                row = counted.get((criterion["id"], strand["code"]))
+                findings = row["findings"] if row else 0
+                matrix["cells"].append({
+                    "criterion": criterion["code"], "criterion_title": criterion["title"], "strand": strand["code"],
+                    "findings": findings, "inspectors": row["inspectors"] if row else 0,
+                    "cell": "empty" if not findings else "single source" if row["inspectors"] == 1 else "corroborated"})
+    empty = [f"{cell['strand']} × {cell['criterion']}" for cell in matrix["cells"] if cell["cell"] == "empty"]
+    matrix["summary"] = (f"{len(matrix['criteria'])} criteria × {len(matrix['strands'])} strands; "
+                         + (f"no evidence in {', '.join(empty)}." if empty else "every cell has evidence."))
+    return matrix
+
+
+def _chart(document: Any, spec: dict[str, Any], caption: str, *, result: DraftReport) -> None:
+    """A chart as a picture with ``caption`` as its alt text and as a caption under it
+    (the figures are in the table beside it)."""
+    picture = document.add_picture(io.BytesIO(chart_images.png(spec)), width=Inches(6.3))
+    alt = text_for_word(caption)
+    properties = picture._inline.docPr  # python-docx has no alt-text API: Word reads docPr's descr and title
+    properties.set("descr", alt)
+    properties.set("title", alt.split(". ", 1)[0])
+    _para(document, caption, "Caption")
+    result.charts += 1
 
 
 def _evidence_annex(document: Any, content: dict[str, Any], references: _References,

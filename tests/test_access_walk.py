@@ -251,6 +251,13 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
     with contextlib.closing(world.store.evidence()) as db:
         agency_pages = [(agency_id, name.startswith("Testshire")) for agency_id, name in db.execute(
             "SELECT id, name FROM agencies WHERE name IN ('Testshire MASH', 'Otherton MASH')")]
+        criterion = db.execute("SELECT code FROM criteria WHERE review_id = (SELECT max(id) FROM reviews)"
+                               " ORDER BY position LIMIT 1").fetchone()[0]
+
+    def coverage_cell(actor: Actor | None, strand: str) -> int:
+        """A cell of a strand the reader may not read is refused, as that strand's findings are."""
+        return allowed(policy.finding_strands(actor) in (True, strand))
+
     return {
         # Set-up and accounts: administrators; the review's status: whoever may set it (the lead too).
         "admin.index": [("/admin", administers)],
@@ -282,6 +289,11 @@ def flask_samples(world: World) -> dict[str, list[tuple[str, Any]]]:
             for s in strands],
         "attachments.download": [(f"/attachments/{attachment_id(s)}", lambda actor, s=s: finding_page(world, actor, s))
                                  for s in strands],
+        "coverage.index": [("/coverage", lambda actor: allowed(reads_findings(actor)))],
+        "coverage.data": [("/coverage.json", lambda actor: allowed(reads_findings(actor)))],
+        "coverage.balance": [("/coverage/balance", lambda actor: allowed(reads_findings(actor)))],
+        "coverage.cell": [(f"/coverage/{strand}/{criterion}", lambda actor, strand=strand: coverage_cell(actor, strand))
+                          for strand in MARKERS],
         "qa.queue": [(path, lambda actor: allowed(policy.may(actor, policy.QA_FINDINGS)))
                      for path in ("/qa", "/qa?strand=police&sort=case", f"/qa?case={CASE}&inspector=POL-01")],
         "cases.index": [("/cases", lambda actor: allowed(policy.may(actor, policy.READ_CHRONOLOGIES)))],

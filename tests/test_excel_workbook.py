@@ -117,6 +117,29 @@ def test_summaries(review, tmp_path):
     assert balance["Elm GP practice"]["area_for_improvement"] == 1
 
 
+def test_the_summaries_carry_native_charts_over_their_own_cells(review, tmp_path):
+    _, book = export(review, tmp_path)
+    criteria_sheet, agencies_sheet = book["Summary – criteria"], book["Summary – agencies"]
+    (coverage,), (balance,) = criteria_sheet._charts, agencies_sheet._charts
+    header = [cell.value for cell in criteria_sheet[1]]
+    strands = header[2:-1]
+    rows = criteria_sheet.max_row
+    # One series per strand, titled by its header cell, over the strand's column, one bar per criterion.
+    assert [series.tx.strRef.f for series in coverage.series] == [
+        f"'Summary – criteria'!{chr(ord('C') + i)}1" for i in range(len(strands))]
+    assert [series.val.numRef.f for series in coverage.series] == [
+        f"'Summary – criteria'!${chr(ord('C') + i)}$2:${chr(ord('C') + i)}${rows}" for i in range(len(strands))]
+    assert coverage.series[0].cat.numRef.f == f"'Summary – criteria'!$A$2:$A${rows}"
+    # Told apart without colour: the first series solid, each other one its own pattern.
+    patterns = [series.graphicalProperties.pattFill.prst if series.graphicalProperties.pattFill else "solid"
+                for series in coverage.series]
+    assert len(set(patterns)) == len(patterns)
+    assert [agencies_sheet.cell(1, column).value for column in (3, 4, 5)] == [
+        "strength", "area_for_improvement", "serious_weakness"]
+    assert len(balance.series) == 3 and balance.type == "bar"
+    assert balance.series[0].val.numRef.f == f"'Summary – agencies'!$C$2:$C${agencies_sheet.max_row}"
+
+
 def test_summaries_leave_withdrawn_findings_out(review, tmp_path):
     """As the coverage and balance questions do: counted, a withdrawn finding hid an empty cell."""
     police = review.db.execute("SELECT id FROM findings WHERE public_id = 'EF-POL-02-0001'").fetchone()[0]

@@ -230,3 +230,22 @@ def test_only_the_lead_builds_the_report(fresh_db, tmp_path):
             build_report(review.db, actor, review.review_id, tmp_path / "x.docx")
     assert not (tmp_path / "x.docx").exists()
     assert build_report(review.db, SYSTEM, review.review_id, tmp_path / "x.docx").criteria == 7
+
+
+def test_the_report_carries_its_charts_as_pictures_with_alt_text(demo_store, demo_report):
+    document = docx.Document(str(demo_report))
+    pictures = [(shape._inline.docPr.get("title"), shape._inline.docPr.get("descr"), shape)
+                for shape in document.inline_shapes]
+    with contextlib.closing(demo_store.evidence()) as db:
+        events = db.execute("""SELECT count(*), count(DISTINCT agency_id) FROM chronology_events WHERE case_id =
+                               (SELECT id FROM cases WHERE selection_route = 'index' ORDER BY case_ref LIMIT 1)""").fetchone()
+    titles = [title for title, _, _ in pictures]
+    assert titles == ["Figure: C-017's timeline by agency", "Figure: coverage of the framework by strand"]
+    timeline_alt, coverage_alt = (descr for _, descr, _ in pictures)
+    assert f"{events[0]} events from {events[1]} agencies" in timeline_alt
+    assert "no evidence in" in coverage_alt and "police × 3.3" in coverage_alt
+    for _, descr, shape in pictures:
+        blob = document.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
+        assert blob.startswith(b"\x89PNG") and len(blob) > 10_000
+        # The alt text is also the caption under the picture, for readers of the printed page.
+        assert descr in [p.text for p in document.paragraphs if p.style.name == "Caption"]

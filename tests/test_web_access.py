@@ -39,6 +39,10 @@ GET_TABLE = [
     ("/findings/<public_id>/history", f"/findings/{FINDING}/history", READS_OFSTED),
     ("/attachments/<int:attachment_id>", "/attachments/1", READS_OFSTED),
     ("/qa", "/qa", LEADS),
+    ("/coverage", "/coverage", FIELDWORK),  # each reader's own strands
+    ("/coverage.json", "/coverage.json", FIELDWORK),
+    ("/coverage/balance", "/coverage/balance", FIELDWORK),
+    ("/coverage/<strand>/<criterion>", "/coverage/ofsted/2.3", READS_OFSTED),
     ("/cases", "/cases", FIELDWORK),  # administrators see no case content
     ("/cases/<case_ref>", "/cases/C-017", FIELDWORK),
     ("/cases/<case_ref>/events/new", "/cases/C-017/events/new", AUTHORS),

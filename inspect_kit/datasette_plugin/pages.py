@@ -20,7 +20,7 @@ from datasette import hookimpl
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
-from .. import paths, policy, review_scope, vocab
+from .. import chart_specs, charts, paths, policy, review_scope, vocab
 from . import catalogue
 from .accessible import PatchedLoader
 from .config import intake_session
@@ -30,6 +30,7 @@ from .session import decode_session, logout_csrf_token
 INTAKE_HOME = "/"
 INTAKE_LOGOUT = "/logout"
 GOVUK_CSS = "govuk-frontend/govuk-frontend.min.css"
+CHARTS_JS = "vega/vega-embed.min.js"
 PUBLIC_ID_RE = re.compile(r"^EF-[A-Z]+-\d\d-\d{4,}$")
 CASE_REF_RE = re.compile(r"^C-\d{3,}$")
 PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
@@ -68,6 +69,19 @@ def case_link(case_ref: str) -> Markup:
     return Markup(f'<a href="/cases/{quote(case_ref)}" class="ik-intake-link">{escape(case_ref)}</a>')
 
 
+def timeline_spec(rows, gap_days) -> dict:
+    """The case chronology query's rows as the intake case page's timeline (its Vega-Lite spec)."""
+    try:
+        threshold = max(1, int(gap_days or charts.GAP_DAYS))
+    except ValueError:
+        threshold = charts.GAP_DAYS
+    events = [{"id": row["event_id"], "event_date": row["event_date"], "agency": row["agency"],
+               "event_type": row["event"], "gap_days": row["gap_days"], "key_event": row["key_event"],
+               "missed_opportunity": row["missed_opportunity"], "good_practice": row["good_practice"]}
+              for row in rows]
+    return chart_specs.timeline_spec(charts.timeline(events, threshold), link_events=False)
+
+
 def page_globals(datasette) -> dict:
     """What every page's header needs (the error page too, which gets no extra template vars)."""
     govuk_css = (paths.static_dir() / GOVUK_CSS).is_file()
@@ -76,6 +90,8 @@ def page_globals(datasette) -> dict:
         "logout_url": INTAKE_LOGOUT,
         "govuk_css": "/static/" + GOVUK_CSS if govuk_css else None,
         "css": datasette.urls.static_plugins(plugin_name(), "inspect_kit.css"),
+        "charts_ready": (paths.static_dir() / CHARTS_JS).is_file(),
+        "timeline_spec": timeline_spec,
         "role_labels": vocab.ACCOUNT_ROLES,
         "precision_labels": vocab.DATE_PRECISIONS,
     }

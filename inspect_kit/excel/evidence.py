@@ -2,7 +2,8 @@
 
 Sheets: About this export, Summary – criteria (criterion × strand counts),
 Summary – agencies (strengths vs areas for improvement), both without
-withdrawn findings, Findings (every QA status unless filtered), Chronology,
+withdrawn findings and each with a native Excel bar chart beside its table
+(:mod:`.charts`), Findings (every QA status unless filtered), Chronology,
 Safeguarding alerts, Judgements and a Data dictionary. Written streaming
 (write-only) from one read transaction, so every sheet's row count can be
 checked against the database's count of the same snapshot; every export is
@@ -24,6 +25,7 @@ from ..actors import Actor
 from ..errors import Forbidden, NotFound, ValidationError
 from ..store import now
 from .cells import CUT_MARKER, DATE, DATETIME, NUMBER, TEXT, CellStats
+from .charts import add_bar_chart
 from .sheets import Column, SheetResult, discarded_on_failure, new_workbook, save_workbook, write_about, write_table
 
 Progress = Callable[[int], None]
@@ -480,6 +482,8 @@ def _summary_criteria(db: Database, workbook: Any, review_id: int, finding_where
         cells = [counts.get((code, strand), 0) for strand in strands]
         rows.append([code, title, *cells, sum(1 for count in cells if count)])
     sheet = write_table(workbook, "Summary – criteria", columns, rows, stats=stats)
+    add_bar_chart(_worksheet(workbook, sheet), title="Findings per criterion, by strand", rows=len(rows),
+                  series=(3, 2 + len(strands)))
     sheet.expected_rows = db.conn.execute("SELECT count(*) FROM criteria WHERE review_id = ?",
                                           [review_id]).fetchone()[0]
     return sheet
@@ -503,11 +507,19 @@ def _summary_agencies(db: Database, workbook: Any, finding_where: str, finding_p
         cells = [entry.get(code, 0) for code in types]
         rows.append([entry["name"], entry["type"], *cells, sum(cells)])
     sheet = write_table(workbook, "Summary – agencies", SUMMARY_AGENCY_COLUMNS, rows, stats=stats)
+    # Strengths, areas for improvement and serious weaknesses: the balance check; context is left out.
+    add_bar_chart(_worksheet(workbook, sheet), title="Strengths and areas for improvement by agency",
+                  rows=len(rows), series=(3, 5))
     # Checked against the database, not against the rows just built (which could not differ).
     sheet.expected_rows = db.conn.execute(
         f"SELECT count(DISTINCT coalesce(findings.agency_id, 0)) {FINDINGS_FROM} {finding_where}",
         finding_params).fetchone()[0]
     return sheet
+
+
+def _worksheet(workbook: Any, sheet: SheetResult) -> Any:
+    """The worksheet :func:`write_table` just wrote (write-only sheets take charts until saved)."""
+    return next(worksheet for worksheet in workbook.worksheets if worksheet.title == sheet.title)
 
 
 def _data_dictionary(workbook: Any, stats: CellStats) -> SheetResult:

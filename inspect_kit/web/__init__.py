@@ -31,6 +31,7 @@ SESSION_LIFETIME = timedelta(hours=12)
 # this signed cookie (``session["actor"]``) to recognise the user.
 SESSION_COOKIE_NAME = "inspect_kit_session"
 GOVUK_CSS = Path("govuk-frontend") / "govuk-frontend.min.css"
+VEGA_EMBED_JS = Path("vega") / "vega-embed.min.js"
 # Room for the other fields of an upload form on top of the file itself.
 FORM_OVERHEAD_BYTES = 256 * 1024
 
@@ -112,6 +113,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["GOVUK_ASSETS_READY"]:
         log.warning("govuk-frontend styles are missing from %s: run `make assets`; pages will be unstyled.",
                     paths.static_dir() / GOVUK_CSS)
+    # Without the chart library every chart's table stays open in its place.
+    app.config.setdefault("CHARTS_READY", (paths.static_dir() / VEGA_EMBED_JS).is_file())
+    if not app.config["CHARTS_READY"]:
+        log.warning("The chart library is missing from %s: run `make assets`; charts show as tables.",
+                    paths.static_dir() / VEGA_EMBED_JS)
 
     from . import db, errors, health, security, templating
 
@@ -133,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
         attachments,
         auth,
         cases,
+        coverage,
         dashboard,
         findings,
         health,
@@ -150,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(attachments.bp)
     app.register_blueprint(qa.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(coverage.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(imports.bp)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from .. import chronology, policy, reviews
+from .. import chart_specs, charts, chronology, policy, reviews
 from ..finding_queries import citing_findings
 from .auth import permission_required, review_required
 from .db import get_db
@@ -16,7 +16,7 @@ from .forms import EventForm
 
 bp = Blueprint("cases", __name__)
 
-DEFAULT_GAP_DAYS = 28
+DEFAULT_GAP_DAYS = charts.GAP_DAYS
 
 
 @bp.get("/cases")
@@ -38,8 +38,11 @@ def show(case_ref: str):
     except ValueError:
         gap_days = DEFAULT_GAP_DAYS
     events = chronology.case_chronology(db, case["id"])
+    timeline = charts.timeline(events, gap_days)
     return render_template("cases/show.html", case=case, events=events, gap_days=gap_days,
                            citing=citing_findings(db, g.actor, case["id"]),
+                           timeline=timeline, timeline_spec=chart_specs.timeline_spec(timeline),
+                           lanes=charts.timeline_lanes(events),
                            agencies=sorted({event["agency"] for event in events}),
                            counts={flag: sum(event[flag] for event in events)
                                    for flag in ("key_event", "missed_opportunity", "good_practice")})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template
 
-from .. import accounts, dashboard, policy
+from .. import accounts, chart_specs, charts, dashboard, policy
 from .auth import login_required
 from .db import get_db, get_private_db
 
@@ -22,6 +22,12 @@ def index():
         context["mine"] = dashboard.my_findings(db, g.actor, review["id"])
         if policy.may(g.actor, policy.QA_FINDINGS):
             context["qa"] = dashboard.qa_summary(db, review["id"])
+            # The lead's pictures: evidence coming in against the deadline, and how long QA keeps it waiting.
+            strands = policy.finding_strands(g.actor)
+            progress = charts.evidence_by_day(db, review, strands)
+            ageing = charts.qa_ageing(db, review["id"], strands=strands)
+            context.update(progress=progress, progress_spec=chart_specs.evidence_by_day_spec(progress),
+                           ageing=ageing, ageing_spec=chart_specs.qa_ageing_spec(ageing))
         if policy.may(g.actor, policy.ADMINISTER):
             context["summary"] = dashboard.review_summary(db, review["id"])
     if policy.may(g.actor, policy.ADMINISTER):

@@ -123,6 +123,9 @@ def new():
     db = get_db()
     form = FindingForm()
     _lists(form, review)
+    if not form.is_submitted() and request.args.get("criterion"):
+        # A coverage cell's "record evidence for this criterion" link (an unknown code ticks nothing).
+        form.criteria.data = [request.args["criterion"]]
     status = 200
     if form.is_submitted() and request.form.get("action") != SHOW_EVENTS:
         submit = request.form.get("action") == "submit"

@@ -75,6 +75,7 @@ def navigation() -> list[dict]:
     items = [("dashboard.index", "Dashboard")]
     if policy.finding_strands(actor) is not False:
         items.append(("findings.index", "Evidence records"))
+        items.append(("coverage.index", "Coverage"))
     if policy.may(actor, policy.READ_CHRONOLOGIES):
         items.append(("cases.index", "Cases"))
     if policy.may(actor, policy.READ_ALERTS):
@@ -114,4 +115,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def assets():
-        return {"assets_ready": current_app.config.get("GOVUK_ASSETS_READY", False)}
+        return {"assets_ready": current_app.config.get("GOVUK_ASSETS_READY", False),
+                "charts_ready": current_app.config.get("CHARTS_READY", False)}
