@@ -14,7 +14,7 @@ so a burst of guesses cannot occupy every worker.
 
 Nothing is hashed at import time: the CLI and every test process import this
 module (the timing-equalising hash made at import cost 0.15 s per start on a
-quiet machine here, about 1.3 s on a busy one, issue 8).
+quiet machine here, about 1.3 s on a busy one).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reading the audit log: filtered, paged, and as a workbook (issue 10).
+"""Reading the audit log: filtered, paged, and as a workbook.
 
 Who may read which columns is the access policy's
 (:func:`inspect_kit.policy.audit_columns`): leads and moderators read every

@@ -303,7 +303,7 @@ def m001_initial(db: Database) -> None:
 @evidence_migrations()
 def m002_alert_client_uuid(db: Database) -> None:
     """Safeguarding alerts carry the raising form's client uuid, so a double
-    click or a retried request never raises the same alert twice (issue 3, item 9).
+    click or a retried request never raises the same alert twice.
     Existing alerts keep NULL; the unique index ignores NULLs."""
     db.execute("ALTER TABLE safeguarding_alerts ADD COLUMN client_uuid TEXT"
                " CHECK (client_uuid IS NULL OR length(client_uuid) = 36)")
@@ -350,7 +350,7 @@ def p001_accounts(db: Database) -> None:
 
 @private_migrations()
 def p002_login_attempts(db: Database) -> None:
-    """Sign-in attempts, for throttling (issue 8): one row per attempt still
+    """Sign-in attempts, for throttling: one row per attempt still
     counted, keyed by the case-folded username typed (known or not) and the
     client address; ``at`` is Unix time; ``checked`` is 0 when the server was
     too busy to check the password. Kept in ``private.db`` rather than in
@@ -407,7 +407,7 @@ def migrate_private(db: Database) -> list[str]:
     return pending
 
 
-# ----------------------------------------------------------------- views for people (issue 4)
+# ----------------------------------------------------------------- views for people
 
 # Agency types grouped into the three statutory safeguarding partners: a
 # strategy discussion should hear from all three (Working Together).
@@ -428,7 +428,7 @@ def _label_sql(column: str, labels: dict[str, str]) -> str:
 @evidence_migrations()
 def m003_views_for_people(db: Database) -> None:
     """Views the leads read in Datasette: findings with names, the merged case
-    chronology and the criterion × strand coverage (issue 4, item 3).
+    chronology and the criterion × strand coverage (docs/architecture.md §6).
 
     Outer joins throughout, so that ``count(*)`` over a view (Datasette counts
     every table page) can skip the joins entirely: SQLite drops a LEFT JOIN to
@@ -513,7 +513,7 @@ def m003_views_for_people(db: Database) -> None:
 
 @evidence_migrations()
 def m004_findings_filter_index(db: Database) -> None:
-    """An index for the leads' usual filtered findings page (issue 4).
+    """An index for the leads' usual filtered findings page.
 
     Filtering the findings table by strand, type and QA status (with its three
     facets and the default sort by collection date) took 1.2 s of SQL on
@@ -560,7 +560,7 @@ def _case_chronology_select() -> str:
 
 @evidence_migrations()
 def m005_case_chronology_scales(db: Database) -> None:
-    """Rebuild the ``case_chronology`` view without a window function (issue 4).
+    """Rebuild the ``case_chronology`` view without a window function.
 
     ``lag() OVER (PARTITION BY case_id …)`` made SQLite compute and sort every
     event of every case before it could count, sort or filter the view: 44 s
@@ -580,7 +580,7 @@ def m005_case_chronology_scales(db: Database) -> None:
 
 @evidence_migrations()
 def m006_rename_case_chronologies(db: Database) -> None:
-    """Rename the view ``case_chronology`` to ``case_chronologies`` (issue 4).
+    """Rename the view ``case_chronology`` to ``case_chronologies``.
 
     The lead's canned query "Merged chronology of one case" is called
     ``case_chronology``, and in Datasette a canned query hides a table or view
@@ -598,7 +598,7 @@ def m006_rename_case_chronologies(db: Database) -> None:
 
 @evidence_migrations()
 def m007_judgement_workspace(db: Database) -> None:
-    """The lead's judgement workspace and the moderator's own record (issue 11).
+    """The lead's judgement workspace and the moderator's own record.
 
     A judgement gains an ungraded framework's two statements (strengths, areas
     for improvement), a version number, and the moderator's reason, name and
@@ -656,7 +656,7 @@ def m007_judgement_workspace(db: Database) -> None:
 
 @evidence_migrations()
 def m008_audit_hash_chain(db: Database) -> None:
-    """Chain every audit row to the one before it (issue 11, tamper evidence).
+    """Chain every audit row to the one before it (tamper evidence).
 
     Adds ``audit_log.hash`` and back-fills it for the existing rows in id
     order, with the same function that stamps new rows
@@ -675,7 +675,7 @@ def m008_audit_hash_chain(db: Database) -> None:
 
 @evidence_migrations()
 def m009_qa_action_client_uuid(db: Database) -> None:
-    """Give QA actions the client uuid of the form or API call that made them (issue 8).
+    """Give QA actions the client uuid of the form or API call that made them.
 
     A retried Accept (a double click, a client retrying after a timeout)
     carries the same uuid and is answered from the stored action instead of
@@ -692,7 +692,7 @@ def m009_qa_action_client_uuid(db: Database) -> None:
 
 @evidence_migrations()
 def m010_review_set_up(db: Database) -> None:
-    """A review's own strands, and agencies that can be retired (issue 10).
+    """A review's own strands, and agencies that can be retired.
 
     ``review_strands`` lists the strands taking part in each review, so the
     coverage matrix, the forms and the exports take the review's strands
@@ -722,7 +722,7 @@ def m010_review_set_up(db: Database) -> None:
 
 @private_migrations()
 def p003_account_administration(db: Database) -> None:
-    """What an administrator needs to run accounts (issue 10): the last
+    """What an administrator needs to run accounts: the last
     sign-in, and one-time password-reset codes (only their sha256 is kept;
     each expires and is used at most once)."""
     db.executescript(
@@ -744,7 +744,7 @@ def p003_account_administration(db: Database) -> None:
 @evidence_migrations()
 def m011_audit_redaction(db: Database) -> None:
     """Audit rows of a purged review keep who/when/what but lose their content
-    (issue 10, :mod:`inspect_kit.purge`): ``redacted_by`` names the purge
+    (:mod:`inspect_kit.purge`): ``redacted_by`` names the purge
     certificate's audit row, which carries a digest of every redacted row's
     outline and hash, so ``inspect-kit verify`` still checks the chain."""
     db.execute("ALTER TABLE audit_log ADD COLUMN redacted_by INTEGER")
@@ -752,7 +752,7 @@ def m011_audit_redaction(db: Database) -> None:
 
 @private_migrations()
 def p004_replication(db: Database) -> None:
-    """Where Litestream replicates the store to (issue 10, :mod:`inspect_kit.replication`):
+    """Where Litestream replicates the store to (:mod:`inspect_kit.replication`):
     one row at most. In ``private.db`` because an S3 target carries a secret key."""
     db.executescript(
         """
@@ -773,7 +773,7 @@ def p004_replication(db: Database) -> None:
 @evidence_migrations()
 def m012_coverage_of_the_review_strands(db: Database) -> None:
     """The criterion × strand coverage takes the review's strands taking part
-    (issue 10), not only the strands that have inspectors: a strand taking part
+    rather than only the strands that have inspectors: a strand taking part
     with no evidence yet is an empty cell to see, probation and education too."""
     db.execute("DROP VIEW criterion_strand_coverage")
     db.executescript(
@@ -883,7 +883,7 @@ def rebuild_coverage_counts(db: Database) -> None:
 
 @evidence_migrations()
 def m013_coverage_aggregate(db: Database) -> None:
-    """The coverage matrix from a table kept by triggers (issue 14).
+    """The coverage matrix from a table kept by triggers.
 
     Question 6 (``criterion_strand_coverage``) joined every criteria link to
     its finding and counted distinct inspectors and agencies per cell: 1.9-2.2 s
@@ -969,7 +969,7 @@ def rebuild_identifier_flags(db: Database) -> None:
 
 @evidence_migrations()
 def m014_identifier_flags(db: Database) -> None:
-    """The identifier check (question 13) from flags kept by triggers (issue 14).
+    """The identifier check (question 13) from flags kept by triggers.
 
     The question matched eleven GLOB patterns against every finding's text on
     each run: 0.8 s at 20,000 findings, 10 s at 1,000,000. ``identifier_flags``

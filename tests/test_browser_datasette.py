@@ -1,4 +1,4 @@
-"""A lead cross-reads the demo review in a real Chromium (issue 4, "Done when"):
+"""A lead cross-reads the demo review in a real Chromium:
 log in through the intake app, open the findings table, use a facet and a
 full-text search, open C-017's chronology, and sign out from Datasette.
 """

@@ -1,4 +1,4 @@
-"""A real review from nothing, by the command line only (issue 10, "Done when").
+"""A real review from nothing, by the command line only.
 
 The README's "Set up a real review" block is run as written (review,
 strands, agencies, inspector accounts, the case sample from an ``.xlsx``);

@@ -1,4 +1,4 @@
-"""Setting up a real review at the command line (issue 10): strands, status,
+"""Setting up a real review at the command line: strands, status,
 agencies, inspectors, the case sample, and the administrator's account
 commands (enable, role, password reset, tokens).
 

@@ -76,8 +76,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SECURE_COOKIES=False,
         MAX_ATTACHMENT_BYTES=DEFAULT_MAX_BYTES,
         # A CSRF token lives as long as the login: an inspector may type for
-        # more than Flask-WTF's default hour before saving (issue 3: never
-        # lose typed text).
+        # more than Flask-WTF's default hour before saving, and
+        # typed text is never lost.
         WTF_CSRF_TIME_LIMIT=None,
         # Werkzeug refuses form fields over 500 kB with a bare 413; let long
         # pastes through to the domain's length checks, which name the field
