@@ -425,6 +425,70 @@ def _label_sql(column: str, labels: dict[str, str]) -> str:
     return f"CASE {column} {cases} ELSE {column} END"
 
 
+def _partner_sql() -> str:
+    """A SQL ``CASE`` naming the statutory safeguarding partner of ``agencies.agency_type``."""
+    return (
+        f"CASE WHEN agencies.agency_type IN {sql_in(SOCIAL_CARE_AGENCY_TYPES)} THEN 'social care'"
+        f" WHEN agencies.agency_type IN {sql_in(POLICE_AGENCY_TYPES)} THEN 'police'"
+        f" WHEN agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)} THEN 'health'"
+        " ELSE 'other' END"
+    )
+
+
+def _chronology_columns_and_joins() -> str:
+    """The ``case_chronology`` view's columns after its gap, and its joins: the same text in
+    m003 and m005 (never edit it: both have run on existing stores)."""
+    return f"""agencies.name AS agency, agencies.organisation, {_partner_sql()} AS partner,
+               {_label_sql('chronology_events.event_type', vocab.EVENT_TYPES)} AS event,
+               chronology_events.event_type, chronology_events.practitioner_role,
+               chronology_events.description, chronology_events.source_of_information,
+               chronology_events.key_event, chronology_events.missed_opportunity,
+               chronology_events.good_practice
+        FROM chronology_events
+        LEFT JOIN reviews ON reviews.id = chronology_events.review_id
+        LEFT JOIN cases ON cases.id = chronology_events.case_id
+        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id"""
+
+
+# The criterion × strand coverage view is rebuilt by m003, m012 and m013 from these
+# pieces of SQL, each shared by the migrations whose text was the same. Never edit them:
+# those migrations have run on existing stores; a changed view needs a new migration.
+# The cells: every criterion × every strand taking part in its review (m012, m013).
+_CELLS_OF_REVIEW_STRANDS = """WITH cells AS (
+            SELECT criteria.review_id, criteria.id AS criterion_id, strands.id AS strand_id
+            FROM criteria
+            JOIN strands ON strands.id IN (
+                SELECT strand_id FROM review_strands WHERE review_strands.review_id = criteria.review_id
+                UNION SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
+        ),"""
+# Each cell's counts of findings not withdrawn, from the findings themselves (m003, m012).
+_EVIDENCE_FROM_FINDINGS = """evidence AS (
+            SELECT finding_criteria.criterion_id, findings.strand_id, count(*) AS findings,
+                   count(DISTINCT findings.inspector_id) AS inspectors,
+                   count(DISTINCT findings.agency_id) AS agencies
+            FROM finding_criteria
+            JOIN findings ON findings.id = finding_criteria.finding_id
+            WHERE findings.qa_status != 'withdrawn'
+            GROUP BY finding_criteria.criterion_id, findings.strand_id
+        )"""
+# A row per cell with its counts and its state (m003, m012, m013).
+_COVERAGE_SELECT = """SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
+               criteria.title AS criterion_title, criteria.position AS criterion_position,
+               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
+               coalesce(evidence.inspectors, 0) AS inspectors,
+               coalesce(evidence.agencies, 0) AS agencies,
+               CASE WHEN evidence.findings IS NULL THEN 'empty'
+                    WHEN evidence.inspectors = 1 THEN 'single source'
+                    ELSE 'corroborated' END AS cell
+        FROM cells
+        JOIN criteria ON criteria.id = cells.criterion_id
+        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
+        JOIN reviews ON reviews.id = cells.review_id
+        JOIN strands ON strands.id = cells.strand_id
+        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
+        ORDER BY reviews.id, criteria.position, strands.id"""
+
+
 @evidence_migrations()
 def m003_views_for_people(db: Database) -> None:
     """Views the leads read in Datasette: findings with names, the merged case
@@ -434,12 +498,6 @@ def m003_views_for_people(db: Database) -> None:
     every table page) can skip the joins entirely: SQLite drops a LEFT JOIN to
     a unique key whose columns are not used.
     """
-    partner = (
-        f"CASE WHEN agencies.agency_type IN {sql_in(SOCIAL_CARE_AGENCY_TYPES)} THEN 'social care'"
-        f" WHEN agencies.agency_type IN {sql_in(POLICE_AGENCY_TYPES)} THEN 'police'"
-        f" WHEN agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)} THEN 'health'"
-        " ELSE 'other' END"
-    )
     db.executescript(
         f"""
         CREATE VIEW findings_readable AS
@@ -465,16 +523,7 @@ def m003_views_for_people(db: Database) -> None:
                CAST(julianday(chronology_events.event_date) - julianday(lag(chronology_events.event_date) OVER (
                    PARTITION BY chronology_events.case_id
                    ORDER BY chronology_events.event_date, chronology_events.id)) AS INTEGER) AS gap_days,
-               agencies.name AS agency, agencies.organisation, {partner} AS partner,
-               {_label_sql('chronology_events.event_type', vocab.EVENT_TYPES)} AS event,
-               chronology_events.event_type, chronology_events.practitioner_role,
-               chronology_events.description, chronology_events.source_of_information,
-               chronology_events.key_event, chronology_events.missed_opportunity,
-               chronology_events.good_practice
-        FROM chronology_events
-        LEFT JOIN reviews ON reviews.id = chronology_events.review_id
-        LEFT JOIN cases ON cases.id = chronology_events.case_id
-        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id;
+               {_chronology_columns_and_joins()};
 
         CREATE VIEW criterion_strand_coverage AS
         WITH cells AS (
@@ -483,30 +532,8 @@ def m003_views_for_people(db: Database) -> None:
             JOIN strands ON strands.id IN (
                 SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
         ),
-        evidence AS (
-            SELECT finding_criteria.criterion_id, findings.strand_id, count(*) AS findings,
-                   count(DISTINCT findings.inspector_id) AS inspectors,
-                   count(DISTINCT findings.agency_id) AS agencies
-            FROM finding_criteria
-            JOIN findings ON findings.id = finding_criteria.finding_id
-            WHERE findings.qa_status != 'withdrawn'
-            GROUP BY finding_criteria.criterion_id, findings.strand_id
-        )
-        SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
-               criteria.title AS criterion_title, criteria.position AS criterion_position,
-               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
-               coalesce(evidence.inspectors, 0) AS inspectors,
-               coalesce(evidence.agencies, 0) AS agencies,
-               CASE WHEN evidence.findings IS NULL THEN 'empty'
-                    WHEN evidence.inspectors = 1 THEN 'single source'
-                    ELSE 'corroborated' END AS cell
-        FROM cells
-        JOIN criteria ON criteria.id = cells.criterion_id
-        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
-        JOIN reviews ON reviews.id = cells.review_id
-        JOIN strands ON strands.id = cells.strand_id
-        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
-        ORDER BY reviews.id, criteria.position, strands.id;
+        {_EVIDENCE_FROM_FINDINGS}
+        {_COVERAGE_SELECT};
         """
     )
 
@@ -530,12 +557,6 @@ def m004_findings_filter_index(db: Database) -> None:
 def _case_chronology_select() -> str:
     """Every case's events with names, the partner, the event's label and the gap
     to the case's previous event (a correlated subquery: see m005)."""
-    partner = (
-        f"CASE WHEN agencies.agency_type IN {sql_in(SOCIAL_CARE_AGENCY_TYPES)} THEN 'social care'"
-        f" WHEN agencies.agency_type IN {sql_in(POLICE_AGENCY_TYPES)} THEN 'police'"
-        f" WHEN agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)} THEN 'health'"
-        " ELSE 'other' END"
-    )
     return f"""
         SELECT chronology_events.id, reviews.slug AS review, cases.case_ref,
                chronology_events.event_date, chronology_events.date_precision,
@@ -545,16 +566,7 @@ def _case_chronology_select() -> str:
                      AND (previous.event_date, previous.id)
                          < (chronology_events.event_date, chronology_events.id)
                    ORDER BY previous.event_date DESC, previous.id DESC LIMIT 1)) AS INTEGER) AS gap_days,
-               agencies.name AS agency, agencies.organisation, {partner} AS partner,
-               {_label_sql('chronology_events.event_type', vocab.EVENT_TYPES)} AS event,
-               chronology_events.event_type, chronology_events.practitioner_role,
-               chronology_events.description, chronology_events.source_of_information,
-               chronology_events.key_event, chronology_events.missed_opportunity,
-               chronology_events.good_practice
-        FROM chronology_events
-        LEFT JOIN reviews ON reviews.id = chronology_events.review_id
-        LEFT JOIN cases ON cases.id = chronology_events.case_id
-        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id
+               {_chronology_columns_and_joins()}
     """
 
 
@@ -777,39 +789,11 @@ def m012_coverage_of_the_review_strands(db: Database) -> None:
     with no evidence yet is an empty cell to see, probation and education too."""
     db.execute("DROP VIEW criterion_strand_coverage")
     db.executescript(
-        """
+        f"""
         CREATE VIEW criterion_strand_coverage AS
-        WITH cells AS (
-            SELECT criteria.review_id, criteria.id AS criterion_id, strands.id AS strand_id
-            FROM criteria
-            JOIN strands ON strands.id IN (
-                SELECT strand_id FROM review_strands WHERE review_strands.review_id = criteria.review_id
-                UNION SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
-        ),
-        evidence AS (
-            SELECT finding_criteria.criterion_id, findings.strand_id, count(*) AS findings,
-                   count(DISTINCT findings.inspector_id) AS inspectors,
-                   count(DISTINCT findings.agency_id) AS agencies
-            FROM finding_criteria
-            JOIN findings ON findings.id = finding_criteria.finding_id
-            WHERE findings.qa_status != 'withdrawn'
-            GROUP BY finding_criteria.criterion_id, findings.strand_id
-        )
-        SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
-               criteria.title AS criterion_title, criteria.position AS criterion_position,
-               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
-               coalesce(evidence.inspectors, 0) AS inspectors,
-               coalesce(evidence.agencies, 0) AS agencies,
-               CASE WHEN evidence.findings IS NULL THEN 'empty'
-                    WHEN evidence.inspectors = 1 THEN 'single source'
-                    ELSE 'corroborated' END AS cell
-        FROM cells
-        JOIN criteria ON criteria.id = cells.criterion_id
-        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
-        JOIN reviews ON reviews.id = cells.review_id
-        JOIN strands ON strands.id = cells.strand_id
-        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
-        ORDER BY reviews.id, criteria.position, strands.id;
+        {_CELLS_OF_REVIEW_STRANDS}
+        {_EVIDENCE_FROM_FINDINGS}
+        {_COVERAGE_SELECT};
         """
     )
 
@@ -903,15 +887,9 @@ def m013_coverage_aggregate(db: Database) -> None:
         ) WITHOUT ROWID""")
     rebuild_coverage_counts(db)
     db.execute("DROP VIEW criterion_strand_coverage")
-    db.execute("""
+    db.execute(f"""
         CREATE VIEW criterion_strand_coverage AS
-        WITH cells AS (
-            SELECT criteria.review_id, criteria.id AS criterion_id, strands.id AS strand_id
-            FROM criteria
-            JOIN strands ON strands.id IN (
-                SELECT strand_id FROM review_strands WHERE review_strands.review_id = criteria.review_id
-                UNION SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
-        ),
+        {_CELLS_OF_REVIEW_STRANDS}
         evidence AS (
             SELECT criterion_id, strand_id, sum(findings) AS findings,
                    count(DISTINCT inspector_id) AS inspectors,
@@ -920,21 +898,7 @@ def m013_coverage_aggregate(db: Database) -> None:
             WHERE findings > 0
             GROUP BY criterion_id, strand_id
         )
-        SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
-               criteria.title AS criterion_title, criteria.position AS criterion_position,
-               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
-               coalesce(evidence.inspectors, 0) AS inspectors,
-               coalesce(evidence.agencies, 0) AS agencies,
-               CASE WHEN evidence.findings IS NULL THEN 'empty'
-                    WHEN evidence.inspectors = 1 THEN 'single source'
-                    ELSE 'corroborated' END AS cell
-        FROM cells
-        JOIN criteria ON criteria.id = cells.criterion_id
-        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
-        JOIN reviews ON reviews.id = cells.review_id
-        JOIN strands ON strands.id = cells.strand_id
-        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
-        ORDER BY reviews.id, criteria.position, strands.id""")
+        {_COVERAGE_SELECT}""")
 
 
 IDENTIFIER_TRIGGER_NAMES = ("ik_identifier_flags_insert", "ik_identifier_flags_update")
