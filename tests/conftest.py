@@ -21,6 +21,7 @@ library).
   ``playwright install``; ``make test`` installs the Debian package.
 - ``demo_template``: the demo review built once per session (copy it with ``copy_store``).
 - ``datasette_review``: ``store`` holding the Datasette tests' small review.
+- ``run_bench``: a bench script run in miniature in a subprocess (the bench smoke tests).
 - ``web_app`` / ``web`` / ``review_store`` / ``ids``: the intake app on a copy
   of a review with one account per role (``tests/web_fixtures.py``).
 
@@ -353,3 +354,16 @@ def browser_page(browser_context):
     page = browser_context.pages[0] if browser_context.pages else browser_context.new_page()
     page.set_default_timeout(10_000)
     return page
+
+
+@pytest.fixture
+def run_bench(tmp_path):
+    """Run ``bench/<script>`` in a fresh Python with the given (small) arguments, its work in
+    ``tmp_path``; the finished process, output as text. The bench tests run each bench in
+    miniature so that a script cannot rot; they judge its exit status and report themselves."""
+
+    def run(script: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(ROOT / "bench" / script), *args, "--work-dir", str(tmp_path)],
+                              capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+    return run

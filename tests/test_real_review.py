@@ -65,6 +65,18 @@ def sign_in(page, base, username, password=PASSWORD):
     page.wait_for_url(base + "/")
 
 
+def submit_a_strength(page) -> str:
+    """Finish the new-finding form (case and agency already chosen) as HLT-01's strength and
+    submit it for QA; its public id, from the page it lands on."""
+    page.select_option("#activity", "case_file_review")
+    page.fill("#evidence_text", EVIDENCE)
+    page.check("input[name='finding_type'][value='strength']")
+    page.locator("#criteria").first.check()
+    page.click("#submit-for-qa")
+    page.wait_for_url(re.compile(r".*/findings/EF-HLT-01-\d{4}$"))
+    return page.url.rsplit("/", 1)[1]
+
+
 def test_a_review_set_up_by_the_command_line_takes_evidence(tmp_path, browser_page):
     run_set_up_block(tmp_path)
     store = Store(tmp_path / "northbury")
@@ -84,13 +96,7 @@ def test_a_review_set_up_by_the_command_line_takes_evidence(tmp_path, browser_pa
         page.goto(base + "/findings/new")
         page.select_option("#case_id", str(case))
         page.select_option("#agency_id", str(agency))
-        page.select_option("#activity", "case_file_review")
-        page.fill("#evidence_text", EVIDENCE)
-        page.check("input[name='finding_type'][value='strength']")
-        page.locator("#criteria").first.check()
-        page.click("#submit-for-qa")
-        page.wait_for_url(re.compile(r".*/findings/EF-HLT-01-\d{4}$"))
-        public_id = page.url.rsplit("/", 1)[1]
+        public_id = submit_a_strength(page)
         assert "submitted for QA" in page.inner_text(".govuk-notification-banner")
         page.click("button:has-text('Sign out')")
         page.wait_for_url(re.compile(r".*/login$"))
@@ -204,13 +210,7 @@ def test_a_review_set_up_on_the_admin_pages_takes_evidence(tmp_path, browser_pag
             "#case_id", "select => [...select.options].find(option => option.text.startsWith('C-001 ')).value")
         page.select_option("#case_id", case_value)
         page.select_option("#agency_id", label="Southbury ED (Southbury Trust)")
-        page.select_option("#activity", "case_file_review")
-        page.fill("#evidence_text", EVIDENCE)
-        page.check("input[name='finding_type'][value='strength']")
-        page.locator("#criteria").first.check()
-        page.click("#submit-for-qa")
-        page.wait_for_url(re.compile(r".*/findings/EF-HLT-01-\d{4}$"))
-        public_id = page.url.rsplit("/", 1)[1]
+        public_id = submit_a_strength(page)
         page.click("button:has-text('Sign out')")
         page.wait_for_url(re.compile(r".*/login$"))
 
