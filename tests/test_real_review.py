@@ -57,11 +57,19 @@ def cli(folder: Path, *args: str) -> str:
     return result.stdout
 
 
+def submit_form(page, url: str, fields: dict[str, str], button: str) -> None:
+    """Open ``url``, fill each field by its selector (a drop-down is chosen from) and press ``button``."""
+    page.goto(url)
+    for selector, value in fields.items():
+        if page.locator(selector).evaluate("element => element.tagName") == "SELECT":
+            page.select_option(selector, value)
+        else:
+            page.fill(selector, value)
+    page.click(button)
+
+
 def sign_in(page, base, username, password=PASSWORD):
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#sign-in")
+    submit_form(page, base + "/login", {"#username": username, "#password": password}, "#sign-in")
     page.wait_for_url(base + "/")
 
 
@@ -129,22 +137,14 @@ def test_a_review_set_up_by_the_command_line_takes_evidence(tmp_path, browser_pa
 
 
 def set_password(page, base, username, code):
-    page.goto(base + "/reset-password")
-    page.fill("#username", username)
-    page.fill("#code", code)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.click("#set-password")
+    submit_form(page, base + "/reset-password",
+                {"#username": username, "#code": code, "#password": PASSWORD, "#confirm": PASSWORD}, "#set-password")
     page.wait_for_url(base + "/login")
 
 
 def add_account(page, base, username, role, strand, code):
-    page.goto(base + "/admin/accounts")
-    page.fill("#username", username)
-    page.select_option("#role", role)
-    page.select_option("#strand", strand)
-    page.fill("#inspector_code", code)
-    page.click("#save-account")
+    submit_form(page, base + "/admin/accounts",
+                {"#username": username, "#role": role, "#strand": strand, "#inspector_code": code}, "#save-account")
     return page.inner_text("#reset-code").strip()
 
 
