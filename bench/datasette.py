@@ -1,6 +1,6 @@
 """Benchmark: cross-reading a large store in Datasette, against the same SQL run raw.
 
-Issue 4, "Done when": build a store with 1,000,000 findings (and proportional
+Build a store with 1,000,000 findings (and proportional
 chronology events: 1.5 per finding, as in the demo review), serve it with
 ``inspect-kit serve`` and time over HTTP, as a signed-in lead:
 
@@ -21,9 +21,9 @@ and HTML for the page a lead sees), the raw SQL median, and the ratio
 a ratio ≤ 2. On a small store a page's SQL can take less than 5 ms or less than the empty
 page's jitter (its p95 - median): the ratio then measures Datasette's own
 per-page work or the jitter, not SQL, so such a page is held to a 100 ms JSON
-median instead and the report says why (issue 14).
+median instead and the report says why.
 Every canned question of the lead's is also timed as raw SQL (the first 1,001
-rows, what Datasette reads); the target is under 500 ms each (issue 14).
+rows, what Datasette reads); the target is under 500 ms each.
 Any "took too long" (SQL time limit) or a facet that timed out
 (Datasette omits it silently, HTTP 200) is reported and fails the run. The last
 line printed is one JSON object with every figure.
@@ -420,7 +420,7 @@ def time_page(client: httpx.Client, raw: RawRunner, path: str, statements: list[
 RATIO_MIN_SQL_MS = 5.0
 # What a person perceives as instant.
 SMALL_PAGE_TARGET_MS = 100.0
-# Issue 14: each of the lead's canned questions under half a second of SQL.
+# Each of the lead's canned questions under half a second of SQL.
 QUESTION_TARGET_MS = 500.0
 # Datasette reads max_returned_rows + 1 rows of a canned query.
 QUESTION_ROWS = 1_001

@@ -81,7 +81,7 @@ def main() -> None:
     print(f"whole request (baseline, guard included): {result['request_median_ms']:.2f} ms median")
     print(f"the guard's judgement alone:              {result['guard_median_ms']:.3f} ms median "
           f"({result['guard_share']:.1%} of a request)")
-    # No target was set for the guard (issue 12's walk measured it): its share is for the record.
+    # No target was set for the guard: its share is for the record.
     result["targets"] = {"guard_share": {"value": result["guard_share"], "target": None, "met": None,
                                          "note": "no target set; the guard's share of a whole request"}}
     print("target: none set (the guard's share of a request, for the record)")

@@ -1,4 +1,4 @@
-"""Benchmark: Excel both ways (issue 5, "Done when").
+"""Benchmark: Excel both ways.
 
 Export: the review's evidence workbook of a store holding N findings (~1 KB of
 text each, 18 columns, criteria links) through our exporter
@@ -15,8 +15,8 @@ with ``findings.normalise``, then the batch path
 versions, hash-chained audit rows, FTS triggers) against a plain openpyxl
 ``read_only`` read plus ``executemany`` of the same rows into the same tables
 (findings, finding_criteria, finding_versions, audit_log; same schema and FTS
-triggers). Target (issue 14): at most 1.5x in every run, i.e. the largest
-ratio of a run of ours to the plain run beside it (issue 5's was 2x, best of
+triggers). Target: at most 1.5x in every run, i.e. the largest
+ratio of a run of ours to the plain run beside it (the first target was 2x, best of
 the runs; the per-row path measured 1.85-2.04x).
 
 Every measurement runs in a fresh Python subprocess on its own copy of the

@@ -1,4 +1,4 @@
-"""Benchmark: hostile workbook uploads against the real server (issue 8, item 13).
+"""Benchmark: hostile workbook uploads against the real server.
 
 Starts ``inspect-kit serve`` on a fresh store and, for each kind of workbook,
 uploads it from ``--concurrency`` (default 4) signed-in clients at once to
@@ -20,7 +20,7 @@ The workbooks (tests/hostile_workbooks.py):
 - ``valid``: the 20-row workbook, imported (the first client) or replayed.
 
 The raw baseline (on unless ``--no-baseline``) is the importer with the part limits
-switched off (the limits before issue 8) importing one ``sst-bomb`` and one
+switched off (no per-part limits, as the importer first was) importing one ``sst-bomb`` and one
 ``formatted`` workbook in a subprocess, its peak ``ru_maxrss`` and time (the
 bomb takes minutes). The last line is one JSON object.
 
@@ -115,7 +115,7 @@ def signed_in(url: str) -> httpx.Client:
 def upload(session: httpx.Client, path: Path) -> tuple[int, float, str]:
     # A new connection for every upload, closed afterwards: on a connection
     # that has sent a body big enough to pause uvicorn's reading, later
-    # requests can run in a stale Flask context (reported in issue 8's notes),
+    # requests can run in a stale Flask context (seen when these limits were written),
     # which would fail the next round for a reason that is not the workbook's.
     with httpx.Client(base_url=session.base_url, cookies=session.cookies, timeout=600) as client:
         return _upload(client, path)
@@ -189,7 +189,7 @@ db = Store(Path(sys.argv[2])).evidence()
 review_id = db.execute("SELECT id FROM reviews ORDER BY id DESC").fetchone()[0]
 inspector_id = db.execute("SELECT id FROM inspectors WHERE code = 'HLT-01'").fetchone()[0]
 big = 1 << 40
-# The limits as they were before issue 8: no per-part limits.
+# The limits as they first were: no per-part limits.
 limits = ImportLimits(max_sheet_bytes=big, spare_rows=2_000_000, cells_per_row=big,
                       max_shared_strings_bytes=big, max_shared_strings=big, max_other_xml_bytes=big)
 started = time.monotonic()
@@ -218,7 +218,7 @@ def baseline(store: Store, path: Path, work: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--concurrency", type=int, default=4)
-    # On by default (issue 14: every bench prints its raw baseline in the same run); --no-baseline skips it.
+    # On by default (every bench prints its raw baseline in the same run); --no-baseline skips it.
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
                         help="also run the importer without part limits (default: on; takes minutes)")
     parser.add_argument("--only", help="comma-separated workbook names")

@@ -1,6 +1,6 @@
 """Benchmark: inspectors posting findings through the JSON API of the real server.
 
-Issues 3 and 14: drive ``inspect-kit serve --workers <cores>`` with 16 and 64
+Drive ``inspect-kit serve --workers <cores>`` with 16 and 64
 concurrent clients posting findings for a fixed time and, in the same run on
 the same machine, measure three floors:
 
@@ -11,7 +11,7 @@ the same machine, measure three floors:
     that insert, under gunicorn with sync workers, one per core: what a Flask
     user would deploy. The targets are against this floor;
 (c) HTTP, the same stack: that endpoint under one process of uvicorn + a2wsgi,
-    as the server ran before issue 14 (kept to show what the stack costs).
+    as the server first ran (kept to show what the stack costs).
 
 Durability: the store commits with ``synchronous=FULL`` (a record is on disk
 before it is acknowledged). The same run also serves a copy of the store with
@@ -268,7 +268,7 @@ def floor_app(home: Path):
 
 
 def serve_floor(home: Path, port: int) -> None:
-    """Floor (c): uvicorn + a2wsgi + the minimal Flask app, one process (the stack before issue 14)."""
+    """Floor (c): uvicorn + a2wsgi + the minimal Flask app, one process (the stack the server first ran on)."""
     import uvicorn
     from a2wsgi import WSGIMiddleware
 

@@ -1,6 +1,6 @@
 """Benchmark: does a burst of wrong passwords slow everyone else down?
 
-Issue 8: each sign-in attempt held one of the server's 8 Flask worker threads
+Before sign-in throttling, each sign-in attempt held one of the server's 8 Flask worker threads
 for a scrypt hash plus a sleep, so during 300 wrong logins from 30 threads a
 signed-in page's p99 went from 0.07 s to 2.2 s and a real sign-in took 3.4 s.
 
@@ -270,7 +270,7 @@ def summarise(quiet, bursts, server_up, load_before, elapsed) -> dict[str, Any]:
         "load_average_after": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
         "elapsed_s": round(elapsed, 1),
         "reported_on_main": {"quiet_p50_s": 0.02, "quiet_p99_s": 0.07, "burst_p50_s": 0.74, "burst_p99_s": 2.2,
-                             "real_sign_in_s": 3.4, "note": "issue 8, one address, quiet machine"}}
+                             "real_sign_in_s": 3.4, "note": "before throttling, one address, quiet machine"}}
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -291,7 +291,7 @@ def print_report(report: dict[str, Any]) -> None:
                        f"{OWNER} signs in", "burst took"]))
     print("(a burst lasts a few seconds, so its p99 is of a few dozen pages: close to their maximum)")
     main_figures = report["reported_on_main"]
-    print(f"\nreported on main before this change (issue 8): quiet p50 {main_figures['quiet_p50_s']} s, "
+    print(f"\nreported on main before throttling: quiet p50 {main_figures['quiet_p50_s']} s, "
           f"p99 {main_figures['quiet_p99_s']} s; during the burst p50 {main_figures['burst_p50_s']} s, "
           f"p99 {main_figures['burst_p99_s']} s; a real sign-in {main_figures['real_sign_in_s']} s")
     print(f"machine: {report['cpus']} CPUs, load average before {report['load_average_before']}, after "

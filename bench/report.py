@@ -1,4 +1,4 @@
-"""Benchmark: building the draft report (issue 11, "Done when").
+"""Benchmark: building the draft report.
 
 Two stores: the demo review (720 findings) and a review with 20,000 findings
 (bulk-loaded with plain SQL, all accepted, each linked to one or two
@@ -205,10 +205,10 @@ def main(argv: list[str] | None = None) -> int:
                  for name, r in results.items()],
                 ["store", "findings", "cited", "report CPU s", "report wall s", "plain read CPU s",
                  "plain read wall s", "ratio (CPU)"]))
-    # Issue 11 set no ratio target for the report: the figures are for the record.
+    # No ratio target is set for the report: the figures are for the record.
     targets = {"ratio_cpu": {"value": max(r["ratio_cpu"] for r in results.values()), "target": None,
-                             "met": None, "note": "no target set (issue 11); report CPU / plain read CPU"}}
-    print(f"target: none set by issue 11 (worst ratio {targets['ratio_cpu']['value']}x, for the record)")
+                             "met": None, "note": "no target set; report CPU / plain read CPU"}}
+    print(f"target: none set (worst ratio {targets['ratio_cpu']['value']}x, for the record)")
     print(json.dumps({"bench": "report", "repeat": args.repeat, "results": results, "targets": targets,
                       "load_average": os.getloadavg()}))
     return 0

@@ -1,4 +1,4 @@
-"""Benchmark: the store's upkeep and public ids (issue 8, items 4 and 6).
+"""Benchmark: the store's upkeep and public ids.
 
 - ``inspect-kit backup`` (copy both databases with SQLite's backup API, the
   attachments with sendfile, fsync, then read everything back to verify
@@ -137,11 +137,11 @@ def main() -> None:
          [f"next public id, {args.findings:,} findings (µs)", ids["next_id_us"], ids["per_inspector_us"],
           ids["next_id_ratio"]]], ["measure", "ours", "baseline", "ratio"]))
     print("baselines: cp -r + sync (no verification); sha256sum of the attachments; the old per-inspector count")
-    # Issue 8 set no ratio targets for these: the figures are for the record.
-    targets = {name: {"value": value, "target": None, "met": None, "note": "no target set (issue 8)"}
+    # No ratio targets are set for these: the figures are for the record.
+    targets = {name: {"value": value, "target": None, "met": None, "note": "no target set"}
                for name, value in (("backup_ratio", upkeep["backup_ratio"]), ("check_ratio", upkeep["check_ratio"]),
                                    ("next_id_ratio", ids["next_id_ratio"]))}
-    print("targets: none set by issue 8 (ratios for the record)")
+    print("targets: none set (ratios for the record)")
     print(json.dumps({"bench": "store", "attachments": args.attachments, "attachment_mb": args.mb, **upkeep, **ids,
                       "targets": targets, "load_average": os.getloadavg()}))
 

@@ -20,10 +20,9 @@ import secrets
 from typing import Any
 
 from sqlite_utils import Database
-from werkzeug.security import generate_password_hash
 
 from . import audit, login_throttle, vocab
-from .accounts import MIN_PASSWORD_LENGTH, add_account, get_account
+from .accounts import MIN_PASSWORD_LENGTH, add_account, get_account, hash_password
 from .actors import Actor
 from .errors import Forbidden, NotFound, ValidationError
 from .store import now, write_transaction
@@ -193,7 +192,7 @@ def redeem_password_reset(private_db: Database, evidence_db: Database, username:
             raise refused
         private_db.execute("UPDATE password_resets SET used_at = ? WHERE id = ?", [at, row[0]])
         private_db.execute("UPDATE accounts SET password_hash = ? WHERE id = ?",
-                           [generate_password_hash(new_password), row[1]])
+                           [hash_password(new_password), row[1]])
     login_throttle.forget_username(private_db, username)
     account = get_account(private_db, username)
     audit.record(evidence_db, Actor(account["username"], account["role"], account["strand"]),

@@ -3,7 +3,7 @@
 Rows are written inside the caller's transaction, so a change and its audit
 row commit together or not at all.
 
-The trail is tamper-evident (issue 11): each row's ``hash`` is the sha256 of
+The trail is tamper-evident (docs/architecture.md §8): each row's ``hash`` is the sha256 of
 the previous row's hash and of what this row records (its id, time, actor,
 action, table, row, before, after and detail). Changing, deleting or
 re-ordering any row breaks every hash after it, which ``inspect-kit verify``

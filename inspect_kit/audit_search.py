@@ -1,4 +1,4 @@
-"""Reading the audit log: filtered, paged, and as a workbook (issue 10).
+"""Reading the audit log: filtered, paged, and as a workbook.
 
 Who may read which columns is the access policy's
 (:func:`inspect_kit.policy.audit_columns`): leads and moderators read every
@@ -90,28 +90,18 @@ class AuditFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, params = [], []
-        if self.actor:
-            clauses.append("actor = ?")
-            params.append(self.actor)
-        if self.action:
-            if self.action.endswith("."):
-                clauses.append("substr(action, 1, ?) = ?")
-                params.extend([len(self.action), self.action])
-            else:
-                clauses.append("action = ?")
-                params.append(self.action)
-        if self.table_name:
-            clauses.append("table_name = ?")
-            params.append(self.table_name)
-        if self.row_id is not None:
-            clauses.append("row_id = ?")
-            params.append(self.row_id)
-        if self.since:
-            clauses.append("at >= ?")
-            params.append(self.since)
-        if self.until:
-            clauses.append("at < date(?, '+1 day')")
-            params.append(self.until)
+        if self.action and self.action.endswith("."):
+            clauses.append("substr(action, 1, ?) = ?")
+            params.extend([len(self.action), self.action])
+        elif self.action:
+            clauses.append("action = ?")
+            params.append(self.action)
+        # One clause a filter given (None and "" are not given; a row id of 0 is).
+        for clause, value in (("actor = ?", self.actor), ("table_name = ?", self.table_name), ("row_id = ?", self.row_id),
+                              ("at >= ?", self.since), ("at < date(?, '+1 day')", self.until)):
+            if value is not None and value != "":
+                clauses.append(clause)
+                params.append(value)
         if self.review_id is not None:
             clauses.append(review_records_clause("?"))
             params.extend([self.review_id] * len(REVIEW_RECORDS))

@@ -147,6 +147,11 @@ def grade_disagreement_sql(grade: str, findings: str, strengths: str, negatives:
 # ----------------------------------------------------------------- reading
 
 
+def scope_of(agency_id: int | None) -> str:
+    """The scope of the judgement asked about: an agency's when an agency is named, else the partnership's."""
+    return "agency" if agency_id is not None else "partnership"
+
+
 def criterion(db: Database, review_id: int, criterion_code: str) -> dict[str, Any]:
     """A criterion of the review with its area. :raises NotFound:"""
     rows = list(db.query(

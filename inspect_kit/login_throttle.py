@@ -30,7 +30,7 @@ address's limit only: a flood from one address still reaches 429 (a read, no
 write) within 30 attempts, while a real user told "busy, retry" is not
 counted against their username nor taken for a guesser on the retry.
 
-Before this (issue 8), five wrong passwords from anywhere locked the account for
+Before this, five wrong passwords from anywhere locked the account for
 15 minutes everywhere, unknown usernames were never throttled, and every wrong
 guess held a worker thread for a hash plus a growing sleep: 300 guesses from
 30 threads took a signed-in page's p99 from 0.07 s to 2.2 s. Measured with
@@ -47,7 +47,7 @@ worker processes must share it; each attempt is counted in a ``BEGIN
 IMMEDIATE`` transaction that re-checks the limits, so a burst on eight threads
 cannot slip past a limit, and rows older than the window are pruned there.
 
-Why not Flask-Limiter (4.1, evaluated for issue 8): it has no SQLite storage
+Why not Flask-Limiter (4.1, evaluated for this): it has no SQLite storage
 (memory, Redis, Memcached, MongoDB); a custom ``limits`` storage could be
 written, but Flask-Limiter counts requests to a route, not failures of one
 (``deduct_when`` hits the counter after the response, so a burst on eight

@@ -1,4 +1,4 @@
-"""Purging a review at the end of its retention (issue 10).
+"""Purging a review at the end of its retention (docs/architecture.md §8).
 
 :func:`plan_purge` says what would go (the dry run); :func:`purge_review`
 removes it, given the review's slug typed again as confirmation, and only on

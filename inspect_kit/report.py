@@ -150,7 +150,7 @@ def _read(db: Database, review_id: int, include_unaccepted: bool) -> dict[str, A
                    sum(finding_type = 'area_for_improvement'), sum(finding_type = 'serious_weakness')
             FROM finding_criteria JOIN findings ON findings.id = finding_criteria.finding_id
             WHERE findings.review_id = ? AND {status_filter} GROUP BY finding_criteria.criterion_id""", [review_id])}
-    # The strands taking part (issue 10): one taking part with no inspector yet is an empty column, a gap to see.
+    # The strands taking part: one taking part with no inspector yet is an empty column, a gap to see.
     strands = list(db.query(
         "SELECT strands.* FROM strands WHERE id IN (SELECT strand_id FROM review_strands WHERE review_id = ?"
         " UNION SELECT strand_id FROM inspectors WHERE review_id = ?) ORDER BY id", [review_id, review_id]))

@@ -1,4 +1,4 @@
-"""Restoring a backup into a new, empty store home (issue 10).
+"""Restoring a backup into a new, empty store home.
 
 A backup made by ``inspect-kit backup`` is itself a store. Restoring checks
 it first with the checks ``inspect-kit check`` runs (both databases'

@@ -303,7 +303,7 @@ def m001_initial(db: Database) -> None:
 @evidence_migrations()
 def m002_alert_client_uuid(db: Database) -> None:
     """Safeguarding alerts carry the raising form's client uuid, so a double
-    click or a retried request never raises the same alert twice (issue 3, item 9).
+    click or a retried request never raises the same alert twice.
     Existing alerts keep NULL; the unique index ignores NULLs."""
     db.execute("ALTER TABLE safeguarding_alerts ADD COLUMN client_uuid TEXT"
                " CHECK (client_uuid IS NULL OR length(client_uuid) = 36)")
@@ -350,7 +350,7 @@ def p001_accounts(db: Database) -> None:
 
 @private_migrations()
 def p002_login_attempts(db: Database) -> None:
-    """Sign-in attempts, for throttling (issue 8): one row per attempt still
+    """Sign-in attempts, for throttling: one row per attempt still
     counted, keyed by the case-folded username typed (known or not) and the
     client address; ``at`` is Unix time; ``checked`` is 0 when the server was
     too busy to check the password. Kept in ``private.db`` rather than in
@@ -407,7 +407,7 @@ def migrate_private(db: Database) -> list[str]:
     return pending
 
 
-# ----------------------------------------------------------------- views for people (issue 4)
+# ----------------------------------------------------------------- views for people
 
 # Agency types grouped into the three statutory safeguarding partners: a
 # strategy discussion should hear from all three (Working Together).
@@ -425,21 +425,79 @@ def _label_sql(column: str, labels: dict[str, str]) -> str:
     return f"CASE {column} {cases} ELSE {column} END"
 
 
-@evidence_migrations()
-def m003_views_for_people(db: Database) -> None:
-    """Views the leads read in Datasette: findings with names, the merged case
-    chronology and the criterion × strand coverage (issue 4, item 3).
-
-    Outer joins throughout, so that ``count(*)`` over a view (Datasette counts
-    every table page) can skip the joins entirely: SQLite drops a LEFT JOIN to
-    a unique key whose columns are not used.
-    """
-    partner = (
+def _partner_sql() -> str:
+    """A SQL ``CASE`` naming the statutory safeguarding partner of ``agencies.agency_type``."""
+    return (
         f"CASE WHEN agencies.agency_type IN {sql_in(SOCIAL_CARE_AGENCY_TYPES)} THEN 'social care'"
         f" WHEN agencies.agency_type IN {sql_in(POLICE_AGENCY_TYPES)} THEN 'police'"
         f" WHEN agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)} THEN 'health'"
         " ELSE 'other' END"
     )
+
+
+def _chronology_columns_and_joins() -> str:
+    """The ``case_chronology`` view's columns after its gap, and its joins: the same text in
+    m003 and m005 (never edit it: both have run on existing stores)."""
+    return f"""agencies.name AS agency, agencies.organisation, {_partner_sql()} AS partner,
+               {_label_sql('chronology_events.event_type', vocab.EVENT_TYPES)} AS event,
+               chronology_events.event_type, chronology_events.practitioner_role,
+               chronology_events.description, chronology_events.source_of_information,
+               chronology_events.key_event, chronology_events.missed_opportunity,
+               chronology_events.good_practice
+        FROM chronology_events
+        LEFT JOIN reviews ON reviews.id = chronology_events.review_id
+        LEFT JOIN cases ON cases.id = chronology_events.case_id
+        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id"""
+
+
+# The criterion × strand coverage view is rebuilt by m003, m012 and m013 from these
+# pieces of SQL, each shared by the migrations whose text was the same. Never edit them:
+# those migrations have run on existing stores; a changed view needs a new migration.
+# The cells: every criterion × every strand taking part in its review (m012, m013).
+_CELLS_OF_REVIEW_STRANDS = """WITH cells AS (
+            SELECT criteria.review_id, criteria.id AS criterion_id, strands.id AS strand_id
+            FROM criteria
+            JOIN strands ON strands.id IN (
+                SELECT strand_id FROM review_strands WHERE review_strands.review_id = criteria.review_id
+                UNION SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
+        ),"""
+# Each cell's counts of findings not withdrawn, from the findings themselves (m003, m012).
+_EVIDENCE_FROM_FINDINGS = """evidence AS (
+            SELECT finding_criteria.criterion_id, findings.strand_id, count(*) AS findings,
+                   count(DISTINCT findings.inspector_id) AS inspectors,
+                   count(DISTINCT findings.agency_id) AS agencies
+            FROM finding_criteria
+            JOIN findings ON findings.id = finding_criteria.finding_id
+            WHERE findings.qa_status != 'withdrawn'
+            GROUP BY finding_criteria.criterion_id, findings.strand_id
+        )"""
+# A row per cell with its counts and its state (m003, m012, m013).
+_COVERAGE_SELECT = """SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
+               criteria.title AS criterion_title, criteria.position AS criterion_position,
+               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
+               coalesce(evidence.inspectors, 0) AS inspectors,
+               coalesce(evidence.agencies, 0) AS agencies,
+               CASE WHEN evidence.findings IS NULL THEN 'empty'
+                    WHEN evidence.inspectors = 1 THEN 'single source'
+                    ELSE 'corroborated' END AS cell
+        FROM cells
+        JOIN criteria ON criteria.id = cells.criterion_id
+        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
+        JOIN reviews ON reviews.id = cells.review_id
+        JOIN strands ON strands.id = cells.strand_id
+        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
+        ORDER BY reviews.id, criteria.position, strands.id"""
+
+
+@evidence_migrations()
+def m003_views_for_people(db: Database) -> None:
+    """Views the leads read in Datasette: findings with names, the merged case
+    chronology and the criterion × strand coverage (docs/architecture.md §6).
+
+    Outer joins throughout, so that ``count(*)`` over a view (Datasette counts
+    every table page) can skip the joins entirely: SQLite drops a LEFT JOIN to
+    a unique key whose columns are not used.
+    """
     db.executescript(
         f"""
         CREATE VIEW findings_readable AS
@@ -465,16 +523,7 @@ def m003_views_for_people(db: Database) -> None:
                CAST(julianday(chronology_events.event_date) - julianday(lag(chronology_events.event_date) OVER (
                    PARTITION BY chronology_events.case_id
                    ORDER BY chronology_events.event_date, chronology_events.id)) AS INTEGER) AS gap_days,
-               agencies.name AS agency, agencies.organisation, {partner} AS partner,
-               {_label_sql('chronology_events.event_type', vocab.EVENT_TYPES)} AS event,
-               chronology_events.event_type, chronology_events.practitioner_role,
-               chronology_events.description, chronology_events.source_of_information,
-               chronology_events.key_event, chronology_events.missed_opportunity,
-               chronology_events.good_practice
-        FROM chronology_events
-        LEFT JOIN reviews ON reviews.id = chronology_events.review_id
-        LEFT JOIN cases ON cases.id = chronology_events.case_id
-        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id;
+               {_chronology_columns_and_joins()};
 
         CREATE VIEW criterion_strand_coverage AS
         WITH cells AS (
@@ -483,37 +532,15 @@ def m003_views_for_people(db: Database) -> None:
             JOIN strands ON strands.id IN (
                 SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
         ),
-        evidence AS (
-            SELECT finding_criteria.criterion_id, findings.strand_id, count(*) AS findings,
-                   count(DISTINCT findings.inspector_id) AS inspectors,
-                   count(DISTINCT findings.agency_id) AS agencies
-            FROM finding_criteria
-            JOIN findings ON findings.id = finding_criteria.finding_id
-            WHERE findings.qa_status != 'withdrawn'
-            GROUP BY finding_criteria.criterion_id, findings.strand_id
-        )
-        SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
-               criteria.title AS criterion_title, criteria.position AS criterion_position,
-               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
-               coalesce(evidence.inspectors, 0) AS inspectors,
-               coalesce(evidence.agencies, 0) AS agencies,
-               CASE WHEN evidence.findings IS NULL THEN 'empty'
-                    WHEN evidence.inspectors = 1 THEN 'single source'
-                    ELSE 'corroborated' END AS cell
-        FROM cells
-        JOIN criteria ON criteria.id = cells.criterion_id
-        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
-        JOIN reviews ON reviews.id = cells.review_id
-        JOIN strands ON strands.id = cells.strand_id
-        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
-        ORDER BY reviews.id, criteria.position, strands.id;
+        {_EVIDENCE_FROM_FINDINGS}
+        {_COVERAGE_SELECT};
         """
     )
 
 
 @evidence_migrations()
 def m004_findings_filter_index(db: Database) -> None:
-    """An index for the leads' usual filtered findings page (issue 4).
+    """An index for the leads' usual filtered findings page.
 
     Filtering the findings table by strand, type and QA status (with its three
     facets and the default sort by collection date) took 1.2 s of SQL on
@@ -530,12 +557,6 @@ def m004_findings_filter_index(db: Database) -> None:
 def _case_chronology_select() -> str:
     """Every case's events with names, the partner, the event's label and the gap
     to the case's previous event (a correlated subquery: see m005)."""
-    partner = (
-        f"CASE WHEN agencies.agency_type IN {sql_in(SOCIAL_CARE_AGENCY_TYPES)} THEN 'social care'"
-        f" WHEN agencies.agency_type IN {sql_in(POLICE_AGENCY_TYPES)} THEN 'police'"
-        f" WHEN agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)} THEN 'health'"
-        " ELSE 'other' END"
-    )
     return f"""
         SELECT chronology_events.id, reviews.slug AS review, cases.case_ref,
                chronology_events.event_date, chronology_events.date_precision,
@@ -545,22 +566,13 @@ def _case_chronology_select() -> str:
                      AND (previous.event_date, previous.id)
                          < (chronology_events.event_date, chronology_events.id)
                    ORDER BY previous.event_date DESC, previous.id DESC LIMIT 1)) AS INTEGER) AS gap_days,
-               agencies.name AS agency, agencies.organisation, {partner} AS partner,
-               {_label_sql('chronology_events.event_type', vocab.EVENT_TYPES)} AS event,
-               chronology_events.event_type, chronology_events.practitioner_role,
-               chronology_events.description, chronology_events.source_of_information,
-               chronology_events.key_event, chronology_events.missed_opportunity,
-               chronology_events.good_practice
-        FROM chronology_events
-        LEFT JOIN reviews ON reviews.id = chronology_events.review_id
-        LEFT JOIN cases ON cases.id = chronology_events.case_id
-        LEFT JOIN agencies ON agencies.id = chronology_events.agency_id
+               {_chronology_columns_and_joins()}
     """
 
 
 @evidence_migrations()
 def m005_case_chronology_scales(db: Database) -> None:
-    """Rebuild the ``case_chronology`` view without a window function (issue 4).
+    """Rebuild the ``case_chronology`` view without a window function.
 
     ``lag() OVER (PARTITION BY case_id …)`` made SQLite compute and sort every
     event of every case before it could count, sort or filter the view: 44 s
@@ -580,7 +592,7 @@ def m005_case_chronology_scales(db: Database) -> None:
 
 @evidence_migrations()
 def m006_rename_case_chronologies(db: Database) -> None:
-    """Rename the view ``case_chronology`` to ``case_chronologies`` (issue 4).
+    """Rename the view ``case_chronology`` to ``case_chronologies``.
 
     The lead's canned query "Merged chronology of one case" is called
     ``case_chronology``, and in Datasette a canned query hides a table or view
@@ -598,7 +610,7 @@ def m006_rename_case_chronologies(db: Database) -> None:
 
 @evidence_migrations()
 def m007_judgement_workspace(db: Database) -> None:
-    """The lead's judgement workspace and the moderator's own record (issue 11).
+    """The lead's judgement workspace and the moderator's own record.
 
     A judgement gains an ungraded framework's two statements (strengths, areas
     for improvement), a version number, and the moderator's reason, name and
@@ -656,7 +668,7 @@ def m007_judgement_workspace(db: Database) -> None:
 
 @evidence_migrations()
 def m008_audit_hash_chain(db: Database) -> None:
-    """Chain every audit row to the one before it (issue 11, tamper evidence).
+    """Chain every audit row to the one before it (tamper evidence).
 
     Adds ``audit_log.hash`` and back-fills it for the existing rows in id
     order, with the same function that stamps new rows
@@ -675,7 +687,7 @@ def m008_audit_hash_chain(db: Database) -> None:
 
 @evidence_migrations()
 def m009_qa_action_client_uuid(db: Database) -> None:
-    """Give QA actions the client uuid of the form or API call that made them (issue 8).
+    """Give QA actions the client uuid of the form or API call that made them.
 
     A retried Accept (a double click, a client retrying after a timeout)
     carries the same uuid and is answered from the stored action instead of
@@ -692,7 +704,7 @@ def m009_qa_action_client_uuid(db: Database) -> None:
 
 @evidence_migrations()
 def m010_review_set_up(db: Database) -> None:
-    """A review's own strands, and agencies that can be retired (issue 10).
+    """A review's own strands, and agencies that can be retired.
 
     ``review_strands`` lists the strands taking part in each review, so the
     coverage matrix, the forms and the exports take the review's strands
@@ -722,7 +734,7 @@ def m010_review_set_up(db: Database) -> None:
 
 @private_migrations()
 def p003_account_administration(db: Database) -> None:
-    """What an administrator needs to run accounts (issue 10): the last
+    """What an administrator needs to run accounts: the last
     sign-in, and one-time password-reset codes (only their sha256 is kept;
     each expires and is used at most once)."""
     db.executescript(
@@ -744,7 +756,7 @@ def p003_account_administration(db: Database) -> None:
 @evidence_migrations()
 def m011_audit_redaction(db: Database) -> None:
     """Audit rows of a purged review keep who/when/what but lose their content
-    (issue 10, :mod:`inspect_kit.purge`): ``redacted_by`` names the purge
+    (:mod:`inspect_kit.purge`): ``redacted_by`` names the purge
     certificate's audit row, which carries a digest of every redacted row's
     outline and hash, so ``inspect-kit verify`` still checks the chain."""
     db.execute("ALTER TABLE audit_log ADD COLUMN redacted_by INTEGER")
@@ -752,7 +764,7 @@ def m011_audit_redaction(db: Database) -> None:
 
 @private_migrations()
 def p004_replication(db: Database) -> None:
-    """Where Litestream replicates the store to (issue 10, :mod:`inspect_kit.replication`):
+    """Where Litestream replicates the store to (:mod:`inspect_kit.replication`):
     one row at most. In ``private.db`` because an S3 target carries a secret key."""
     db.executescript(
         """
@@ -773,43 +785,15 @@ def p004_replication(db: Database) -> None:
 @evidence_migrations()
 def m012_coverage_of_the_review_strands(db: Database) -> None:
     """The criterion × strand coverage takes the review's strands taking part
-    (issue 10), not only the strands that have inspectors: a strand taking part
+    rather than only the strands that have inspectors: a strand taking part
     with no evidence yet is an empty cell to see, probation and education too."""
     db.execute("DROP VIEW criterion_strand_coverage")
     db.executescript(
-        """
+        f"""
         CREATE VIEW criterion_strand_coverage AS
-        WITH cells AS (
-            SELECT criteria.review_id, criteria.id AS criterion_id, strands.id AS strand_id
-            FROM criteria
-            JOIN strands ON strands.id IN (
-                SELECT strand_id FROM review_strands WHERE review_strands.review_id = criteria.review_id
-                UNION SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
-        ),
-        evidence AS (
-            SELECT finding_criteria.criterion_id, findings.strand_id, count(*) AS findings,
-                   count(DISTINCT findings.inspector_id) AS inspectors,
-                   count(DISTINCT findings.agency_id) AS agencies
-            FROM finding_criteria
-            JOIN findings ON findings.id = finding_criteria.finding_id
-            WHERE findings.qa_status != 'withdrawn'
-            GROUP BY finding_criteria.criterion_id, findings.strand_id
-        )
-        SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
-               criteria.title AS criterion_title, criteria.position AS criterion_position,
-               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
-               coalesce(evidence.inspectors, 0) AS inspectors,
-               coalesce(evidence.agencies, 0) AS agencies,
-               CASE WHEN evidence.findings IS NULL THEN 'empty'
-                    WHEN evidence.inspectors = 1 THEN 'single source'
-                    ELSE 'corroborated' END AS cell
-        FROM cells
-        JOIN criteria ON criteria.id = cells.criterion_id
-        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
-        JOIN reviews ON reviews.id = cells.review_id
-        JOIN strands ON strands.id = cells.strand_id
-        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
-        ORDER BY reviews.id, criteria.position, strands.id;
+        {_CELLS_OF_REVIEW_STRANDS}
+        {_EVIDENCE_FROM_FINDINGS}
+        {_COVERAGE_SELECT};
         """
     )
 
@@ -883,7 +867,7 @@ def rebuild_coverage_counts(db: Database) -> None:
 
 @evidence_migrations()
 def m013_coverage_aggregate(db: Database) -> None:
-    """The coverage matrix from a table kept by triggers (issue 14).
+    """The coverage matrix from a table kept by triggers.
 
     Question 6 (``criterion_strand_coverage``) joined every criteria link to
     its finding and counted distinct inspectors and agencies per cell: 1.9-2.2 s
@@ -903,15 +887,9 @@ def m013_coverage_aggregate(db: Database) -> None:
         ) WITHOUT ROWID""")
     rebuild_coverage_counts(db)
     db.execute("DROP VIEW criterion_strand_coverage")
-    db.execute("""
+    db.execute(f"""
         CREATE VIEW criterion_strand_coverage AS
-        WITH cells AS (
-            SELECT criteria.review_id, criteria.id AS criterion_id, strands.id AS strand_id
-            FROM criteria
-            JOIN strands ON strands.id IN (
-                SELECT strand_id FROM review_strands WHERE review_strands.review_id = criteria.review_id
-                UNION SELECT strand_id FROM inspectors WHERE inspectors.review_id = criteria.review_id)
-        ),
+        {_CELLS_OF_REVIEW_STRANDS}
         evidence AS (
             SELECT criterion_id, strand_id, sum(findings) AS findings,
                    count(DISTINCT inspector_id) AS inspectors,
@@ -920,21 +898,7 @@ def m013_coverage_aggregate(db: Database) -> None:
             WHERE findings > 0
             GROUP BY criterion_id, strand_id
         )
-        SELECT reviews.slug AS review, judgement_areas.code AS area, criteria.code AS criterion,
-               criteria.title AS criterion_title, criteria.position AS criterion_position,
-               strands.code AS strand, coalesce(evidence.findings, 0) AS findings,
-               coalesce(evidence.inspectors, 0) AS inspectors,
-               coalesce(evidence.agencies, 0) AS agencies,
-               CASE WHEN evidence.findings IS NULL THEN 'empty'
-                    WHEN evidence.inspectors = 1 THEN 'single source'
-                    ELSE 'corroborated' END AS cell
-        FROM cells
-        JOIN criteria ON criteria.id = cells.criterion_id
-        JOIN judgement_areas ON judgement_areas.id = criteria.area_id
-        JOIN reviews ON reviews.id = cells.review_id
-        JOIN strands ON strands.id = cells.strand_id
-        LEFT JOIN evidence ON evidence.criterion_id = cells.criterion_id AND evidence.strand_id = cells.strand_id
-        ORDER BY reviews.id, criteria.position, strands.id""")
+        {_COVERAGE_SELECT}""")
 
 
 IDENTIFIER_TRIGGER_NAMES = ("ik_identifier_flags_insert", "ik_identifier_flags_update")
@@ -969,7 +933,7 @@ def rebuild_identifier_flags(db: Database) -> None:
 
 @evidence_migrations()
 def m014_identifier_flags(db: Database) -> None:
-    """The identifier check (question 13) from flags kept by triggers (issue 14).
+    """The identifier check (question 13) from flags kept by triggers.
 
     The question matched eleven GLOB patterns against every finding's text on
     each run: 0.8 s at 20,000 findings, 10 s at 1,000,000. ``identifier_flags``

@@ -21,6 +21,7 @@ library).
   ``playwright install``; ``make test`` installs the Debian package.
 - ``demo_template``: the demo review built once per session (copy it with ``copy_store``).
 - ``datasette_review``: ``store`` holding the Datasette tests' small review.
+- ``run_bench``: a bench script run in miniature in a subprocess (the bench smoke tests).
 - ``web_app`` / ``web`` / ``review_store`` / ``ids``: the intake app on a copy
   of a review with one account per role (``tests/web_fixtures.py``).
 
@@ -48,6 +49,7 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
+from inspect_kit import accounts
 from inspect_kit.store import Store, connect, memory_db
 
 pytest_plugins = ["tests.web_fixtures"]
@@ -66,8 +68,25 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_SECONDS = 30
+# Passwords made in test processes are hashed with scrypt at N = 2**10 instead of the production
+# N = 2**15 (werkzeug's default, inspect_kit.accounts): the same code and the same checks at 1/32
+# of the CPU. The suite makes and checks passwords thousands of times (the demo alone makes ten,
+# about 1 s). A hash keeps its parameters, so a server started by a test checks these cheaply too;
+# accounts it creates itself get the production cost. Nothing outside tests sets this.
+accounts.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 # Fixtures that start ``inspect-kit serve`` in a subprocess: a test using one is ``slow``.
 LIVE_SERVER_FIXTURES = frozenset({"live_server"})
+
+
+def pytest_configure(config):
+    """Test stores live in memory (``/dev/shm``) unless ``--basetemp`` or ``$PYTEST_DEBUG_TEMPROOT``
+    says otherwise. Every store commits with ``synchronous=FULL``, one fsync a commit: 6 ms a
+    commit on this shared disk against 0.01 ms on tmpfs (measured, load average about 25), and
+    the suite commits tens of thousands of times. The same SQLite and the same files; only the
+    disk under them is memory. (xdist's workers inherit the variable, and their folders.)"""
+    shm = Path("/dev/shm")
+    if config.option.basetemp is None and shm.is_dir() and os.access(shm, os.W_OK):
+        os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(shm))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -353,3 +372,16 @@ def browser_page(browser_context):
     page = browser_context.pages[0] if browser_context.pages else browser_context.new_page()
     page.set_default_timeout(10_000)
     return page
+
+
+@pytest.fixture
+def run_bench(tmp_path):
+    """Run ``bench/<script>`` in a fresh Python with the given (small) arguments, its work in
+    ``tmp_path``; the finished process, output as text. The bench tests run each bench in
+    miniature so that a script cannot rot; they judge its exit status and report themselves."""
+
+    def run(script: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(ROOT / "bench" / script), *args, "--work-dir", str(tmp_path)],
+                              capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+    return run

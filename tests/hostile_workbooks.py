@@ -1,4 +1,4 @@
-"""Capture workbooks built to exhaust a server's memory or time (issue 8, item 13).
+"""Capture workbooks built to exhaust a server's memory or time.
 
 Each starts from a real, filled capture workbook (saved by openpyxl as Excel
 would, with a shared-strings part) and rewrites one part, streaming, so even
@@ -62,7 +62,7 @@ def _rewrite(source: Path, out: Path, name: str, chunks, *, content_types: bytes
 
 def shared_strings_bomb(source: Path, out: Path, *, inflated: int = 201 * MiB) -> Path:
     """A shared-strings part of ``inflated`` bytes of tiny strings, about 151 times
-    smaller zipped (inside a 200× ratio limit): the 1.35 MiB file of issue 8.
+    smaller zipped (inside a 200× ratio limit): the 1.35 MiB file that once inflated to 201 MiB.
     (openpyxl writes inline strings; Excel, and this part, use a shared table,
     which openpyxl loads whole before the first row is read.)"""
     with zipfile.ZipFile(source) as original:

@@ -1,4 +1,4 @@
-"""The role × resource walk (issue 8, "Done when").
+"""The role × resource walk.
 
 Every Flask route (from ``app.url_map``) and every Datasette table, view,
 row page, canned query and ``/-/`` endpoint is requested by anonymous, each

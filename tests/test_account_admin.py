@@ -1,4 +1,4 @@
-"""An administrator's account abilities (issue 10): enable, unlock, reset a
+"""An administrator's account abilities: enable, unlock, reset a
 password, change a role, list, tokens; through the library and the real
 command line, each in the audit log."""
 

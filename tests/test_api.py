@@ -1,4 +1,4 @@
-"""The JSON API (issue 3, item 8): status codes, validation, idempotency, auth and the OpenAPI document."""
+"""The JSON API: status codes, validation, idempotency, auth and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -558,7 +558,7 @@ def test_reused_connections_stay_per_thread_and_clean(env, monkeypatch):
         web_db._thread_connections.databases = {}
 
 
-# ----------------------------------------------------------------- every route for every role (issue 3, item 10)
+# ----------------------------------------------------------------- every route for every role
 
 API_ROLES = [None, "health1", "police2", "lead", "moderator", "admin"]
 READERS = {"health1", "police2", "lead", "moderator"}
@@ -572,7 +572,7 @@ API_TABLE = [
     ("POST", "/api/chronology", READERS - {"moderator"}, 201),
     ("GET", "/api/chronology/<int:event_id>", READERS, 200),
     ("GET", "/api/cases/<case_ref>/chronology", READERS, 200),
-    # Judgements (issue 11): the lead's judgement of 2.1 exists (seeded by the lead), so a proposal revises it.
+    # Judgements: the lead's judgement of 2.1 exists (seeded by the lead), so a proposal revises it.
     ("GET", "/api/judgements", {"lead", "moderator"}, 200),
     ("GET", "/api/judgements/<criterion_code>", {"lead", "moderator"}, 200),
     ("POST", "/api/judgements/<criterion_code>", {"lead"}, 200),

@@ -1,4 +1,4 @@
-"""The audit log on the web (issue 10): leads read it whole, administrators
+"""The audit log on the web: leads read it whole, administrators
 who/when/what; filtered by who, what, record and date; exported as .xlsx
 (itself audited); another review's rows are not shown."""
 

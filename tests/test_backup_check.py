@@ -1,5 +1,5 @@
-"""Backups that verify themselves and a check that reads every attachment
-(issue 8, item 6): a full disk, a damaged file or a killed backup never leaves
+"""Backups that verify themselves and a check that reads every attachment:
+a full disk, a damaged file or a killed backup never leaves
 a folder that `inspect-kit check` passes."""
 
 from __future__ import annotations

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench" / "datasette.py"
-
 
 @pytest.mark.slow
-def test_bench_datasette_smoke(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(BENCH), "--findings", "3000", "--repeat", "3", "--work-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )
+def test_bench_datasette_smoke(run_bench, tmp_path):
+    completed = run_bench("datasette.py", "--findings", "3000", "--repeat", "3", timeout=300)
     assert completed.returncode in (0, 1), completed.stdout + completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert report["build"]["findings"] == 3000 and report["build"]["chronology_events"] == 4500

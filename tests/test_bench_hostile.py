@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench" / "hostile_uploads.py"
-
 
 @pytest.mark.slow
-def test_bench_hostile_uploads_smoke(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(BENCH), "--only", "sst-bomb,valid", "--concurrency", "2", "--no-baseline",
-         "--work-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, cwd=ROOT,
-    )
+def test_bench_hostile_uploads_smoke(run_bench):
+    completed = run_bench("hostile_uploads.py", "--only", "sst-bomb,valid", "--concurrency", "2", "--no-baseline",
+                          timeout=600)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     rounds = {entry["workbook"]: entry for entry in report["rounds"]}

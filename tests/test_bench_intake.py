@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench" / "intake.py"
-
 
 @pytest.mark.slow
-def test_bench_intake_smoke(tmp_path):
+def test_bench_intake_smoke(run_bench):
     if not shutil.which("wrk"):
         pytest.fail("wrk is not installed: run `apt-get install -y wrk` (or `make bench`, which installs it).")
-    completed = subprocess.run(
-        [sys.executable, str(BENCH), "--duration", "1", "--storage-seconds", "0.3", "--clients", "2,4",
-         "--check-clients", "4", "--check-records", "4", "--fault-rate", "0.5", "--work-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=180, cwd=ROOT,
-    )
+    completed = run_bench("intake.py", "--duration", "1", "--storage-seconds", "0.3", "--clients", "2,4",
+                          "--check-clients", "4", "--check-records", "4", "--fault-rate", "0.5", timeout=180)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     lines = completed.stdout.strip().splitlines()
     report = json.loads(lines[-1])

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench" / "login_burst.py"
-
 
 @pytest.mark.slow
-def test_bench_login_burst_smoke(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(BENCH), "--quiet-seconds", "0.5", "--threads", "4", "--attempts", "9",
-         "--owner-delay", "0.1", "--work-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=240, cwd=ROOT,
-    )
+def test_bench_login_burst_smoke(run_bench):
+    completed = run_bench("login_burst.py", "--quiet-seconds", "0.5", "--threads", "4", "--attempts", "9",
+                          "--owner-delay", "0.1", timeout=240)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert "p99 x floor" in completed.stdout and "load average" in completed.stdout

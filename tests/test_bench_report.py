@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench" / "report.py"
-
 
 @pytest.mark.slow
-def test_bench_report_smoke(tmp_path):
-    completed = subprocess.run([sys.executable, str(BENCH), "--findings", "500", "--cite", "3", "--repeat", "1",
-                                "--work-dir", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+def test_bench_report_smoke(run_bench):
+    completed = run_bench("report.py", "--findings", "500", "--cite", "3", "--repeat", "1", timeout=600)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert report["bench"] == "report" and "ratio (CPU)" in completed.stdout

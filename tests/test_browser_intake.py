@@ -1,4 +1,4 @@
-"""A real Chromium, at tablet width, through the real server (issue 3, "Done when").
+"""A real Chromium, at tablet width, through the real server.
 
 A demo inspector records a finding with a deliberate mistake, sees the error
 with everything typed still there, fixes it, submits it and finds it in the

@@ -1,4 +1,4 @@
-"""The judgement workspace in a real Chromium on the real server (issue 11, "Done when").
+"""The judgement workspace in a real Chromium on the real server.
 
 The lead proposes a good grade for criterion 2.3 citing three accepted areas
 for improvement with quotes and is warned; the moderator records a lower grade

@@ -1,4 +1,4 @@
-"""On site without a connection (issue 13, "Done when"): a real Chromium with a
+"""On site without a connection: a real Chromium with a
 persistent profile, the real ``inspect-kit serve``, Playwright's offline
 emulation and a server killed mid-send.
 

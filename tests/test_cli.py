@@ -38,6 +38,13 @@ def home(tmp_path):
     return tmp_path / "store"
 
 
+def write_unchecked(home, sql: str, params=()) -> None:
+    """Write to the store's evidence.db with foreign keys unenforced (sqlite3's default), as a careless tool could."""
+    with contextlib.closing(sqlite3.connect(Store(home).evidence_path)) as conn:
+        conn.execute(sql, params)
+        conn.commit()
+
+
 def run(cli_runner, *args, input=None):
     return cli_runner.invoke(cli, [str(arg) for arg in args], input=input, catch_exceptions=False)
 
@@ -175,10 +182,7 @@ def test_check_reports_clean_store(cli_runner, home):
 def test_check_fails_on_broken_foreign_key(cli_runner, home):
     run(cli_runner, "init", "--home", home)
     # A row written with enforcement off, as a careless tool could.
-    conn = sqlite3.connect(Store(home).evidence_path)
-    conn.execute("INSERT INTO grades (review_id, grade, label) VALUES (999, 4, 'Outstanding')")
-    conn.commit()
-    conn.close()
+    write_unchecked(home, "INSERT INTO grades (review_id, grade, label) VALUES (999, 4, 'Outstanding')")
     result = cli_runner.invoke(cli, ["check", "--home", str(home)])
     assert result.exit_code == 1
     assert "FAIL evidence.db: foreign keys" in result.output
@@ -200,15 +204,10 @@ def test_check_fails_on_corrupted_database(cli_runner, home):
 
 def test_check_fails_on_missing_attachment_file(cli_runner, home):
     run(cli_runner, "init", "--home", home)
-    conn = sqlite3.connect(Store(home).evidence_path)
     # Only the attachment's own row matters here; enforcement off skips its parents.
-    conn.execute(
-        "INSERT INTO attachments (sha256, finding_id, filename, media_type, size_bytes, uploaded_by, uploaded_at)"
-        " VALUES (?, 1, 'visit-notes.pdf', 'application/pdf', 10, 'test', '2026-11-25T10:00:00+00:00')",
-        ["a" * 64],
-    )
-    conn.commit()
-    conn.close()
+    write_unchecked(home, "INSERT INTO attachments (sha256, finding_id, filename, media_type, size_bytes, uploaded_by,"
+                          " uploaded_at) VALUES (?, 1, 'visit-notes.pdf', 'application/pdf', 10, 'test',"
+                          " '2026-11-25T10:00:00+00:00')", ["a" * 64])
     result = cli_runner.invoke(cli, ["check", "--home", str(home)])
     assert result.exit_code == 1
     assert "visit-notes.pdf" in result.output

@@ -1,5 +1,5 @@
 """Every `inspect-kit …` command named in a message, a template, a docstring
-example or the README exists (issue 10: messages promised `user enable`,
+example or the README exists (messages once promised `user enable`,
 which did not exist)."""
 
 from __future__ import annotations

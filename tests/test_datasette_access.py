@@ -1,4 +1,4 @@
-"""Who may see what in Datasette (issue 4, item 1), over ASGI for every role.
+"""Who may see what in Datasette, over ASGI for every role.
 
 Pages and JSON alike: anonymous → 403 everywhere; SQL and ``_where=`` for
 leads and moderators only; inspectors see their own strand's findings (through

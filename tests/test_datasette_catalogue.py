@@ -1,4 +1,4 @@
-"""The generated catalogue (issue 4, item 2): built from the schema and the review, tested as data."""
+"""The generated catalogue: built from the schema and the review, tested as data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pages a lead reads comfortably (issue 4, item 5): the intake header, links
+"""Pages a lead reads comfortably: the intake header, links
 back to the intake app and to logout, cell links, the chronology timeline,
 and one login shared with the intake app through the real server.
 """

@@ -1,4 +1,4 @@
-"""Datasette's pages under /data/ get the intake app's security headers (issue 8, item 14):
+"""Datasette's pages under /data/ get the intake app's security headers:
 a Content-Security-Policy whose nonce is on every inline script Datasette's
 templates write (and on nothing else), no framing, no MIME sniffing, a
 same-origin Referer. In Chromium, a table page and a query page run their

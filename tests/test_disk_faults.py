@@ -53,6 +53,13 @@ def count(store: Store, sql: str = "SELECT count(*) FROM findings", params=()) -
         return db.execute(sql, params).fetchone()[0]
 
 
+def signed_in(store: Store, username: str):
+    """A test client of a new app on ``store``, signed in as ``username``."""
+    client = make_app(store).test_client()
+    login_as(client, username)
+    return client
+
+
 def api_finding(ids, **overrides) -> dict:
     return {"client_uuid": str(uuid.uuid4()), "case_id": ids.case_id, "agency_id": ids.agency_id,
             "activity": "case_file_review", "collected_on": "2026-11-03", "evidence_text": LONG_TEXT,
@@ -113,9 +120,7 @@ def test_low_space_threshold_is_a_margin_of_the_disk():
 
 
 def test_api_on_a_full_disk_is_507_then_stores_the_retry_once(full_store, ids):
-    app = make_app(full_store)
-    client = app.test_client()
-    login_as(client, "ofsted1")
+    client = signed_in(full_store, "ofsted1")
     assert client.get("/healthz").status_code == 200
     filler = fill(full_store.home)
 
@@ -163,9 +168,7 @@ def test_api_on_a_full_disk_is_507_then_stores_the_retry_once(full_store, ids):
 
 
 def test_finding_form_on_a_full_disk_keeps_the_typed_text(full_store, ids):
-    app = make_app(full_store)
-    client = app.test_client()
-    login_as(client, "ofsted1")
+    client = signed_in(full_store, "ofsted1")
     fill(full_store.home)
     marker = "Typed during fieldwork: the health visitor was not invited"
 
@@ -186,9 +189,7 @@ def test_finding_form_on_a_full_disk_keeps_the_typed_text(full_store, ids):
 
 
 def test_attachment_on_a_full_disk_leaves_no_file_behind(full_store, ids):
-    app = make_app(full_store)
-    client = app.test_client()
-    login_as(client, "ofsted1")
+    client = signed_in(full_store, "ofsted1")
     created = post(client, "/findings/new", finding_form(ids), token_from="/findings/new")
     assert created.status_code == 302
     finding_page = created.headers["Location"]
@@ -208,9 +209,7 @@ def test_attachment_on_a_full_disk_leaves_no_file_behind(full_store, ids):
 
 
 def test_other_forms_hand_back_the_text_on_the_error_page(full_store, ids):
-    app = make_app(full_store)
-    client = app.test_client()
-    login_as(client, "ofsted1")
+    client = signed_in(full_store, "ofsted1")
     fill(full_store.home)
     marker = "Chronology note typed on a full disk"
 
@@ -229,9 +228,7 @@ def test_other_forms_hand_back_the_text_on_the_error_page(full_store, ids):
 def test_an_export_on_a_full_disk_is_507_and_leaves_no_file(full_store, ids, monkeypatch):
     import tempfile
 
-    app = make_app(full_store)
-    client = app.test_client()
-    login_as(client, "lead")
+    client = signed_in(full_store, "lead")
     exports = full_store.home / "exports"
     exports.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(exports))  # the workbook is written to the full disk

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench" / "excel.py"
-
 
 @pytest.mark.slow
-def test_bench_excel_smoke(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(BENCH), "--sizes", "300,600", "--import-rows", "150", "--repeat", "1",
-         "--work-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, cwd=ROOT,
-    )
+def test_bench_excel_smoke(run_bench):
+    completed = run_bench("excel.py", "--sizes", "300,600", "--import-rows", "150", "--repeat", "1", timeout=600)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     lines = completed.stdout.strip().splitlines()
     report = json.loads(lines[-1])

@@ -1,4 +1,4 @@
-"""Workbooks that would exhaust memory or time are refused before openpyxl reads them (issue 8, item 13).
+"""Workbooks that would exhaust memory or time are refused before openpyxl reads them.
 
 The hostile files are the issue's own (tests/hostile_workbooks.py): a 1.35 MiB
 workbook whose shared strings inflate to 201 MiB, a sheet formatted down to

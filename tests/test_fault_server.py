@@ -1,4 +1,4 @@
-"""The real ``inspect-kit serve`` under faults (issue 8, "Done when").
+"""The real ``inspect-kit serve`` under faults.
 
 64 API clients post findings, each with its own client uuid, retrying the
 same body on a connection error or a 5xx until it is acknowledged:

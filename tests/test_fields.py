@@ -1,4 +1,4 @@
-"""The field registry (issue 9): the OpenAPI schemas, the intake forms, the capture
+"""The field registry: the OpenAPI schemas, the intake forms, the capture
 columns, the export columns and validation all derive from inspect_kit.fields, and agree."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""No other local user can read the store, its exports or its backups
-(issue 8, item 5), whatever the umask; `inspect-kit check` warns otherwise."""
+"""No other local user can read the store, its exports or its backups,
+whatever the umask; `inspect-kit check` warns otherwise."""
 
 from __future__ import annotations
 

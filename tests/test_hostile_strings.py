@@ -1,4 +1,4 @@
-"""Hostile strings (issue 8, item 11): every free-text field, through its form
+"""Hostile strings: every free-text field, through its form
 and through the JSON API, gets each string of the Big List of Naughty Strings
 and either stores it exactly (line endings as newlines, spaces at the ends
 trimmed) or refuses it with a message naming the field; never a 5xx.

@@ -1,4 +1,4 @@
-"""Sign-in throttling (issue 8): counted in private.db before any password hash,
+"""Sign-in throttling: counted in private.db before any password hash,
 by (username, address), address and username; bounded password-check slots;
 nothing hashed at import time."""
 

@@ -1,4 +1,4 @@
-"""The offline app's server side (issue 13): the worker and manifest routes,
+"""The offline app's server side: the worker and manifest routes,
 who gets them, what the worker may cache, the headers that keep each account's
 cache its own, and ``serve --certfile/--keyfile``. The browser side is
 tests/test_browser_offline.py."""

@@ -1,4 +1,4 @@
-"""The access policy as decided (issue 8): the table, cell by cell, typed once here on purpose.
+"""The access policy as decided: the table, cell by cell, typed once here on purpose.
 
 tests/test_access_walk.py takes every expected status from inspect_kit.policy,
 so a wrong cell in the policy would pass the walk; this file is the other half:

@@ -1,4 +1,4 @@
-"""inspect-kit purge (issue 10): dry run, typed confirmation, the retention
+"""inspect-kit purge: dry run, typed confirmation, the retention
 date (or --force with a reason), a certificate in the audit log, nothing of
 the review left in either database or attachments/, and verify still clean."""
 

@@ -82,7 +82,7 @@ def test_allowed_actions_follow_role_and_status(review, submitted):
     assert qa.allowed_actions(review.police, submitted) == []
 
 
-# ----------------------------------------------------------------- versions and retries (issue 8, item 7)
+# ----------------------------------------------------------------- versions and retries
 
 
 def counts(review):

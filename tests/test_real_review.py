@@ -1,4 +1,4 @@
-"""A real review from nothing, by the command line only (issue 10, "Done when").
+"""A real review from nothing, by the command line only.
 
 The README's "Set up a real review" block is run as written (review,
 strands, agencies, inspector accounts, the case sample from an ``.xlsx``);
@@ -57,12 +57,32 @@ def cli(folder: Path, *args: str) -> str:
     return result.stdout
 
 
+def submit_form(page, url: str, fields: dict[str, str], button: str) -> None:
+    """Open ``url``, fill each field by its selector (a drop-down is chosen from) and press ``button``."""
+    page.goto(url)
+    for selector, value in fields.items():
+        if page.locator(selector).evaluate("element => element.tagName") == "SELECT":
+            page.select_option(selector, value)
+        else:
+            page.fill(selector, value)
+    page.click(button)
+
+
 def sign_in(page, base, username, password=PASSWORD):
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#sign-in")
+    submit_form(page, base + "/login", {"#username": username, "#password": password}, "#sign-in")
     page.wait_for_url(base + "/")
+
+
+def submit_a_strength(page) -> str:
+    """Finish the new-finding form (case and agency already chosen) as HLT-01's strength and
+    submit it for QA; its public id, from the page it lands on."""
+    page.select_option("#activity", "case_file_review")
+    page.fill("#evidence_text", EVIDENCE)
+    page.check("input[name='finding_type'][value='strength']")
+    page.locator("#criteria").first.check()
+    page.click("#submit-for-qa")
+    page.wait_for_url(re.compile(r".*/findings/EF-HLT-01-\d{4}$"))
+    return page.url.rsplit("/", 1)[1]
 
 
 def test_a_review_set_up_by_the_command_line_takes_evidence(tmp_path, browser_page):
@@ -86,13 +106,7 @@ def test_a_review_set_up_by_the_command_line_takes_evidence(tmp_path, browser_pa
         page.goto(base + "/findings/new")
         page.select_option("#case_id", str(case))
         page.select_option("#agency_id", str(agency))
-        page.select_option("#activity", "case_file_review")
-        page.fill("#evidence_text", EVIDENCE)
-        page.check("input[name='finding_type'][value='strength']")
-        page.locator("#criteria").first.check()
-        page.click("#submit-for-qa")
-        page.wait_for_url(re.compile(r".*/findings/EF-HLT-01-\d{4}$"))
-        public_id = page.url.rsplit("/", 1)[1]
+        public_id = submit_a_strength(page)
         assert "submitted for QA" in page.inner_text(".govuk-notification-banner")
         page.click("button:has-text('Sign out')")
         page.wait_for_url(re.compile(r".*/login$"))
@@ -125,22 +139,14 @@ def test_a_review_set_up_by_the_command_line_takes_evidence(tmp_path, browser_pa
 
 
 def set_password(page, base, username, code):
-    page.goto(base + "/reset-password")
-    page.fill("#username", username)
-    page.fill("#code", code)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.click("#set-password")
+    submit_form(page, base + "/reset-password",
+                {"#username": username, "#code": code, "#password": PASSWORD, "#confirm": PASSWORD}, "#set-password")
     page.wait_for_url(base + "/login")
 
 
 def add_account(page, base, username, role, strand, code):
-    page.goto(base + "/admin/accounts")
-    page.fill("#username", username)
-    page.select_option("#role", role)
-    page.select_option("#strand", strand)
-    page.fill("#inspector_code", code)
-    page.click("#save-account")
+    submit_form(page, base + "/admin/accounts",
+                {"#username": username, "#role": role, "#strand": strand, "#inspector_code": code}, "#save-account")
     return page.inner_text("#reset-code").strip()
 
 
@@ -206,13 +212,7 @@ def test_a_review_set_up_on_the_admin_pages_takes_evidence(tmp_path, browser_pag
             "#case_id", "select => [...select.options].find(option => option.text.startsWith('C-002 ')).value")
         page.select_option("#case_id", case_value)
         page.select_option("#agency_id", label="Southbury ED (Southbury Trust)")
-        page.select_option("#activity", "case_file_review")
-        page.fill("#evidence_text", EVIDENCE)
-        page.check("input[name='finding_type'][value='strength']")
-        page.locator("#criteria").first.check()
-        page.click("#submit-for-qa")
-        page.wait_for_url(re.compile(r".*/findings/EF-HLT-01-\d{4}$"))
-        public_id = page.url.rsplit("/", 1)[1]
+        public_id = submit_a_strength(page)
         page.click("button:has-text('Sign out')")
         page.wait_for_url(re.compile(r".*/login$"))
 

@@ -1,4 +1,4 @@
-"""References typed by a person resolve with one rule everywhere (issue 9): the API,
+"""References typed by a person resolve with one rule everywhere: the API,
 the capture-workbook importer, the command line's look-ups and the library agree."""
 
 from __future__ import annotations

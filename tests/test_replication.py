@@ -1,4 +1,4 @@
-"""Litestream replication (issue 10): the restore drill through the real
+"""Litestream replication: the restore drill through the real
 server, the supervisor, and a server killed outright taking Litestream with it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""inspect-kit restore (issue 10): a backup back into a new home, checked first and verified."""
+"""inspect-kit restore: a backup back into a new home, checked first and verified."""
 
 from __future__ import annotations
 

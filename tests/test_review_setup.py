@@ -1,4 +1,4 @@
-"""Setting up a real review through the library (issue 10): strands taking
+"""Setting up a real review through the library: strands taking
 part, agencies, inspectors linked to accounts, the case sample, the lifecycle."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The JSON API against its own OpenAPI document (issue 8, item 11): Schemathesis
+"""The JSON API against its own OpenAPI document: Schemathesis
 runs every check it has (``--checks all``: no 5xx, only documented statuses
 and headers, responses matching their schemas, schema-valid requests
 accepted and schema-invalid ones refused, 405 with ``Allow`` for other

@@ -61,7 +61,7 @@ async def test_data_reaches_datasette_with_single_prefix_links(http):
     links = [link for link in page_links(response.text) if link.startswith("/")]
     assert "/data/evidence/findings" in links
     # Besides Datasette's own links, the header links back to the intake app
-    # (its home, stylesheet and logout; issue 4 item 5).
+    # (its home, stylesheet and logout).
     intake_links = {"/", "/static/govuk-frontend/govuk-frontend.min.css", "/logout"}
     assert links and all(link.startswith("/data/") or link in intake_links for link in links), links
     assert not [link for link in links if "/data/data/" in link]

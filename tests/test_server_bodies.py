@@ -1,4 +1,4 @@
-"""Request bodies are read in the event loop, not by a worker thread (issue 8, item 9).
+"""Request bodies are read in the event loop, not by a worker thread.
 
 Against the real ``inspect-kit serve``: 12 clients trickling uploads do not
 hold up pages or the API (8 trickling clients used to hold all 8 Flask worker

@@ -1,4 +1,4 @@
-"""No state crosses requests on one keep-alive connection (issue 8, item 2).
+"""No state crosses requests on one keep-alive connection.
 
 A POST body over uvicorn's 64 KiB flow-control mark used to leave the Flask
 request's context (its ``g``: the API caller, the worker thread's database

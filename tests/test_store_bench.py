@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.mark.slow
-def test_bench_store_smoke(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "store.py"), "--attachments", "2", "--mb", "0.2", "--findings", "500",
-         "--repeat", "1", "--work-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )
+def test_bench_store_smoke(run_bench):
+    completed = run_bench("store.py", "--attachments", "2", "--mb", "0.2", "--findings", "500", "--repeat", "1", timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert "cp -r + sync" in completed.stdout

@@ -1,5 +1,5 @@
 """Acknowledged writes are durable: every store connection commits with synchronous=FULL
-(issue 8, item 10; the cost is measured by bench/intake.py)."""
+(the cost is measured by bench/intake.py)."""
 
 from __future__ import annotations
 

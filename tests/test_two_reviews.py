@@ -1,4 +1,4 @@
-"""Two reviews in one store (issue 8, item 4): inspector codes and case refs
+"""Two reviews in one store: inspector codes and case refs
 repeat from review to review, and recording, URLs and the API keep working."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_the_same_inspector_records_in_two_reviews_through_the_api_and_each_revi
 
 
 def test_the_review_switcher_keeps_pages_api_and_exports_in_the_chosen_review(store):
-    """Issue 10: one account, the inspector POL-02 in two reviews sharing case refs; after choosing
+    """One account, the inspector POL-02 in two reviews sharing case refs; after choosing
     a review, every page, the API (session and token) and the workbook hold that review only."""
     import io
     import re

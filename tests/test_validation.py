@@ -1,4 +1,4 @@
-"""The input rules every form, API call and import share (issue 8, item 11):
+"""The input rules every form, API call and import share:
 one text rule, bounded dates, strict whole numbers, canonical uuids, and the
 OpenAPI document saying the same as the server."""
 

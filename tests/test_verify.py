@@ -36,6 +36,16 @@ def home(demo_store, tmp_path):
     return copy
 
 
+def tamper(home, find_sql: str, change_sql: str) -> int:
+    """Change one row behind the app's back, as anyone with the file and sqlite3 could: the id
+    ``find_sql`` finds, passed to ``change_sql``. Returns that id."""
+    with contextlib.closing(sqlite3.connect(home / "evidence.db")) as conn:
+        row_id = conn.execute(find_sql).fetchone()[0]
+        conn.execute(change_sql, [row_id])
+        conn.commit()
+    return row_id
+
+
 def run(*args):
     return CliRunner().invoke(cli, [str(arg) for arg in args], catch_exceptions=False)
 
@@ -63,12 +73,8 @@ def test_one_byte_of_a_finding_changed_in_sqlite_is_named(home):
 
 
 def test_one_byte_of_an_audit_row_changed_in_sqlite_is_named(home):
-    with contextlib.closing(sqlite3.connect(home / "evidence.db")) as conn:
-        audit_id = conn.execute("SELECT id FROM audit_log WHERE action = 'finding.accept' ORDER BY id LIMIT 1"
-                                " OFFSET 5").fetchone()[0]
-        conn.execute("UPDATE audit_log SET actor = substr(actor, 1, length(actor) - 1) || 'X' WHERE id = ?",
-                     [audit_id])
-        conn.commit()
+    audit_id = tamper(home, "SELECT id FROM audit_log WHERE action = 'finding.accept' ORDER BY id LIMIT 1 OFFSET 5",
+                      "UPDATE audit_log SET actor = substr(actor, 1, length(actor) - 1) || 'X' WHERE id = ?")
     result = run("verify", "--home", home)
     assert result.exit_code == 1
     assert f"audit_log row {audit_id}" in result.output
@@ -76,20 +82,15 @@ def test_one_byte_of_an_audit_row_changed_in_sqlite_is_named(home):
 
 
 def test_a_judgement_changed_in_sqlite_is_named(home):
-    with contextlib.closing(sqlite3.connect(home / "evidence.db")) as conn:
-        judgement_id = conn.execute("SELECT id FROM judgements WHERE proposed_grade = 3 ORDER BY id LIMIT 1").fetchone()[0]
-        conn.execute("UPDATE judgements SET proposed_grade = 4 WHERE id = ?", [judgement_id])
-        conn.commit()
+    judgement_id = tamper(home, "SELECT id FROM judgements WHERE proposed_grade = 3 ORDER BY id LIMIT 1",
+                          "UPDATE judgements SET proposed_grade = 4 WHERE id = ?")
     result = run("verify", "--home", home)
     assert result.exit_code == 1 and f"judgements row {judgement_id}" in result.output
     assert "ok   audit chain" in result.output and "ok   finding histories" in result.output
 
 
 def test_a_deleted_audit_row_breaks_the_chain_at_the_next(home):
-    with contextlib.closing(sqlite3.connect(home / "evidence.db")) as conn:
-        audit_id = conn.execute("SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 200").fetchone()[0]
-        conn.execute("DELETE FROM audit_log WHERE id = ?", [audit_id])
-        conn.commit()
+    audit_id = tamper(home, "SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 200", "DELETE FROM audit_log WHERE id = ?")
     result = run("verify", "--home", home)
     assert result.exit_code == 1 and f"audit_log row {audit_id + 1}" in result.output
 

@@ -1,4 +1,4 @@
-"""Every intake route for every role (issue 3, item 10).
+"""Every intake route for every role.
 
 Anonymous visitors are sent to sign in; a signed-in actor without the right
 gets the 403 page. The table is checked against the app's URL map, so a new
@@ -58,7 +58,7 @@ GET_TABLE = [
     ("/judgements/<criterion_code>", "/judgements/2.3", LEADS),
     ("/judgements/<criterion_code>/history", "/judgements/2.3/history", LEADS),
     ("/report/draft.docx", "/report/draft.docx", {"lead"}),
-    # Set-up and accounts (issue 10): administrators; the status: whoever may set it; the switcher: everyone.
+    # Set-up and accounts: administrators; the status: whoever may set it; the switcher: everyone.
     ("/admin", "/admin", {"admin"}),
     ("/admin/agencies", "/admin/agencies", {"admin"}),
     ("/admin/agencies/<int:agency_id>", f"/admin/agencies/{AGENCY}", {"admin"}),
@@ -191,7 +191,7 @@ STATE_SQL = ("SELECT count(*) FROM findings", "SELECT count(*) FROM finding_vers
              "SELECT count(*) FROM chronology_events", "SELECT count(*) FROM safeguarding_alerts",
              "SELECT group_concat(status) FROM safeguarding_alerts", "SELECT group_concat(qa_status) FROM findings",
              "SELECT count(*) FROM judgement_versions",
-             "SELECT count(*) FROM audit_log")  # set-up and account changes (issue 10) show only here
+             "SELECT count(*) FROM audit_log")  # set-up and account changes show only here
 
 
 def stored_state(store: Store) -> list:

@@ -1,4 +1,4 @@
-"""The administrator's pages (issue 10): account abilities through the web,
+"""The administrator's pages: account abilities through the web,
 each audited; set-up forms keep what was typed and name the field; the
 review's status on the web; the owner's side of a password reset."""
 

@@ -1,4 +1,4 @@
-"""One way to write (issue 9): store.insert_row, and store.idempotent_write deciding
+"""One way to write: store.insert_row, and store.idempotent_write deciding
 created / replayed / conflict for findings, events, alerts and QA actions, in the domain."""
 
 from __future__ import annotations

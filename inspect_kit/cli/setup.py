@@ -1,4 +1,4 @@
-"""Setting up a real review at the command line (issue 10): strands, status,
+"""Setting up a real review at the command line: strands, status,
 agencies, inspectors, the case sample, and the administrator's account
 commands (enable, role, password reset, tokens).
 
@@ -12,6 +12,7 @@ administrator (``system`` in the audit log).
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from pathlib import Path
 
@@ -605,14 +606,31 @@ def _secret() -> str | None:
     return sys.stdin.readline().strip() or None
 
 
+def _replica_target(command):
+    """The argument TARGET (a folder or s3://bucket/prefix) and its S3 options, handed to
+    ``command`` as one ``ReplicaTarget`` named ``target``; for S3 the secret key is read by
+    :func:`_secret`, never taken from the command line."""
+
+    @functools.wraps(command)
+    def with_target(*args, target: str, endpoint, region, access_key_id, **kwargs):
+        from ..replication import ReplicaTarget
+
+        secret = _secret() if target.startswith("s3://") else None
+        parsed = ReplicaTarget.parse(target, endpoint=endpoint, region=region, access_key_id=access_key_id,
+                                     secret_access_key=secret)
+        return command(*args, target=parsed, **kwargs)
+
+    with_target = click.option("--access-key-id", help="The S3 access key id; the secret is read from "
+                                                       "$LITESTREAM_SECRET_ACCESS_KEY or standard input.")(with_target)
+    with_target = click.option("--region", help="The S3 region.")(with_target)
+    with_target = click.option("--endpoint", help="An S3-compatible service's URL (MinIO, say); not for AWS.")(with_target)
+    return click.argument("target")(with_target)
+
+
 @replicate.command("set")
 @_home
-@click.argument("target")
-@click.option("--endpoint", help="An S3-compatible service's URL (MinIO, say); not for AWS.")
-@click.option("--region", help="The S3 region.")
-@click.option("--access-key-id", help="The S3 access key id; the secret is read from "
-                                      "$LITESTREAM_SECRET_ACCESS_KEY or standard input.")
-def replicate_set(store: Store, target, endpoint, region, access_key_id):
+@_replica_target
+def replicate_set(store: Store, target):
     """Replicate evidence.db and private.db to a folder or s3://bucket/prefix
     from the next `inspect-kit serve` on.
 
@@ -623,14 +641,11 @@ def replicate_set(store: Store, target, endpoint, region, access_key_id):
         inspect-kit replicate set s3://inspections/ashbridge --endpoint https://minio.local:9000 \\
             --access-key-id inspect-kit
     """
-    from ..replication import ReplicaTarget, configure
+    from ..replication import configure
 
-    secret = _secret() if target.startswith("s3://") else None
-    parsed = ReplicaTarget.parse(target, endpoint=endpoint, region=region, access_key_id=access_key_id,
-                                 secret_access_key=secret)
     with _databases(store) as (_db, private_db):
-        configure(private_db, parsed)
-    click.echo(f"From the next `inspect-kit serve`, replicating to {parsed.shown()}.")
+        configure(private_db, target)
+    click.echo(f"From the next `inspect-kit serve`, replicating to {target.shown()}.")
 
 
 @replicate.command("show")
@@ -670,11 +685,8 @@ def replicate_off(store: Store):
 
 @replicate.command("restore")
 @_home
-@click.argument("target")
-@click.option("--endpoint", help="An S3-compatible service's URL.")
-@click.option("--region", help="The S3 region.")
-@click.option("--access-key-id", help="The S3 access key id (secret from $LITESTREAM_SECRET_ACCESS_KEY or stdin).")
-def replicate_restore(store: Store, target, endpoint, region, access_key_id):
+@_replica_target
+def replicate_restore(store: Store, target):
     """Rebuild a store's databases from its replica into a new, empty --home.
 
     Attachment files are not in the replica: copy them from the last backup
@@ -685,13 +697,10 @@ def replicate_restore(store: Store, target, endpoint, region, access_key_id):
     \b
         inspect-kit replicate restore /mnt/second-disk/ashbridge-replica --home evidence-restored
     """
-    from ..replication import ReplicaTarget, restore_from_replica
+    from ..replication import restore_from_replica
 
-    secret = _secret() if target.startswith("s3://") else None
-    parsed = ReplicaTarget.parse(target, endpoint=endpoint, region=region, access_key_id=access_key_id,
-                                 secret_access_key=secret)
-    migrated = restore_from_replica(parsed, store.home)
-    click.echo(f"Restored evidence.db and private.db from {parsed.shown()} into {store.home}"
+    migrated = restore_from_replica(target, store.home)
+    click.echo(f"Restored evidence.db and private.db from {target.shown()} into {store.home}"
                + (f" (applied {', '.join(migrated)})" if migrated else "") + ".")
     click.echo("Replication is off in the restored store: `inspect-kit replicate set` to start it again.")
 

@@ -788,34 +788,29 @@ class _DemoBuilder:
             return next((finding_id for plan, finding_id in self.finding_ids
                          if plan["case"] is case and plan["strand"] == strand), None)
 
+        def raise_on(day: int, hour: int, inspector: str, urgency: str, case: _Case, strand: str, **details: Any):
+            """An alert raised by ``inspector`` on fieldwork ``day`` at ``hour``, on ``case`` and its finding in ``strand``."""
+            with self.at(self.day(day), hour):
+                return alerts.raise_alert(
+                    self.db, self.actors[inspector], review_id=self.review_id, urgency=urgency, case_id=case.case_id,
+                    finding_id=finding_for(case, strand), today=self.day(day), client_uuid=self.uuid(), **details)
+
         # Urgent, still raised: its referral was due on day 5, so it is overdue.
-        with self.at(self.day(5), 15):
-            alerts.raise_alert(
-                self.db, self.actors["OFS-03"], review_id=self.review_id, urgency="urgent",
-                case_id=urgent_case.case_id, finding_id=finding_for(urgent_case, "ofsted"),
-                referral_due=self.day(5).isoformat(), today=self.day(5), client_uuid=self.uuid(),
-                concern=f"Case tracking of {urgent_case.case_ref} on fieldwork day 5: no professional has seen the "
-                        "child for 9 weeks; the last two planned visits were cancelled and the school reports 4 "
-                        "weeks' absence. Needs referral to the council's duty team today.")
+        raise_on(5, 15, "OFS-03", "urgent", urgent_case, "ofsted", referral_due=self.day(5).isoformat(),
+                 concern=f"Case tracking of {urgent_case.case_ref} on fieldwork day 5: no professional has seen the "
+                         "child for 9 weeks; the last two planned visits were cancelled and the school reports 4 "
+                         "weeks' absence. Needs referral to the council's duty team today.")
         # Routine, referred and awaiting the council's response.
-        with self.at(self.day(3), 14):
-            routine = alerts.raise_alert(
-                self.db, self.actors["HLT-01"], review_id=self.review_id, urgency="routine",
-                case_id=routine_case.case_id, finding_id=finding_for(routine_case, "health"),
-                today=self.day(3), client_uuid=self.uuid(),
-                concern=f"Case file review of {routine_case.case_ref}: a health visitor's concern about home "
-                        "conditions six weeks ago has had no response from children's social care.")
+        routine = raise_on(3, 14, "HLT-01", "routine", routine_case, "health",
+                           concern=f"Case file review of {routine_case.case_ref}: a health visitor's concern about "
+                                   "home conditions six weeks ago has had no response from children's social care.")
         with self.at(self.day(4), 10):
             alerts.refer(self.db, lead, routine["id"], referred_to="Ashbridge MASH (children's social care)",
                          response_due=self.day(8).isoformat(), today=self.day(4))
         # Raised, referred, answered and closed in the first days.
-        with self.at(self.day(2), 11):
-            closed = alerts.raise_alert(
-                self.db, self.actors["POL-01"], review_id=self.review_id, urgency="urgent",
-                case_id=closed_case.case_id, finding_id=finding_for(closed_case, "police"),
-                today=self.day(2), client_uuid=self.uuid(),
-                concern=f"Police record for {closed_case.case_ref}: a domestic incident 3 days ago with the child "
-                        "present has not been notified to the MASH.")
+        closed = raise_on(2, 11, "POL-01", "urgent", closed_case, "police",
+                          concern=f"Police record for {closed_case.case_ref}: a domestic incident 3 days ago with the "
+                                  "child present has not been notified to the MASH.")
         with self.at(self.day(2), 12):
             alerts.refer(self.db, lead, closed["id"], referred_to="Ashbridge Police MASH desk",
                          response_due=self.day(3).isoformat(), today=self.day(2))

@@ -1,4 +1,4 @@
-"""Excel both ways (issue 5): safe streaming exports and the capture workbook.
+"""Excel both ways (docs/architecture.md §3): safe streaming exports and the capture workbook.
 
 - :mod:`.cells` turns database values into cells that cannot run as formulas;
 - :mod:`.sheets` streams a table sheet and the "About this export" sheet;

@@ -113,7 +113,7 @@ class TemplateResult:
 def capture_lists(db: Database, review_id: int) -> dict[str, list[str]]:
     """The dropdown values of a review's capture workbook, by list name."""
     return {
-        "strand": [code for (code,) in db.execute(  # the strands taking part in the review (issue 10)
+        "strand": [code for (code,) in db.execute(  # the strands taking part in the review
             "SELECT strands.code FROM review_strands JOIN strands ON strands.id = review_strands.strand_id"
             " WHERE review_strands.review_id = ? ORDER BY strands.id", [review_id])],
         "agency": [name for (name,) in db.execute(
@@ -158,7 +158,7 @@ def write_capture_template(db: Database, review_id: int, path: Path | str, *, in
                                " WHERE inspectors.id = ?", [found[0]]).fetchone()
     lists = capture_lists(db, review_id)
     workbook = new_workbook()
-    # A full disk mid-export leaves none of openpyxl's temporary files behind (issue 8).
+    # A full disk mid-export leaves none of openpyxl's temporary files behind.
     with discarded_on_failure(workbook):
         stats = CellStats()
         _instructions(workbook, review, inspector_code, strand, stats)

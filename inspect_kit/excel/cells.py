@@ -1,6 +1,6 @@
 """Safe cells: turn a database value into an Excel cell that cannot bite.
 
-The rules (issue 5, docs/architecture.md §3):
+The rules (docs/architecture.md §3):
 
 - every string is a *text* cell (``data_type = "s"``), never a formula or an
   error value: openpyxl turns any string starting with ``=`` into a formula

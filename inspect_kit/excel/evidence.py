@@ -336,7 +336,7 @@ def export_evidence_workbook(
     result = EvidenceExport(path=path)
     stats = result.stats
     workbook = new_workbook()
-    # A full disk mid-export leaves none of openpyxl's temporary files behind (issue 8).
+    # A full disk mid-export leaves none of openpyxl's temporary files behind.
     with discarded_on_failure(workbook):
         tick = (lambda: progress(1)) if progress else None
 
@@ -438,7 +438,7 @@ def export_evidence_workbook(
 
     # The manifest (sha256 of the saved file, row counts, the audit chain's
     # head) is the export's audit row, so a copy handed out can be checked
-    # later with `inspect-kit verify --file` (issue 11).
+    # later with `inspect-kit verify --file`.
     result.manifest = manifests.record_manifest(
         db, actor, path, what="evidence workbook", action="export.evidence_workbook", review_id=review_id,
         file_name=file_name,
@@ -462,7 +462,7 @@ def _summary_criteria(db: Database, workbook: Any, review_id: int, finding_where
                       finding_params: list[Any], stats: CellStats) -> SheetResult:
     from ..roster import review_strand_codes
 
-    # The review's own strands (issue 10), plus any strand that still has findings in it.
+    # The review's own strands, plus any strand that still has findings in it.
     strands = review_strand_codes(db, review_id)
     counts: dict[tuple[str, str], int] = {}
     for criterion, strand, count in db.conn.execute(

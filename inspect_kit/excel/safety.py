@@ -9,7 +9,7 @@ ratio. Python's ``zipfile`` never returns more bytes than a member's declared
 size, so checking the declared sizes bounds what openpyxl will inflate.
 
 It is also refused when openpyxl would need too much memory or time to read
-it (issue 8), judged by what each part would cost rather than by the zip's
+it, judged by what each part would cost rather than by the zip's
 size. openpyxl loads the whole shared-strings table before the first row: a
 1.35 MiB workbook whose table inflated to 201 MiB of tiny strings held
 1.2-1.8 GiB for 100-200 s. In ``read_only`` mode it streams a sheet, but keeps

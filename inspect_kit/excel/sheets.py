@@ -260,7 +260,7 @@ def discard_workbook(workbook: Workbook) -> None:
     remove the temporary file each sheet was written to. Left open, each
     printed an "Exception ignored" traceback when collected; and openpyxl
     removes those files only when the process exits, so a server whose disk
-    filled up mid-export would keep every one (issue 8)."""
+    filled up mid-export would keep every one."""
     for worksheet in workbook.worksheets:
         try:
             worksheet.close()

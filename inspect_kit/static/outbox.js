@@ -1,4 +1,4 @@
-// The offline outbox (issue 13). Progressive enhancement only: without this
+// The offline outbox. Progressive enhancement only: without this
 // script the forms post exactly as they always did.
 //
 // - Registers the account's service worker (sw.js) and shows "N records

@@ -1,4 +1,4 @@
-// inspect_kit's service worker (issue 13): the intake app on site without a
+// inspect_kit's service worker: the intake app on site without a
 // connection. Hand-written rather than Workbox: it needs three strategies
 // (cache-first for our static files, network-first for an allow-list of pages,
 // and "keep the form in the outbox" when a posted form cannot reach the server),

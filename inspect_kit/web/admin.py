@@ -1,4 +1,4 @@
-"""The administrator's pages (issue 10): set up the review and run accounts,
+"""The administrator's pages: set up the review and run accounts,
 with the same library as ``inspect-kit`` underneath.
 
 ``/admin`` (the review, its status and strands), ``/admin/agencies``,

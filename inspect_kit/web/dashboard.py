@@ -1,4 +1,4 @@
-"""``/``: the first page after sign-in, different for each role (issue 3, item 2)."""
+"""``/``: the first page after sign-in, different for each role."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ RESCUE_LIMIT = 20_000
 
 def typed_text() -> dict[str, str]:
     """The free text of a refused form post, to hand back on the error page
-    (issue 3: a refusal never costs anyone their typed notes). Empty for
+    (a refusal never costs anyone their typed notes). Empty for
     anything but a page's form post, and when the body cannot be read."""
     if request.method != "POST" or is_api_request():
         return {}
@@ -147,7 +147,7 @@ def handle_unexpected(error: InternalServerError):
 
 
 # ----------------------------------------------------------------- disk faults
-# A full or failing disk (issue 8): 507 (full) or 503 (I/O error) with what
+# A full or failing disk: 507 (full) or 503 (I/O error) with what
 # happened and what to do, the typed text kept, and the fault noted for
 # /healthz. Kept apart from the handlers above, which shape other errors.
 

@@ -38,10 +38,6 @@ def _agency_id() -> int | None:
     return int(raw)
 
 
-def _scope(agency_id: int | None) -> str:
-    return "agency" if agency_id is not None else "partnership"
-
-
 @bp.get("/judgements")
 @permission_required(policy.READ_JUDGEMENTS, READERS_ONLY)
 def index():
@@ -62,7 +58,7 @@ def _workspace(criterion_code: str, agency_id: int | None, *, form: JudgementFor
     review = review_required()
     db = get_db()
     criterion = judgements.criterion(db, review["id"], criterion_code)
-    judgement = judgements.find_judgement(db, review["id"], criterion_code, _scope(agency_id), agency_id)
+    judgement = judgements.find_judgement(db, review["id"], criterion_code, judgements.scope_of(agency_id), agency_id)
     grades = judgements.scale(db, review["id"])
     filters = {name: request.args.get(name) or None for name in ("strand", "finding_type", "q")}
     if filters["finding_type"] not in vocab.FINDING_TYPES:
@@ -135,13 +131,13 @@ def propose(criterion_code: str):
     fields = form.domain_fields(request.form)
     try:
         judgement = judgements.record_judgement(
-            get_db(), g.actor, review_id=review["id"], criterion_code=criterion_code, scope=_scope(agency_id),
+            get_db(), g.actor, review_id=review["id"], criterion_code=criterion_code, scope=judgements.scope_of(agency_id),
             agency_id=agency_id, expected_version=_version(form.expected_version.data), **fields)
     except ValidationError as error:
         form.show_errors(error.field_errors or {"narrative": error.message})
         return _workspace(criterion_code, agency_id, form=form, status=422)
     except Conflict as error:
-        current = judgements.find_judgement(get_db(), review["id"], criterion_code, _scope(agency_id), agency_id)
+        current = judgements.find_judgement(get_db(), review["id"], criterion_code, judgements.scope_of(agency_id), agency_id)
         form.expected_version.data = str(current["version"]) if current else ""
         return _workspace(criterion_code, agency_id, form=form, conflict={"message": error.message, "current": current},
                           status=409)
@@ -157,7 +153,7 @@ def moderate(criterion_code: str):
     form = ModerationForm()
     try:
         judgements.moderate_judgement(get_db(), g.actor, review_id=review["id"], criterion_code=criterion_code,
-                                      scope=_scope(agency_id), agency_id=agency_id,
+                                      scope=judgements.scope_of(agency_id), agency_id=agency_id,
                                       moderated_grade=form.moderated_grade.data or None, note=form.note.data)
     except ValidationError as error:
         form.show_errors(error.field_errors or {"note": error.message})
@@ -172,7 +168,7 @@ def history(criterion_code: str):
     review = review_required()
     agency_id = _agency_id()
     db = get_db()
-    judgement = judgements.find_judgement(db, review["id"], criterion_code, _scope(agency_id), agency_id)
+    judgement = judgements.find_judgement(db, review["id"], criterion_code, judgements.scope_of(agency_id), agency_id)
     if judgement is None:
         raise NotFound(f"No judgement has been proposed for {criterion_code} yet.")
     return render_template("judgements/history.html", criterion=judgements.criterion(db, review["id"], criterion_code),

@@ -8,6 +8,7 @@ what is :mod:`inspect_kit.judgements`' decision, as on the pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
@@ -54,6 +55,15 @@ def _agency_id() -> int | None:
     return int(raw)
 
 
+def _write_request(require: Callable[[Any], None]) -> tuple[Any, dict[str, Any], int | None]:
+    """The acting account, the JSON body and the agency asked about (``?agency=ID``), once
+    ``require`` has let the account do this. :raise 401, 403, 400, 404, 413:"""
+    actor = api.current_actor()
+    body = api.json_body()
+    require(actor)
+    return actor, body, _agency_id()
+
+
 def judgement_json(judgement: dict[str, Any]) -> dict[str, Any]:
     out = {name: judgement.get(name) for name in JUDGEMENT_OUT}
     out["citations"] = [{name: c.get(name) for name in CITATION_OUT} for c in judgement.get("citations") or []]
@@ -78,7 +88,7 @@ def list_judgements():
 def _criterion_json(criterion_code: str, agency_id: int | None) -> dict[str, Any]:
     db = get_db()
     criterion = judgements.criterion(db, api.review_id(), criterion_code)
-    scope = "agency" if agency_id is not None else "partnership"
+    scope = judgements.scope_of(agency_id)
     judgement = judgements.find_judgement(db, api.review_id(), criterion_code, scope, agency_id)
     evidence = judgements.evidence_for(db, api.review_id(), criterion_code, agency_id=agency_id)
     return {
@@ -101,10 +111,7 @@ def read_judgement(criterion_code: str):
 @bp.post("/<criterion_code>")
 def propose_judgement(criterion_code: str):
     """The lead proposes or revises. :raise 401, 403, 404, 409, 413, 422:"""
-    actor = api.current_actor()
-    body = api.json_body()
-    judgements.require_propose(actor)
-    agency_id = _agency_id()
+    actor, body, agency_id = _write_request(judgements.require_propose)
     fields = {name: body.get(name) for name in PROPOSAL_FIELDS if name in body}
     if "citations" in fields and not isinstance(fields["citations"], list):
         raise ValidationError("citations must be a list of {\"finding\": public id, \"quote\": text or null}.",
@@ -112,7 +119,7 @@ def propose_judgement(criterion_code: str):
     expected = body.get("expected_version")
     if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
         raise ValidationError("expected_version must be a whole number.", field_errors={"expected_version": "Use a number"})
-    scope = "agency" if agency_id is not None else "partnership"
+    scope = judgements.scope_of(agency_id)
     existed = judgements.find_judgement(get_db(), api.review_id(), criterion_code, scope, agency_id) is not None
     judgements.record_judgement(get_db(), actor, review_id=api.review_id(), criterion_code=criterion_code,
                                 scope=scope, agency_id=agency_id, expected_version=expected,
@@ -128,12 +135,9 @@ def propose_judgement(criterion_code: str):
 @bp.post("/<criterion_code>/moderation")
 def moderate_judgement(criterion_code: str):
     """A moderator records the moderated grade and reason. :raise 401, 403, 404, 409, 413, 422:"""
-    actor = api.current_actor()
-    body = api.json_body()
-    judgements.require_moderate(actor)
-    agency_id = _agency_id()
+    actor, body, agency_id = _write_request(judgements.require_moderate)
     judgements.moderate_judgement(get_db(), actor, review_id=api.review_id(), criterion_code=criterion_code,
-                                  scope="agency" if agency_id is not None else "partnership", agency_id=agency_id,
+                                  scope=judgements.scope_of(agency_id), agency_id=agency_id,
                                   moderated_grade=body.get("moderated_grade"), note=body.get("reason"))
     return jsonify(_criterion_json(criterion_code, agency_id))
 
@@ -143,8 +147,8 @@ def judgement_history(criterion_code: str):
     """Every version of a judgement, oldest first. :raise 401, 403, 404:"""
     actor = _reader()
     agency_id = _agency_id()
-    judgement = judgements.find_judgement(get_db(), api.review_id(), criterion_code,
-                                          "agency" if agency_id is not None else "partnership", agency_id)
+    judgement = judgements.find_judgement(get_db(), api.review_id(), criterion_code, judgements.scope_of(agency_id),
+                                          agency_id)
     if judgement is None:
         raise NotFound(f"No judgement has been proposed for {criterion_code} yet.")
     versions = judgements.history(get_db(), judgement["id"], actor)

@@ -1,4 +1,4 @@
-"""The offline intake app (issue 13): the service worker, the web app
+"""The offline intake app: the service worker, the web app
 manifest, the outbox page and the small JSON the worker and the outbox read.
 
 Everything here is progressive enhancement: with no JavaScript the forms post
