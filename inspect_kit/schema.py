@@ -1003,8 +1003,44 @@ CONTACTS_DEFAULT_WITHIN_DAYS = 7
 CONCERN_FINDING_TYPES = ("area_for_improvement", "serious_weakness")
 
 
+def _partner_present(partner: str, agency_types: tuple[str, ...], words: tuple[str, ...],
+                     events: str = "chronology_events", agencies: str = "agencies") -> str:
+    """SQL: the partner recorded the event, or the account names it without saying it was absent."""
+    named = " OR ".join(f"lower({events}.description) LIKE '%{word}%'" for word in words)
+    absent = " OR ".join(
+        f"lower({events}.description) LIKE '{pattern}'"
+        for pattern in (f"%without {partner}%", f"%{partner} not %", f"%{partner} was not%",
+                        f"%{partner} were not%", f"%no {partner}%", f"%{partner} absent%")
+    )
+    return f"({agencies}.agency_type IN {sql_in(agency_types)} OR (({named}) AND NOT ({absent})))"
+
+
+PARTNERS = {
+    "social_care": ("social care", SOCIAL_CARE_AGENCY_TYPES, ("social care", "social worker", "mash")),
+    "police": ("police", POLICE_AGENCY_TYPES, ("police", "cait", "detective")),
+    "health": ("health", HEALTH_AGENCY_TYPES, ("health", "paediatrician", "doctor", "nurse", "midwife")),
+}
+
+
+def _carried_forward(column: str) -> str:
+    """SQL: present at this meeting (question 4), or (for an s47 enquiry) at a strategy discussion up to 14 days before.
+
+    The earlier discussion is looked up through the (case_id, event_date) index.
+    """
+    partner, agency_types, words = PARTNERS[column]
+    earlier = _partner_present(partner, agency_types, words, events="earlier", agencies="earlier_agency")
+    return (
+        f"max(meetings.{column}, meetings.event_type = 's47_enquiry' AND EXISTS ("
+        f"SELECT 1 FROM chronology_events AS earlier JOIN agencies AS earlier_agency"
+        f" ON earlier_agency.id = earlier.agency_id"
+        f" WHERE earlier.case_id = meetings.case_id"
+        f" AND earlier.event_date BETWEEN date(meetings.event_date, '-14 days') AND meetings.event_date"
+        f" AND earlier.event_type = 'strategy_discussion' AND {earlier}))"
+    )
+
+
 def _case_refresh(cases: str) -> list[str]:
-    """SQL statements recomputing the per-case answers of questions 3, 5 and 11
+    """SQL statements recomputing the per-case answers of questions 3, 4, 5 and 11
     for the cases in ``cases`` (a parenthesised list or subquery of case ids).
 
     Each is the question's own SQL restricted to those cases, so a trigger and a
@@ -1034,6 +1070,23 @@ def _case_refresh(cases: str) -> list[str]:
          AND second.agency_id != first.agency_id AND second.id > first.id
         WHERE first.case_id IN {cases}
         GROUP BY first.id""",
+        # Question 4: the statutory partners at each strategy discussion and s47 enquiry.
+        f"DELETE FROM meeting_partners WHERE case_id IN {cases}",
+        f"""INSERT INTO meeting_partners (event_id, case_id, event_date, social_care, police, health)
+        WITH meetings AS (
+          SELECT chronology_events.id, chronology_events.case_id, chronology_events.event_date,
+                 chronology_events.event_type,
+                 {_partner_present(*PARTNERS['social_care'])} AS social_care,
+                 {_partner_present(*PARTNERS['police'])} AS police,
+                 {_partner_present(*PARTNERS['health'])} AS health
+          FROM chronology_events
+          JOIN agencies ON agencies.id = chronology_events.agency_id
+          WHERE chronology_events.case_id IN {cases}
+            AND chronology_events.event_type IN ('strategy_discussion', 's47_enquiry')
+        )
+        SELECT meetings.id, meetings.case_id, meetings.event_date, {_carried_forward('social_care')},
+               {_carried_forward('police')}, {_carried_forward('health')}
+        FROM meetings""",
         # Question 3 at its default parameters (the whole period, shared within 7 days).
         f"DELETE FROM case_contacts WHERE case_id IN {cases}",
         f"""INSERT INTO case_contacts (case_id, review_id, contacts, agencies, unshared, unshared_contacts)
@@ -1137,10 +1190,10 @@ def _question_triggers() -> dict[str, str]:
             "ik_questions_event_delete", "AFTER DELETE ON chronology_events", _case_refresh("(old.case_id)")),
         "ik_questions_event_update": _trigger(
             "ik_questions_event_update",
-            "AFTER UPDATE OF review_id, case_id, agency_id, event_date, event_type ON chronology_events",
+            "AFTER UPDATE OF review_id, case_id, agency_id, event_date, event_type, description ON chronology_events",
             _case_refresh("(old.case_id, new.case_id)")),
         "ik_questions_agency_update": _trigger(
-            "ik_questions_agency_update", "AFTER UPDATE OF name ON agencies",
+            "ik_questions_agency_update", "AFTER UPDATE OF name, agency_type ON agencies",
             _case_refresh(events_of_agency)
             + _concern_refresh("(SELECT DISTINCT case_id FROM findings WHERE agency_id = new.id)")),
         "ik_questions_strand_update": _trigger(
@@ -1182,7 +1235,7 @@ def rebuild_question_aggregates(db: Database) -> None:
     back (after a bulk load that dropped them). Run inside a write transaction."""
     for name in QUESTION_TRIGGER_NAMES:
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for table in ("case_seen", "contested_candidates", "case_contacts", "case_concerns", "qa_waiting",
+    for table in ("case_seen", "meeting_partners", "contested_candidates", "case_contacts", "case_concerns", "qa_waiting",
                   "balance_by_agency", "balance_by_criterion"):
         db.execute(f"DELETE FROM {table}")
     every_case = "(SELECT id FROM cases)"
@@ -1215,6 +1268,7 @@ def m015_question_aggregates(db: Database) -> None:
 
     - ``case_concerns``: question 1's row per case;
     - ``case_contacts``: question 3's row per case at its default parameters;
+    - ``meeting_partners``: question 4's partners at each strategy discussion and s47 enquiry;
     - ``case_seen``: question 5's times seen alone, last seen and longest gap per case;
     - ``qa_waiting``: question 7's waiting findings, with the day each waits since;
     - ``balance_by_agency``, ``balance_by_criterion``: question 8's counts;
@@ -1228,6 +1282,15 @@ def m015_question_aggregates(db: Database) -> None:
             last_seen TEXT,
             longest_gap_days INTEGER
         );
+        CREATE TABLE meeting_partners (
+            event_id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL,
+            event_date TEXT NOT NULL,
+            social_care INTEGER NOT NULL,
+            police INTEGER NOT NULL,
+            health INTEGER NOT NULL
+        );
+        CREATE INDEX idx_meeting_partners_case ON meeting_partners(case_id, event_date);
         CREATE TABLE contested_candidates (
             event_id INTEGER PRIMARY KEY,
             case_id INTEGER NOT NULL,

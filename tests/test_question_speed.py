@@ -44,7 +44,7 @@ PARAMETERS = {
     "injuries_without_referral": [{}, {"within_days": "0"}, {"within_days": "30"}],
 }
 ROWS_SEEN: dict[str, int] = {}
-AGGREGATES = ("case_seen", "contested_candidates", "case_contacts", "case_concerns", "qa_waiting",
+AGGREGATES = ("case_seen", "meeting_partners", "contested_candidates", "case_contacts", "case_concerns", "qa_waiting",
               "balance_by_agency WHERE findings != 0", "balance_by_criterion WHERE findings != 0")
 
 

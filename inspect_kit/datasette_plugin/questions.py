@@ -25,9 +25,7 @@ from ..schema import (
     CONTACT_EVENT_TYPES,
     CONTACTS_DEFAULT_WITHIN_DAYS,
     HEALTH_AGENCY_TYPES,
-    POLICE_AGENCY_TYPES,
     SHARING_EVENT_TYPES,
-    SOCIAL_CARE_AGENCY_TYPES,
     _label_sql,
 )
 from ..vocab import sql_in
@@ -106,42 +104,6 @@ FROM cells
 GROUP BY area, criterion, criterion_title
 ORDER BY min(criterion_position)
 """
-
-
-def _partner_present(partner: str, agency_types: tuple[str, ...], words: tuple[str, ...],
-                     events: str = "chronology_events", agencies: str = "agencies") -> str:
-    """SQL: the partner recorded the event, or the account names it without saying it was absent."""
-    named = " OR ".join(f"lower({events}.description) LIKE '%{word}%'" for word in words)
-    absent = " OR ".join(
-        f"lower({events}.description) LIKE '{pattern}'"
-        for pattern in (f"%without {partner}%", f"%{partner} not %", f"%{partner} was not%",
-                        f"%{partner} were not%", f"%no {partner}%", f"%{partner} absent%")
-    )
-    return f"({agencies}.agency_type IN {sql_in(agency_types)} OR (({named}) AND NOT ({absent})))"
-
-
-PARTNERS = {
-    "social_care": ("social care", SOCIAL_CARE_AGENCY_TYPES, ("social care", "social worker", "mash")),
-    "police": ("police", POLICE_AGENCY_TYPES, ("police", "cait", "detective")),
-    "health": ("health", HEALTH_AGENCY_TYPES, ("health", "paediatrician", "doctor", "nurse", "midwife")),
-}
-
-
-def _carried_forward(column: str) -> str:
-    """SQL: present at this meeting, or (for an s47 enquiry) at a strategy discussion up to 14 days before.
-
-    The earlier discussion is looked up through the (case_id, event_date) index.
-    """
-    partner, agency_types, words = PARTNERS[column]
-    earlier = _partner_present(partner, agency_types, words, events="earlier", agencies="earlier_agency")
-    return (
-        f"max(meetings.{column}, meetings.event_type = 's47_enquiry' AND EXISTS ("
-        f"SELECT 1 FROM chronology_events AS earlier JOIN agencies AS earlier_agency"
-        f" ON earlier_agency.id = earlier.agency_id"
-        f" WHERE earlier.case_id = meetings.case_id"
-        f" AND earlier.event_date BETWEEN date(meetings.event_date, '-14 days') AND meetings.event_date"
-        f" AND earlier.event_type = 'strategy_discussion' AND {earlier}))"
-    )
 
 
 def questions(strands: list[str] | None = None) -> list[Question]:
@@ -301,45 +263,26 @@ ORDER BY 4 DESC, 2 DESC, 1
                 "discussion for the same child in the 14 days before it. missing names the absent partners; "
                 "only events with a partner missing are listed. Read the account to confirm."
             ),
-            # Children walked in case_ref order, each one's meetings through the
-            # (case_id, event_date) index, so the first page comes from the first
-            # children instead of every meeting's look-backs being computed and
-            # sorted. 1,000,000 findings and 1,500,000 events, first 1,001 rows:
-            # 6.9 s -> 264 ms at load ~4; 65 s -> 250 ms at load ~20.
-            # Not materialised: the look-backs run for the rows read, at most
-            # three times each.
+            # Each meeting's partners come from meeting_partners, kept per child by
+            # triggers (m015_question_aggregates) with the rule above; children are
+            # walked in case_ref order and their meetings in date order through
+            # indexes, so the first page comes without sorting every meeting.
+            # 1,000,000 findings and 1,500,000 events, first 1,001 rows: 6.9 s before.
             sql=f"""
-WITH review AS ({CURRENT_REVIEW}),
-meetings AS (
-  SELECT chronology_events.id, chronology_events.case_id, chronology_events.event_date,
-         chronology_events.event_type, chronology_events.description, agencies.name AS agency,
-         cases.case_ref,
-         {_partner_present(*PARTNERS['social_care'])} AS social_care,
-         {_partner_present(*PARTNERS['police'])} AS police,
-         {_partner_present(*PARTNERS['health'])} AS health
-  FROM cases INDEXED BY idx_cases_case_ref
-  CROSS JOIN chronology_events INDEXED BY idx_chronology_case_date ON chronology_events.case_id = cases.id
-  CROSS JOIN agencies ON agencies.id = chronology_events.agency_id
-  WHERE chronology_events.review_id = (SELECT id FROM review)
-    AND chronology_events.event_type IN ('strategy_discussion', 's47_enquiry')
-),
-attended AS (
-  SELECT meetings.id, meetings.case_ref, meetings.event_date, meetings.event_type, meetings.description,
-         meetings.agency,
-         {_carried_forward('social_care')} AS social_care,
-         {_carried_forward('police')} AS police,
-         {_carried_forward('health')} AS health
-  FROM meetings
-)
-SELECT attended.case_ref, attended.event_date, attended.event_type, attended.agency AS recorded_by,
-       attended.social_care, attended.police, attended.health,
-       trim(CASE WHEN NOT attended.social_care THEN 'social care ' ELSE '' END
-            || CASE WHEN NOT attended.police THEN 'police ' ELSE '' END
-            || CASE WHEN NOT attended.health THEN 'health' ELSE '' END) AS missing,
-       attended.description
-FROM attended
-WHERE NOT (attended.social_care AND attended.police AND attended.health)
-ORDER BY attended.case_ref, attended.event_date
+WITH review AS ({CURRENT_REVIEW})
+SELECT cases.case_ref, meeting_partners.event_date, chronology_events.event_type, agencies.name AS recorded_by,
+       meeting_partners.social_care, meeting_partners.police, meeting_partners.health,
+       trim(CASE WHEN NOT meeting_partners.social_care THEN 'social care ' ELSE '' END
+            || CASE WHEN NOT meeting_partners.police THEN 'police ' ELSE '' END
+            || CASE WHEN NOT meeting_partners.health THEN 'health' ELSE '' END) AS missing,
+       chronology_events.description
+FROM cases INDEXED BY idx_cases_case_ref
+CROSS JOIN meeting_partners INDEXED BY idx_meeting_partners_case ON meeting_partners.case_id = cases.id
+CROSS JOIN chronology_events ON chronology_events.id = meeting_partners.event_id
+JOIN agencies ON agencies.id = chronology_events.agency_id
+WHERE chronology_events.review_id = (SELECT id FROM review)
+  AND NOT (meeting_partners.social_care AND meeting_partners.police AND meeting_partners.health)
+ORDER BY cases.case_ref, meeting_partners.event_date
 """,
             permission=policy.READ_CHRONOLOGIES,
         ),
