@@ -1039,6 +1039,23 @@ def _carried_forward(column: str) -> str:
     )
 
 
+def contacts_sql(where: str, within_days: str) -> str:
+    """SQL: question 3's contacts (every column of the event) meeting ``where``, each with
+    ``followed_by_sharing``: the same agency shared, referred or met about the child
+    within ``within_days`` (an SQL expression) on or after the contact."""
+    return f"""SELECT chronology_events.*,
+         EXISTS (
+           SELECT 1 FROM chronology_events AS shared
+           WHERE shared.case_id = chronology_events.case_id
+             AND shared.agency_id = chronology_events.agency_id
+             AND shared.event_type IN {sql_in(SHARING_EVENT_TYPES)}
+             AND shared.event_date >= chronology_events.event_date
+             AND julianday(shared.event_date) - julianday(chronology_events.event_date) <= {within_days}
+         ) AS followed_by_sharing
+  FROM chronology_events
+  WHERE chronology_events.event_type IN {sql_in(CONTACT_EVENT_TYPES)} AND {where}"""
+
+
 def _case_refresh(cases: str) -> list[str]:
     """SQL statements recomputing the per-case answers of questions 3, 4, 5 and 11
     for the cases in ``cases`` (a parenthesised list or subquery of case ids).
@@ -1091,19 +1108,7 @@ def _case_refresh(cases: str) -> list[str]:
         f"DELETE FROM case_contacts WHERE case_id IN {cases}",
         f"""INSERT INTO case_contacts (case_id, review_id, contacts, agencies, unshared, unshared_contacts)
         WITH contacts AS MATERIALIZED (
-          SELECT chronology_events.*,
-                 EXISTS (
-                   SELECT 1 FROM chronology_events AS shared
-                   WHERE shared.case_id = chronology_events.case_id
-                     AND shared.agency_id = chronology_events.agency_id
-                     AND shared.event_type IN {sql_in(SHARING_EVENT_TYPES)}
-                     AND shared.event_date >= chronology_events.event_date
-                     AND julianday(shared.event_date) - julianday(chronology_events.event_date)
-                         <= {CONTACTS_DEFAULT_WITHIN_DAYS}
-                 ) AS followed_by_sharing
-          FROM chronology_events
-          WHERE chronology_events.case_id IN {cases}
-            AND chronology_events.event_type IN {sql_in(CONTACT_EVENT_TYPES)}
+          {contacts_sql(f"chronology_events.case_id IN {cases}", str(CONTACTS_DEFAULT_WITHIN_DAYS))}
           ORDER BY chronology_events.event_type, chronology_events.id
         )
         SELECT contacts.case_id, contacts.review_id, count(*), count(DISTINCT contacts.agency_id),

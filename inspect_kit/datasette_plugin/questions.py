@@ -22,11 +22,10 @@ from typing import Any
 from .. import policy, vocab
 from ..judgements import grade_disagreement_sql
 from ..schema import (
-    CONTACT_EVENT_TYPES,
     CONTACTS_DEFAULT_WITHIN_DAYS,
     HEALTH_AGENCY_TYPES,
-    SHARING_EVENT_TYPES,
     _label_sql,
+    contacts_sql,
 )
 from ..vocab import sql_in
 
@@ -120,6 +119,10 @@ def questions(strands: list[str] | None = None) -> list[Question]:
                                           "mix.findings", "mix.strengths", "mix.negatives", "mix.serious_weaknesses")
     event_label = _label_sql("chronology_events.event_type", vocab.EVENT_TYPES)
     finding_type_label = _label_sql("findings.finding_type", vocab.FINDING_TYPES)
+    contacts_where = """NOT (SELECT yes FROM at_defaults)
+    AND chronology_events.review_id = (SELECT id FROM review)
+    AND chronology_events.event_date >= coalesce(nullif(:period_from, ''), '0000-01-01')
+    AND chronology_events.event_date <= coalesce(nullif(:period_to, ''), '9999-12-31')"""
     injury = " OR ".join(f"lower(chronology_events.description) LIKE '%{word}%'" for word in INJURY_WORDS)
     return [
         Question(
@@ -214,22 +217,7 @@ at_defaults AS (
 ),
 -- MATERIALIZED: otherwise SQLite copies the EXISTS into each of its three uses.
 contacts AS MATERIALIZED (
-  SELECT chronology_events.*,
-         EXISTS (
-           SELECT 1 FROM chronology_events AS shared
-           WHERE shared.case_id = chronology_events.case_id
-             AND shared.agency_id = chronology_events.agency_id
-             AND shared.event_type IN {sql_in(SHARING_EVENT_TYPES)}
-             AND shared.event_date >= chronology_events.event_date
-             AND julianday(shared.event_date) - julianday(chronology_events.event_date)
-                 <= CAST(coalesce(nullif(:within_days, ''), 7) AS INTEGER)
-         ) AS followed_by_sharing
-  FROM chronology_events
-  WHERE NOT (SELECT yes FROM at_defaults)
-    AND chronology_events.review_id = (SELECT id FROM review)
-    AND chronology_events.event_type IN {sql_in(CONTACT_EVENT_TYPES)}
-    AND chronology_events.event_date >= coalesce(nullif(:period_from, ''), '0000-01-01')
-    AND chronology_events.event_date <= coalesce(nullif(:period_to, ''), '9999-12-31')
+  {contacts_sql(contacts_where, "CAST(coalesce(nullif(:within_days, ''), 7) AS INTEGER)")}
 )
 SELECT cases.case_ref, case_contacts.contacts, case_contacts.agencies, case_contacts.unshared,
        case_contacts.unshared_contacts
