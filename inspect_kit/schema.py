@@ -1352,3 +1352,12 @@ def m015_question_aggregates(db: Database) -> None:
         ) WITHOUT ROWID;
     """)
     rebuild_question_aggregates(db)
+
+
+@evidence_migrations()
+def m016_findings_by_strand_and_date(db: Database) -> None:
+    """An inspector's "findings of my strand" (newest first) walks this index and
+    stops at the page Datasette reads, instead of sorting the whole strand: 5.7 s
+    to 56-105 ms for the first 1,001 rows of 260,000 on 1,000,000 findings (load ~9
+    on 2 shared cores)."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_findings_strand_collected ON findings(strand_id, collected_on)")
