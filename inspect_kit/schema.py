@@ -1158,7 +1158,8 @@ def _waiting_refresh(finding_ids: str) -> list[str]:
 
 def _balance_change(row: str, sign: str) -> list[str]:
     """Question 8's counts for one finding (``row``: new or old) added (sign ``+``) or taken away (``-``):
-    by agency from the finding itself, by criterion from its criteria links."""
+    by agency from the finding itself, by criterion from its criteria links. Counts that
+    reach 0 go (a purged review leaves no row naming it)."""
     return [
         f"""INSERT INTO balance_by_agency (review_id, strand_id, agency_id, finding_type, findings)
         SELECT {row}.review_id, {row}.strand_id, coalesce({row}.agency_id, 0), {row}.finding_type, {sign}1
@@ -1168,15 +1169,18 @@ def _balance_change(row: str, sign: str) -> list[str]:
         SELECT {row}.review_id, {row}.strand_id, fc.criterion_id, {row}.finding_type, {sign}1
         FROM finding_criteria fc WHERE fc.finding_id = {row}.id AND {row}.qa_status != 'withdrawn'
         ON CONFLICT DO UPDATE SET findings = findings {sign} 1""",
+        *([f"DELETE FROM balance_by_agency WHERE review_id = {row}.review_id AND findings = 0",
+           f"DELETE FROM balance_by_criterion WHERE review_id = {row}.review_id AND findings = 0"] if sign == "-" else []),
     ]
 
 
-def _link_change(row: str, sign: str) -> str:
+def _link_change(row: str, sign: str) -> list[str]:
     """Question 8's by-criterion count for one criteria link (``row``: new or old)."""
-    return f"""INSERT INTO balance_by_criterion (review_id, strand_id, criterion_id, finding_type, findings)
+    return [f"""INSERT INTO balance_by_criterion (review_id, strand_id, criterion_id, finding_type, findings)
         SELECT f.review_id, f.strand_id, {row}.criterion_id, f.finding_type, {sign}1
         FROM findings f WHERE f.id = {row}.finding_id AND f.qa_status != 'withdrawn'
-        ON CONFLICT DO UPDATE SET findings = findings {sign} 1"""
+        ON CONFLICT DO UPDATE SET findings = findings {sign} 1"""] + (
+        ["DELETE FROM balance_by_criterion WHERE findings = 0 AND criterion_id = old.criterion_id"] if sign == "-" else [])
 
 
 def _trigger(name: str, when: str, statements: list[str]) -> str:
@@ -1210,18 +1214,19 @@ def _question_triggers() -> dict[str, str]:
         "ik_questions_finding_delete": _trigger(
             "ik_questions_finding_delete", "AFTER DELETE ON findings",
             _concern_refresh("(old.case_id)") + _waiting_refresh("(old.id)")
-            + _balance_change("old", "-")[:1]),  # its links went before it (ik_coverage_finding_delete)
+            # Its links went before it (ik_coverage_finding_delete): the by-agency count only.
+            + [statement for statement in _balance_change("old", "-") if "balance_by_criterion (" not in statement]),
         "ik_questions_finding_update": _trigger(
             "ik_questions_finding_update", f"AFTER UPDATE OF {finding_columns} ON findings",
             _concern_refresh("(old.case_id, new.case_id)") + _waiting_refresh("(old.id, new.id)")
             + _balance_change("old", "-") + _balance_change("new", "+")),
         "ik_questions_link_insert": _trigger(
-            "ik_questions_link_insert", "AFTER INSERT ON finding_criteria", [_link_change("new", "+")]),
+            "ik_questions_link_insert", "AFTER INSERT ON finding_criteria", _link_change("new", "+")),
         "ik_questions_link_delete": _trigger(
-            "ik_questions_link_delete", "AFTER DELETE ON finding_criteria", [_link_change("old", "-")]),
+            "ik_questions_link_delete", "AFTER DELETE ON finding_criteria", _link_change("old", "-")),
         "ik_questions_link_update": _trigger(
             "ik_questions_link_update", "AFTER UPDATE OF finding_id, criterion_id ON finding_criteria",
-            [_link_change("old", "-"), _link_change("new", "+")]),
+            _link_change("old", "-") + _link_change("new", "+")),
         "ik_questions_qa_insert": _trigger(
             "ik_questions_qa_insert", "AFTER INSERT ON qa_actions", _waiting_refresh("(new.finding_id)")),
         "ik_questions_qa_delete": _trigger(
