@@ -23,7 +23,9 @@ page's jitter (its p95 - median): the ratio then measures Datasette's own
 per-page work or the jitter, not SQL, so such a page is held to a 100 ms JSON
 median instead and the report says why.
 Every canned question of the lead's is also timed as raw SQL (the first 1,001
-rows, what Datasette reads); the target is under 500 ms each.
+rows, what Datasette reads); the target is under 500 ms each. The
+slow questions' former SQL (tests/questions_before.py) runs once each in the same
+run, the baseline beside them (``--no-before`` skips it: minutes at 1,000,000).
 Any "took too long" (SQL time limit) or a facet that timed out
 (Datasette omits it silently, HTTP 200) is reported and fails the run. The last
 line printed is one JSON object with every figure.
@@ -208,7 +210,7 @@ def build_store(home: Path, findings: int, seed: int = 17) -> dict[str, float]:
         conn.execute(f"DROP TRIGGER {name}")
     # The coverage counts are rebuilt in one GROUP BY after the load (below),
     # not upserted once per link by their triggers.
-    for name in (*schema.COVERAGE_TRIGGER_NAMES, *schema.IDENTIFIER_TRIGGER_NAMES):
+    for name in (*schema.COVERAGE_TRIGGER_NAMES, *schema.IDENTIFIER_TRIGGER_NAMES, *schema.QUESTION_TRIGGER_NAMES):
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     for name, _ in indexes:
         conn.execute(f"DROP INDEX {name}")
@@ -296,8 +298,10 @@ def build_store(home: Path, findings: int, seed: int = 17) -> dict[str, float]:
         with write_transaction(db):
             schema.rebuild_coverage_counts(db)  # counts from scratch, triggers back
             schema.rebuild_identifier_flags(db)
+            schema.rebuild_question_aggregates(db)
         restored = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        expected = set(triggers) | set(schema.COVERAGE_TRIGGER_NAMES) | set(schema.IDENTIFIER_TRIGGER_NAMES)
+        expected = set(triggers) | set(schema.COVERAGE_TRIGGER_NAMES) | set(schema.IDENTIFIER_TRIGGER_NAMES) \
+            | set(schema.QUESTION_TRIGGER_NAMES)
         assert expected <= restored, expected - restored
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     timings["fts_s"] = time.perf_counter() - started
@@ -426,9 +430,20 @@ QUESTION_TARGET_MS = 500.0
 QUESTION_ROWS = 1_001
 
 
-def time_questions(store: Store, raw: RawRunner, repeat: int = 3) -> dict[str, dict[str, Any]]:
+def _questions_before() -> dict[str, str]:
+    """The slow questions' SQL as written before they were made fast (tests/questions_before.py)."""
+    path = Path(__file__).resolve().parent.parent / "tests" / "questions_before.py"
+    spec = importlib.util.spec_from_file_location("questions_before", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BEFORE
+
+
+def time_questions(store: Store, raw: RawRunner, repeat: int = 3, before: bool = True) -> dict[str, dict[str, Any]]:
     """Every canned question's SQL with plain sqlite3 (the lead's view: the first
-    case, strand health, defaults elsewhere), fastest of ``repeat``."""
+    case, strand health, defaults elsewhere), median of ``repeat``; with ``before``,
+    the slow questions' former SQL too, once each, in the same run: the baseline
+    the speed-up is measured against."""
     from inspect_kit.datasette_plugin import catalogue, questions
 
     with contextlib.closing(store.evidence()) as db:
@@ -438,19 +453,28 @@ def time_questions(store: Store, raw: RawRunner, repeat: int = 3) -> dict[str, d
         review_id, review = db.execute("SELECT id, slug FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
     values = {"case_ref": case_ref, "strand": "health", "_actor_strand": "health", "_actor_id": LEAD,
               "_ik_review": review, "_ik_review_id": review_id}
+    former = _questions_before() if before else {}
+
+    def run(sql: str) -> tuple[float, int]:
+        names = set(re.findall(r":(\w+)", sql))
+        params = {name: values.get(name, "") for name in names}
+        started = time.perf_counter()
+        rows = raw.conn.execute(sql, params).fetchmany(QUESTION_ROWS)
+        return time.perf_counter() - started, len(rows)
+
     timed: dict[str, dict[str, Any]] = {}
     for question in questions.questions(strands):
-        names = set(question.params) | set(re.findall(r":(_\w+)", question.sql))
-        params = {name: values.get(name, "") for name in names}
         samples = []
         for _ in range(repeat):
-            started = time.perf_counter()
-            rows = raw.conn.execute(question.sql, params).fetchmany(QUESTION_ROWS)
-            samples.append(time.perf_counter() - started)
-        best = min(samples) * 1000
-        timed[question.name] = {"median_ms": round(statistics.median(samples) * 1000, 2), "best_ms": round(best, 2),
-                                "rows": len(rows), "meets_target": statistics.median(samples) * 1000
-                                < QUESTION_TARGET_MS}
+            elapsed, rows = run(question.sql)
+            samples.append(elapsed)
+        median = statistics.median(samples) * 1000
+        timed[question.name] = {"median_ms": round(median, 2), "best_ms": round(min(samples) * 1000, 2),
+                                "rows": rows, "meets_target": median < QUESTION_TARGET_MS}
+        if question.name in former:
+            elapsed, _ = run(former[question.name])
+            timed[question.name]["before_ms"] = round(elapsed * 1000, 1)
+            timed[question.name]["speed_up"] = round(elapsed * 1000 / median, 1) if median else None
     return timed
 
 
@@ -466,7 +490,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=25, help="Timed requests per page (default 25).")
     parser.add_argument("--work-dir", type=Path, help="Where to build the store (default: a temporary folder).")
     parser.add_argument("--reuse", action="store_true", help="Time the bench store already in --work-dir.")
+    parser.add_argument("--no-before", action="store_true",
+                        help="Skip timing the slow questions' former SQL (the baseline; ~40 s at 1,000,000 findings).")
     args = parser.parse_args(argv)
+    load_at_start = os.getloadavg()
 
     with contextlib.ExitStack() as stack:
         work = args.work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-datasette-")))
@@ -534,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
             if not page["meets_target"]:
                 failures.append(name)
             pages[name] = page
-        questions_sql = time_questions(store, raw_runner)
+        questions_sql = time_questions(store, raw_runner, before=not args.no_before)
         failures += [f"question {name}" for name, figures in questions_sql.items() if not figures["meets_target"]]
 
     print()
@@ -552,12 +579,15 @@ def main(argv: list[str] | None = None) -> int:
               f"{page['html']['median_ms']:>10.1f}ms {page['raw_sql']['median_ms']:>7.1f}ms "
               f"{page['overhead_ms']:>7.1f}ms {page['target_ms']:>7.1f}ms {page['ratio'] or 0:>6.2f}  {verdict}")
     print(f"\nthe lead's questions, raw SQL (first {QUESTION_ROWS} rows, as Datasette reads them), target "
-          f"< {QUESTION_TARGET_MS:.0f} ms each:")
+          f"< {QUESTION_TARGET_MS:.0f} ms each; 'before' is the former SQL of the slow ones in this run:")
     for name, figures in questions_sql.items():
-        print(f"  {name:<40} {figures['median_ms']:>9.1f} ms  {'ok' if figures['meets_target'] else 'MISSED'}")
+        before = f"{figures['before_ms']:>9.1f} ms before, {figures['speed_up']:>6.1f}x" if "before_ms" in figures \
+            else " " * 27
+        print(f"  {name:<40} {figures['median_ms']:>9.1f} ms  {before}  "
+              f"{'ok' if figures['meets_target'] else 'MISSED'}")
     report = {"build": build, "empty_pages": empty, "pages": pages, "failures": failures,
               "questions_raw_sql": questions_sql, "question_target_ms": QUESTION_TARGET_MS,
-              "load_average_end": os.getloadavg(),
+              "load_average_start": load_at_start, "load_average_end": os.getloadavg(),
               "settings": _settings(), "repeat": args.repeat, "cpus": os.cpu_count()}
     print(json.dumps(report, sort_keys=True))
     return 1 if failures else 0

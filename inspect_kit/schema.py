@@ -985,3 +985,386 @@ def m015_finding_events(db: Database) -> None:
         LEFT JOIN agencies ON agencies.id = chronology_events.agency_id;
         """
     )
+
+
+# ----------------------------------------------------------------- the lead's questions at scale
+
+# Contacts where a professional saw the child or family (questions 3, 5).
+CONTACT_EVENT_TYPES = (
+    "ed_attendance", "gp_appointment", "home_visit", "child_seen_alone", "medical_examination",
+    "clinic_appointment", "health_visit", "school_contact", "hospital_admission", "police_incident",
+    "assessment",
+)
+# Events that pass a concern on to another agency (questions 3, 12).
+SHARING_EVENT_TYPES = ("information_shared", "referral", "strategy_discussion", "s47_enquiry", "conference")
+# Events in which the child was seen by a professional (question 5).
+CHILD_SEEN_EVENT_TYPES = ("home_visit", "child_seen_alone", "health_visit", "clinic_appointment",
+                          "medical_examination", "gp_appointment", "school_contact")
+# Question 3 answered from case_contacts when its parameters are left at these.
+CONTACTS_DEFAULT_WITHIN_DAYS = 7
+CONCERN_FINDING_TYPES = ("area_for_improvement", "serious_weakness")
+
+
+def _partner_present(partner: str, agency_types: tuple[str, ...], words: tuple[str, ...],
+                     events: str = "chronology_events", agencies: str = "agencies") -> str:
+    """SQL: the partner recorded the event, or the account names it without saying it was absent."""
+    named = " OR ".join(f"lower({events}.description) LIKE '%{word}%'" for word in words)
+    absent = " OR ".join(
+        f"lower({events}.description) LIKE '{pattern}'"
+        for pattern in (f"%without {partner}%", f"%{partner} not %", f"%{partner} was not%",
+                        f"%{partner} were not%", f"%no {partner}%", f"%{partner} absent%")
+    )
+    return f"({agencies}.agency_type IN {sql_in(agency_types)} OR (({named}) AND NOT ({absent})))"
+
+
+PARTNERS = {
+    "social_care": ("social care", SOCIAL_CARE_AGENCY_TYPES, ("social care", "social worker", "mash")),
+    "police": ("police", POLICE_AGENCY_TYPES, ("police", "cait", "detective")),
+    "health": ("health", HEALTH_AGENCY_TYPES, ("health", "paediatrician", "doctor", "nurse", "midwife")),
+}
+
+
+def _carried_forward(column: str) -> str:
+    """SQL: present at this meeting (question 4), or (for an s47 enquiry) at a strategy discussion up to 14 days before.
+
+    The earlier discussion is looked up through the (case_id, event_date) index.
+    """
+    partner, agency_types, words = PARTNERS[column]
+    earlier = _partner_present(partner, agency_types, words, events="earlier", agencies="earlier_agency")
+    return (
+        f"max(meetings.{column}, meetings.event_type = 's47_enquiry' AND EXISTS ("
+        f"SELECT 1 FROM chronology_events AS earlier JOIN agencies AS earlier_agency"
+        f" ON earlier_agency.id = earlier.agency_id"
+        f" WHERE earlier.case_id = meetings.case_id"
+        f" AND earlier.event_date BETWEEN date(meetings.event_date, '-14 days') AND meetings.event_date"
+        f" AND earlier.event_type = 'strategy_discussion' AND {earlier}))"
+    )
+
+
+def contacts_sql(where: str, within_days: str) -> str:
+    """SQL: question 3's contacts (every column of the event) meeting ``where``, each with
+    ``followed_by_sharing``: the same agency shared, referred or met about the child
+    within ``within_days`` (an SQL expression) on or after the contact."""
+    return f"""SELECT chronology_events.*,
+         EXISTS (
+           SELECT 1 FROM chronology_events AS shared
+           WHERE shared.case_id = chronology_events.case_id
+             AND shared.agency_id = chronology_events.agency_id
+             AND shared.event_type IN {sql_in(SHARING_EVENT_TYPES)}
+             AND shared.event_date >= chronology_events.event_date
+             AND julianday(shared.event_date) - julianday(chronology_events.event_date) <= {within_days}
+         ) AS followed_by_sharing
+  FROM chronology_events
+  WHERE chronology_events.event_type IN {sql_in(CONTACT_EVENT_TYPES)} AND {where}"""
+
+
+def _case_refresh(cases: str) -> list[str]:
+    """SQL statements recomputing the per-case answers of questions 3, 4, 5 and 11
+    for the cases in ``cases`` (a parenthesised list or subquery of case ids).
+
+    Each is the question's own SQL restricted to those cases, so a trigger and a
+    rebuild from scratch give the same rows.
+    """
+    seen_types = sql_in(CHILD_SEEN_EVENT_TYPES)
+    return [
+        # Question 5: how often and how regularly each child was seen.
+        f"DELETE FROM case_seen WHERE case_id IN {cases}",
+        f"""INSERT INTO case_seen (case_id, times_seen_alone, last_seen, longest_gap_days)
+        SELECT case_id, sum(event_type = 'child_seen_alone'), max(event_date), CAST(max(gap) AS INTEGER)
+        FROM (SELECT case_id, event_date, event_type,
+                     julianday(event_date) - julianday(lag(event_date) OVER (
+                       PARTITION BY case_id ORDER BY event_date)) AS gap
+              FROM chronology_events WHERE case_id IN {cases} AND event_type IN {seen_types})
+        GROUP BY case_id""",
+        # Question 11: for each event, the nearest later-recorded event of the same
+        # kind for the same child by another agency (days apart).
+        f"DELETE FROM contested_candidates WHERE case_id IN {cases}",
+        f"""INSERT INTO contested_candidates (event_id, case_id, days)
+        SELECT first.id, first.case_id, min(abs(julianday(second.event_date) - julianday(first.event_date)))
+        -- Both through the (case_id, event_date) index, the child's events paired among
+        -- themselves; left to itself SQLite paired each event with every earlier one of its kind.
+        FROM chronology_events AS first INDEXED BY idx_chronology_case_date
+        CROSS JOIN chronology_events AS second INDEXED BY idx_chronology_case_date
+          ON second.case_id = first.case_id AND second.event_type = first.event_type
+         AND second.agency_id != first.agency_id AND second.id > first.id
+        WHERE first.case_id IN {cases}
+        GROUP BY first.id""",
+        # Question 4: the statutory partners at each strategy discussion and s47 enquiry.
+        f"DELETE FROM meeting_partners WHERE case_id IN {cases}",
+        f"""INSERT INTO meeting_partners (event_id, case_id, event_date, social_care, police, health)
+        WITH meetings AS (
+          SELECT chronology_events.id, chronology_events.case_id, chronology_events.event_date,
+                 chronology_events.event_type,
+                 {_partner_present(*PARTNERS['social_care'])} AS social_care,
+                 {_partner_present(*PARTNERS['police'])} AS police,
+                 {_partner_present(*PARTNERS['health'])} AS health
+          FROM chronology_events
+          JOIN agencies ON agencies.id = chronology_events.agency_id
+          WHERE chronology_events.case_id IN {cases}
+            AND chronology_events.event_type IN ('strategy_discussion', 's47_enquiry')
+        )
+        SELECT meetings.id, meetings.case_id, meetings.event_date, {_carried_forward('social_care')},
+               {_carried_forward('police')}, {_carried_forward('health')}
+        FROM meetings""",
+        # Question 3 at its default parameters (the whole period, shared within 7 days).
+        f"DELETE FROM case_contacts WHERE case_id IN {cases}",
+        f"""INSERT INTO case_contacts (case_id, review_id, contacts, agencies, unshared, unshared_contacts)
+        WITH contacts AS MATERIALIZED (
+          {contacts_sql(f"chronology_events.case_id IN {cases}", str(CONTACTS_DEFAULT_WITHIN_DAYS))}
+          ORDER BY chronology_events.event_type, chronology_events.id
+        )
+        SELECT contacts.case_id, contacts.review_id, count(*), count(DISTINCT contacts.agency_id),
+               sum(NOT contacts.followed_by_sharing),
+               group_concat(CASE WHEN NOT contacts.followed_by_sharing
+                                 THEN contacts.event_date || ' ' || agencies.name || ': ' || contacts.event_type END,
+                            '; ')
+        FROM contacts
+        JOIN agencies ON agencies.id = contacts.agency_id
+        GROUP BY contacts.case_id, contacts.review_id""",
+    ]
+
+
+def _concern_refresh(cases: str) -> list[str]:
+    """SQL statements recomputing question 1's per-case row for the cases in ``cases``."""
+    return [
+        f"DELETE FROM case_concerns WHERE case_id IN {cases}",
+        f"""INSERT INTO case_concerns (case_id, review_id, strands, agencies, concerns, serious_weaknesses,
+                                       negative_impact, strand_codes, agency_names)
+        SELECT findings.case_id, findings.review_id, count(DISTINCT findings.strand_id),
+               count(DISTINCT findings.agency_id), count(*), sum(findings.finding_type = 'serious_weakness'),
+               sum(findings.impact_on_child = 'negative'), group_concat(DISTINCT strands.code),
+               group_concat(DISTINCT agencies.name)
+        FROM findings INDEXED BY idx_findings_case  -- each case's findings in id order, as the question reads them
+        JOIN strands ON strands.id = findings.strand_id
+        LEFT JOIN agencies ON agencies.id = findings.agency_id
+        WHERE findings.case_id IN {cases}
+          AND findings.qa_status != 'withdrawn'
+          AND (findings.finding_type IN {sql_in(CONCERN_FINDING_TYPES)} OR findings.impact_on_child = 'negative')
+        GROUP BY findings.case_id, findings.review_id""",
+    ]
+
+
+def _waiting_refresh(finding_ids: str) -> list[str]:
+    """SQL statements recomputing question 7's row for the findings in ``finding_ids``:
+    the day a finding submitted or returned has waited since (its last QA action)."""
+    return [
+        f"DELETE FROM qa_waiting WHERE finding_id IN {finding_ids}",
+        f"""INSERT INTO qa_waiting (finding_id, review_id, inspector_id, qa_status, since)
+        SELECT findings.id, findings.review_id, findings.inspector_id, findings.qa_status,
+               substr(coalesce((SELECT max(qa_actions.at) FROM qa_actions WHERE qa_actions.finding_id = findings.id),
+                               findings.submitted_at, findings.updated_at), 1, 10)
+        FROM findings
+        WHERE findings.id IN {finding_ids} AND findings.qa_status IN ('submitted', 'returned')""",
+    ]
+
+
+def _balance_change(row: str, sign: str) -> list[str]:
+    """Question 8's counts for one finding (``row``: new or old) added (sign ``+``) or taken away (``-``):
+    by agency from the finding itself, by criterion from its criteria links. Counts that
+    reach 0 go (a purged review leaves no row naming it)."""
+    return [
+        f"""INSERT INTO balance_by_agency (review_id, strand_id, agency_id, finding_type, findings)
+        SELECT {row}.review_id, {row}.strand_id, coalesce({row}.agency_id, 0), {row}.finding_type, {sign}1
+        WHERE {row}.qa_status != 'withdrawn'
+        ON CONFLICT DO UPDATE SET findings = findings {sign} 1""",
+        f"""INSERT INTO balance_by_criterion (review_id, strand_id, criterion_id, finding_type, findings)
+        SELECT {row}.review_id, {row}.strand_id, fc.criterion_id, {row}.finding_type, {sign}1
+        FROM finding_criteria fc WHERE fc.finding_id = {row}.id AND {row}.qa_status != 'withdrawn'
+        ON CONFLICT DO UPDATE SET findings = findings {sign} 1""",
+        *([f"DELETE FROM balance_by_agency WHERE review_id = {row}.review_id AND findings = 0",
+           f"DELETE FROM balance_by_criterion WHERE review_id = {row}.review_id AND findings = 0"] if sign == "-" else []),
+    ]
+
+
+def _link_change(row: str, sign: str) -> list[str]:
+    """Question 8's by-criterion count for one criteria link (``row``: new or old)."""
+    return [f"""INSERT INTO balance_by_criterion (review_id, strand_id, criterion_id, finding_type, findings)
+        SELECT f.review_id, f.strand_id, {row}.criterion_id, f.finding_type, {sign}1
+        FROM findings f WHERE f.id = {row}.finding_id AND f.qa_status != 'withdrawn'
+        ON CONFLICT DO UPDATE SET findings = findings {sign} 1"""] + (
+        ["DELETE FROM balance_by_criterion WHERE findings = 0 AND criterion_id = old.criterion_id"] if sign == "-" else [])
+
+
+def _trigger(name: str, when: str, statements: list[str]) -> str:
+    return f"CREATE TRIGGER {name} {when} BEGIN\n" + ";\n".join(statements) + ";\nEND"
+
+
+def _question_triggers() -> dict[str, str]:
+    """The triggers keeping the question aggregates, by name."""
+    events_of_agency = "(SELECT DISTINCT case_id FROM chronology_events WHERE agency_id = new.id)"
+    finding_columns = "review_id, case_id, strand_id, agency_id, inspector_id, qa_status, finding_type, " \
+                      "impact_on_child, submitted_at, updated_at"
+    return {
+        "ik_questions_event_insert": _trigger(
+            "ik_questions_event_insert", "AFTER INSERT ON chronology_events", _case_refresh("(new.case_id)")),
+        "ik_questions_event_delete": _trigger(
+            "ik_questions_event_delete", "AFTER DELETE ON chronology_events", _case_refresh("(old.case_id)")),
+        "ik_questions_event_update": _trigger(
+            "ik_questions_event_update",
+            "AFTER UPDATE OF review_id, case_id, agency_id, event_date, event_type, description ON chronology_events",
+            _case_refresh("(old.case_id, new.case_id)")),
+        "ik_questions_agency_update": _trigger(
+            "ik_questions_agency_update", "AFTER UPDATE OF name, agency_type ON agencies",
+            _case_refresh(events_of_agency)
+            + _concern_refresh("(SELECT DISTINCT case_id FROM findings WHERE agency_id = new.id)")),
+        "ik_questions_strand_update": _trigger(
+            "ik_questions_strand_update", "AFTER UPDATE OF code ON strands",
+            _concern_refresh("(SELECT DISTINCT case_id FROM findings WHERE strand_id = new.id)")),
+        "ik_questions_finding_insert": _trigger(
+            "ik_questions_finding_insert", "AFTER INSERT ON findings",
+            _concern_refresh("(new.case_id)") + _waiting_refresh("(new.id)") + _balance_change("new", "+")),
+        "ik_questions_finding_delete": _trigger(
+            "ik_questions_finding_delete", "AFTER DELETE ON findings",
+            _concern_refresh("(old.case_id)") + _waiting_refresh("(old.id)")
+            # Its links went before it (ik_coverage_finding_delete): the by-agency count only.
+            + [statement for statement in _balance_change("old", "-") if "balance_by_criterion (" not in statement]),
+        "ik_questions_finding_update": _trigger(
+            "ik_questions_finding_update", f"AFTER UPDATE OF {finding_columns} ON findings",
+            _concern_refresh("(old.case_id, new.case_id)") + _waiting_refresh("(old.id, new.id)")
+            + _balance_change("old", "-") + _balance_change("new", "+")),
+        "ik_questions_link_insert": _trigger(
+            "ik_questions_link_insert", "AFTER INSERT ON finding_criteria", _link_change("new", "+")),
+        "ik_questions_link_delete": _trigger(
+            "ik_questions_link_delete", "AFTER DELETE ON finding_criteria", _link_change("old", "-")),
+        "ik_questions_link_update": _trigger(
+            "ik_questions_link_update", "AFTER UPDATE OF finding_id, criterion_id ON finding_criteria",
+            _link_change("old", "-") + _link_change("new", "+")),
+        "ik_questions_qa_insert": _trigger(
+            "ik_questions_qa_insert", "AFTER INSERT ON qa_actions", _waiting_refresh("(new.finding_id)")),
+        "ik_questions_qa_delete": _trigger(
+            "ik_questions_qa_delete", "AFTER DELETE ON qa_actions", _waiting_refresh("(old.finding_id)")),
+        "ik_questions_qa_update": _trigger(
+            "ik_questions_qa_update", "AFTER UPDATE OF finding_id, at ON qa_actions",
+            _waiting_refresh("(old.finding_id, new.finding_id)")),
+    }
+
+
+QUESTION_TRIGGER_NAMES = tuple(_question_triggers())
+
+
+def rebuild_question_aggregates(db: Database) -> None:
+    """Compute the question aggregates afresh and put the triggers that keep them
+    back (after a bulk load that dropped them). Run inside a write transaction."""
+    for name in QUESTION_TRIGGER_NAMES:
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for table in ("case_seen", "meeting_partners", "contested_candidates", "case_contacts", "case_concerns", "qa_waiting",
+                  "balance_by_agency", "balance_by_criterion"):
+        db.execute(f"DELETE FROM {table}")
+    every_case = "(SELECT id FROM cases)"
+    for statement in (*_case_refresh(every_case), *_concern_refresh(every_case),
+                      *_waiting_refresh("(SELECT id FROM findings WHERE qa_status IN ('submitted', 'returned'))")):
+        if not statement.startswith("DELETE"):
+            db.execute(statement)
+    db.execute("""
+        INSERT INTO balance_by_agency (review_id, strand_id, agency_id, finding_type, findings)
+        SELECT review_id, strand_id, coalesce(agency_id, 0), finding_type, count(*) FROM findings
+        WHERE qa_status != 'withdrawn' GROUP BY 1, 2, 3, 4""")
+    db.execute("""
+        INSERT INTO balance_by_criterion (review_id, strand_id, criterion_id, finding_type, findings)
+        SELECT f.review_id, f.strand_id, fc.criterion_id, f.finding_type, count(*)
+        FROM finding_criteria fc JOIN findings f ON f.id = fc.finding_id
+        WHERE f.qa_status != 'withdrawn' GROUP BY 1, 2, 3, 4""")
+    for statement in _question_triggers().values():
+        db.execute(statement)
+
+
+@evidence_migrations()
+def m016_question_aggregates(db: Database) -> None:
+    """The lead's slow questions from tables kept by triggers (issue 14).
+
+    At 1,000,000 findings and 1,500,000 events, questions that group every
+    finding or event before sorting on the groups took 1-15 s. Each table holds
+    a question's groups, recomputed for the one case, finding or count a write
+    touches, with the question's own SQL (see :func:`_case_refresh` and the
+    question's comment for the figures):
+
+    - ``case_concerns``: question 1's row per case;
+    - ``case_contacts``: question 3's row per case at its default parameters;
+    - ``meeting_partners``: question 4's partners at each strategy discussion and s47 enquiry;
+    - ``case_seen``: question 5's times seen alone, last seen and longest gap per case;
+    - ``qa_waiting``: question 7's waiting findings, with the day each waits since;
+    - ``balance_by_agency``, ``balance_by_criterion``: question 8's counts;
+    - ``contested_candidates``: question 11's events with another agency's event of
+      the same kind for the same child, and how many days apart.
+    """
+    db.executescript("""
+        CREATE TABLE case_seen (
+            case_id INTEGER PRIMARY KEY,
+            times_seen_alone INTEGER NOT NULL,
+            last_seen TEXT,
+            longest_gap_days INTEGER
+        );
+        CREATE TABLE meeting_partners (
+            event_id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL,
+            event_date TEXT NOT NULL,
+            social_care INTEGER NOT NULL,
+            police INTEGER NOT NULL,
+            health INTEGER NOT NULL
+        );
+        CREATE INDEX idx_meeting_partners_case ON meeting_partners(case_id, event_date);
+        CREATE TABLE contested_candidates (
+            event_id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL,
+            days REAL NOT NULL
+        );
+        CREATE INDEX idx_contested_candidates_case ON contested_candidates(case_id);
+        CREATE INDEX idx_contested_candidates_days ON contested_candidates(days);
+        CREATE TABLE case_contacts (
+            case_id INTEGER NOT NULL,
+            review_id INTEGER NOT NULL,
+            contacts INTEGER NOT NULL,
+            agencies INTEGER NOT NULL,
+            unshared INTEGER NOT NULL,
+            unshared_contacts TEXT,
+            PRIMARY KEY (case_id, review_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_case_contacts_order ON case_contacts(review_id, unshared DESC, contacts DESC);
+        CREATE TABLE case_concerns (
+            case_id INTEGER NOT NULL,
+            review_id INTEGER NOT NULL,
+            strands INTEGER NOT NULL,
+            agencies INTEGER NOT NULL,
+            concerns INTEGER NOT NULL,
+            serious_weaknesses INTEGER NOT NULL,
+            negative_impact INTEGER NOT NULL,
+            strand_codes TEXT,
+            agency_names TEXT,
+            PRIMARY KEY (case_id, review_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_case_concerns_order ON case_concerns(review_id, strands DESC, agencies DESC, concerns DESC);
+        CREATE TABLE qa_waiting (
+            finding_id INTEGER PRIMARY KEY,
+            review_id INTEGER NOT NULL,
+            inspector_id INTEGER NOT NULL,
+            qa_status TEXT NOT NULL,
+            since TEXT
+        );
+        CREATE INDEX idx_qa_waiting_group ON qa_waiting(review_id, inspector_id, qa_status, since);
+        CREATE TABLE balance_by_agency (
+            review_id INTEGER NOT NULL,
+            strand_id INTEGER NOT NULL,
+            agency_id INTEGER NOT NULL,
+            finding_type TEXT NOT NULL,
+            findings INTEGER NOT NULL,
+            PRIMARY KEY (review_id, strand_id, agency_id, finding_type)
+        ) WITHOUT ROWID;
+        CREATE TABLE balance_by_criterion (
+            review_id INTEGER NOT NULL,
+            strand_id INTEGER NOT NULL,
+            criterion_id INTEGER NOT NULL,
+            finding_type TEXT NOT NULL,
+            findings INTEGER NOT NULL,
+            PRIMARY KEY (review_id, strand_id, criterion_id, finding_type)
+        ) WITHOUT ROWID;
+    """)
+    rebuild_question_aggregates(db)
+
+
+@evidence_migrations()
+def m017_findings_by_strand_and_date(db: Database) -> None:
+    """An inspector's "findings of my strand" (newest first) walks this index and
+    stops at the page Datasette reads, instead of sorting the whole strand: 5.7 s
+    to 56-105 ms for the first 1,001 rows of 260,000 on 1,000,000 findings (load ~9
+    on 2 shared cores)."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_findings_strand_collected ON findings(strand_id, collected_on)")

@@ -104,7 +104,7 @@ async def test_3_contacts_and_unshared(ds, demo_store):
     c017 = next(row for row in rows if row["case_ref"] == "C-017")
     assert c017["agencies"] == 8 and 0 < c017["unshared"] <= c017["contacts"]
     # Checked against the chronology itself: every contact, and the unshared ones listed one by one.
-    from inspect_kit.datasette_plugin.questions import CONTACT_EVENT_TYPES
+    from inspect_kit.schema import CONTACT_EVENT_TYPES
 
     contacts = scalar(demo_store, "SELECT count(*) FROM chronology_events JOIN cases ON cases.id = case_id"
                                   f" WHERE case_ref = 'C-017' AND event_type IN ({', '.join('?' * len(CONTACT_EVENT_TYPES))})",
@@ -137,7 +137,7 @@ async def test_5_lists_exactly_the_children_an_independent_count_finds(ds, demo_
     at 14 days; at 200 days those seen alone and often enough drop out."""
     import datetime as dt
 
-    from inspect_kit.datasette_plugin.questions import CHILD_SEEN_EVENT_TYPES
+    from inspect_kit.schema import CHILD_SEEN_EVENT_TYPES
 
     with contextlib.closing(demo_store.evidence()) as db:
         review_id, start = db.execute("SELECT id, fieldwork_start FROM reviews ORDER BY id DESC LIMIT 1").fetchone()

@@ -23,7 +23,12 @@ from typing import Any
 from .. import policy, vocab
 from ..audit_search import review_records_clause
 from ..judgements import grade_disagreement_sql
-from ..schema import HEALTH_AGENCY_TYPES, POLICE_AGENCY_TYPES, SOCIAL_CARE_AGENCY_TYPES, _label_sql
+from ..schema import (
+    CONTACTS_DEFAULT_WITHIN_DAYS,
+    HEALTH_AGENCY_TYPES,
+    _label_sql,
+    contacts_sql,
+)
 from ..vocab import sql_in
 
 # Who may run a question is the policy's: each question names the permission
@@ -32,17 +37,6 @@ from ..vocab import sql_in
 # The review the question reads: the one chosen in the intake app (a magic parameter).
 CURRENT_REVIEW = "SELECT id, fieldwork_start FROM reviews WHERE slug = :_ik_review"
 
-# Contacts where a professional saw the child or family (question 3, 5).
-CONTACT_EVENT_TYPES = (
-    "ed_attendance", "gp_appointment", "home_visit", "child_seen_alone", "medical_examination",
-    "clinic_appointment", "health_visit", "school_contact", "hospital_admission", "police_incident",
-    "assessment",
-)
-# Events that pass a concern on to another agency (question 3, 12).
-SHARING_EVENT_TYPES = ("information_shared", "referral", "strategy_discussion", "s47_enquiry", "conference")
-# Events in which the child was seen by a professional (question 5).
-CHILD_SEEN_EVENT_TYPES = ("home_visit", "child_seen_alone", "health_visit", "clinic_appointment",
-                          "medical_examination", "gp_appointment", "school_contact")
 # Words in a health event's description that mean an injury was seen (question 12).
 INJURY_WORDS = ("bruis", "injur", "fractur", "burn", "bite mark", "swelling", "mark on", "marks on", "head injury")
 # The same words as an FTS5 query (the index is stemmed: "bruising" is "bruis").
@@ -126,42 +120,6 @@ ORDER BY min(criterion_position)
 """
 
 
-def _partner_present(partner: str, agency_types: tuple[str, ...], words: tuple[str, ...],
-                     events: str = "chronology_events", agencies: str = "agencies") -> str:
-    """SQL: the partner recorded the event, or the account names it without saying it was absent."""
-    named = " OR ".join(f"lower({events}.description) LIKE '%{word}%'" for word in words)
-    absent = " OR ".join(
-        f"lower({events}.description) LIKE '{pattern}'"
-        for pattern in (f"%without {partner}%", f"%{partner} not %", f"%{partner} was not%",
-                        f"%{partner} were not%", f"%no {partner}%", f"%{partner} absent%")
-    )
-    return f"({agencies}.agency_type IN {sql_in(agency_types)} OR (({named}) AND NOT ({absent})))"
-
-
-PARTNERS = {
-    "social_care": ("social care", SOCIAL_CARE_AGENCY_TYPES, ("social care", "social worker", "mash")),
-    "police": ("police", POLICE_AGENCY_TYPES, ("police", "cait", "detective")),
-    "health": ("health", HEALTH_AGENCY_TYPES, ("health", "paediatrician", "doctor", "nurse", "midwife")),
-}
-
-
-def _carried_forward(column: str) -> str:
-    """SQL: present at this meeting, or (for an s47 enquiry) at a strategy discussion up to 14 days before.
-
-    The earlier discussion is looked up through the (case_id, event_date) index.
-    """
-    partner, agency_types, words = PARTNERS[column]
-    earlier = _partner_present(partner, agency_types, words, events="earlier", agencies="earlier_agency")
-    return (
-        f"max(meetings.{column}, meetings.event_type = 's47_enquiry' AND EXISTS ("
-        f"SELECT 1 FROM chronology_events AS earlier JOIN agencies AS earlier_agency"
-        f" ON earlier_agency.id = earlier.agency_id"
-        f" WHERE earlier.case_id = meetings.case_id"
-        f" AND earlier.event_date BETWEEN date(meetings.event_date, '-14 days') AND meetings.event_date"
-        f" AND earlier.event_type = 'strategy_discussion' AND {earlier}))"
-    )
-
-
 def questions(strands: list[str] | None = None) -> list[Question]:
     """Every canned query, in the order of docs/architecture.md §6, then the strand-scoped one and the audit outline.
 
@@ -176,6 +134,10 @@ def questions(strands: list[str] | None = None) -> list[Question]:
                                           "mix.findings", "mix.strengths", "mix.negatives", "mix.serious_weaknesses")
     event_label = _label_sql("chronology_events.event_type", vocab.EVENT_TYPES)
     finding_type_label = _label_sql("findings.finding_type", vocab.FINDING_TYPES)
+    contacts_where = """NOT (SELECT yes FROM at_defaults)
+    AND chronology_events.review_id = (SELECT id FROM review)
+    AND chronology_events.event_date >= coalesce(nullif(:period_from, ''), '0000-01-01')
+    AND chronology_events.event_date <= coalesce(nullif(:period_to, ''), '9999-12-31')"""
     injury = " OR ".join(f"lower(chronology_events.description) LIKE '%{word}%'" for word in INJURY_WORDS)
     return [
         Question(
@@ -189,26 +151,21 @@ def questions(strands: list[str] | None = None) -> list[Question]:
                 "then open the case (its reference) or the concerns behind the count (the number). Withdrawn findings are "
                 "left out."
             ),
+            # Read from case_concerns, one row per child kept by triggers
+            # (m016_question_aggregates), in the order of its index. 1,000,000
+            # findings, first 1,001 rows, one run on 2 cores at load ~20: 22.9 s
+            # grouping every concern first (3.3 s at a lighter load), 72 ms now.
             sql=f"""
 WITH review AS ({CURRENT_REVIEW})
 SELECT cases.case_ref, cases.legal_status, cases.selection_route,
-       count(DISTINCT findings.strand_id) AS strands,
-       count(DISTINCT findings.agency_id) AS agencies,
-       count(*) AS concerns,
-       sum(findings.finding_type = 'serious_weakness') AS serious_weaknesses,
-       sum(findings.impact_on_child = 'negative') AS negative_impact,
-       group_concat(DISTINCT strands.code) AS strand_codes,
-       group_concat(DISTINCT agencies.name) AS agency_names
-FROM findings
-JOIN cases ON cases.id = findings.case_id
-JOIN strands ON strands.id = findings.strand_id
-LEFT JOIN agencies ON agencies.id = findings.agency_id
-WHERE findings.review_id = (SELECT id FROM review)
-  AND findings.qa_status != 'withdrawn'
-  AND (findings.finding_type IN {negative_types} OR findings.impact_on_child = 'negative')
-GROUP BY cases.id
-HAVING count(DISTINCT findings.strand_id) >= 2 OR count(DISTINCT findings.agency_id) >= 2
-ORDER BY strands DESC, agencies DESC, concerns DESC, cases.case_ref
+       case_concerns.strands, case_concerns.agencies, case_concerns.concerns,
+       case_concerns.serious_weaknesses, case_concerns.negative_impact,
+       case_concerns.strand_codes, case_concerns.agency_names
+FROM case_concerns INDEXED BY idx_case_concerns_order
+CROSS JOIN cases ON cases.id = case_concerns.case_id
+WHERE case_concerns.review_id = (SELECT id FROM review)
+  AND (case_concerns.strands >= 2 OR case_concerns.agencies >= 2)
+ORDER BY case_concerns.strands DESC, case_concerns.agencies DESC, case_concerns.concerns DESC, cases.case_ref
 """,
             links={"concerns": CONCERNS_OF_CASE},
         ),
@@ -262,26 +219,31 @@ ORDER BY chronology_events.event_date, chronology_events.id
                 "Period: period_from and period_to as YYYY-MM-DD (blank = all). The counts open the child's merged "
                 "chronology."
             ),
+            # Left at its defaults (the whole period, shared within 7 days) the
+            # answer is read from case_contacts, one row per child kept by triggers
+            # (m016_question_aggregates), in the order of its index; other
+            # parameters run the question in full over the events (the second
+            # part, as slow as before: a per-case count for every period and window
+            # cannot be kept). 1,000,000 findings and 1,500,000 events, first 1,001
+            # rows, 2 cores at load ~20: 240 s before (14.8 s at a lighter load),
+            # 154-655 ms now (min-median of 3).
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
+at_defaults AS (
+  SELECT nullif(:period_from, '') IS NULL AND nullif(:period_to, '') IS NULL
+         AND CAST(coalesce(nullif(:within_days, ''), {CONTACTS_DEFAULT_WITHIN_DAYS}) AS INTEGER)
+             = {CONTACTS_DEFAULT_WITHIN_DAYS} AS yes
+),
 -- MATERIALIZED: otherwise SQLite copies the EXISTS into each of its three uses.
 contacts AS MATERIALIZED (
-  SELECT chronology_events.*,
-         EXISTS (
-           SELECT 1 FROM chronology_events AS shared
-           WHERE shared.case_id = chronology_events.case_id
-             AND shared.agency_id = chronology_events.agency_id
-             AND shared.event_type IN {sql_in(SHARING_EVENT_TYPES)}
-             AND shared.event_date >= chronology_events.event_date
-             AND julianday(shared.event_date) - julianday(chronology_events.event_date)
-                 <= CAST(coalesce(nullif(:within_days, ''), 7) AS INTEGER)
-         ) AS followed_by_sharing
-  FROM chronology_events
-  WHERE chronology_events.review_id = (SELECT id FROM review)
-    AND chronology_events.event_type IN {sql_in(CONTACT_EVENT_TYPES)}
-    AND chronology_events.event_date >= coalesce(nullif(:period_from, ''), '0000-01-01')
-    AND chronology_events.event_date <= coalesce(nullif(:period_to, ''), '9999-12-31')
+  {contacts_sql(contacts_where, "CAST(coalesce(nullif(:within_days, ''), 7) AS INTEGER)")}
 )
+SELECT cases.case_ref, case_contacts.contacts, case_contacts.agencies, case_contacts.unshared,
+       case_contacts.unshared_contacts
+FROM case_contacts INDEXED BY idx_case_contacts_order
+CROSS JOIN cases ON cases.id = case_contacts.case_id
+WHERE (SELECT yes FROM at_defaults) AND case_contacts.review_id = (SELECT id FROM review)
+UNION ALL
 SELECT cases.case_ref, count(*) AS contacts, count(DISTINCT contacts.agency_id) AS agencies,
        sum(NOT contacts.followed_by_sharing) AS unshared,
        group_concat(CASE WHEN NOT contacts.followed_by_sharing
@@ -291,7 +253,7 @@ FROM contacts
 JOIN cases ON cases.id = contacts.case_id
 JOIN agencies ON agencies.id = contacts.agency_id
 GROUP BY cases.id
-ORDER BY unshared DESC, contacts DESC, cases.case_ref
+ORDER BY 4 DESC, 2 DESC, 1
 """,
             params=("period_from", "period_to", "within_days"),
             permission=policy.READ_CHRONOLOGIES,
@@ -309,38 +271,26 @@ ORDER BY unshared DESC, contacts DESC, cases.case_ref
                 "discussion for the same child in the 14 days before it. missing names the absent partners; "
                 "only events with a partner missing are listed. Read the account to confirm."
             ),
+            # Each meeting's partners come from meeting_partners, kept per child by
+            # triggers (m016_question_aggregates) with the rule above; children are
+            # walked in case_ref order and their meetings in date order through
+            # indexes, so the first page comes without sorting every meeting.
+            # 1,000,000 findings and 1,500,000 events, first 1,001 rows: 6.9 s before.
             sql=f"""
-WITH review AS ({CURRENT_REVIEW}),
-meetings AS (
-  SELECT chronology_events.id, chronology_events.case_id, chronology_events.event_date,
-         chronology_events.event_type, chronology_events.description, agencies.name AS agency,
-         {_partner_present(*PARTNERS['social_care'])} AS social_care,
-         {_partner_present(*PARTNERS['police'])} AS police,
-         {_partner_present(*PARTNERS['health'])} AS health
-  FROM chronology_events
-  JOIN agencies ON agencies.id = chronology_events.agency_id
-  WHERE chronology_events.review_id = (SELECT id FROM review)
-    AND chronology_events.event_type IN ('strategy_discussion', 's47_enquiry')
-),
--- MATERIALIZED: each partner's look-back runs once per meeting, not once per use.
-attended AS MATERIALIZED (
-  SELECT meetings.id, meetings.case_id, meetings.event_date, meetings.event_type, meetings.description,
-         meetings.agency,
-         {_carried_forward('social_care')} AS social_care,
-         {_carried_forward('police')} AS police,
-         {_carried_forward('health')} AS health
-  FROM meetings
-)
-SELECT cases.case_ref, attended.event_date, attended.event_type, attended.agency AS recorded_by,
-       attended.social_care, attended.police, attended.health,
-       trim(CASE WHEN NOT attended.social_care THEN 'social care ' ELSE '' END
-            || CASE WHEN NOT attended.police THEN 'police ' ELSE '' END
-            || CASE WHEN NOT attended.health THEN 'health' ELSE '' END) AS missing,
-       attended.description
-FROM attended
-JOIN cases ON cases.id = attended.case_id
-WHERE NOT (attended.social_care AND attended.police AND attended.health)
-ORDER BY cases.case_ref, attended.event_date
+WITH review AS ({CURRENT_REVIEW})
+SELECT cases.case_ref, meeting_partners.event_date, chronology_events.event_type, agencies.name AS recorded_by,
+       meeting_partners.social_care, meeting_partners.police, meeting_partners.health,
+       trim(CASE WHEN NOT meeting_partners.social_care THEN 'social care ' ELSE '' END
+            || CASE WHEN NOT meeting_partners.police THEN 'police ' ELSE '' END
+            || CASE WHEN NOT meeting_partners.health THEN 'health' ELSE '' END) AS missing,
+       chronology_events.description
+FROM cases INDEXED BY idx_cases_case_ref
+CROSS JOIN meeting_partners INDEXED BY idx_meeting_partners_case ON meeting_partners.case_id = cases.id
+CROSS JOIN chronology_events ON chronology_events.id = meeting_partners.event_id
+JOIN agencies ON agencies.id = chronology_events.agency_id
+WHERE chronology_events.review_id = (SELECT id FROM review)
+  AND NOT (meeting_partners.social_care AND meeting_partners.police AND meeting_partners.health)
+ORDER BY cases.case_ref, meeting_partners.event_date
 """,
             permission=policy.READ_CHRONOLOGIES,
             links={"event_date": CHRONOLOGY_OF_CASE},
@@ -357,36 +307,18 @@ ORDER BY cases.case_ref, attended.event_date
                 "seen alone, and a longest_gap_days or days_since_seen above gap_days as a child not seen for too "
                 "long; the counts open the child's merged chronology."
             ),
+            # Times seen alone, last seen and the longest gap come from case_seen,
+            # one row per child kept by triggers (m016_question_aggregates): the
+            # window over every child's contacts took 2.3 s on 1,000,000 findings
+            # and 1,500,000 events (7.8 s at load ~20), this 467 ms at the same load.
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
-cp_cases AS (
-  SELECT cases.id, cases.case_ref, cases.cp_category FROM cases
-  WHERE cases.review_id = (SELECT id FROM review) AND cases.legal_status = 'cp_plan'
-),
-seen AS (
-  SELECT chronology_events.case_id, chronology_events.event_date, chronology_events.event_type,
-         julianday(chronology_events.event_date) - julianday(lag(chronology_events.event_date) OVER (
-           PARTITION BY chronology_events.case_id ORDER BY chronology_events.event_date)) AS gap
-  FROM chronology_events
-  WHERE chronology_events.case_id IN (SELECT id FROM cp_cases)
-    AND chronology_events.event_type IN {sql_in(CHILD_SEEN_EVENT_TYPES)}
-),
-seen_per_case AS (
-  SELECT case_id, sum(event_type = 'child_seen_alone') AS times_seen_alone, max(event_date) AS last_seen,
-         CAST(max(gap) AS INTEGER) AS longest_gap_days
-  FROM seen GROUP BY case_id
-),
 per_child AS (
-  -- Grouped first, then joined by key (CROSS JOIN fixes the order): the other
-  -- way round SQLite scanned every case's events for each child.
-  SELECT cases.id, cases.case_ref, cases.cp_category, seen_per_case.times_seen_alone,
-         seen_per_case.last_seen, seen_per_case.longest_gap_days
-  FROM seen_per_case CROSS JOIN cases ON cases.id = seen_per_case.case_id
-  UNION ALL
-  SELECT cp_cases.id, cp_cases.case_ref, cp_cases.cp_category, 0, NULL, NULL
-  FROM cp_cases
-  WHERE NOT EXISTS (SELECT 1 FROM chronology_events WHERE chronology_events.case_id = cp_cases.id
-                    AND chronology_events.event_type IN {sql_in(CHILD_SEEN_EVENT_TYPES)})
+  SELECT cases.id, cases.case_ref, cases.cp_category, coalesce(case_seen.times_seen_alone, 0) AS times_seen_alone,
+         case_seen.last_seen, case_seen.longest_gap_days
+  FROM cases
+  LEFT JOIN case_seen ON case_seen.case_id = cases.id
+  WHERE cases.review_id = (SELECT id FROM review) AND cases.legal_status = 'cp_plan'
 )
 SELECT case_ref, cp_category, times_seen_alone, last_seen, longest_gap_days,
        CAST(julianday(coalesce(nullif(:as_of, ''), (SELECT fieldwork_start FROM review), date('now')))
@@ -427,27 +359,29 @@ ORDER BY times_seen_alone, longest_gap_days DESC, case_ref
                 "older_than_days counts those waiting longer than stale_days (default 2): chase these first. The count "
                 "of findings opens them."
             ),
+            # Waiting findings and the day each waits since come from qa_waiting,
+            # kept by triggers (m016_question_aggregates), counted per day through
+            # its index before the ages are worked out: 1.2 s on 1,000,000
+            # findings (a look-up of the last QA action per waiting finding; 4.1 s
+            # at load ~20), this 197 ms at the same load.
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
--- MATERIALIZED: age_days is used four times below; inlined, its subquery ran
--- four times per waiting finding.
-waiting AS MATERIALIZED (
-  SELECT findings.id, findings.inspector_id, findings.qa_status,
-         julianday(coalesce(nullif(:as_of, ''), date('now')))
-           - julianday(substr(coalesce(
-               (SELECT max(qa_actions.at) FROM qa_actions WHERE qa_actions.finding_id = findings.id),
-               findings.submitted_at, findings.updated_at), 1, 10)) AS age_days
-  FROM findings
-  WHERE findings.review_id = (SELECT id FROM review) AND findings.qa_status IN ('submitted', 'returned')
+per_day AS (
+  SELECT qa_waiting.inspector_id, qa_waiting.qa_status, count(*) AS findings,
+         julianday(coalesce(nullif(:as_of, ''), date('now'))) - julianday(qa_waiting.since) AS age_days
+  FROM qa_waiting
+  WHERE qa_waiting.review_id = (SELECT id FROM review)
+  GROUP BY qa_waiting.inspector_id, qa_waiting.qa_status, qa_waiting.since
 )
-SELECT inspectors.code AS inspector, strands.code AS strand, waiting.qa_status,
-       count(*) AS findings, CAST(max(waiting.age_days) AS INTEGER) AS oldest_days,
-       round(avg(waiting.age_days), 1) AS average_days,
-       sum(waiting.age_days > CAST(coalesce(nullif(:stale_days, ''), 2) AS INTEGER)) AS older_than_days
-FROM waiting
-JOIN inspectors ON inspectors.id = waiting.inspector_id
+SELECT inspectors.code AS inspector, strands.code AS strand, per_day.qa_status,
+       sum(per_day.findings) AS findings, CAST(max(per_day.age_days) AS INTEGER) AS oldest_days,
+       round(sum(per_day.findings * per_day.age_days) / sum(per_day.findings), 1) AS average_days,
+       sum(per_day.findings * (per_day.age_days > CAST(coalesce(nullif(:stale_days, ''), 2) AS INTEGER)))
+         AS older_than_days
+FROM per_day
+JOIN inspectors ON inspectors.id = per_day.inspector_id
 JOIN strands ON strands.id = inspectors.strand_id
-GROUP BY inspectors.id, waiting.qa_status
+GROUP BY inspectors.id, per_day.qa_status
 ORDER BY oldest_days DESC, inspectors.code
 """,
             params=("stale_days", "as_of"),
@@ -463,34 +397,46 @@ ORDER BY oldest_days DESC, inspectors.code
                 "strengths. A report that reads more positive than this table is the 'overly positive' risk; "
                 "a strand code in strand limits it to that strand."
             ),
+            # Counted from balance_by_agency and balance_by_criterion, kept by
+            # triggers (m016_question_aggregates): a few hundred rows instead of
+            # every finding and criteria link (1.1 s on 1,000,000 findings; 4.3 s at
+            # load ~20), this 0.1 ms.
             sql=f"""
 WITH review AS ({CURRENT_REVIEW}),
-scoped AS (
-  -- Only the columns used: findings.* copied every finding's text into the
-  -- materialised rows (1.8 s on 1,000,000 findings, 1.2 s without).
-  SELECT findings.id, findings.agency_id, findings.finding_type FROM findings
-  JOIN strands ON strands.id = findings.strand_id
-  WHERE findings.review_id = (SELECT id FROM review) AND findings.qa_status != 'withdrawn'
+by_agency AS (
+  SELECT balance_by_agency.* FROM balance_by_agency
+  JOIN strands ON strands.id = balance_by_agency.strand_id
+  WHERE balance_by_agency.review_id = (SELECT id FROM review)
+    AND (coalesce(:strand, '') = '' OR strands.code = :strand)
+),
+by_criterion AS (
+  SELECT balance_by_criterion.* FROM balance_by_criterion
+  JOIN strands ON strands.id = balance_by_criterion.strand_id
+  WHERE balance_by_criterion.review_id = (SELECT id FROM review)
     AND (coalesce(:strand, '') = '' OR strands.code = :strand)
 )
 SELECT 'agency' AS by, coalesce(agencies.name, '(partnership-wide)') AS name,
-       sum(scoped.finding_type = 'strength') AS strengths,
-       sum(scoped.finding_type = 'area_for_improvement') AS areas_for_improvement,
-       sum(scoped.finding_type = 'serious_weakness') AS serious_weaknesses,
-       sum(scoped.finding_type = 'context') AS context,
-       round(100.0 * sum(scoped.finding_type = 'strength')
-             / nullif(sum(scoped.finding_type != 'context'), 0), 0) AS strength_percent
-FROM scoped LEFT JOIN agencies ON agencies.id = scoped.agency_id
-GROUP BY scoped.agency_id
+       sum(by_agency.findings * (by_agency.finding_type = 'strength')) AS strengths,
+       sum(by_agency.findings * (by_agency.finding_type = 'area_for_improvement')) AS areas_for_improvement,
+       sum(by_agency.findings * (by_agency.finding_type = 'serious_weakness')) AS serious_weaknesses,
+       sum(by_agency.findings * (by_agency.finding_type = 'context')) AS context,
+       round(100.0 * sum(by_agency.findings * (by_agency.finding_type = 'strength'))
+             / nullif(sum(by_agency.findings * (by_agency.finding_type != 'context')), 0), 0) AS strength_percent
+FROM by_agency LEFT JOIN agencies ON agencies.id = by_agency.agency_id
+GROUP BY by_agency.agency_id
+HAVING sum(by_agency.findings) > 0
 UNION ALL
 SELECT 'criterion', criteria.code || ' ' || criteria.title,
-       sum(scoped.finding_type = 'strength'), sum(scoped.finding_type = 'area_for_improvement'),
-       sum(scoped.finding_type = 'serious_weakness'), sum(scoped.finding_type = 'context'),
-       round(100.0 * sum(scoped.finding_type = 'strength') / nullif(sum(scoped.finding_type != 'context'), 0), 0)
-FROM scoped
-JOIN finding_criteria ON finding_criteria.finding_id = scoped.id
-JOIN criteria ON criteria.id = finding_criteria.criterion_id
+       sum(by_criterion.findings * (by_criterion.finding_type = 'strength')),
+       sum(by_criterion.findings * (by_criterion.finding_type = 'area_for_improvement')),
+       sum(by_criterion.findings * (by_criterion.finding_type = 'serious_weakness')),
+       sum(by_criterion.findings * (by_criterion.finding_type = 'context')),
+       round(100.0 * sum(by_criterion.findings * (by_criterion.finding_type = 'strength'))
+             / nullif(sum(by_criterion.findings * (by_criterion.finding_type != 'context')), 0), 0)
+FROM by_criterion
+JOIN criteria ON criteria.id = by_criterion.criterion_id
 GROUP BY criteria.id
+HAVING sum(by_criterion.findings) > 0
 ORDER BY 1, 2
 """,
             params=("strand",),
@@ -582,6 +528,11 @@ ORDER BY safeguarding_alerts.urgency = 'urgent' DESC, referral_overdue + respons
                 "itself: check the source records (first_event_id and second_event_id open them) before relying "
                 "on either."
             ),
+            # Only events with another agency's event of the same kind for the same
+            # child within the window are joined (contested_candidates, kept by
+            # triggers, m016_question_aggregates): pairing every event took 5.1 s on
+            # 1,000,000 findings and 1,500,000 events (44.7 s at load ~20), this
+            # 315 ms at the same load (default window; a wide window joins more).
             sql=f"""
 WITH review AS ({CURRENT_REVIEW})
 SELECT cases.case_ref, {event_label.replace('chronology_events.', 'first.')} AS event,
@@ -589,7 +540,8 @@ SELECT cases.case_ref, {event_label.replace('chronology_events.', 'first.')} AS 
        second.event_date AS second_date, second_agency.name AS second_agency, second.description AS second_account,
        CAST(abs(julianday(second.event_date) - julianday(first.event_date)) AS INTEGER) AS days_apart,
        first.id AS first_event_id, second.id AS second_event_id
-FROM chronology_events AS first
+FROM contested_candidates AS candidate
+CROSS JOIN chronology_events AS first ON first.id = candidate.event_id
 JOIN chronology_events AS second
   -- The date range lets the (case_id, event_date) index drive the join; the
   -- unary + keeps SQLite from choosing the event_type index instead.
@@ -603,7 +555,8 @@ JOIN chronology_events AS second
 JOIN cases ON cases.id = first.case_id
 JOIN agencies AS first_agency ON first_agency.id = first.agency_id
 JOIN agencies AS second_agency ON second_agency.id = second.agency_id
-WHERE first.review_id = (SELECT id FROM review)
+WHERE candidate.days <= CAST(coalesce(nullif(:window_days, ''), 1) AS INTEGER)
+  AND first.review_id = (SELECT id FROM review)
   AND (first.event_date != second.event_date OR first.description != second.description)
 ORDER BY cases.case_ref, first.event_date
 """,
@@ -622,19 +575,28 @@ ORDER BY cases.case_ref, first.event_date
                 "strategy discussion or s47 enquiry for the child within within_days (default 7). Each row "
                 "is a possible missed opportunity to protect the child; event_id opens the event's record."
             ),
+            # Walked in date order through the event_date index (named: left to
+            # itself SQLite started from the full-text list and sorted, 9 s), so the
+            # first page's rows come from the first days of the
+            # chronology instead of sorting every injury first: 4.1 s -> 245 ms at
+            # load ~4, 29.8 s -> 1.4 s at load ~20, on 1,000,000 findings and
+            # 1,500,000 events. What is left is listing the 700,000 events the
+            # full-text query matches; a flag kept per event would need that query
+            # for each event written (40-90 ms for one rowid), so it stays here.
             sql=f"""
-WITH review AS ({CURRENT_REVIEW})
+WITH review AS ({CURRENT_REVIEW}),
+injured AS MATERIALIZED (SELECT rowid AS id FROM chronology_events_fts
+                         WHERE chronology_events_fts MATCH '{INJURY_FTS}')
 SELECT cases.case_ref, chronology_events.event_date, agencies.name AS agency,
        {event_label} AS event, chronology_events.practitioner_role, chronology_events.description,
        chronology_events.missed_opportunity, chronology_events.id AS event_id
-FROM chronology_events
-JOIN agencies ON agencies.id = chronology_events.agency_id
-JOIN cases ON cases.id = chronology_events.case_id
+FROM chronology_events INDEXED BY idx_chronology_event_date
+CROSS JOIN agencies ON agencies.id = chronology_events.agency_id
+CROSS JOIN cases ON cases.id = chronology_events.case_id
 WHERE chronology_events.review_id = (SELECT id FROM review)
   AND agencies.agency_type IN {sql_in(HEALTH_AGENCY_TYPES)}
   -- The full-text index finds the candidates fast; the LIKE terms are the rule.
-  AND chronology_events.id IN (SELECT rowid FROM chronology_events_fts
-                               WHERE chronology_events_fts MATCH '{INJURY_FTS}')
+  AND chronology_events.id IN injured
   AND ({injury})
   AND lower(chronology_events.description) NOT LIKE '%no injur%'
   AND NOT EXISTS (
