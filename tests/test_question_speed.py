@@ -68,7 +68,11 @@ def _sort_key(names: list[str], sql: str):
 
 
 def run(db, sql: str, params: dict) -> tuple[list[str], list[tuple]]:
+    """Rows of ``sql``; the review is the latest, as the former SQL chose it and as Datasette binds
+    ``:_ik_review`` for an account that has chosen no other."""
     names = set(re.findall(r":(\w+)", sql))
+    review_id, slug = db.execute("SELECT id, slug FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
+    params = {"_ik_review": slug, "_ik_review_id": review_id, **params}
     cursor = db.execute(sql, {name: params.get(name, "") for name in names})
     return [column[0] for column in cursor.description], [tuple(row) for row in cursor.fetchall()]
 
