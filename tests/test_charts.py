@@ -240,3 +240,39 @@ def test_the_datasette_case_chronology_page_draws_the_timeline(demo_store, db, r
     assert [mark["id"] for mark in marks] == [event["id"] for event in c017_events(db, review_id)]
     assert "href" not in marks[0]
     assert "/static/charts.js" in [script.get("src") for script in elements(response.text, "script[src]")]
+
+
+@pytest.mark.parametrize("strands", [True, "police", "health", False])
+def test_the_balance_read_from_kept_counts_equals_counting_the_findings(demo_store, review_id, strands):
+    """The balance page reads question 8's trigger-kept counts; after withdrawals they still equal a
+    count over the findings themselves, by agency and by criterion, for every strand filter."""
+    with contextlib.closing(demo_store.evidence()) as db:
+        db.execute("SAVEPOINT withdrawals")
+        db.execute("UPDATE findings SET qa_status = 'withdrawn' WHERE id % 7 = 0")
+        balance = charts.balance(db, review_id, strands)
+        for by, rows in (("agency", balance["agencies"]), ("criterion", balance["criteria"])):
+            kept = [(row["name"], row["strengths"], row["improvements"], row["serious_weaknesses"]) for row in rows]
+            assert kept == _counted(db, review_id, strands, by), (by, strands)
+            assert bool(kept) is (strands is not False)
+        db.execute("ROLLBACK TO withdrawals")
+        db.execute("RELEASE withdrawals")
+
+
+def _counted(db, review_id: int, strands, by: str) -> list[tuple]:
+    where, params = charts._strand_filter(strands)
+    kind = """sum(findings.finding_type = 'strength'),
+              sum(findings.finding_type IN ('area_for_improvement', 'serious_weakness')),
+              sum(findings.finding_type = 'serious_weakness')"""
+    if by == "agency":
+        sql = f"""SELECT coalesce(agencies.name, '(partnership-wide)') AS name, {kind} FROM findings
+                  JOIN strands ON strands.id = findings.strand_id LEFT JOIN agencies ON agencies.id = findings.agency_id
+                  WHERE findings.review_id = ? AND findings.qa_status != 'withdrawn'{where}
+                  GROUP BY findings.agency_id ORDER BY name"""
+    else:
+        sql = f"""SELECT criteria.code || ' ' || criteria.title, {kind} FROM findings
+                  JOIN strands ON strands.id = findings.strand_id
+                  JOIN finding_criteria ON finding_criteria.finding_id = findings.id
+                  JOIN criteria ON criteria.id = finding_criteria.criterion_id
+                  WHERE findings.review_id = ? AND findings.qa_status != 'withdrawn'{where}
+                  GROUP BY criteria.id ORDER BY criteria.position"""
+    return [tuple(row) for row in db.execute(sql, [review_id, *params]).fetchall()]
