@@ -52,7 +52,9 @@ OVERFLOW = """
             while (element && ["inline", "contents"].includes(getComputedStyle(element).display)) {
                 element = element.parentElement;
             }
-            if (element && element.clientWidth > 1) blocks.add(element);  // 1 px: visually hidden
+            // A chart's SVG text is laid out in the SVG's own coordinates, not the page's: the
+            // chart's container is what must fit (and is checked).
+            if (element && element.clientWidth > 1 && !element.closest("svg")) blocks.add(element);  // 1 px: visually hidden
         }
         for (const element of blocks) {
             if (["auto", "scroll"].includes(getComputedStyle(element).overflowX)) continue;

@@ -26,6 +26,7 @@ from openpyxl import load_workbook
 from inspect_kit.store import Store
 
 from .conftest import serving
+from .test_browser_intake import choose_case
 from .test_readme import PASSWORD, README, readme_commands
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -104,7 +105,8 @@ def test_a_review_set_up_by_the_command_line_takes_evidence(tmp_path, browser_pa
         sign_in(page, base, "hlt01")
         assert "not linked to an inspector" not in page.inner_text("main")
         page.goto(base + "/findings/new")
-        page.select_option("#case_id", str(case))
+        assert choose_case(page, "C-002").startswith("C-002")
+        assert page.eval_on_selector("select[name='case_id']", "select => select.value") == str(case)
         page.select_option("#agency_id", str(agency))
         public_id = submit_a_strength(page)
         assert "submitted for QA" in page.inner_text(".govuk-notification-banner")
@@ -208,9 +210,7 @@ def test_a_review_set_up_on_the_admin_pages_takes_evidence(tmp_path, browser_pag
         set_password(page, base, "hlt01", codes["hlt01"])
         sign_in(page, base, "hlt01")
         page.goto(base + "/findings/new")
-        case_value = page.eval_on_selector(
-            "#case_id", "select => [...select.options].find(option => option.text.startsWith('C-002 ')).value")
-        page.select_option("#case_id", case_value)
+        assert choose_case(page, "C-002").startswith("C-002")
         page.select_option("#agency_id", label="Southbury ED (Southbury Trust)")
         public_id = submit_a_strength(page)
         page.click("button:has-text('Sign out')")
