@@ -11,7 +11,8 @@ a finding outside the reader's strand, and nothing of another review, may
 appear anywhere. Datasette pages are also asked with the parameters an
 attacker would add (percent-encoded, repeated, ``_fts_table``, ``_where``,
 ``_extras``, ``_through``, ``sql``, facets on columns a page lacks, another
-review), which must be refused for those who may not write SQL.
+review), which must be refused for those who may not write SQL
+(``tests/test_access_walk_attacks.py``). The world and the helpers are in ``tests/access_walk.py``.
 """
 
 from __future__ import annotations
