@@ -52,7 +52,7 @@ from sqlite_utils import Database
 from inspect_kit import accounts
 from inspect_kit.store import Store, connect, memory_db
 
-pytest_plugins = ["tests.web_fixtures"]
+pytest_plugins = ["tests.web_fixtures", "tests.access_walk"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET = "test-secret-not-for-production"

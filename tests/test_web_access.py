@@ -14,6 +14,7 @@ import pytest
 from inspect_kit import accounts, alerts, attachments, judgements
 from inspect_kit.store import Store
 
+from .conftest import copy_store
 from .web_fixtures import ACCOUNTS, csrf_token, login_as, make_app, new_uuid, record
 
 FINDING = "EF-OFS-01-0001"  # recorded by ofsted1 (Ofsted strand) and submitted
@@ -122,19 +123,25 @@ def seed(store: Store, ids) -> None:
 
 
 @pytest.fixture(scope="module")
-def seeded_app(review_template, tmp_path_factory):
+def seeded_app(seeded_template, tmp_path_factory):
     """One app for every read-only request of the GET table."""
+    return make_app(copy_store(seeded_template, tmp_path_factory.mktemp("access")))
+
+
+@pytest.fixture(scope="module")
+def seeded_template(review_template, tmp_path_factory) -> Store:
+    """The review with :func:`seed`'s records, seeded once per module (read-only: ``seeded_client`` copies it)."""
     template, ids = review_template
-    home = tmp_path_factory.mktemp("access") / "evidence"
-    shutil.copytree(template.home, home)
-    store = Store(home)
+    store = copy_store(template, tmp_path_factory.mktemp("access-seeded"))
     seed(store, ids)
-    return make_app(store)
+    return store
 
 
 @pytest.fixture
-def seeded_client(review_store, ids):
-    seed(review_store, ids)
+def seeded_client(review_store, seeded_template):
+    """A client of an app on ``review_store``, which now holds a private copy of the seeded review
+    (seeding it again for each of the 136 POST tests took about as long as the request)."""
+    shutil.copytree(seeded_template.home, review_store.home, dirs_exist_ok=True)
     return make_app(review_store).test_client()
 
 
