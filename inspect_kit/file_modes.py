@@ -19,6 +19,8 @@ import errno
 import os
 import shlex
 import stat
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
@@ -89,6 +91,24 @@ def create_private_file(path: Path) -> None:
 def make_private(fd: int) -> None:
     """Make an open file 0600 (``mkstemp`` and ``os.open`` modes are filtered by the umask)."""
     set_mode(fd, PRIVATE_FILE)
+
+
+def save_by_rename(path: Path, save: Callable[[str], None], *, prefix: str, suffix: str) -> None:
+    """Call ``save`` with the name of a new 0600 file in ``path``'s folder, then rename
+    that file onto ``path``, so a reader never sees half a document.
+
+    :raises OSError: the folder cannot be written (a full disk, say); whatever
+        ``save`` raises is raised too, and the temporary file is removed.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
+    make_private(handle)
+    os.close(handle)
+    try:
+        save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def loose_mode(path: Path) -> str | None:

@@ -25,9 +25,7 @@ interpreted; python-docx writes each string as a text node.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +39,7 @@ from sqlite_utils import Database
 from . import chart_images, chart_specs, charts, judgements, manifests, vocab
 from .actors import Actor
 from .errors import Forbidden, NotFound
+from .file_modes import save_by_rename
 from .store import now
 
 # Characters XML 1.0 cannot hold (python-docx refuses them): C0 controls but
@@ -538,14 +537,7 @@ def _save(document: Any, path: Path) -> None:
     :raises OSError: the folder cannot be written; nothing is left behind.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".report-", suffix=".docx", dir=path.parent)
-    os.close(handle)
-    try:
-        document.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    save_by_rename(path, document.save, prefix=".report-", suffix=".docx")
 
 
 def report_filename(review_slug: str, day: str | None = None) -> str:

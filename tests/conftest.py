@@ -283,6 +283,14 @@ class LiveServer:
 
 
 @contextlib.contextmanager
+def serving_demo(demo_template, tmp_path_factory, name: str) -> Iterator[LiveServer]:
+    """The real server on a private copy of the demo review (for a module's shared server)."""
+    folder = tmp_path_factory.mktemp(name)
+    with serving(copy_store(demo_template(), folder), folder / "server.log") as server:
+        yield server
+
+
+@contextlib.contextmanager
 def serving(store: Store, log_path: Path, serve_options: tuple[str, ...] = ()) -> Iterator[LiveServer]:
     """Run the real ``inspect-kit serve`` on ``store`` on a free port until the block ends.
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from lxml import html as lxml_html
 
 __all__ = [
-    "attributes", "checked", "document", "elements", "first", "form_fields", "hidden", "links", "text_of", "texts",
+    "attributes", "checked", "document", "elements", "first", "fits_the_width", "form_fields", "hidden", "links",
+    "script_errors", "sign_in", "text_of", "texts",
 ]
 
 
@@ -105,3 +106,31 @@ def links(page, attributes: tuple[str, ...] = ("href", "src", "action")) -> list
     root = _root(page)
     return [element.get(name) for element in root.iter() for name in attributes
             if isinstance(element.tag, str) and element.get(name) is not None]
+
+
+# In a real browser (a Playwright page through the real server).
+
+
+def sign_in(page, base: str, username: str, password: str | None = None) -> None:
+    """Sign ``username`` in through the login form (the demo password unless given);
+    an anonymous visit to ``base`` must first be sent to the login page."""
+    from inspect_kit.demo import DEMO_PASSWORD
+
+    page.goto(base + "/")
+    assert "/login" in page.url
+    page.fill("#username", username)
+    page.fill("#password", password or DEMO_PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_url(base + "/")
+
+
+def fits_the_width(page) -> bool:
+    """No text or box on the page is wider than the window (no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def script_errors(page) -> list[str]:
+    """A list that gathers every uncaught script error of ``page`` from now on."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

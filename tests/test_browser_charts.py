@@ -17,7 +17,9 @@ import re
 import pytest
 
 from inspect_kit import chronology
-from inspect_kit.demo import DEMO_PASSWORD, create_demo
+
+from .conftest import serving_demo
+from .pages import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,16 +27,8 @@ GAP = 5  # days: the demo's index case has no gap over the default 28, and 21 ov
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    from inspect_kit.store import Store
-
-    from .conftest import serving
-
-    folder = tmp_path_factory.mktemp("browser-charts")
-    store = Store(folder / "demo-store")
-    store.init()
-    create_demo(store)
-    with serving(store, folder / "server.log") as server:
+def demo_server(demo_template, tmp_path_factory):
+    with serving_demo(demo_template, tmp_path_factory, "browser-charts") as server:
         yield server
 
 
@@ -66,11 +60,7 @@ def test_the_lead_reads_the_timeline_and_follows_an_empty_heatmap_cell(demo_serv
     long_gaps = sum(1 for event in events if (event["gap_days"] or 0) > GAP)
     assert len(events) >= 60 and len(agencies) > 1 and missed and long_gaps
 
-    page.goto(base + "/login")
-    page.fill("#username", "lead")
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("#sign-in")
-    page.wait_for_url(base + "/")
+    sign_in(page, base, "lead")
     drawn(page, "evidence-by-day")
     drawn(page, "qa-ageing")
     assert axe_serious(page) == []

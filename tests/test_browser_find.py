@@ -17,8 +17,8 @@ import pytest
 
 from inspect_kit import accounts, chronology, finding_queries, findings, qa
 
-from .conftest import copy_store, serving
-from .test_browser_intake import sign_in
+from .conftest import serving_demo
+from .pages import sign_in
 from .test_browser_offline import axe_serious
 
 pytestmark = pytest.mark.browser
@@ -30,9 +30,7 @@ UNBROKEN = "See-the-MASH-record-" + "x" * 300
 
 @pytest.fixture(scope="module")
 def demo_server(demo_template, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser-find")
-    store = copy_store(demo_template(), folder)
-    with serving(store, folder / "server.log") as server:
+    with serving_demo(demo_template, tmp_path_factory, "browser-find") as server:
         yield server
 
 

@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from inspect_kit.demo import DEMO_PASSWORD
-
-from .conftest import copy_store, serving
+from .conftest import serving_demo
+from .pages import fits_the_width, script_errors, sign_in
 from .test_browser_offline import axe_serious
 
 pytestmark = pytest.mark.browser
@@ -17,26 +16,15 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def demo_server(demo_template, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser-finding-events")
-    store = copy_store(demo_template(), folder)
-    with serving(store, folder / "server.log") as server:
+    with serving_demo(demo_template, tmp_path_factory, "browser-finding-events") as server:
         yield server
-
-
-def fits_the_width(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_a_finding_linked_to_two_events_shows_them_and_each_event_shows_it(demo_server, browser_page):
     page, base = browser_page, demo_server.url
     page.set_viewport_size({"width": 768, "height": 1024})
-    script_errors: list[str] = []
-    page.on("pageerror", lambda error: script_errors.append(str(error)))
-    page.goto(base + "/")
-    page.fill("#username", "ofsted2")
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("#sign-in")
-    page.wait_for_url(base + "/")
+    errors = script_errors(page)
+    sign_in(page, base, "ofsted2")
 
     page.goto(base + "/findings/new")
     assert page.locator("input[name='event_ids']").count() == 0  # no case chosen: nothing to cite yet
@@ -98,4 +86,4 @@ def test_a_finding_linked_to_two_events_shows_them_and_each_event_shows_it(demo_
     page.goto(base + "/cases/C-017")
     assert page.locator(f"#event-{chosen[0]} .ik-citing a:has-text('{public_id}')").count() == 0
     assert page.locator(f"#event-{chosen[1]} .ik-citing a:has-text('{public_id}')").count() == 1
-    assert script_errors == []
+    assert errors == []

@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from inspect_kit.demo import DEMO_PASSWORD, create_demo
+from .conftest import serving_demo
+from .pages import fits_the_width, script_errors, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,29 +23,12 @@ EVALUATION = "Decision made without health information."
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
+def demo_server(demo_template, tmp_path_factory):
     """The real ``inspect-kit serve`` on a demo store, shared by this module's tests
     (building the demo and starting the server is most of their time). Each test
     records its own findings, so they do not depend on each other's order."""
-    from inspect_kit.store import Store
-
-    from .conftest import serving
-
-    folder = tmp_path_factory.mktemp("browser-intake")
-    store = Store(folder / "demo-store")
-    store.init()
-    create_demo(store)
-    with serving(store, folder / "server.log") as server:
+    with serving_demo(demo_template, tmp_path_factory, "browser-intake") as server:
         yield server
-
-
-def sign_in(page, base, username):
-    page.goto(base + "/")
-    assert "/login" in page.url
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("#sign-in")
-    page.wait_for_url(base + "/")
 
 
 def sign_out(page, base):
@@ -61,19 +45,14 @@ def choose_case(page, typed: str = "C-0") -> str:
     return chosen
 
 
-def fits_the_width(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
 def test_record_return_and_see_the_comment_in_a_real_browser(demo_server, browser_page):
     page, base = browser_page, demo_server.url
     page.set_viewport_size({"width": 768, "height": 1024})
-    script_errors = []
-    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    errors = script_errors(page)
     # Console errors include Content-Security-Policy violations and failed asset loads.
     # (A form returned with errors is a 422: Chromium logs that too, and it is expected.)
     page.on("console", lambda message: message.type == "error" and "status of 422" not in message.text
-            and script_errors.append(message.text))
+            and errors.append(message.text))
 
     sign_in(page, base, INSPECTOR)
     assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
@@ -142,7 +121,7 @@ def test_record_return_and_see_the_comment_in_a_real_browser(demo_server, browse
     assert "Say which agency held the GP's concern, and when." in returned.inner_text()
     page.click(f"#returned + ul a:has-text('{public_id}')")
     assert "Say which agency held the GP's concern, and when." in page.inner_text("#returned-banner")
-    assert script_errors == []
+    assert errors == []
 
 
 def test_pages_work_without_javascript(demo_server, chromium_path, tmp_path):

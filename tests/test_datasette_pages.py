@@ -19,12 +19,7 @@ from .pages import hidden
 
 
 @pytest.fixture
-def small_review(datasette_review):
-    return datasette_review
-
-
-@pytest.fixture
-def ds(store, small_review):
+def ds(store, datasette_review):
     return make_datasette(store, SECRET)
 
 
@@ -62,11 +57,11 @@ async def test_refusal_page_keeps_the_header_and_offers_sign_in(ds):
     assert 'href="/login"' in response.text and "inspect_kit" in response.text
 
 
-async def test_finding_rows_link_to_the_intake_app(ds, small_review):
+async def test_finding_rows_link_to_the_intake_app(ds, datasette_review):
     html = await page(ds, "/evidence/findings")
-    assert f'href="/findings/{small_review.police_finding}"' in html
+    assert f'href="/findings/{datasette_review.police_finding}"' in html
     readable = await page(ds, "/evidence/findings_readable")
-    assert f'href="/findings/{small_review.health_finding}"' in readable and 'href="/cases/C-001"' in readable
+    assert f'href="/findings/{datasette_review.health_finding}"' in readable and 'href="/cases/C-001"' in readable
 
 
 async def test_case_rows_link_to_the_intake_app(ds):
@@ -91,7 +86,7 @@ async def test_chronology_as_a_timeline(ds):
     assert 'href="/cases/C-001"' in html
 
 
-async def test_a_timeline_cut_at_the_row_limit_says_so(store, small_review):
+async def test_a_timeline_cut_at_the_row_limit_says_so(store, datasette_review):
     ds = make_datasette(store, SECRET, settings={"max_returned_rows": 3})
     html = await page(ds, "/evidence/case_chronology?case_ref=C-001", "police_inspector")
     assert "Only the first 3 events are shown: this case has more." in html
@@ -118,7 +113,7 @@ async def test_other_queries_use_datasettes_page(ds):
     assert "ik-timeline" not in html and "Criterion × strand coverage matrix" in html
 
 
-async def test_one_login_through_the_real_intake_app(store, small_review):
+async def test_one_login_through_the_real_intake_app(store, datasette_review):
     """Log in through Flask's /login, read Datasette with that cookie, log out from a Datasette page."""
     with contextlib.closing(store.private()) as db:
         accounts.add_account(db, username="realead", password="correct horse battery", role="lead")

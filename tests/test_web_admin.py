@@ -20,8 +20,7 @@ NEW_PASSWORD = "a brand new fictional passphrase"
 
 @pytest.fixture
 def admin(web):
-    login_as(web, "admin")
-    return web
+    return login_as(web, "admin")
 
 
 def audit(store, action):

@@ -30,8 +30,7 @@ def scalar(store, sql):
 
 @pytest.fixture
 def inspector(web):
-    login_as(web, "police1")
-    return web
+    return login_as(web, "police1")
 
 
 def test_the_case_list_links_to_each_chronology(inspector):

@@ -23,8 +23,7 @@ def submit_finding(client, ids, **overrides):
 
 @pytest.fixture
 def inspector(web):
-    login_as(web, "ofsted1")
-    return web
+    return login_as(web, "ofsted1")
 
 
 def test_the_form_shows_the_reviews_lists_and_todays_date(inspector):

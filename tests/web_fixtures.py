@@ -149,12 +149,13 @@ def web(web_app):
     return web_app.test_client()
 
 
-def login_as(client, username: str) -> None:
-    """Sign ``client`` in as ``username`` (one of ``ACCOUNTS``) without a password check."""
+def login_as(client, username: str):
+    """Sign ``client`` in as ``username`` (one of ``ACCOUNTS``) without a password check; returns ``client``."""
     role, strand, code = ACCOUNTS[username]
     with client.session_transaction() as session:
         session.permanent = True
         session["actor"] = {"id": username, "role": role, "strand": strand, "inspector": code}
+    return client
 
 
 def csrf_token(client, path: str = "/login") -> str:

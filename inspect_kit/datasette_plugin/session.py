@@ -20,15 +20,14 @@ from typing import Any
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from .. import policy
+from .. import policy, session_contract
 
-# The intake app's constants; kept here as fallbacks only so that this module
-# imports before the intake app defines them (see intake_defaults()).
-DEFAULT_COOKIE_NAME = "inspect_kit_session"
+# The session contract (cookie name, lifetime, CSRF field and Flask-WTF's
+# salt) lives in one Flask-free module that the intake app reads too.
+DEFAULT_COOKIE_NAME = session_contract.COOKIE_NAME
 ROLES = policy.ROLES
-# Flask-WTF signs its CSRF token with this salt (flask_wtf.csrf.generate_csrf).
-WTF_CSRF_SALT = "wtf-csrf-token"
-WTF_CSRF_FIELD = "csrf_token"
+WTF_CSRF_SALT = session_contract.CSRF_SALT
+WTF_CSRF_FIELD = session_contract.CSRF_FIELD
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,8 @@ class IntakeSession:
 
 
 def intake_defaults() -> tuple[str, timedelta]:
-    """The intake app's session cookie name and lifetime (``inspect_kit.web``)."""
-    from .. import web
-
-    return getattr(web, "SESSION_COOKIE_NAME", DEFAULT_COOKIE_NAME), web.SESSION_LIFETIME
+    """The intake app's session cookie name and lifetime (:mod:`inspect_kit.session_contract`)."""
+    return session_contract.COOKIE_NAME, session_contract.LIFETIME
 
 
 def serializer(secret: str) -> URLSafeTimedSerializer:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -378,6 +378,18 @@ def _field_errors(sheet: str, number: int, error: ValidationError, columns: dict
     return [RowError(sheet, number, columns.get(name, name), message) for name, message in error.field_errors.items()]
 
 
+def _normalised(sheet: str, number: int, columns: dict[str, str], errors: list[RowError],
+                normalise: Callable[[], Any]) -> Any:
+    """What ``normalise()`` returns, or None once its field errors are added to ``errors``
+    (a column that already has a fault, such as an unknown case, keeps that first message)."""
+    try:
+        return normalise()
+    except ValidationError as error:
+        errors.extend(e for e in _field_errors(sheet, number, error, columns)
+                      if e.column not in {x.column for x in errors})
+        return None
+
+
 def _check_finding(db: Database, review_id: int, number: int, record: dict[str, Any], lookups: _Lookups,
                    seen: dict[str, str], result: CaptureWorkbook, actor: Actor | None, today: dt.date | None) -> None:
     errors: list[RowError] = []
@@ -398,12 +410,8 @@ def _check_finding(db: Database, review_id: int, number: int, record: dict[str, 
         "criteria": _criteria(_text(record["criteria"])),
         "event_ids": _event_numbers(record["events"]),
     }
-    values = None
-    try:
-        values = findings.normalise(db, review_id, fields, require_criteria=False, today=today)
-    except ValidationError as error:
-        errors.extend(e for e in _field_errors(FINDINGS, number, error, FINDING_FIELD_COLUMNS)
-                      if e.column not in {x.column for x in errors})
+    values = _normalised(FINDINGS, number, FINDING_FIELD_COLUMNS, errors,
+                         lambda: findings.normalise(db, review_id, fields, require_criteria=False, today=today))
     if errors:
         result.errors.extend(errors)
     elif uuid is not None:
@@ -427,11 +435,8 @@ def _check_event(db: Database, review_id: int, number: int, record: dict[str, An
         "missed_opportunity": _text(record["missed_opportunity"]),
         "good_practice": _text(record["good_practice"]),
     }
-    try:
-        chronology.normalise(db, review_id, fields, today=today)
-    except ValidationError as error:
-        errors.extend(e for e in _field_errors(CHRONOLOGY, number, error, EVENT_FIELD_COLUMNS)
-                      if e.column not in {x.column for x in errors})
+    _normalised(CHRONOLOGY, number, EVENT_FIELD_COLUMNS, errors,
+                lambda: chronology.normalise(db, review_id, fields, today=today))
     if errors:
         result.errors.extend(errors)
     elif uuid is not None:

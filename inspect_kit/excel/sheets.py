@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ..disk import storage_fault
-from ..file_modes import make_private, make_private_folder
+from ..file_modes import make_private_folder, save_by_rename
 from .cells import AUTO, CONTROL_CHARS, TEXT, CellStats, CellWriter, clean_text
 
 WIDTH_SAMPLE_ROWS = 200
@@ -221,19 +219,10 @@ def save_workbook(workbook: Workbook, path: Path) -> None:
     try:
         if not path.parent.is_dir():
             make_private_folder(path.parent)
-        handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=path.parent)
-    except OSError:
-        discard_workbook(workbook)
-        raise
-    # An export is case evidence: 0600 whatever the umask (openpyxl rewrites
-    # this file in place, so the mode survives, and so does the rename).
-    make_private(handle)
-    os.close(handle)
-    try:
-        workbook.save(temporary)
-        os.replace(temporary, path)
+        # An export is case evidence: 0600 whatever the umask (openpyxl rewrites
+        # this file in place, so the mode survives, and so does the rename).
+        save_by_rename(path, workbook.save, prefix=".export-", suffix=".xlsx")
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
         discard_workbook(workbook)
         raise
 

@@ -8,7 +8,6 @@ auth, findings, api, …) is a blueprint registered in :func:`register_blueprint
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +17,16 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
-from .. import paths
+from .. import paths, session_contract
 from ..attachments import DEFAULT_MAX_BYTES
 from ..secret import session_secret
 from ..store import Store, default_home
 from .db import STORE_EXTENSION
 
-# One fieldwork day. The Datasette plugin reads the same value so that one
-# login lasts as long on both sides of the one port.
-SESSION_LIFETIME = timedelta(hours=12)
-# The session cookie's name: a contract with the Datasette plugin, which reads
-# this signed cookie (``session["actor"]``) to recognise the user.
-SESSION_COOKIE_NAME = "inspect_kit_session"
+# The session contract with the Datasette plugin (cookie name, lifetime, CSRF
+# field): one Flask-free module, see inspect_kit.session_contract.
+SESSION_LIFETIME = session_contract.LIFETIME
+SESSION_COOKIE_NAME = session_contract.COOKIE_NAME
 GOVUK_CSS = Path("govuk-frontend") / "govuk-frontend.min.css"
 VEGA_EMBED_JS = Path("vega") / "vega-embed.min.js"
 # Room for the other fields of an upload form on top of the file itself.
@@ -80,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # more than Flask-WTF's default hour before saving, and
         # typed text is never lost.
         WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_FIELD_NAME=session_contract.CSRF_FIELD,
         # Werkzeug refuses form fields over 500 kB with a bare 413; let long
         # pastes through to the domain's length checks, which name the field
         # and keep the text.

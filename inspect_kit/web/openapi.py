@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import __version__, fields, qa, validation, vocab
+from .. import __version__, fields, qa, session_contract, validation, vocab
 from ..judgements import NARRATIVE_LIMIT, QUOTE_LIMIT, REASON_LIMIT, STATEMENT_LIMIT
 
 JSON = "application/json"
@@ -21,9 +21,8 @@ JSON = "application/json"
 # two long texts at their limit, with room for JSON escapes.
 MAX_BODY_BYTES = 256 * 1024
 PAGE_SIZE = 50
-# The intake app's session cookie (inspect_kit.web.SESSION_COOKIE_NAME; kept
-# literal here so this module stays Flask-free, and tested to match).
-SESSION_COOKIE = "inspect_kit_session"
+# The intake app's session cookie (the Flask-free session contract).
+SESSION_COOKIE = session_contract.COOKIE_NAME
 MAX_PAGE_SIZE = 200
 
 
