@@ -144,7 +144,7 @@ $(VEGA_STAMP):
 	touch $@
 
 # Both are stamped, so `make assets` fetches only what is missing or re-pinned.
-assets: $(GOVUK_STAMP) $(VEGA_STAMP)
+assets: $(GOVUK_STAMP) $(AUTOCOMPLETE_STAMP) $(VEGA_STAMP)
 
 install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
