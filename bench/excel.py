@@ -226,6 +226,7 @@ def child_export_plain(home: Path, out: Path) -> dict[str, Any]:
 
     from openpyxl import Workbook
 
+    from inspect_kit.excel import cells
     from inspect_kit.excel.evidence import FINDING_COLUMNS, FINDINGS_SELECT
 
     conn = sqlite3.connect(home / "evidence.db")
@@ -234,12 +235,15 @@ def child_export_plain(home: Path, out: Path) -> dict[str, Any]:
     sheet = workbook.create_sheet("Findings")
     sheet.append([column.name for column in FINDING_COLUMNS])
     rows = 0
-    date_at, times_at = 6, (14, 15, 16)
+    # Where the dates and times are, from the export's own columns (a new column moves them).
+    date_at = [index for index, column in enumerate(FINDING_COLUMNS) if column.kind == cells.DATE]
+    times_at = [index for index, column in enumerate(FINDING_COLUMNS) if column.kind == cells.DATETIME]
     cursor = conn.execute(FINDINGS_SELECT + " WHERE findings.review_id = ? ORDER BY findings.id", [1])
     while batch := cursor.fetchmany(500):
         for row in batch:
             row = list(row)
-            row[date_at] = dt.date.fromisoformat(row[date_at])
+            for index in date_at:
+                row[index] = dt.date.fromisoformat(row[index])
             for index in times_at:
                 if row[index]:
                     row[index] = dt.datetime.fromisoformat(row[index]).replace(tzinfo=None)
