@@ -42,11 +42,8 @@ def index():
 @bp.get("/coverage/balance")
 @login_required
 def balance():
-    """Strengths against areas for improvement by agency and by criterion.
-
-    A page of its own: it reads every finding of the review (no aggregate holds
-    finding types), seconds on 1,000,000 findings, where the heatmap reads a few
-    thousand kept counts (bench/charts.py)."""
+    """Strengths against areas for improvement by agency and by criterion, from the
+    counts kept by triggers per finding type (:func:`inspect_kit.charts.balance`)."""
     review = review_required()
     strands = readable_strands()
     balance = charts.balance(get_db(), review["id"], strands)
