@@ -455,10 +455,8 @@ def time_questions(store: Store, raw: RawRunner, repeat: int = 3, before: bool =
     with contextlib.closing(store.evidence()) as db:
         strands = catalogue.review_strands(db)
         (case_ref,) = db.execute("SELECT case_ref FROM cases ORDER BY id LIMIT 1").fetchone()
-        # The review Datasette binds to :_ik_review (the one chosen in the intake app).
-        review_id, review = db.execute("SELECT id, slug FROM reviews ORDER BY id DESC LIMIT 1").fetchone()
-    values = {"case_ref": case_ref, "strand": "health", "_actor_strand": "health", "_actor_id": LEAD,
-              "_ik_review": review, "_ik_review_id": review_id}
+    # raw.review: the review Datasette binds to :_ik_review (the one chosen in the intake app).
+    values = {"case_ref": case_ref, "strand": "health", "_actor_strand": "health", "_actor_id": LEAD, **raw.review}
     former = _questions_before() if before else {}
 
     def run(sql: str) -> tuple[float, int]:

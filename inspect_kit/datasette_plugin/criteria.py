@@ -108,7 +108,8 @@ def register_facet_classes():
     return [CappedColumnFacet, CriterionFacet]
 
 
-@hookimpl
+# Not a hook of its own: the plugin registers one filters_from_request (in __init__.py),
+# which asks this and the other filter and joins their clauses.
 def filters_from_request(request, database, table, datasette):
     async def inner():
         wanted = request.args.getlist(PARAMETER)

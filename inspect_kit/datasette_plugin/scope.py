@@ -110,7 +110,8 @@ def review_id_of(actor: dict[str, Any] | None) -> int:
     return (actor or {}).get("review_id") or 0
 
 
-@hookimpl
+# Not a hook of its own: the plugin registers one filters_from_request (in __init__.py),
+# which asks this and the other filter and joins their clauses.
 def filters_from_request(request, database, table, datasette):
     async def inner():
         clause = await clause_for(datasette, database, table)
